@@ -1,0 +1,130 @@
+#pragma once
+/// @file options.hpp
+/// @brief Declarative options of the `peppp` subcommands: every key declared
+/// once with type, default, unit, example and help; values from an INI file
+/// (`--config`) and the command line (`--section.key value`, which wins);
+/// every value checked up front with messages naming the file, line, key,
+/// value and what is allowed. Boost.Program_options is used only in the
+/// implementation.
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace peppp::app {
+
+/// What a value must look like.
+enum class Kind {
+  integer,  ///< whole number (range checked)
+  real,     ///< finite real number (range checked)
+  text,     ///< any non-empty text (a path, a name)
+  flag,     ///< boolean: true/false/yes/no/on/off/1/0; on the command line `--key` alone means true
+  choice,   ///< one of `choices`
+  list,     ///< comma-separated list; each element checked against `choices` when given
+};
+
+/// One declared option.
+struct OptionSpec {
+  std::string key;            ///< "train.epochs" (INI `[train] epochs = ...`) or a plain name ("output")
+  Kind kind = Kind::text;
+  std::string default_value;  ///< empty: no default
+  std::string unit;           ///< "epochs", "MiB", ... (empty when dimensionless)
+  std::string example;        ///< value shown in --help
+  std::string help;           ///< one or two sentences
+  std::vector<std::string> choices;  ///< allowed values (choice; list elements)
+  double min = -std::numeric_limits<double>::infinity();  ///< numeric lower bound
+  double max = std::numeric_limits<double>::infinity();   ///< numeric upper bound
+  bool min_exclusive = false;  ///< lower bound is exclusive (e.g. ratio in (0, 1])
+  bool in_config = true;       ///< may appear in an INI file (false: command line only)
+  bool required = false;       ///< must be given (file or command line)
+  bool positional = false;     ///< may be given as the (single) positional argument
+};
+
+/// The options of one subcommand.
+struct OptionSet {
+  std::string command;                 ///< "measure"
+  std::string summary;                 ///< one line for `peppp --help`
+  std::string usage;                   ///< usage line(s) for `peppp <cmd> --help`
+  std::vector<OptionSpec> specs;       ///< declared options, in help order
+  bool takes_config = true;            ///< accepts `--config FILE`
+
+  /// Declare an option; returns it for fluent setting of the rest.
+  OptionSpec& add(const std::string& key, Kind kind, const std::string& default_value,
+                  const std::string& unit, const std::string& example, const std::string& help);
+  /// The spec of `key`, or nullptr.
+  const OptionSpec* find(const std::string& key) const;
+};
+
+/// Parsed and validated values of one subcommand invocation.
+class Options {
+ public:
+  /// Raw value text of `key` (the default when not given). Throws
+  /// `InputError` if the key has no value and no default.
+  const std::string& text(const std::string& key) const;
+  /// Integer value of `key`.
+  std::int64_t integer(const std::string& key) const;
+  /// Real value of `key`.
+  double real(const std::string& key) const;
+  /// Boolean value of `key`.
+  bool flag(const std::string& key) const;
+  /// Path value of `key`. A relative path that came from the config file is
+  /// taken relative to that file's folder (so an input file can name its
+  /// catalog beside it); from the command line, relative to the working
+  /// folder.
+  std::string path(const std::string& key) const;
+  /// Comma-separated list value of `key` (empty list for an empty value).
+  std::vector<std::string> list(const std::string& key) const;
+  /// True if `key` has a value (given or defaulted).
+  bool has(const std::string& key) const;
+  /// True if `key` was given in the config file or on the command line.
+  bool given(const std::string& key) const;
+  /// Where the value came from: "FILE:LINE", "command line" or "default".
+  std::string source(const std::string& key) const;
+  /// Every key with a value, for provenance attributes.
+  const std::map<std::string, std::string>& values() const { return values_; }
+  /// The config file used (empty if none).
+  const std::string& config_file() const { return config_file_; }
+  /// The whole command line, space-joined.
+  const std::string& command_line() const { return command_line_; }
+  /// True when `--help` was asked for.
+  bool help() const { return help_; }
+
+ private:
+  friend Options parse_options(const OptionSet&, const std::vector<std::string>&);
+  std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> sources_;
+  std::string config_file_;
+  std::string command_line_;
+  bool help_ = false;
+};
+
+/// Parse `args` (everything after the subcommand name) for `set`: read the
+/// `--config` INI file if given, then the command line on top, check every
+/// value against its spec and that required keys are present. Global
+/// logging flags (`--quiet`, `--verbose`, `--log-ranks`) are accepted by
+/// every command and applied to the logger. Not collective: every rank
+/// parses the same arguments and reaches the same result.
+/// @throws InputError naming file:line (or "command line"), key, value and
+///         the allowed values.
+Options parse_options(const OptionSet& set, const std::vector<std::string>& args);
+
+/// Check one value against its spec; returns an empty string when valid,
+/// else the reason ("not an integer; allowed: integer >= 1").
+std::string check_value(const OptionSpec& spec, const std::string& value);
+
+/// Describe what `spec` allows, e.g. "integer >= 1" or "one of: full, uniform".
+std::string allowed_text(const OptionSpec& spec);
+
+/// The `peppp <cmd> --help` text: usage, then every key with its default,
+/// unit, example and help, grouped by section.
+std::string help_text(const OptionSet& set);
+
+/// Read an INI file into (key -> value, line) without checking keys; used by
+/// `parse_options` and by tools that read peppp inputs.
+/// @throws InputError on a missing/unreadable file or a malformed line.
+struct IniEntry { std::string value; int line; };
+std::map<std::string, IniEntry> read_ini(const std::string& path);
+
+}  // namespace peppp::app

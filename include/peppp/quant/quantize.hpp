@@ -1,0 +1,28 @@
+#pragma once
+/// @file quantize.hpp
+/// @brief Rounding float32 tensors onto a low-precision grid (QUANT.md),
+/// bit-exact; a fused multithreaded CPU kernel and a device-generic path.
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "peppp/core/format.hpp"
+
+namespace peppp {
+
+/// Round every element of `x` (float32, any shape, any strides, any device)
+/// onto `format` with `rounding`; returns a new contiguous tensor of the same
+/// shape on the same device. Stochastic rounding draws element i's bits from
+/// a counter-based generator keyed by (seed, offset + i) in row-major order,
+/// so the result does not depend on threads or device.
+/// @throws InputError if `x` is not float32.
+torch::Tensor quantize(const torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,
+                       std::uint64_t seed = 0, std::uint64_t offset = 0);
+
+/// In-place form of `quantize`: `x` is overwritten (non-contiguous `x` is
+/// handled through a contiguous copy written back).
+void quantize_(torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,
+               std::uint64_t seed = 0, std::uint64_t offset = 0);
+
+}  // namespace peppp

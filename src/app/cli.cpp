@@ -1,0 +1,79 @@
+#include "peppp/app/cli.hpp"
+
+#include <iostream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "peppp/core/error.hpp"
+#include "peppp/core/log.hpp"
+#include "peppp/core/strings.hpp"
+#include "peppp/core/version.hpp"
+#include "peppp/par/mpi_session.hpp"
+
+namespace peppp::app {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> all = {
+      {"run", run_options, run_run},
+      {"measure", measure_options, run_measure},
+      {"complete", complete_options, run_complete},
+      {"loocv", loocv_options, run_loocv},
+      {"select", select_options, run_select},
+      {"memory", memory_options, run_memory},
+      {"tasks", tasks_options, run_tasks},
+      {"info", info_options, run_info},
+  };
+  return all;
+}
+
+std::string main_help() {
+  std::ostringstream os;
+  os << "peppp " << version() << " - low-precision configuration selection by meta-learning (PEPPP)\n\n"
+     << "Usage:\n  peppp <command> [--config FILE] [--section.key VALUE ...]\n"
+     << "  mpirun -np N peppp <command> ...      (every command runs under MPI; one rank is fine)\n"
+     << "  peppp <command> --help              every option of a command, with default, unit, example\n"
+     << "  peppp --version                     version and git commit\n\nCommands:\n";
+  for (const auto& c : commands()) {
+    OptionSet s = c.options();
+    os << "  " << c.name << std::string(10 - std::min<std::size_t>(9, c.name.size()), ' ') << s.summary << "\n";
+  }
+  os << "\nExit codes: 0 done, 1 bad input, 2 runtime failure, 3 incomplete (interrupted; resumable).\n";
+  return os.str();
+}
+
+int run_cli(int argc, char** argv, MPI_Comm comm) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const bool root = par::rank(comm) == 0;
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    if (args.size() >= 2 && args[0] == "help") {
+      args = {args[1], "--help"};
+    } else {
+      if (root) std::cout << main_help() << std::flush;
+      return args.empty() ? static_cast<int>(ExitCode::bad_input) : 0;
+    }
+  }
+  if (args[0] == "--version" || args[0] == "-V") {
+    if (root) std::cout << "peppp " << version() << " (git " << git_commit() << ")\n" << std::flush;
+    return 0;
+  }
+  const Command* cmd = nullptr;
+  std::vector<std::string> names;
+  for (const auto& c : commands()) {
+    names.push_back(c.name);
+    if (c.name == args[0]) cmd = &c;
+  }
+  if (!cmd) {
+    std::string near = nearest(args[0], names);
+    throw InputError("unknown command '" + args[0] + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)") +
+                     "; allowed: " + join(names, ", ") + "; see 'peppp --help'");
+  }
+  OptionSet set = cmd->options();
+  Options opts = parse_options(set, std::vector<std::string>(args.begin() + 1, args.end()));
+  if (opts.help()) {
+    if (root) std::cout << help_text(set) << std::flush;
+    return 0;
+  }
+  return cmd->run(opts, comm);
+}
+
+}  // namespace peppp::app
