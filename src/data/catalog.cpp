@@ -14,6 +14,7 @@
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
+#include "peppp/data/images.hpp"
 
 namespace fs = std::filesystem;
 
@@ -216,6 +217,12 @@ struct Parser {
       for (const auto& n : d.class_names)
         if (n.empty() || !seen.insert(n).second)
           fail(names->line, where(s, "class_names", *names) + ": names must be non-empty and distinct");
+    }
+    // A converted image folder carries its class names: use them when the
+    // catalog gives none and the file is there (no pixels are read).
+    if (d.kind == "netcdf" && d.class_names.empty()) {
+      const auto train = dataset_files(d.kind, d.path).train.front();
+      if (fs::exists(train)) d.class_names = read_image_netcdf_class_names(train);
     }
     if (const Entry* c = s.get("classes")) {
       d.classes = static_cast<int>(integer(s, "classes", *c, 2, 100000));

@@ -229,6 +229,14 @@ TaskData make_task(const TaskSpec& spec, const SourceData& source) {
   if (spec.channels != 1 && spec.channels != 3)
     throw InputError(what + ": channels = " + std::to_string(spec.channels) + "; allowed: 1, 3");
   if (spec.resolution < 1) throw InputError(what + ": resolution = " + std::to_string(spec.resolution) + "; allowed: >= 1");
+  for (std::size_t t = 0; t < spec.classes.size() && !source.class_names.empty(); ++t) {
+    const int k = spec.classes[t];
+    const std::string& file_name = source.class_names.at(static_cast<std::size_t>(k));
+    if (t < spec.class_names.size() && spec.class_names[t] != file_name &&
+        spec.class_names[t] != "class" + std::to_string(k))
+      throw InputError(what + ": class " + std::to_string(k) + " is '" + spec.class_names[t] +
+                       "' in the catalog but '" + file_name + "' in the dataset files; fix the catalog's class_names");
+  }
   TaskData d;
   d.name = spec.name;
   d.classes = spec.num_classes();

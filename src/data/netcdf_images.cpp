@@ -98,6 +98,24 @@ ImageSet read_image_netcdf(const std::string& path, std::vector<std::string>& cl
   return s;
 }
 
+std::vector<std::string> read_image_netcdf_class_names(const std::string& path) {
+  NcFile f;
+  int status = nc_open(path.c_str(), NC_NOWRITE, &f.id);
+  if (status != NC_NOERR) {
+    f.id = -1;
+    throw InputError(path + ": cannot open as NetCDF: " + nc_strerror(status));
+  }
+  const int vn = var_id(f.id, path, "class_names", NC_STRING, 1);
+  const auto dn = var_dims(f.id, vn);
+  std::vector<char*> names(dn[0], nullptr);
+  if (!names.empty() && (status = nc_get_var_string(f.id, vn, names.data())) != NC_NOERR)
+    throw InputError(path + ": cannot read class_names: " + nc_strerror(status));
+  std::vector<std::string> out;
+  for (auto* n : names) out.emplace_back(n ? n : "");
+  if (!names.empty()) nc_free_string(names.size(), names.data());
+  return out;
+}
+
 void write_image_netcdf(const std::string& path, const ImageSet& s, const std::vector<std::string>& names) {
   if (s.pixels.size() != s.size() * s.image_bytes())
     throw InputError(path + ": image set has " + std::to_string(s.pixels.size()) + " pixel bytes, expected " +

@@ -68,6 +68,10 @@ ImageSet read_cifar100(const std::string& path, bool fine);
 ///         outside 0..class-1.
 ImageSet read_image_netcdf(const std::string& path, std::vector<std::string>& class_names);
 
+/// Only the `class_names` of a peppp NetCDF image file (cheap: no pixels are
+/// read). @throws InputError if the file or variable is missing or malformed.
+std::vector<std::string> read_image_netcdf_class_names(const std::string& path);
+
 /// Write `set` in peppp's NetCDF image-array format (NetCDF-4), the format
 /// `scripts/images-to-netcdf.py` writes. @throws RuntimeError on I/O failure,
 /// InputError if labels or sizes are inconsistent.

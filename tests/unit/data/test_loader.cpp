@@ -189,6 +189,8 @@ classes = 1, 2
 dataset = b
 classes = 0, 2
 )", "cache.ini", dir);
+  // The class names come from the converted file when the catalog gives none.
+  EXPECT_EQ(cat.tasks[2].class_names, (std::vector<std::string>{"x", "z"}));
   DatasetCache cache(1);
   const auto a1 = load_task(cat.tasks[0], cache);
   load_task(cat.tasks[1], cache);
@@ -207,6 +209,16 @@ classes = 0, 2
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("has 3 classes, but dataset a"), std::string::npos) << e.what();
+  }
+  // Catalog names that contradict the file's are caught on load.
+  const auto renamed = parse_catalog("[dataset a]\nkind = netcdf\npath = a\nclass_names = x, q, z\n"
+                                     "[defaults]\nresolution = 3\n[task t]\nclasses = q, z\n", "r.ini", dir);
+  try {
+    load_task(renamed.tasks[0], fresh);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("class 1 is 'q' in the catalog but 'y' in the dataset files"),
+              std::string::npos) << e.what();
   }
 }
 
