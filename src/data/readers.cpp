@@ -50,20 +50,32 @@ std::vector<std::uint32_t> idx_header(const std::string& path, const std::vector
     throw InputError(path + ": truncated IDX header: expected " + std::to_string(header) +
                      " bytes, found " + std::to_string(b.size()));
   std::vector<std::uint32_t> dims(expected_dims);
-  std::size_t payload = 1;
+  unsigned __int128 payload = 1;  // three 32-bit sizes can overflow 64 bits in a corrupt header
   for (int d = 0; d < expected_dims; ++d) {
     dims[d] = big_endian32(b.data() + 4 + 4 * d);
     payload *= dims[d];
   }
-  if (b.size() - header != payload) {
+  if (static_cast<unsigned __int128>(b.size() - header) != payload) {
     std::ostringstream os;
     os << path << ": IDX " << what << " size mismatch: header says ";
     for (int d = 0; d < expected_dims; ++d) os << (d ? " x " : "") << dims[d];
-    os << " = " << payload << " bytes of data, found " << (b.size() - header)
-       << (b.size() - header < payload ? " (truncated file?)" : " (trailing bytes)");
+    os << " = ";
+    if (payload >> 64)
+      os << "more than 2^64";
+    else
+      os << static_cast<std::uint64_t>(payload);
+    os << " bytes of data, found " << (b.size() - header)
+       << (static_cast<unsigned __int128>(b.size() - header) < payload ? " (truncated file?)" : " (trailing bytes)");
     throw InputError(os.str());
   }
   return dims;
+}
+
+// zlib's messages may start with the file name; ours already does.
+std::string zlib_message(const char* msg, const std::string& path) {
+  std::string m = msg ? msg : "unknown zlib error";
+  if (m.compare(0, path.size() + 2, path + ": ") == 0) m.erase(0, path.size() + 2);
+  return m;
 }
 
 }  // namespace
@@ -80,7 +92,7 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
       if (n < 0) {
         int code = 0;
         const char* msg = gzerror(f.get(), &code);
-        throw InputError(path + ": corrupt gzip stream: " + (msg ? msg : "unknown zlib error"));
+        throw InputError(path + ": corrupt gzip stream: " + zlib_message(msg, path));
       }
       if (n == 0) break;
       out.insert(out.end(), buf, buf + n);
@@ -88,7 +100,7 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
     int code = 0;
     const char* msg = gzerror(f.get(), &code);
     if (code != Z_OK && code != Z_STREAM_END)
-      throw InputError(path + ": corrupt or truncated gzip stream: " + (msg ? msg : "unknown zlib error"));
+      throw InputError(path + ": corrupt or truncated gzip stream: " + zlib_message(msg, path));
     if (gzdirect(f.get()))
       throw InputError(path + ": expected a gzip stream (name ends in .gz), found uncompressed data");
     return out;

@@ -123,6 +123,18 @@ TEST(IdxReader, RejectsCorruptFiles) {
   msg = input_error([&] { read_idx_images(dir + "/type"); });
   EXPECT_NE(msg.find("only ubyte"), std::string::npos) << msg;
 
+  bad = img;
+  bad[3] = 0x02;  // 2-dim array where 3 dims are expected
+  write(dir + "/dims", bad);
+  msg = input_error([&] { read_idx_images(dir + "/dims"); });
+  EXPECT_NE(msg.find("found 0x00000802 (2 dims)"), std::string::npos) << msg;
+
+  bad = img;
+  for (int i = 4; i < 16; ++i) bad[i] = 0xff;  // absurd sizes must not wrap around
+  write(dir + "/huge", bad);
+  msg = input_error([&] { read_idx_images(dir + "/huge"); });
+  EXPECT_NE(msg.find("size mismatch"), std::string::npos) << msg;
+
   write(dir + "/range", idx_labels({0, 1, 10, 3}));
   msg = input_error([&] { read_idx_labels(dir + "/range", 10); });
   EXPECT_NE(msg.find("label out of range at item 2: found 10, expected 0..9"), std::string::npos) << msg;
