@@ -77,6 +77,43 @@ TEST(ImagesToNetcdf, ConvertsFolderTreeReadByCxxAndLoadable) {
       << r.output;
 }
 
+TEST(ImagesToNetcdf, UsesTrainValFoldersGreyAndCentreCrop) {
+  if (!python_ready()) GTEST_SKIP() << kPython << " lacks numpy, netCDF4 or PIL";
+  const auto dir = peppp::test::scratch_dir();
+  // 30 x 10 JPEGs: a grey band in the middle third (the centre crop) and
+  // black/white sides that the crop must remove.
+  const std::string code =
+      "import os, sys\n"
+      "from PIL import Image\n"
+      "root = sys.argv[1]\n"
+      "for split, n in (('train', 3), ('val', 2)):\n"
+      "    for cls, v in (('dark', 60), ('light', 200)):\n"
+      "        os.makedirs(os.path.join(root, split, cls), exist_ok=True)\n"
+      "        for i in range(n):\n"
+      "            im = Image.new('L', (30, 10), 0)\n"
+      "            im.paste(255, (20, 0, 30, 10))\n"
+      "            im.paste(v, (10, 0, 20, 10))\n"
+      "            im.convert('RGB').save(os.path.join(root, split, cls, 'i%d.JPG' % i), quality=100)\n";
+  std::ofstream(dir + "/make.py") << code;
+  auto r = run_command(kPython + " " + dir + "/make.py " + dir + "/tree");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(kPython + " " + peppp::test::source_path("scripts/images-to-netcdf.py") + " " + dir + "/tree " +
+                  dir + "/nc --size 5 --channels 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<std::string> names;
+  const auto train = peppp::data::read_image_netcdf(dir + "/nc/train.nc", names);
+  const auto test = peppp::data::read_image_netcdf(dir + "/nc/test.nc", names);
+  EXPECT_EQ(names, (std::vector<std::string>{"dark", "light"}));
+  EXPECT_EQ(train.size(), 6u);
+  EXPECT_EQ(test.size(), 4u);
+  EXPECT_EQ(train.channels, 1);
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    const int want = train.labels[i] == 0 ? 60 : 200;
+    for (std::size_t p = 0; p < 25; ++p)  // JPEG may shift a level by a few
+      EXPECT_NEAR(train.pixels[i * 25 + p], want, 4) << "image " << i << " pixel " << p;
+  }
+}
+
 TEST(ImagesToNetcdf, RejectsUnreadableImageAndEmptyClass) {
   if (!python_ready()) GTEST_SKIP() << kPython << " lacks numpy, netCDF4 or PIL";
   const auto dir = peppp::test::scratch_dir();
