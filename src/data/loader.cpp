@@ -231,7 +231,10 @@ TaskData make_task(const TaskSpec& spec, const SourceData& source) {
   if (spec.resolution < 1) throw InputError(what + ": resolution = " + std::to_string(spec.resolution) + "; allowed: >= 1");
   for (std::size_t t = 0; t < spec.classes.size() && !source.class_names.empty(); ++t) {
     const int k = spec.classes[t];
-    const std::string& file_name = source.class_names.at(static_cast<std::size_t>(k));
+    if (k < 0 || k >= static_cast<int>(source.class_names.size()))
+      throw InputError(what + ": class index " + std::to_string(k) + " outside 0.." +
+                       std::to_string(source.class_names.size() - 1) + " of the dataset files");
+    const std::string& file_name = source.class_names[static_cast<std::size_t>(k)];
     if (t < spec.class_names.size() && spec.class_names[t] != file_name &&
         spec.class_names[t] != "class" + std::to_string(k))
       throw InputError(what + ": class " + std::to_string(k) + " is '" + spec.class_names[t] +

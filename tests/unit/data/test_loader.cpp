@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -220,6 +221,64 @@ classes = 0, 2
     EXPECT_NE(std::string(e.what()).find("class 1 is 'q' in the catalog but 'y' in the dataset files"),
               std::string::npos) << e.what();
   }
+}
+
+TEST(Cifar, CatalogToTensorsThroughBinaryFiles) {
+  const auto dir = test::scratch_dir();
+  // CIFAR-100: 4 images of each of fine classes 1, 32, 67 (coarse 1, "fish");
+  // pixel value = fine class, so the loaded image tells which class it came from.
+  auto records = [](const std::vector<std::pair<int, int>>& labels) {
+    std::string b;
+    for (auto [coarse, fine] : labels) {
+      if (coarse >= 0) b += static_cast<char>(coarse);
+      b += static_cast<char>(fine);
+      b += std::string(3072, static_cast<char>(fine));
+    }
+    return b;
+  };
+  std::vector<std::pair<int, int>> c100;
+  for (int i = 0; i < 4; ++i)
+    for (int f : {1, 32, 67}) c100.push_back({1, f});
+  std::filesystem::create_directories(dir + "/c100");
+  std::ofstream(dir + "/c100/train.bin", std::ios::binary) << records(c100);
+  std::ofstream(dir + "/c100/test.bin", std::ios::binary) << records(c100);
+  std::filesystem::create_directories(dir + "/c10");
+  for (int k = 1; k <= 5; ++k)
+    std::ofstream(dir + "/c10/data_batch_" + std::to_string(k) + ".bin", std::ios::binary)
+        << records({{-1, 3}, {-1, 5}, {-1, k % 2 ? 3 : 5}});
+  std::ofstream(dir + "/c10/test_batch.bin", std::ios::binary) << records({{-1, 5}, {-1, 3}});
+  const auto cat = parse_catalog(R"(
+[dataset c100]
+kind = cifar100
+path = c100
+[dataset c10]
+kind = cifar10
+path = c10
+[defaults]
+resolution = 32
+channels = 1
+[partition super]
+dataset = c100
+group.fish = ray, aquarium_fish, flatfish
+[task pets]
+dataset = c10
+classes = dog, cat
+train_size = 14
+)", "cifar.ini", dir);
+  const auto fish = load_task(cat.tasks[0]);
+  EXPECT_EQ(fish.train_x.size(0), 12);
+  EXPECT_EQ(fish.test_x.size(0), 12);
+  const std::vector<int> source = {67, 1, 32};  // task label -> fine class, as listed
+  for (std::int64_t i = 0; i < 12; ++i) {
+    const int label = fish.train_y[i].item<int>();
+    const double pixel = fish.train_x[i][0][5][5].item<double>() * fish.channel_std[0] + fish.channel_mean[0];
+    EXPECT_NEAR(pixel * 255.0, source[label], 1e-3) << "image " << i;
+  }
+  const auto pets = load_task(cat.tasks[1]);
+  EXPECT_EQ(pets.train_x.size(0), 14);  // 7 dogs + 7 cats out of 8 + 7 in five batches
+  EXPECT_EQ(pets.test_x.size(0), 2);
+  EXPECT_EQ(torch::bincount(pets.train_y).sum().item<int>(), 14);
+  EXPECT_EQ(pets.test_y[0].item<int>() + pets.test_y[1].item<int>(), 1);
 }
 
 TEST(FashionMnist, RealPackageCountsAndBalancedTasks) {
