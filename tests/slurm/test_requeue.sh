@@ -11,7 +11,7 @@ id=$(sbatch --parsable --ntasks=2 --overcommit --output="$W/job.out" \
        jobs/slurm/measure.sbatch inputs/ci.ini "$W/campaign.nc" "${OPTS[@]}")
 # Wait until a few cells are journaled, then signal the batch shell.
 for _ in $(seq 1 120); do
-  n=$(cat "$W"/campaign.nc.journal/rank-*.bin 2>/dev/null | wc -c)
+  n=$( (cat "$W"/campaign.nc.journal/rank-*.bin 2>/dev/null || true) | wc -c)
   [ "$n" -gt $((2 * 32 + 3 * 48)) ] && break   # two headers + three records
   sleep 0.5
 done
