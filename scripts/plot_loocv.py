@@ -125,9 +125,10 @@ def plot_selection(ds, s, setting, out, at=None, pdf=False):
             if v.size == 0:
                 ax.text(m, 0, "n/a", ha="center", va="bottom", fontsize=8)
                 continue
-            ax.bar(m, v.mean(), color=color, alpha=0.85, hatch="//" if name == BASELINE else None,
+            ax.bar(m, v.mean(), width=0.7, color=color, alpha=0.85, hatch="//" if name == BASELINE else None,
                    edgecolor="black", lw=0.6)
             ax.errorbar(m, v.mean(), yerr=v.std(), color="black", capsize=4, lw=1)
+        ax.set_xlim(-0.5 - 0.5 * max(0, 3 - len(methods)), len(methods) - 0.5 + 0.5 * max(0, 3 - len(methods)))
         ax.set_xticks(x)
         ax.set_xticklabels(methods, rotation=30, ha="right")
         ax.set_ylabel(ylabel)
