@@ -213,10 +213,12 @@ def draw(ax, v, annotate=True, legend=True):
     return handles
 
 
-def plot(views, outdir, pdf=False, overview_max=6):
+def plot(views, outdir, pdf=False, overview_max=6, per_task_max=None):
+    """One PNG per task (the first `per_task_max` tasks when given) and an
+    overview of the first `overview_max` tasks; returns the paths written."""
     pn.style()
     written = []
-    for v in views:
+    for v in views[:per_task_max]:
         fig, ax = plt.subplots(figsize=(7.5, 5.0))
         draw(ax, v)
         written.append(pn.save(fig, os.path.join(outdir, f"frontier_{pn.safe_name(v.name)}.png"), pdf))

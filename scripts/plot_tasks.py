@@ -117,8 +117,27 @@ def plot_kendall(e, names, source, out, pdf=False):
     return tau, order
 
 
+def mean_filled(e):
+    """Missing entries replaced by their configuration's mean (else the task's,
+    else the overall mean): a rough stand-in for a completion."""
+    f = np.array(e, float)
+    with np.errstate(all="ignore"), np.testing.suppress_warnings() as sup:
+        sup.filter(RuntimeWarning)
+        col = np.nanmean(f, axis=0)
+        row = np.nanmean(f, axis=1)
+        allm = np.nanmean(f)
+    f = np.where(np.isfinite(f), f, col[None, :])
+    f = np.where(np.isfinite(f), f, row[:, None])
+    return np.where(np.isfinite(f), f, allm)
+
+
 def plot_singular(e, source, out, pdf=False):
     rows, cols = complete_block(e)
+    if (rows.size < 2 or cols.size < 2) and np.isfinite(e).sum() >= 4:
+        # too little fully measured: decompose a mean-filled matrix, and say so
+        e = mean_filled(e)
+        rows, cols = np.arange(e.shape[0]), np.arange(e.shape[1])
+        source += "\nmissing entries filled with configuration means (approximate: plot completed.nc)"
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     if rows.size == 0 or cols.size == 0:
         for ax in (ax1, ax2):
@@ -132,23 +151,23 @@ def plot_singular(e, source, out, pdf=False):
         k = np.arange(1, s.size + 1)
         ax1.semilogy(k, np.maximum(s, 1e-16), marker="o", color=pn.OKABE_ITO[0])
         ax1.set_xlabel("index i")
-        ax1.set_ylabel("singular value sigma_i (error units, log scale)")
+        ax1.set_ylabel(r"singular value $\sigma_i$ (error units, log scale)")
         ax1.set_title("Singular-value decay")
         ev = np.cumsum(s ** 2) / np.sum(s ** 2) if np.sum(s ** 2) > 0 else np.zeros_like(s)
         ax2.plot(k, 100 * ev, marker="s", color=pn.OKABE_ITO[1], label="explained variance EV(k)")
         for thr, ls in [(90, ":"), (99, "--")]:
             ax2.axhline(thr, color="black", ls=ls, lw=0.8, label=f"{thr} %")
         if s.size >= 3:
-            ax2.annotate(f"rank 3: {100 * ev[2]:.1f} %", (3, 100 * ev[2]), xytext=(10, -20),
+            ax2.annotate(f"rank 3: {100 * ev[2]:.1f} %", (3, 100 * ev[2]), xytext=(20, -40),
                          textcoords="offset points", arrowprops=dict(arrowstyle="->", lw=0.8))
         ax2.set_xlabel("rank k")
-        ax2.set_ylabel("explained variance (% of sum sigma_i^2)")
+        ax2.set_ylabel(r"explained variance (% of $\sum_i \sigma_i^2$)")
         ax2.set_ylim(min(100 * ev[0] - 5, 90) if ev.size else 0, 100.5)
         ax2.set_title("Explained variance (no centering)")
         ax2.legend(loc="lower right")
         for ax in (ax1, ax2):
             ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.suptitle(f"Error matrix, {source}: {rows.size} tasks x {cols.size} configurations")
+    fig.suptitle(f"Error matrix ({rows.size} tasks x {cols.size} configurations), {source}")
     fig.tight_layout()
     pn.save(fig, out, pdf)
     return s

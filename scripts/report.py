@@ -148,7 +148,7 @@ def find_files(run_dir):
     return found
 
 
-def build(run_dir, fig_dir, out, top=20, memory_tasks=2, pdf=False):
+def build(run_dir, fig_dir, out, top=20, memory_tasks=2, pdf=False, max_tasks=None):
     pn.style()
     files = find_files(run_dir)
     if not any(files[k] for k in ("campaign", "completed", "loocv", "selection")):
@@ -176,7 +176,7 @@ def build(run_dir, fig_dir, out, top=20, memory_tasks=2, pdf=False):
 
         def draw(path=path, sub=sub, kind=kind):
             views = plot_frontier.load_views(path, campaign_path if kind == "completed" else None)
-            return plot_frontier.plot(views, sub, pdf)
+            return plot_frontier.plot(views, sub, pdf, per_task_max=max_tasks)
         written = r.attempt(f"frontiers of {os.path.basename(path)}", draw)
         if written:
             overview = [w for w in written if w.endswith("frontier_overview.png")]
@@ -274,13 +274,15 @@ def main():
     p.add_argument("--figures-dir", help="folder for the figures (default: RUN_DIR/figures)")
     p.add_argument("--top", type=int, default=20, help="configurations in the Appendix D chart (default: 20)")
     p.add_argument("--memory-tasks", type=int, default=2, help="tasks with a memory breakdown figure (default: 2)")
+    p.add_argument("--max-tasks", type=int, help="tasks with their own frontier figure (default: every task; "
+                   "the overview shows the first six)")
     p.add_argument("--pdf", action="store_true", help="also write PDF next to each PNG")
     args = p.parse_args()
     if not os.path.isdir(args.run_dir):
         raise pn.InputError(f"{args.run_dir}: no such folder")
     out = args.output or os.path.join(args.run_dir, "report.md")
     fig_dir = args.figures_dir or os.path.join(args.run_dir, "figures")
-    r = build(args.run_dir, fig_dir, out, args.top, args.memory_tasks, args.pdf)
+    r = build(args.run_dir, fig_dir, out, args.top, args.memory_tasks, args.pdf, args.max_tasks)
     print(out)
     return 1 if r.failures else 0
 

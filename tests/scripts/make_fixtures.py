@@ -121,7 +121,7 @@ def write_completed(path, cfgs, tasks, truth, observed_mask, rng):
     est = (u[:, :3] * s[:3]) @ vt[:3] + rng.normal(0, 0.01, truth.shape)
     mem = full_parts(cfgs, tasks)
     memory = mem[0] + mem[1] + mem[2]
-    from_scripts = __import__("peppp_nc")
+    from_scripts = __import__("peppp_nc")  # the scripts' own Pareto sets, checked by the tests
     with Dataset(path, "w") as ds:
         provenance(ds, "peppp complete --campaign campaign.nc --output completed.nc")
         ds.setncattr("lambda", 0.1)
@@ -276,6 +276,8 @@ def main():
     # Files missing a variable: each script must name the file and the variable.
     write_campaign(os.path.join(edge, "missing_memory_campaign.nc"), cfgs, tasks, truth,
                    np.full((n, d), 2, "i1"), parts, skip=("memory", "memory_activations"))
+    write_campaign(os.path.join(edge, "missing_error_campaign.nc"), cfgs, tasks, truth,
+                   np.full((n, d), 2, "i1"), parts, skip=("error",))
     write_loocv(os.path.join(edge, "missing_regret_loocv.nc"), n, rng, skip=("regret",))
     print(f"fixtures written under {args.outdir}: {n} tasks x {d} configurations")
 
