@@ -17,6 +17,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peppp_nc as pn  # noqa: E402
 from peppp_nc import plt  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
 
 C_MEASURED, C_PREDICTED, C_FAILED, C_TRUTH, C_PICK = pn.OKABE_ITO[0], pn.OKABE_ITO[1], pn.OKABE_ITO[3], "#999999", pn.OKABE_ITO[4]
 
@@ -176,20 +177,6 @@ def draw(ax, v, annotate=True, legend=True):
         handles.append(ax.scatter([mem[v.pick]], [v.pick_error], s=180, marker="*", color=C_PICK,
                                   edgecolors="black", linewidths=0.6, zorder=6,
                                   label=f"recommended {v.labels[v.pick]}"))
-    if annotate:
-        front = v.est_front if (v.est_front is not None and v.estimate is not None) else v.true_front
-        yvals = v.estimate if (v.est_front is not None and v.estimate is not None) else v.true_error
-        if front is not None:
-            idx = np.flatnonzero(front & np.isfinite(yvals))
-            # Many configurations share a memory value (F2): label each point once.
-            seen = set()
-            for j in idx[:25]:
-                key = (round(mem[j], 9), round(yvals[j], 9))
-                txt = v.labels[j] if key not in seen else None
-                seen.add(key)
-                if txt:
-                    ax.annotate(txt, (mem[j], yvals[j]), xytext=(4, 4), textcoords="offset points",
-                                fontsize=7, color="#333333")
     ax.set_xscale("log")
     ax.set_xlabel("training memory (MiB, log scale)")
     ax.set_ylabel("test error (misclassification rate)")
@@ -208,6 +195,23 @@ def draw(ax, v, annotate=True, legend=True):
         if not finite:
             ax.set_ylim(0, 1.05)
     pn.log_memory_axis(ax)
+    if annotate:
+        front = v.est_front if (v.est_front is not None and v.estimate is not None) else v.true_front
+        yvals = v.estimate if (v.est_front is not None and v.estimate is not None) else v.true_error
+        if front is not None:
+            idx = np.flatnonzero(front & np.isfinite(yvals))
+            idx = idx[np.lexsort((yvals[idx], mem[idx]))]
+            # Label frontier points, skipping any too close to a label already placed
+            # (many configurations share a memory value, F2).
+            placed = []
+            for j in idx:
+                x, y = ax.transData.transform((mem[j], yvals[j]))
+                if any(abs(x - px) < 70 and abs(y - py) < 12 for px, py in placed):
+                    continue
+                placed.append((x, y))
+                ax.annotate(v.labels[j], (mem[j], yvals[j]), xytext=(4, 4), textcoords="offset points",
+                            fontsize=7, color="#222222",
+                            path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
     if legend and handles:
         ax.legend(handles=handles, loc="best")
     return handles
