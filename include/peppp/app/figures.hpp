@@ -38,6 +38,9 @@ std::string figures_package_check(const std::string& python);
 /// a failing script: the result says what happened, and the caller logs it
 /// (a run's results are complete without figures). Not collective: call it
 /// on one rank (the root) only. Blocks while Python runs (seconds).
+///
+/// The end of `peppp run`, on the root:
+/// `auto f = draw_run_figures(dir); f.drawn ? log::info(f.message) : log::warn(f.message);`
 FiguresResult draw_run_figures(const std::string& run_dir, const FiguresOptions& options = {});
 
 }  // namespace peppp::app
