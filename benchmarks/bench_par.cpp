@@ -18,12 +18,11 @@
 
 namespace {
 
-constexpr int kCellsPerRank = 16;
-
-peppp::par::Plan scaling_plan(int ranks) {
+// cells_per_rank / 8 tasks per rank, 8 configurations each.
+peppp::par::Plan scaling_plan(int ranks, int cells_per_rank) {
   peppp::par::PlanSpec s;
   std::vector<std::string> names;
-  for (int t = 0; t < 2 * ranks; ++t) names.push_back("t" + std::to_string(t));
+  for (int t = 0; t < ranks * cells_per_rank / 8; ++t) names.push_back("t" + std::to_string(t));
   s.tasks = peppp::par::synthetic_tasks(names);
   for (int ae : {3, 4, 5, 6})
     for (int be : {6, 8}) {
@@ -40,12 +39,12 @@ peppp::par::Plan scaling_plan(int ranks) {
   return peppp::par::make_plan(s);
 }
 
-// Arg: mean cell time in ms (cells vary uniformly by +-50%).
+// Args: mean cell time in ms (cells vary uniformly by +-50%), cells per rank.
 void BM_CampaignScaling(benchmark::State& state) {
   peppp::log::set_level(peppp::log::Level::warn);
   const MPI_Comm comm = MPI_COMM_WORLD;
   const int ranks = peppp::par::size(comm);
-  const peppp::par::Plan plan = scaling_plan(ranks);
+  const peppp::par::Plan plan = scaling_plan(ranks, static_cast<int>(state.range(1)));
   peppp::par::SyntheticSpec syn;
   syn.seconds = static_cast<double>(state.range(0)) / 1000.0;
   syn.spread = 0.5;
@@ -83,7 +82,7 @@ void BM_CampaignScaling(benchmark::State& state) {
   // Everything beyond the sleeping: queue, journal fsync, tail imbalance, gather, write.
   state.counters["overhead_per_cell_ms"] = (makespan * ranks - total) / cells * 1000.0;
 }
-BENCHMARK(BM_CampaignScaling)->Arg(200)->Arg(10)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CampaignScaling)->Args({200, 16})->Args({200, 64})->Args({10, 16})->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // Cost of taking one item from the shared queue while every rank hammers it.
 void BM_QueueNext(benchmark::State& state) {

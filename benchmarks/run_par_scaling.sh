@@ -8,7 +8,7 @@ shift
 ranks=${*:-"1 2 4 8 16 32"}
 export OMPI_MCA_rmaps_base_oversubscribe=1   # more ranks than cores: cells sleep
 for n in $ranks; do
-  mpirun -np "$n" "$build/benchmarks/bench_par" --benchmark_filter='Scaling/200|QueueNext' \
+  mpirun -np "$n" "$build/benchmarks/bench_par" --benchmark_filter='Scaling/200/|QueueNext' \
     --benchmark_format=json --benchmark_out="par_scaling_np$n.json" --benchmark_out_format=json \
     --benchmark_format=console
 done

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <thread>
 #include <vector>
 
 #include "peppp/core/error.hpp"
@@ -215,6 +216,22 @@ MeasureSummary measure(const Plan& plan, const CellTrainer& trainer, const Measu
   }
   // Tell every rank to stop taking cells (a signal may reach one rank only).
   if (stopped) queue.drain();
+  // Wait for the others without spinning: a blocking collective busy-polls,
+  // which starves ranks still training when ranks outnumber cores. Rank 0
+  // keeps reporting progress meanwhile.
+  {
+    MPI_Request req;
+    PEPPP_MPI(MPI_Ibarrier(comm, &req));
+    for (int flag = 0;;) {
+      PEPPP_MPI(MPI_Test(&req, &flag, MPI_STATUS_IGNORE));
+      if (flag) break;
+      if (root) {
+        auto c = queue.counts();
+        progress.update(static_cast<std::int64_t>(done.size()) + c.finished, done_failed + c.failed);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
 
   std::vector<io::JournalRecord> gathered = gather_records(mine, comm);
   int stop_any = 0, stop_me = stopped ? 1 : 0;

@@ -31,7 +31,7 @@ CellTrainer synthetic_trainer(SyntheticSpec spec) {
       const auto now = clock::now();
       if (now >= end) break;
       if (spec.spin) continue;
-      std::this_thread::sleep_for(std::min<clock::duration>(end - now, std::chrono::milliseconds(20)));
+      std::this_thread::sleep_for(std::min<clock::duration>(end - now, std::chrono::milliseconds(50)));
     }
     if (u01(w.seed, 2) < spec.fail_fraction) throw std::runtime_error("synthetic failure (injected)");
     CellResult r;

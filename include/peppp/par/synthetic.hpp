@@ -24,7 +24,7 @@ struct SyntheticSpec {
 /// Time one synthetic cell takes, s (deterministic in the cell seed).
 double synthetic_seconds(const SyntheticSpec& spec, std::uint64_t cell_seed);
 
-/// The synthetic trainer. Sleeps in slices of at most 20 ms, polling
+/// The synthetic trainer. Sleeps in slices of at most 50 ms, polling
 /// `should_stop` (then throws `Interrupted`). Error in [0.05, 0.95).
 CellTrainer synthetic_trainer(SyntheticSpec spec);
 
