@@ -45,7 +45,10 @@ std::string Progress::line(std::int64_t done, std::int64_t failed, double elapse
 void Progress::update(std::int64_t done, std::int64_t failed) {
   const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (done < total_ && t - last_print_ < interval_s_) return;
+  // Nothing new: repeat the line only as a periodic sign of life.
+  if (done == last_done_ && (interval_s_ <= 0 || t - last_print_ < interval_s_)) return;
   last_print_ = t;
+  last_done_ = done;
   if (log::level() < log::Level::info || log::rank() != 0) return;
   if (terminal_) {
     std::cout << "\r" << line(done, failed, t) << "\x1b[K" << std::flush;

@@ -20,8 +20,9 @@ class Progress {
   /// after `elapsed_s` seconds, e.g.
   /// "measure: 12/40 cells (30.0%), 845 cells/hour, ETA 2m05s, 1 failed".
   std::string line(std::int64_t done, std::int64_t failed, double elapsed_s) const;
-  /// Print an update if the interval passed or everything is done; call on
-  /// rank 0 only (the logger prints on rank 0 anyway).
+  /// Print an update if the interval passed or everything is done, and the
+  /// count changed (an unchanged count repeats only once per interval); call
+  /// on rank 0 only (the logger prints on rank 0 anyway).
   void update(std::int64_t done, std::int64_t failed);
   /// Finish a terminal line (newline) if one is open.
   void finish();
@@ -33,6 +34,7 @@ class Progress {
   double interval_s_;
   std::chrono::steady_clock::time_point start_;
   double last_print_ = -1e300;
+  std::int64_t last_done_ = -1;
   bool open_line_ = false;
 };
 
