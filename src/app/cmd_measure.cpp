@@ -119,6 +119,10 @@ int run_measure(const Options& o, MPI_Comm comm) {
   const int nranks = par::size(comm);
 
   // ---- everything checked on every rank before any work (identical inputs -> identical decisions)
+  if (!synthetic && o.given("synthetic.tasks"))
+    throw InputError("synthetic.tasks (" + o.source("synthetic.tasks") +
+                     ") names tasks for synthetic cells only; give --synthetic.seconds S (> 0) too, or use "
+                     "campaign.tasks");
   par::PlanSpec spec;
   spec.configs = configurations(o);
   if (synthetic && o.given("synthetic.tasks")) {
