@@ -1,6 +1,13 @@
 // peppp info: human summary of any peppp NetCDF file.
+#include <cmath>
+#include <iostream>
+#include <sstream>
+
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
+#include "peppp/io/campaign.hpp"
+#include "peppp/io/netcdf.hpp"
+#include "peppp/par/mpi_session.hpp"
 
 namespace peppp::app {
 
@@ -20,9 +27,68 @@ OptionSet info_options() {
   return s;
 }
 
+namespace {
+
+std::string summarise(const std::string& path) {
+  std::ostringstream os;
+  io::NcFile f = io::NcFile::open(path);
+  const auto attrs = f.global_attributes();
+  auto attr = [&](const char* k) {
+    auto it = attrs.find(k);
+    return it == attrs.end() ? std::string() : it->second;
+  };
+  const std::string kind = attr("peppp_file");
+  os << path << ": " << (kind.empty() ? "NetCDF file" : "peppp " + kind + " file") << "\n";
+  if (attr("synthetic") == "1")
+    os << "  *** SYNTHETIC campaign: fake errors from timed dummy cells, not measurements ***\n";
+  os << "  dimensions:";
+  for (const auto& [name, len] : f.dims()) os << " " << name << "=" << len;
+  os << "\n  variables: ";
+  bool first = true;
+  for (const auto& v : f.var_names()) {
+    os << (first ? "" : ", ") << v;
+    first = false;
+  }
+  os << "\n";
+  if (f.has_var("error") && f.has_var("task") && f.has_var("config")) {
+    f.close();
+    io::Campaign c = io::read_campaign(path);
+    std::size_t counts[5] = {0, 0, 0, 0, 0};
+    std::size_t finite = 0;
+    for (std::size_t i = 0; i < c.status.size(); ++i) {
+      ++counts[c.status[i]];
+      finite += std::isfinite(c.error[i]) ? 1 : 0;
+    }
+    const double total = static_cast<double>(c.status.size());
+    const std::size_t planned = c.status.size() - counts[0];
+    const std::size_t done = counts[2] + counts[3] + counts[4];
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "  campaign: %zu tasks x %zu configurations = %zu cells; planned %zu (%.1f%%), finished %zu "
+                  "(%.1f%% of planned), error known for %zu (%.1f%% of all cells)\n",
+                  c.n_tasks(), c.n_configs(), c.status.size(), planned, 100.0 * static_cast<double>(planned) / total,
+                  done, planned ? 100.0 * static_cast<double>(done) / static_cast<double>(planned) : 0.0, finite,
+                  100.0 * static_cast<double>(finite) / total);
+    os << buf << "  status:";
+    for (int s = 0; s < 5; ++s) os << " " << io::label(static_cast<io::CellStatus>(s)) << "=" << counts[s];
+    os << "\n";
+    if (counts[1] > 0) os << "  INCOMPLETE: " << counts[1] << " planned cells have no result (resume the campaign)\n";
+  }
+  os << "  attributes:\n";
+  for (const auto& [k, v] : attrs) {
+    std::string value = v.size() > 200 ? v.substr(0, 197) + "..." : v;
+    os << "    " << k << " = " << value << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace
+
 int run_info(const Options& o, MPI_Comm comm) {
-  throw RuntimeError("peppp info is not implemented in this build yet (issue #6); "
-                     "nothing was run and no file was written", true);
+  // Every rank reads (cheap) so a bad file is reported consistently; rank 0 prints.
+  const std::string text = summarise(o.path("file"));
+  if (par::rank(comm) == 0) std::cout << text << std::flush;
+  return 0;
 }
 
 }  // namespace peppp::app

@@ -1,0 +1,238 @@
+// `peppp measure` end to end under real mpirun, with synthetic cells (the
+// queue, journal, kill, SIGTERM and resume behaviour does not depend on what
+// a cell computes): identical matrices at 1/2/3 ranks, kill -9 then resume,
+// SIGTERM then resume, bad inputs (exit 1 on every rank, no file, no hang).
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "peppp/io/campaign.hpp"
+#include "peppp/io/journal.hpp"
+#include "test_util.hpp"
+
+using namespace peppp;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string measure_cmd(int ranks, const std::string& out, const std::string& extra = "") {
+  return "mpirun -np " + std::to_string(ranks) + " " + test::peppp_exe() + " measure --config " +
+         test::source_path("inputs/ci.ini") + " --output " + out + " --run.progress_interval 0 " + extra;
+}
+
+const std::string kSynthetic = " --synthetic.seconds 0.02 --synthetic.fail_fraction 0.1 --synthetic.diverge_fraction 0.1";
+
+// Child pids of `pid` (from /proc).
+std::vector<int> children(int pid) {
+  std::vector<int> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    char state;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == pid) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// A campaign started in the background; its exit code lands in `<dir>/rc`.
+struct Background {
+  int shell = 0;
+  std::string dir;
+  Background(const std::string& dir_, const std::string& command) : dir(dir_) {
+    auto r = test::run_command("(" + command + " > " + dir + "/log 2>&1; echo $? > " + dir + "/rc) > /dev/null 2>&1 & echo $!");
+    shell = std::stoi(r.output);
+  }
+  std::vector<int> ranks() const {
+    for (int mpirun : children(shell)) return children(mpirun);
+    return {};
+  }
+  int wait(double timeout_s = 60) const {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    while (std::chrono::steady_clock::now() < end) {
+      std::ifstream in(dir + "/rc");
+      int rc = -1;
+      if (in >> rc) return rc;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  std::string log() const {
+    std::ifstream in(dir + "/log");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+};
+
+// Journal records on disk (every rank file), without checking the plan.
+std::size_t journaled(const std::string& out) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(io::journal_dir(out), ec)) {
+    auto size = fs::file_size(e.path(), ec);
+    if (!ec && size > io::kJournalHeaderBytes) n += (size - io::kJournalHeaderBytes) / io::kJournalRecordBytes;
+  }
+  return n;
+}
+
+bool wait_for_records(const std::string& out, std::size_t n, double timeout_s = 60) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < end) {
+    if (journaled(out) >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+std::size_t journal_records(const std::string& out, const io::Campaign& c) {
+  std::uint64_t fp = std::stoull(c.text_attributes.at("plan_fingerprint"), nullptr, 16);
+  return io::read_journals(io::journal_dir(out), fp).records.size();
+}
+
+void expect_same_results(const io::Campaign& a, const io::Campaign& b) {
+  ASSERT_EQ(a.status, b.status);
+  ASSERT_EQ(a.error.size(), b.error.size());
+  for (std::size_t i = 0; i < a.error.size(); ++i) {
+    if (std::isnan(a.error[i]))
+      EXPECT_TRUE(std::isnan(b.error[i])) << i;
+    else
+      EXPECT_EQ(a.error[i], b.error[i]) << i;  // bit for bit
+  }
+}
+
+}  // namespace
+
+TEST(Measure, IdenticalMatricesAtOneTwoThreeRanks) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  std::vector<io::Campaign> results;
+  for (int n : {1, 2, 3}) {
+    const std::string out = dir + "/np" + std::to_string(n) + ".nc";
+    auto r = test::run_command(measure_cmd(n, out, kSynthetic + " --sampling.scheme uniform --sampling.ratio 0.75"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    results.push_back(io::read_campaign(out));
+  }
+  const io::Campaign& c = results[0];
+  EXPECT_EQ(c.n_tasks(), 4u);
+  EXPECT_EQ(c.n_configs(), 4u);
+  std::size_t planned = 0;
+  for (std::size_t i = 0; i < c.status.size(); ++i) {
+    if (c.status[i] == 0) {
+      EXPECT_TRUE(std::isnan(c.error[i])) << i;
+    } else {
+      ++planned;
+      EXPECT_TRUE(c.status[i] == 2 || c.status[i] == 3 || c.status[i] == 4) << int(c.status[i]);
+    }
+  }
+  EXPECT_EQ(planned, 12u);  // round(0.75 * 16)
+  EXPECT_EQ(c.text_attributes.at("synthetic"), "1");
+  EXPECT_NE(c.text_attributes.at("campaign_name").find("SYNTHETIC"), std::string::npos);
+  EXPECT_EQ(c.text_attributes.at("sampling_scheme"), "uniform");
+  EXPECT_EQ(c.text_attributes.at("mpi_ranks"), "1");
+  EXPECT_EQ(results[2].text_attributes.at("mpi_ranks"), "3");
+  for (const char* k : {"peppp_version", "git_commit", "command_line", "created", "option.train.epochs"})
+    EXPECT_TRUE(c.text_attributes.count(k)) << k;
+  expect_same_results(c, results[1]);
+  expect_same_results(c, results[2]);
+  // info summarises it.
+  auto info = test::run_command(test::peppp_exe() + " info " + dir + "/np2.nc");
+  EXPECT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_NE(info.output.find("SYNTHETIC"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("planned 12"), std::string::npos) << info.output;
+}
+
+TEST(Measure, KillOneRankThenResume) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  const std::string slow = " --synthetic.seconds 0.15 --synthetic.fail_fraction 0.1";
+  const std::string ref = dir + "/reference.nc", out = dir + "/killed.nc";
+  auto r = test::run_command(measure_cmd(2, ref, slow));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  Background bg(dir, measure_cmd(2, out, slow));
+  ASSERT_TRUE(wait_for_records(out, 3)) << bg.log();
+  auto ranks = bg.ranks();
+  ASSERT_EQ(ranks.size(), 2u) << bg.log();
+  ::kill(ranks[1], SIGKILL);
+  const int rc = bg.wait();
+  EXPECT_NE(rc, 0) << bg.log();
+  EXPECT_FALSE(fs::exists(out));  // died before writing anything
+  const std::size_t before = journaled(out);
+  EXPECT_GE(before, 3u);
+  EXPECT_LT(before, 16u) << "the campaign finished before the kill; the test proves nothing";
+
+  r = test::run_command(measure_cmd(2, out, slow + " --resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resuming"), std::string::npos) << r.output;
+  io::Campaign c = io::read_campaign(out);
+  for (auto s : c.status) EXPECT_TRUE(s == 2 || s == 3 || s == 4) << int(s);
+  EXPECT_EQ(journal_records(out, c), 16u);  // nothing trained twice
+  expect_same_results(c, io::read_campaign(ref));
+}
+
+TEST(Measure, SigtermWritesPartialFileExitsThreeThenResumeCompletes) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  const std::string out = dir + "/campaign.nc";
+  const std::string slow = " --synthetic.seconds 0.15";
+  Background bg(dir, measure_cmd(2, out, slow));
+  ASSERT_TRUE(wait_for_records(out, 2)) << bg.log();
+  auto ranks = bg.ranks();
+  ASSERT_EQ(ranks.size(), 2u) << bg.log();
+  for (int pid : ranks) ::kill(pid, SIGTERM);  // as Slurm signals every task
+  EXPECT_EQ(bg.wait(), 3) << bg.log();
+  io::Campaign partial = io::read_campaign(out);
+  std::size_t missing = 0;
+  for (auto s : partial.status) missing += s == 1;
+  EXPECT_GT(missing, 0u);
+  EXPECT_EQ(partial.text_attributes.at("complete"), "0");
+  EXPECT_NE(bg.log().find("--resume"), std::string::npos) << bg.log();
+
+  auto r = test::run_command(measure_cmd(2, out, slow + " --resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  io::Campaign c = io::read_campaign(out);
+  for (auto s : c.status) EXPECT_TRUE(s == 2 || s == 3 || s == 4) << int(s);
+  EXPECT_EQ(journal_records(out, c), 16u);
+  EXPECT_EQ(c.text_attributes.at("complete"), "1");
+}
+
+namespace {
+void expect_refused(const std::string& out, const std::string& args, const std::string& expect) {
+  auto r = test::run_command(measure_cmd(2, out, kSynthetic + " " + args));
+  EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.output;
+  EXPECT_NE(r.output.find(expect), std::string::npos) << args << "\n" << r.output;
+  EXPECT_EQ(r.output.find("MPI_ABORT"), std::string::npos) << r.output;  // every rank agreed, none aborted
+  EXPECT_FALSE(fs::exists(out)) << args;
+  EXPECT_FALSE(fs::exists(io::journal_dir(out))) << args;
+}
+}  // namespace
+
+TEST(Measure, BadSettingsExitOneOnEveryRankWithoutOutput) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  const std::string out = dir + "/campaign.nc";
+  std::ofstream(dir + "/empty-catalog.ini")
+      << "[dataset fashion]\nkind = idx\npath = /usr/share/datasets/fashion-mnist\nclasses = 10\n";
+  expect_refused(out, "--campaign.formats_a e3m1,x9m2", "x9m2");
+  expect_refused(out, "--campaign.tasks " + dir + "/empty-catalog.ini", "task");
+  expect_refused(out, "--sampling.scheme uniform --sampling.ratio 1.5", "sampling.ratio");
+}
+
+TEST(Measure, BadFilesExitOneOnEveryRankWithoutOutput) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  std::ofstream(dir + "/missing-data.ini")
+      << "[dataset fashion]\nkind = idx\npath = " << dir << "/no-such-data\nclasses = 10\n"
+      << "[task a]\ndataset = fashion\nclasses = 0, 1\nresolution = 14\nchannels = 1\n";
+  expect_refused(dir + "/campaign.nc", "--campaign.tasks " + dir + "/missing-data.ini", "no-such-data");
+  expect_refused(dir + "/no/such/folder/c.nc", "", "does not exist");
+}
