@@ -68,6 +68,8 @@ inline std::uint32_t splitmix_hi(std::uint64_t z) {
   return static_cast<std::uint32_t>(z >> 32);
 }
 
+// `in == out` (in place) is allowed despite __restrict: element i is read
+// once and written once, at the same index, after the read (tested).
 template <Rounding R>
 void kernel(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
             std::uint64_t counter0) {

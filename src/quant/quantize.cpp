@@ -132,6 +132,25 @@ torch::Tensor quantize(const torch::Tensor& x, FloatFormat f, Rounding r, std::u
   return out;
 }
 
+void quantize_into(const torch::Tensor& x, torch::Tensor& out, FloatFormat f, Rounding r, std::uint64_t seed,
+                   std::uint64_t offset) {
+  check_float32(x, "quantize_into (input)");
+  check_float32(out, "quantize_into (output)");
+  if (x.sizes() != out.sizes() || x.device() != out.device()) {
+    std::ostringstream os;
+    os << "quantize_into: output shape " << out.sizes() << " on " << out.device() << " does not match input shape "
+       << x.sizes() << " on " << x.device() << " (allowed: the same shape and device)";
+    throw InputError(os.str());
+  }
+  torch::NoGradGuard no_grad;
+  if (x.device().is_cpu() && out.is_contiguous()) {
+    const auto xc = x.detach().contiguous();
+    cpu_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), xc.numel(), f, r, seed, offset);
+    return;
+  }
+  out.copy_(quantize(x, f, r, seed, offset));
+}
+
 void quantize_(torch::Tensor& x, FloatFormat f, Rounding r, std::uint64_t seed, std::uint64_t offset) {
   check_float32(x, "quantize_");
   torch::NoGradGuard no_grad;

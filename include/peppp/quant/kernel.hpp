@@ -35,8 +35,8 @@ void quantize_buffer(const float* in, float* out, std::size_t n, FloatFormat for
 /// SplitMix64 at state mix64(seed) + counter·0x9e3779b97f4a7c15).
 std::uint32_t random_bits(std::uint64_t seed, std::uint64_t counter);
 
-/// Scalar reference of the kernel's rule for one value (same bits as
-/// `quantize_buffer` for element `counter`); slow, for tests and tools.
+/// One value through `quantize_buffer` as element `counter` of the stream
+/// keyed by `seed` (for scalars: hyper-parameters, tests, tools).
 float quantize_value(float x, FloatFormat format, Rounding rounding = Rounding::nearest, std::uint64_t seed = 0,
                      std::uint64_t counter = 0);
 

@@ -25,6 +25,14 @@ torch::Tensor quantize(const torch::Tensor& x, FloatFormat format, Rounding roun
 void quantize_(torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,
                std::uint64_t seed = 0, std::uint64_t offset = 0);
 
+/// `quantize` written into a given tensor `out` (same shape and device,
+/// float32), without allocating when both are CPU and `out` is contiguous
+/// (the form for hot loops; `out` may be `x` itself). Element order and
+/// random stream as in `quantize`.
+/// @throws InputError if a dtype is not float32, or shapes or devices differ.
+void quantize_into(const torch::Tensor& x, torch::Tensor& out, FloatFormat format,
+                   Rounding rounding = Rounding::nearest, std::uint64_t seed = 0, std::uint64_t offset = 0);
+
 /// The device-generic path of `quantize`, written with torch tensor
 /// operations (int64 views of the float32 bits, masks, `where`); gives the
 /// same bits as the fused CPU kernel on any device (used for non-CPU

@@ -67,3 +67,23 @@ TEST(QuantizeTensor, LargeTensorUsesThreadsAndMatchesGeneric) {
                              peppp::quantize_generic(x, FloatFormat(5, 2), r, 8).view(torch::kInt32)));
   }
 }
+
+TEST(QuantizeTensor, IntoGivenOutputMatchesAndChecksShape) {
+  torch::manual_seed(4);
+  const auto x = torch::randn({300, 7}) * 50;
+  auto out = torch::empty({300, 7});
+  const void* where = out.data_ptr();
+  peppp::quantize_into(x, out, FloatFormat(4, 3), Rounding::stochastic, 9, 2);
+  EXPECT_EQ(out.data_ptr(), where);  // written in place, no new storage
+  EXPECT_TRUE(torch::equal(out, peppp::quantize(x, FloatFormat(4, 3), Rounding::stochastic, 9, 2)));
+  auto strided = torch::empty({7, 300}).t();  // non-contiguous output
+  peppp::quantize_into(x, strided, FloatFormat(4, 3));
+  EXPECT_TRUE(torch::equal(strided, peppp::quantize(x, FloatFormat(4, 3))));
+  auto self = x.clone();
+  peppp::quantize_into(self, self, FloatFormat(3, 1));
+  EXPECT_TRUE(torch::equal(self, peppp::quantize(x, FloatFormat(3, 1))));
+  auto wrong = torch::empty({7, 300});
+  EXPECT_THROW(peppp::quantize_into(x, wrong, FloatFormat(4, 3)), peppp::InputError);
+  auto dbl = torch::empty({300, 7}, torch::kFloat64);
+  EXPECT_THROW(peppp::quantize_into(x, dbl, FloatFormat(4, 3)), peppp::InputError);
+}

@@ -1,0 +1,176 @@
+// Quantization throughput on 16M-element float32 buffers, next to the
+// limits it is measured against in the same run: memcpy of the same buffer
+// (memory bandwidth) and torch's clone() (allocation + copy). Counters
+// `x_memcpy` / `x_clone` (printed with a spurious "/s") are this
+// benchmark's rate over the limit's rate, the limit measured once per thread
+// count at first use (median of 11 runs).
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "peppp/quant/kernel.hpp"
+#include "peppp/quant/quantize.hpp"
+
+namespace {
+
+constexpr std::size_t kN = std::size_t{1} << 24;  // 16M elements, 64 MiB
+const peppp::FloatFormat kFormats[] = {peppp::FloatFormat(4, 3), peppp::FloatFormat(5, 2), peppp::FloatFormat(8, 7)};
+const peppp::Rounding kRoundings[] = {peppp::Rounding::nearest, peppp::Rounding::nearest_even,
+                                      peppp::Rounding::stochastic};
+
+struct Buffers {
+  std::vector<float> in, out;
+  Buffers() : in(kN), out(kN) {
+    std::uint32_t s = 12345;
+    for (auto& v : in) {
+      s = s * 1664525u + 1013904223u;
+      v = static_cast<float>(static_cast<std::int32_t>(s)) * 1e-7f;
+    }
+    std::memset(out.data(), 0, kN * 4);  // touch the pages: warm output
+  }
+};
+Buffers& buffers() {
+  static Buffers b;
+  return b;
+}
+
+void parallel_memcpy(float* dst, const float* src, std::size_t n, int threads) {
+  if (threads <= 1) {
+    std::memcpy(dst, src, n * 4);
+    return;
+  }
+  const std::size_t chunk = (n + threads - 1) / threads;
+  std::vector<std::thread> pool;
+  for (int j = 1; j < threads; ++j)
+    pool.emplace_back([=] { std::memcpy(dst + j * chunk, src + j * chunk, std::min(chunk, n - j * chunk) * 4); });
+  std::memcpy(dst, src, chunk * 4);
+  for (auto& t : pool) t.join();
+}
+
+template <class F>
+double rate(F&& f) {  // median of 11 timed runs after a warm-up, elements/s
+  f();
+  std::vector<double> t;
+  for (int r = 0; r < 11; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::nth_element(t.begin(), t.begin() + 5, t.end());
+  return static_cast<double>(kN) / t[5];
+}
+
+double memcpy_rate(int threads) {
+  static std::map<int, double> cache;
+  if (!cache.count(threads)) {
+    auto& b = buffers();
+    cache[threads] = rate([&] { parallel_memcpy(b.out.data(), b.in.data(), kN, threads); });
+  }
+  return cache[threads];
+}
+
+double clone_rate(int threads) {
+  static std::map<int, double> cache;
+  if (!cache.count(threads)) {
+    at::set_num_threads(threads);
+    const auto x = torch::from_blob(buffers().in.data(), {static_cast<long>(kN)}, torch::kFloat32);
+    cache[threads] = rate([&] { benchmark::DoNotOptimize(x.clone()); });
+  }
+  return cache[threads];
+}
+
+void report(benchmark::State& state, int threads) {
+  const double items = static_cast<double>(state.iterations()) * kN;
+  state.SetItemsProcessed(static_cast<std::int64_t>(items));
+  state.counters["x_memcpy"] = benchmark::Counter(items / memcpy_rate(threads), benchmark::Counter::kIsRate);
+  state.counters["x_clone"] = benchmark::Counter(items / clone_rate(threads), benchmark::Counter::kIsRate);
+}
+
+void set_label(benchmark::State& state, const char* what) {
+  state.SetLabel(std::string(what) + " " + kFormats[state.range(0)].label() + " " +
+                 peppp::label(kRoundings[state.range(1)]) + " threads=" + std::to_string(state.range(2)));
+}
+
+}  // namespace
+
+static void BM_Memcpy(benchmark::State& state) {
+  auto& b = buffers();
+  const int t = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    parallel_memcpy(b.out.data(), b.in.data(), kN, t);
+    benchmark::ClobberMemory();
+  }
+  report(state, t);
+}
+BENCHMARK(BM_Memcpy)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+static void BM_Clone(benchmark::State& state) {
+  const int t = static_cast<int>(state.range(0));
+  at::set_num_threads(t);
+  const auto x = torch::from_blob(buffers().in.data(), {static_cast<long>(kN)}, torch::kFloat32);
+  for (auto _ : state) benchmark::DoNotOptimize(x.clone());
+  report(state, t);
+}
+BENCHMARK(BM_Clone)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Into a given (warm, preallocated) output buffer.
+static void BM_QuantizeBuffer(benchmark::State& state) {
+  auto& b = buffers();
+  const auto f = kFormats[state.range(0)];
+  const auto r = kRoundings[state.range(1)];
+  const int t = static_cast<int>(state.range(2));
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    peppp::quant::quantize_buffer(b.in.data(), b.out.data(), kN, f, r, ++seed, 0, t);
+    benchmark::ClobberMemory();
+  }
+  set_label(state, "buffer");
+  report(state, t);
+}
+
+// In place on a warm buffer.
+static void BM_QuantizeInPlace(benchmark::State& state) {
+  auto& b = buffers();
+  const auto f = kFormats[state.range(0)];
+  const auto r = kRoundings[state.range(1)];
+  const int t = static_cast<int>(state.range(2));
+  std::vector<float> x(b.in);
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    peppp::quant::quantize_buffer(x.data(), x.data(), kN, f, r, ++seed, 0, t);
+    benchmark::ClobberMemory();
+  }
+  set_label(state, "in place");
+  report(state, t);
+}
+
+// The torch new-tensor form (allocation included, torch's threads).
+static void BM_QuantizeTensor(benchmark::State& state) {
+  const auto f = kFormats[state.range(0)];
+  const auto r = kRoundings[state.range(1)];
+  const int t = static_cast<int>(state.range(2));
+  at::set_num_threads(t);
+  const auto x = torch::from_blob(buffers().in.data(), {static_cast<long>(kN)}, torch::kFloat32);
+  std::uint64_t seed = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(peppp::quantize(x, f, r, ++seed));
+  set_label(state, "new tensor");
+  report(state, t);
+}
+
+static void quant_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"format", "rounding", "threads"});
+  for (int t : {1, 2})
+    for (int r : {0, 2})
+      for (int f : {0, 1, 2}) b->Args({f, r, t});
+  b->Args({0, 1, 1});  // nearest_even, one format
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_QuantizeBuffer)->Apply(quant_args);
+BENCHMARK(BM_QuantizeInPlace)->Apply(quant_args);
+BENCHMARK(BM_QuantizeTensor)->Apply(quant_args);
