@@ -28,7 +28,7 @@ MatrixXd errors(int n, int d, int k, std::uint64_t seed) {
   return uniform(n, k, seed, 0, 1) * uniform(k, d, seed + 1, 0, 1) / k + 0.01 * uniform(n, d, seed + 2, -1, 1);
 }
 
-// args: n, d, sampling ratio in %, λ·100
+// args: n, d, sampling ratio in %, λ·100, accelerated (0/1)
 void BM_SoftImpute(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0)), d = static_cast<int>(state.range(1));
   const double ratio = state.range(2) / 100.0, lambda = state.range(3) / 100.0;
@@ -36,6 +36,7 @@ void BM_SoftImpute(benchmark::State& state) {
   SoftImputeOptions o;
   o.lambda = lambda;
   o.gap_tolerance = 1e-6;
+  o.accelerated = state.range(4) != 0;
   SoftImputeResult r;
   for (auto _ : state) {
     r = soft_impute(a, MatrixXd(), o);
@@ -46,9 +47,9 @@ void BM_SoftImpute(benchmark::State& state) {
   state.counters["gap_over_F"] = r.gap / r.objective;
   state.counters["converged"] = r.converged;
 }
-BENCHMARK(BM_SoftImpute)->Args({87, 99, 20, 10})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SoftImpute)->Name("BM_SoftImpute_large")->Args({1000, 1000, 10, 500})->Unit(benchmark::kSecond)->Iterations(1);
-BENCHMARK(BM_SoftImpute)->Name("BM_SoftImpute_large")->Args({10000, 1000, 10, 1000})->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_SoftImpute)->Args({87, 99, 20, 10, 0})->Args({87, 99, 20, 10, 1})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SoftImpute)->Name("BM_SoftImpute_large")->Args({1000, 1000, 10, 500, 0})->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_SoftImpute)->Name("BM_SoftImpute_large")->Args({10000, 1000, 10, 1000, 0})->Unit(benchmark::kSecond)->Iterations(1);
 
 // Greedy ED selection of 15 out of d configurations (k = 3), no cap.
 void BM_GreedyEd(benchmark::State& state) {

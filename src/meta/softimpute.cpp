@@ -331,8 +331,18 @@ SoftImputeResult soft_impute(const MatrixXd& data, const MatrixXd& weights, cons
   std::vector<double> path;
   for (double l : opt.path)
     if (l > opt.lambda) path.push_back(l);
+  if (opt.path.empty() && opt.auto_path && warm_start.size() == 0) {
+    if (!(opt.path_factor > 0 && opt.path_factor < 1))
+      throw InputError("soft_impute: path_factor = " + std::to_string(opt.path_factor) + "; must be in (0, 1)");
+    SparseRM pw = o.pattern;
+    Eigen::Map<VectorXd>(pw.valuePtr(), o.a.size()) = o.w.cwiseProduct(o.a);
+    const double lambda_max = spectral_norm_sparse(pw);
+    for (double l = lambda_max * opt.path_factor; l > opt.lambda / opt.path_factor; l *= opt.path_factor) path.push_back(l);
+  }
   std::sort(path.begin(), path.end(), std::greater<double>());
-  for (double l : path) res.total_iterations += solve_fixed(o, l, opt, st, objective, gap, conv);
+  SoftImputeOptions path_opt = opt;
+  path_opt.gap_tolerance = std::max(opt.gap_tolerance, opt.path_gap_tolerance);
+  for (double l : path) res.total_iterations += solve_fixed(o, l, path_opt, st, objective, gap, conv);
   res.iterations = solve_fixed(o, opt.lambda, opt, st, objective, gap, conv);
   res.total_iterations += res.iterations;
   res.estimate = std::move(st.z);

@@ -34,6 +34,12 @@ struct SoftImputeOptions {
   /// Optional warm-started continuation λ_1 > … > λ_K; the final solve is at
   /// `lambda`. Entries ≤ lambda are ignored. Empty: solve at `lambda` directly.
   std::vector<double> path;
+  /// When `path` is empty: continue from λ_max = ‖P_Ω(W⊙A)‖₂ (where Z* = 0)
+  /// down to `lambda` by factors of `path_factor` (Mazumder et al.'s
+  /// warm-started decreasing series, F3.3). Only speed changes, not Z*(λ).
+  bool auto_path = true;
+  double path_factor = 0.3;         ///< ratio between consecutive path values, in (0, 1)
+  double path_gap_tolerance = 1e-4; ///< looser stopping rule for the intermediate path solves
 };
 
 /// Result of a SoftImpute solve.
