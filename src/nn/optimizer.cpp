@@ -53,7 +53,7 @@ void LowPrecisionSgd::step() {
     if (!p.grad().defined()) continue;
     torch::Tensor d = p.mutable_grad();  // rounded in place: zero_grad clears it before the next use
     round(d, config_.b, settings_.rounding.gradient, kGradient, i);
-    if (wd != 0) d.add_(acc_[i], wd);
+    if (wd != 0) d = d.add(acc_[i], wd);
     if (mom != 0) {
       if (!buf_[i].defined()) {
         buf_[i] = d.clone();
