@@ -25,4 +25,12 @@ torch::Tensor quantize(const torch::Tensor& x, FloatFormat format, Rounding roun
 void quantize_(torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,
                std::uint64_t seed = 0, std::uint64_t offset = 0);
 
+/// The device-generic path of `quantize`, written with torch tensor
+/// operations (int64 views of the float32 bits, masks, `where`); gives the
+/// same bits as the fused CPU kernel on any device (used for non-CPU
+/// tensors; exposed for tests). Needs about 10 int64 temporaries of x's size.
+/// @throws InputError if `x` is not float32.
+torch::Tensor quantize_generic(const torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,
+                               std::uint64_t seed = 0, std::uint64_t offset = 0);
+
 }  // namespace peppp

@@ -1,0 +1,146 @@
+// Torch entry points: CPU tensors go through the fused kernel (split over
+// torch's threads), other devices through the generic tensor-op path.
+#include "peppp/quant/quantize.hpp"
+
+#include <ATen/Parallel.h>
+
+#include <cstring>
+#include <sstream>
+
+#include "peppp/core/error.hpp"
+#include "peppp/core/strings.hpp"
+#include "peppp/quant/kernel.hpp"
+
+namespace peppp {
+
+namespace {
+
+void check_float32(const torch::Tensor& x, const char* fn) {
+  if (!x.defined() || x.scalar_type() != torch::kFloat32) {
+    std::ostringstream os;
+    os << fn << ": tensor dtype ";
+    if (x.defined()) os << x.scalar_type(); else os << "(undefined)";
+    os << " is not supported (allowed: float32)";
+    throw InputError(os.str());
+  }
+}
+
+// Elements per torch task: small tensors stay on the calling thread.
+constexpr std::int64_t kGrain = std::int64_t{1} << 16;
+
+void cpu_kernel(const float* in, float* out, std::int64_t n, FloatFormat f, Rounding r, std::uint64_t seed,
+                std::uint64_t offset) {
+  at::parallel_for(0, n, kGrain, [&](std::int64_t begin, std::int64_t end) {
+    quant::quantize_buffer(in + begin, out + begin, static_cast<std::size_t>(end - begin), f, r, seed,
+                           offset + static_cast<std::uint64_t>(begin), 1);
+  });
+}
+
+std::int64_t as_i64(std::uint64_t v) {
+  std::int64_t s;
+  std::memcpy(&s, &v, sizeof s);
+  return s;
+}
+
+// Logical right shift of int64 tensors holding 64-bit patterns.
+torch::Tensor lsr(const torch::Tensor& z, int k) {
+  return torch::bitwise_and(torch::bitwise_right_shift(z, k), (std::int64_t{1} << (64 - k)) - 1);
+}
+
+}  // namespace
+
+torch::Tensor quantize_generic(const torch::Tensor& x, FloatFormat f, Rounding r, std::uint64_t seed,
+                               std::uint64_t offset) {
+  check_float32(x, "quantize");
+  torch::NoGradGuard no_grad;
+  const auto xc = x.detach().contiguous();
+  const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(x.device());
+  const int m = f.mantissa_bits();
+  const int e = f.exponent_bits();
+  const std::int64_t drop = 23 - m;
+  const std::int64_t keep = std::int64_t{0xffffffff} & ~((std::int64_t{1} << drop) - 1);
+  const std::int64_t half = drop > 0 ? std::int64_t{1} << (drop - 1) : 0;
+  const std::int64_t emin_b = f.emin() + 127;
+  const std::int64_t sat = e < 8 ? ((f.emax() + std::int64_t{127}) << 23) | (std::int64_t{0x7fffff} & keep) : std::int64_t{0x7f800000};
+  const std::int64_t minnorm = e < 8 ? emin_b << 23 : 0;
+  const std::int64_t sub_base = 23 - m + emin_b;
+  const float p = e < 8 ? static_cast<float>(f.min_subnormal()) : 0.0f;
+
+  const auto ub = torch::bitwise_and(xc.view(torch::kInt32).reshape({-1}).to(torch::kInt64), std::int64_t{0xffffffff});
+  const auto sign = torch::bitwise_and(ub, std::int64_t{0x80000000});
+  const auto a = torch::bitwise_and(ub, std::int64_t{0x7fffffff});
+
+  torch::Tensor rnd;
+  if (r == Rounding::stochastic) {
+    const std::int64_t n = a.numel();
+    const std::int64_t gamma = as_i64(0x9e3779b97f4a7c15ULL);
+    // z = mix64(seed) + (offset + i) * gamma, wrapping mod 2^64 like the kernel.
+    auto z = torch::arange(n, i64).add_(as_i64(offset)).mul_(gamma).add_(as_i64(mix64(seed)));
+    z = torch::bitwise_xor(z, lsr(z, 30)).mul_(as_i64(0xbf58476d1ce4e5b9ULL));
+    z = torch::bitwise_xor(z, lsr(z, 27)).mul_(as_i64(0x94d049bb133111ebULL));
+    z = torch::bitwise_xor(z, lsr(z, 31));
+    rnd = lsr(z, 32);
+  }
+
+  torch::Tensor qn;
+  if (r == Rounding::nearest) {
+    qn = torch::bitwise_and(a + half, keep);
+  } else if (r == Rounding::nearest_even) {
+    const auto odd = drop > 0 ? torch::bitwise_and(torch::bitwise_right_shift(a, drop), 1) : torch::zeros_like(a);
+    qn = torch::bitwise_and(a + (drop > 0 ? half - 1 : 0) + odd, keep);
+  } else {
+    qn = torch::bitwise_and(a + torch::bitwise_right_shift(rnd, 32 - drop), keep);
+  }
+  qn = torch::clamp_max(qn, sat);
+
+  const auto ebe = torch::clamp_min(torch::bitwise_right_shift(a, 23), 1);
+  const auto sig = a - torch::bitwise_left_shift(ebe - 1, 23);
+  auto sh = sub_base - ebe;
+  torch::Tensor k;
+  if (r == Rounding::stochastic) {
+    sh = torch::clamp(sh, 1, 64);
+    const auto lo = torch::bitwise_right_shift(sig, torch::clamp_max(sh, 31));
+    const auto frac = torch::where(sh <= 32,
+                                   torch::bitwise_and(torch::bitwise_left_shift(sig, torch::clamp_min(32 - sh, 0)),
+                                                      std::int64_t{0xffffffff}),
+                                   torch::bitwise_right_shift(sig, torch::clamp(sh - 32, 0, 31)));
+    k = lo + torch::lt(rnd, frac).to(torch::kInt64);
+  } else {
+    sh = torch::clamp(sh, 1, 25);
+    auto bias = torch::bitwise_left_shift(torch::ones_like(sh), sh - 1);
+    if (r == Rounding::nearest_even) bias = bias - 1 + torch::bitwise_and(torch::bitwise_right_shift(sig, sh), 1);
+    k = torch::bitwise_right_shift(sig + bias, sh);
+  }
+  const auto qsf = k.to(torch::kFloat32).mul_(p);
+  const auto qs = torch::bitwise_and(qsf.view(torch::kInt32).to(torch::kInt64), std::int64_t{0xffffffff});
+
+  auto q = torch::where(a < minnorm, qs, qn);
+  q = torch::where(a > std::int64_t{0x7f800000}, a, q);
+  q = torch::bitwise_or(q, sign);
+  // Back to int32 bit patterns without relying on out-of-range conversion.
+  q = q - torch::bitwise_left_shift(torch::bitwise_right_shift(q, 31), 32);
+  return q.to(torch::kInt32).view(torch::kFloat32).view(x.sizes());
+}
+
+torch::Tensor quantize(const torch::Tensor& x, FloatFormat f, Rounding r, std::uint64_t seed, std::uint64_t offset) {
+  check_float32(x, "quantize");
+  if (!x.device().is_cpu()) return quantize_generic(x, f, r, seed, offset);
+  torch::NoGradGuard no_grad;
+  const auto xc = x.detach().contiguous();
+  auto out = torch::empty(x.sizes(), xc.options().memory_format(torch::MemoryFormat::Contiguous));
+  cpu_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), xc.numel(), f, r, seed, offset);
+  return out;
+}
+
+void quantize_(torch::Tensor& x, FloatFormat f, Rounding r, std::uint64_t seed, std::uint64_t offset) {
+  check_float32(x, "quantize_");
+  torch::NoGradGuard no_grad;
+  if (x.device().is_cpu() && x.is_contiguous()) {
+    float* d = x.data_ptr<float>();
+    cpu_kernel(d, d, x.numel(), f, r, seed, offset);
+    return;
+  }
+  x.copy_(quantize(x, f, r, seed, offset));
+}
+
+}  // namespace peppp
