@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace peppp::data {
 
@@ -20,6 +21,8 @@ struct TaskData {
   torch::Tensor train_y;   ///< int64 [n_train], 0..classes-1
   torch::Tensor test_x;    ///< float32 [n_test, channels, resolution, resolution], normalised
   torch::Tensor test_y;    ///< int64 [n_test]
+  std::vector<double> channel_mean;  ///< per-channel mean of the training split (pixels scaled to [0, 1]), before normalising
+  std::vector<double> channel_std;   ///< per-channel standard deviation (population) of the training split, before normalising
 };
 
 }  // namespace peppp::data

@@ -1,0 +1,37 @@
+#pragma once
+/// @file task.hpp
+/// @brief Plain description of one task (a row of the error matrix): which
+/// source dataset, which classes, at what resolution and sizes. Torch-free,
+/// so the io layer can write task descriptions and the planner can reason
+/// about tasks without loading data. Catalog parsing and loading live in the
+/// data layer (`peppp/data/catalog.hpp`, `peppp/data/loader.hpp`).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace peppp {
+
+/// One task: a class subset of a source dataset at a given resolution, with
+/// deterministic class-balanced train/test subsamples.
+struct TaskSpec {
+  std::string name;          ///< unique task name within the catalog
+  std::string dataset;       ///< name of the source dataset (catalog `[dataset NAME]` section)
+  std::string dataset_kind;  ///< reader: "idx", "cifar10", "cifar100" or "netcdf"
+  std::string dataset_path;  ///< folder holding the source files (absolute or as given, `${VAR}` expanded)
+  std::string label_set;     ///< "fine" or "coarse" for cifar100; empty for the other kinds
+  int source_classes = 0;    ///< number of classes in the source dataset (labels 0..source_classes-1)
+  std::vector<int> classes;  ///< source class index of each task class; task label t <-> source label classes[t]
+  std::vector<std::string> class_names;  ///< name of each task class (same order as `classes`)
+  int resolution = 0;        ///< images are resized (bilinear) to resolution x resolution pixels
+  int channels = 0;          ///< 1 (grey) or 3 (RGB); converted from the source if it differs
+  int train_size = 0;        ///< training images, class-balanced; 0 = every image of the classes
+  int test_size = 0;         ///< test images, class-balanced; 0 = every image of the classes
+  std::uint64_t seed = 0;    ///< seed of the deterministic subsampling
+  std::string origin;        ///< where it was declared, "catalog.ini:LINE" (for messages)
+
+  /// Number of task classes.
+  int num_classes() const { return static_cast<int>(classes.size()); }
+};
+
+}  // namespace peppp
