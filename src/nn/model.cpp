@@ -196,7 +196,7 @@ std::shared_ptr<Model> make_model(const std::string& name, int classes, int chan
                      "; allowed: classes >= 2, channels >= 1, resolution >= 1");
   }
   if (!quantizer) quantizer = std::make_shared<ActivationQuantizer>();
-  if (name == "small-cnn") return std::make_shared<ConvNet>(quantizer, std::vector<int>{16, 0, 32, 0}, channels, classes, 4);
+  if (name == "small-cnn") return std::make_shared<ConvNet>(quantizer, std::vector<int>{16, 0, 32, 0}, channels, classes, 7);
   if (name == "resnet8") return std::make_shared<ResNet>(quantizer, std::vector<int>{1, 1, 1}, std::vector<int>{16, 32, 64}, channels, classes);
   if (name == "resnet18") return std::make_shared<ResNet>(quantizer, std::vector<int>{2, 2, 2, 2}, std::vector<int>{64, 128, 256, 512}, channels, classes);
   if (name == "resnet34") return std::make_shared<ResNet>(quantizer, std::vector<int>{3, 4, 6, 3}, std::vector<int>{64, 128, 256, 512}, channels, classes);

@@ -44,7 +44,7 @@ void LowPrecisionSgd::zero_grad() {
   }
 }
 
-void LowPrecisionSgd::step() {
+void LowPrecisionSgd::step(double grad_divisor) {
   torch::NoGradGuard no_grad;
   ++step_;
   const double lr = settings_.learning_rate, mom = settings_.momentum, wd = settings_.weight_decay;
@@ -52,6 +52,7 @@ void LowPrecisionSgd::step() {
     auto& p = params_[i];
     if (!p.grad().defined()) continue;
     torch::Tensor d = p.mutable_grad();  // rounded in place: zero_grad clears it before the next use
+    if (grad_divisor != 1.0) d.div_(grad_divisor);
     round(d, config_.b, settings_.rounding.gradient, kGradient, i);
     if (wd != 0) d = d.add(acc_[i], wd);
     if (mom != 0) {

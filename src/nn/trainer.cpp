@@ -84,6 +84,7 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
     std::vector<int64_t> order(static_cast<std::size_t>(n));
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 rng(mix64(seed ^ 0x73687566ULL));
+    const double scale = settings.loss_scale > 0 ? settings.loss_scale : static_cast<double>(settings.batch_size);
     r.status = CellStatus::measured;
     for (int epoch = 0; epoch < settings.epochs && r.status == CellStatus::measured; ++epoch) {
       net->train();
@@ -109,8 +110,12 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
           r.message = "non-finite training loss in epoch " + std::to_string(epoch + 1);
           break;
         }
-        loss.backward();
-        opt.step();
+        if (scale != 1.0) {
+          (loss * scale).backward();
+        } else {
+          loss.backward();
+        }
+        opt.step(scale);
         loss_sum += value * static_cast<double>(len);
         seen += len;
       }

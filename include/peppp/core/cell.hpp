@@ -30,6 +30,13 @@ struct TrainSettings {
   double momentum = 0.9;        ///< SGD momentum (0 = none)
   double weight_decay = 5e-4;   ///< L2 penalty added to the gradient
   RoundingRoles rounding;       ///< rounding mode per role
+  /// The loss is multiplied by this before back-propagation and the gradients
+  /// divided by it before the optimizer (static loss scaling): with a mean
+  /// loss the errors are ~1/batch and underflow the small Format A exponent
+  /// ranges (e3: below 2^-4). 0 (default) = the batch size, i.e. the errors
+  /// of a summed loss; 1 = no scaling. The float32 result is the same either
+  /// way, up to rounding.
+  double loss_scale = 0.0;
   int threads = 1;              ///< torch intra-op threads (>= 1)
   std::string device = "cpu";   ///< "cpu", "cuda" or "cuda:N"
   /// Evaluate the test split in chunks of this many samples (memory bound,

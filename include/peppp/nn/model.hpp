@@ -69,7 +69,7 @@ class Model : public torch::nn::Module {
 };
 
 /// Build a model of the zoo (see `model_names()` in memory.hpp):
-/// - small-cnn: conv16-BN-ReLU-pool, conv32-BN-ReLU-pool, adaptive avg pool to 4×4, linear;
+/// - small-cnn: conv16-BN-ReLU-pool, conv32-BN-ReLU-pool, adaptive avg pool to 7×7, linear;
 /// - resnet8: CIFAR-style narrow ResNet, one BasicBlock per stage, widths 16/32/64;
 /// - resnet18, resnet34: CIFAR-style (3×3 stem, no max pool), BasicBlocks
 ///   [2,2,2,2] / [3,4,6,3], widths 64..512, adaptive avg pool, linear;

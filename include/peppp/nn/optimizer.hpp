@@ -30,8 +30,9 @@ class LowPrecisionSgd {
                   std::uint64_t seed);
   /// Zero every parameter's gradient.
   void zero_grad();
-  /// One update from the current gradients (parameters without a gradient are skipped).
-  void step();
+  /// One update from the current gradients divided by `grad_divisor` (undoes
+  /// a loss scale); parameters without a gradient are skipped.
+  void step(double grad_divisor = 1.0);
   /// Accumulator (master weights, Format B) of parameter i.
   const torch::Tensor& accumulator(std::size_t i) const { return acc_[i]; }
   /// Momentum buffer (Format B) of parameter i; undefined before the first step.

@@ -22,14 +22,14 @@ TEST(NnMemory, ResNet18HasThePapersParameterCount) {
 
 TEST(NnMemory, SmallCnnCountsByHand) {
   // 1x8x8 input, 3 classes: conv16 (3x3, no bias) BN ReLU pool -> 16x4x4, conv32 BN ReLU pool -> 32x2x2,
-  // adaptive pool to 32x4x4, linear 512 -> 3.
+  // adaptive pool to 32x7x7, linear 1568 -> 3.
   const auto c = nn::model_counts("small-cnn", 3, 1, 8);
-  EXPECT_EQ(c.parameters, 144 + 32 + 4608 + 64 + 512 * 3 + 3);
+  EXPECT_EQ(c.parameters, 144 + 32 + 4608 + 64 + 1568 * 3 + 3);
   const std::map<std::string, std::int64_t> expected = {
       {"input", 64},       {"conv", 16 * 64 + 32 * 16}, {"batchnorm", 16 * 64 + 32 * 16},
-      {"relu", 16 * 64 + 32 * 16}, {"pool", 16 * 16 + 32 * 4 + 32 * 16}, {"linear", 3}};
+      {"relu", 16 * 64 + 32 * 16}, {"pool", 16 * 16 + 32 * 4 + 32 * 49}, {"linear", 3}};
   EXPECT_EQ(c.activations_by_type, expected);
-  EXPECT_EQ(c.activations, 64 + 3 * 1536 + 896 + 3);
+  EXPECT_EQ(c.activations, 64 + 3 * 1536 + 256 + 128 + 1568 + 3);
 }
 
 TEST(NnMemory, ResNet8CountsResidualAddsAndShortcuts) {
