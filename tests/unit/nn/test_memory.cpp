@@ -1,6 +1,11 @@
 // Model zoo sizes and the F2 memory model.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
+#include "test_util.hpp"
+
 #include "peppp/core/error.hpp"
 #include "peppp/nn/memory.hpp"
 #include "peppp/nn/model.hpp"
@@ -87,4 +92,29 @@ TEST(NnMemory, BadInputsAreInputErrors) {
   EXPECT_THROW(nn::model_counts("resnet19", 10, 3, 32), peppp::InputError);
   EXPECT_THROW(nn::model_counts("resnet18", 0, 3, 32), peppp::InputError);
   EXPECT_THROW(nn::cell_memory("resnet18", 10, 3, 32, 0, Configuration{}), peppp::InputError);
+}
+
+TEST(NnMemory, MemoryCommandPrintsTheMatrix) {
+  const std::string dir = peppp::test::scratch_dir();
+  {
+    std::ofstream cat(dir + "/tasks.ini");
+    cat << "[dataset d]\nkind = idx\npath = " << dir << "\nclasses = 3\n"
+        << "[task small]\ndataset = d\nclasses = class0, class1\nresolution = 8\nchannels = 1\n"
+        << "[task big]\ndataset = d\nclasses = class0, class1, class2\nresolution = 16\nchannels = 1\n";
+    std::ofstream ini(dir + "/c.ini");
+    ini << "[campaign]\ntasks = tasks.ini\nmodel = resnet8\nformats_a = e3m1,e5m2\nformats_b = e6m7\n";
+  }
+  const auto r = peppp::test::run_command(peppp::test::peppp_exe() + " memory --config " + dir + "/c.ini");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Configuration cfg{FloatFormat(5, 2), FloatFormat(6, 7)};
+  const auto m = nn::cell_memory("resnet8", 3, 1, 16, 32, cfg);
+  char expected[128];
+  std::snprintf(expected, sizeof expected, "%-24s %-12s %12.3f %12.3f %12.3f %12.3f", "big", "e5m2/e6m7", m.weights,
+                m.activations, m.optimizer, m.total);
+  EXPECT_NE(r.output.find(expected), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2 tasks x 2 configurations"), std::string::npos) << r.output;
+  // memory.nc cannot be written yet: said so, exit code 2.
+  const auto w = peppp::test::run_command(peppp::test::peppp_exe() + " memory --config " + dir + "/c.ini --output " +
+                                          dir + "/m.nc");
+  EXPECT_EQ(w.exit_code, 2) << w.output;
 }
