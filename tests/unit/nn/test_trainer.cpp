@@ -63,6 +63,17 @@ TEST(NnTrainer, CellIsReproducibleAndSeedDependent) {
   EXPECT_GT(a.seconds, 0.0);
 }
 
+TEST(NnTrainer, LossScalingDoesNotChangeFloat32Training) {
+  const auto task = synthetic(256, 200);
+  TrainSettings plain = quick(2), scaled = quick(2);
+  plain.loss_scale = 1;
+  scaled.loss_scale = 0;  // default: the batch size
+  const auto a = nn::train_cell(task, Configuration{}, plain, 5, "small-cnn");
+  const auto b = nn::train_cell(task, Configuration{}, scaled, 5, "small-cnn");
+  EXPECT_NEAR(a.final_loss, b.final_loss, 1e-4 * a.final_loss);
+  EXPECT_NEAR(a.test_error, b.test_error, 0.011);
+}
+
 TEST(NnTrainer, NonFiniteLossIsDivergedAndStillMeasured) {
   const auto task = synthetic(128, 64);
   TrainSettings s = quick(3);
