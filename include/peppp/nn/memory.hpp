@@ -1,0 +1,60 @@
+#pragma once
+/// @file memory.hpp
+/// @brief The theoretical training memory of a cell (METHOD.md F2), without
+/// torch in the interface so that par/app can call it.
+///
+///   memory = bA · (N_w + B · N_act) + bB · 3 · N_w   bits, reported in MiB (2^20 bytes)
+///
+/// with bA, bB the bit widths of Format A and B, B the batch size, N_w the
+/// trainable parameters and N_act the per-sample activation count.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "peppp/core/format.hpp"
+
+namespace peppp::nn {
+
+/// Parameter and per-sample activation counts of one model instance.
+struct ModelCounts {
+  std::int64_t parameters = 0;   ///< trainable parameters N_w
+  std::int64_t activations = 0;  ///< per-sample activation elements N_act (input, every conv,
+                                 ///< linear, batch-norm, ReLU, pooling, residual-add output)
+  /// N_act split by producing layer type: "input", "conv", "linear", "batchnorm",
+  /// "relu", "pool", "add".
+  std::map<std::string, std::int64_t> activations_by_type;
+};
+
+/// Memory of one cell, MiB (2^20 bytes), with its F2 breakdown.
+struct MemoryBreakdown {
+  double weights = 0;      ///< bA · N_w
+  double activations = 0;  ///< bA · B · N_act
+  double optimizer = 0;    ///< bB · 3 · N_w (gradient, momentum, accumulator)
+  double total = 0;        ///< sum of the three
+  ModelCounts counts;      ///< the counts it was computed from
+};
+
+/// Names accepted by `model_counts` / `cell_memory` / `nn::make_model`:
+/// small-cnn, resnet8, resnet18, resnet34, vgg11, vgg13, vgg16, vgg19.
+std::vector<std::string> model_names();
+
+/// Count parameters and per-sample activations by building the real model and
+/// running it once on one input of shape [1, channels, resolution, resolution]
+/// (no training, no quantization). Cached per (model, classes, channels,
+/// resolution). Not collective; thread-safe.
+/// @throws InputError on an unknown model or non-positive sizes, or a resolution the
+///         model cannot take (e.g. too small for VGG's five poolings).
+ModelCounts model_counts(const std::string& model, int classes, int channels, int resolution);
+
+/// F2 from given counts (pure arithmetic, affine in the two bit widths).
+MemoryBreakdown memory_from_counts(const ModelCounts& counts, int batch, const Configuration& config);
+
+/// F2 memory of training `model` on images [channels, resolution, resolution]
+/// with `classes` classes, batch `batch`, configuration `config`.
+/// @throws InputError as `model_counts`, or if batch < 1.
+MemoryBreakdown cell_memory(const std::string& model, int classes, int channels, int resolution, int batch,
+                            const Configuration& config);
+
+}  // namespace peppp::nn

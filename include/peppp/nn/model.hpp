@@ -1,0 +1,82 @@
+#pragma once
+/// @file model.hpp
+/// @brief The quantized model zoo: every layer output (conv, linear, batch
+/// norm, ReLU, pooling, residual add) and the input pass through a Format A
+/// quantizer (`QuantizeFn`: forward rounds the activation, backward rounds
+/// the incoming error, straight-through). nn layer: includes torch.
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "peppp/core/format.hpp"
+
+namespace peppp::nn {
+
+/// Which kind of layer produced an activation (for counting and tests).
+enum class LayerType { input, conv, linear, batchnorm, relu, pool, add };
+
+/// "input", "conv", "linear", "batchnorm", "relu", "pool", "add".
+const char* label(LayerType t);
+
+/// The autograd function placed after every layer: forward returns `x`
+/// rounded onto (e, m) with rounding `fwd_rounding` (stream `fwd_seed`),
+/// backward returns the incoming error rounded with `bwd_rounding` (stream
+/// `bwd_seed`); the gradient passes straight through the rounding. Integer
+/// arguments carry `FloatFormat` bits, `Rounding` values and seeds bit-cast.
+struct QuantizeFn : public torch::autograd::Function<QuantizeFn> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, int64_t e, int64_t m,
+                               int64_t fwd_rounding, int64_t bwd_rounding, int64_t fwd_seed, int64_t bwd_seed);
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad);
+};
+
+/// Quantization shared by every quantizer point of one model instance.
+/// Not thread-safe (one model is trained by one thread of control).
+struct ActivationQuantizer {
+  FloatFormat format;                               ///< Format A
+  Rounding forward_rounding = Rounding::nearest;    ///< activations
+  Rounding backward_rounding = Rounding::nearest;   ///< errors
+  bool enabled = false;  ///< false: identity (float32 training, also for e8m23)
+  std::uint64_t seed = 0;     ///< stochastic streams derive from (seed, call counter)
+  std::uint64_t counter = 0;  ///< advanced by one per quantizer call
+  /// When set, every per-sample activation count (numel / batch) is added
+  /// here under the producing layer's label (the memory model's counting run).
+  std::map<std::string, std::int64_t>* counts = nullptr;
+  /// When set, called with every activation after its quantization (tests).
+  std::function<void(LayerType, const torch::Tensor&)> observer;
+
+  /// Quantize the output `x` of a layer of type `t` (autograd-aware).
+  torch::Tensor operator()(const torch::Tensor& x, LayerType t);
+};
+
+/// A network of the zoo: images [N, channels, resolution, resolution]
+/// (float32) → logits [N, classes].
+class Model : public torch::nn::Module {
+ public:
+  /// Logits for a batch, every activation quantized by `quantizer()`.
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+  /// The model's quantizer (shared by all its layers).
+  ActivationQuantizer& quantizer() { return *q_; }
+
+ protected:
+  explicit Model(std::shared_ptr<ActivationQuantizer> q) : q_(std::move(q)) {}
+  std::shared_ptr<ActivationQuantizer> q_;
+};
+
+/// Build a model of the zoo (see `model_names()` in memory.hpp):
+/// - small-cnn: conv16-BN-ReLU-pool, conv32-BN-ReLU-pool, adaptive avg pool to 7×7, linear;
+/// - resnet8: CIFAR-style narrow ResNet, one BasicBlock per stage, widths 16/32/64;
+/// - resnet18, resnet34: CIFAR-style (3×3 stem, no max pool), BasicBlocks
+///   [2,2,2,2] / [3,4,6,3], widths 64..512, adaptive avg pool, linear;
+/// - vgg11/13/16/19: with batch norm, 2×2 max pools (ceil mode), adaptive avg pool, linear(512).
+/// Parameters are initialised from torch's global generator (seed it first).
+/// @throws InputError on an unknown name or non-positive sizes.
+std::shared_ptr<Model> make_model(const std::string& name, int classes, int channels, int resolution,
+                                  std::shared_ptr<ActivationQuantizer> quantizer);
+
+}  // namespace peppp::nn

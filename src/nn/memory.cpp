@@ -1,0 +1,62 @@
+// The F2 memory model: counts from one real forward pass, then arithmetic.
+#include "peppp/nn/memory.hpp"
+
+#include <mutex>
+#include <tuple>
+
+#include "peppp/core/error.hpp"
+#include "peppp/nn/model.hpp"
+
+namespace peppp::nn {
+
+ModelCounts model_counts(const std::string& model, int classes, int channels, int resolution) {
+  static std::mutex mutex;
+  static std::map<std::tuple<std::string, int, int, int>, ModelCounts> cache;
+  const auto key = std::make_tuple(model, classes, channels, resolution);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  ModelCounts c;
+  auto q = std::make_shared<ActivationQuantizer>();
+  q->counts = &c.activations_by_type;
+  auto net = make_model(model, classes, channels, resolution, q);
+  for (const auto& p : net->parameters()) c.parameters += p.numel();
+  try {
+    torch::NoGradGuard no_grad;
+    net->eval();
+    net->forward(torch::zeros({1, channels, resolution, resolution}));
+  } catch (const c10::Error& e) {
+    throw InputError("model " + model + " cannot take " + std::to_string(channels) + "x" +
+                     std::to_string(resolution) + "x" + std::to_string(resolution) + " images (" +
+                     e.what_without_backtrace() + ")");
+  }
+  q->counts = nullptr;
+  for (const auto& kv : c.activations_by_type) c.activations += kv.second;
+  std::lock_guard<std::mutex> lock(mutex);
+  cache.emplace(key, c);
+  return c;
+}
+
+MemoryBreakdown memory_from_counts(const ModelCounts& counts, int batch, const Configuration& config) {
+  if (batch < 1) throw InputError("memory model: batch size " + std::to_string(batch) + " is not allowed; allowed: >= 1");
+  constexpr double kBitsPerMiB = 8.0 * 1024.0 * 1024.0;
+  const double a = config.a.bits(), b = config.b.bits();
+  const double nw = static_cast<double>(counts.parameters), nact = static_cast<double>(counts.activations);
+  MemoryBreakdown m;
+  m.weights = a * nw / kBitsPerMiB;
+  m.activations = a * batch * nact / kBitsPerMiB;
+  m.optimizer = b * 3.0 * nw / kBitsPerMiB;
+  m.total = m.weights + m.activations + m.optimizer;
+  m.counts = counts;
+  return m;
+}
+
+MemoryBreakdown cell_memory(const std::string& model, int classes, int channels, int resolution, int batch,
+                            const Configuration& config) {
+  if (batch < 1) throw InputError("memory model: batch size " + std::to_string(batch) + " is not allowed; allowed: >= 1");
+  return memory_from_counts(model_counts(model, classes, channels, resolution), batch, config);
+}
+
+}  // namespace peppp::nn

@@ -1,0 +1,212 @@
+// The quantized model zoo and the Format A quantizer placed after every layer.
+#include "peppp/nn/model.hpp"
+
+#include <vector>
+
+#include "peppp/core/error.hpp"
+#include "peppp/core/strings.hpp"
+#include "peppp/nn/memory.hpp"
+#include "peppp/quant/quantize.hpp"
+
+namespace peppp::nn {
+
+namespace tnn = torch::nn;
+using torch::Tensor;
+
+const char* label(LayerType t) {
+  switch (t) {
+    case LayerType::input: return "input";
+    case LayerType::conv: return "conv";
+    case LayerType::linear: return "linear";
+    case LayerType::batchnorm: return "batchnorm";
+    case LayerType::relu: return "relu";
+    case LayerType::pool: return "pool";
+    case LayerType::add: return "add";
+  }
+  return "unknown";
+}
+
+Tensor QuantizeFn::forward(torch::autograd::AutogradContext* ctx, Tensor x, int64_t e, int64_t m,
+                           int64_t fwd_rounding, int64_t bwd_rounding, int64_t fwd_seed, int64_t bwd_seed) {
+  ctx->saved_data["e"] = e;
+  ctx->saved_data["m"] = m;
+  ctx->saved_data["r"] = bwd_rounding;
+  ctx->saved_data["s"] = bwd_seed;
+  return quantize(x, FloatFormat(static_cast<int>(e), static_cast<int>(m)), static_cast<Rounding>(fwd_rounding),
+                  static_cast<std::uint64_t>(fwd_seed));
+}
+
+torch::autograd::variable_list QuantizeFn::backward(torch::autograd::AutogradContext* ctx,
+                                                    torch::autograd::variable_list grad) {
+  const FloatFormat f(static_cast<int>(ctx->saved_data["e"].toInt()), static_cast<int>(ctx->saved_data["m"].toInt()));
+  Tensor g = quantize(grad[0], f, static_cast<Rounding>(ctx->saved_data["r"].toInt()),
+                      static_cast<std::uint64_t>(ctx->saved_data["s"].toInt()));
+  return {g, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+}
+
+Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t) {
+  if (counts) (*counts)[label(t)] += x.numel() / std::max<int64_t>(1, x.size(0));
+  Tensor y = x;
+  if (enabled) {
+    const std::uint64_t base = mix64(seed ^ mix64(++counter));
+    if (torch::GradMode::is_enabled() && x.requires_grad()) {
+      y = QuantizeFn::apply(x, format.exponent_bits(), format.mantissa_bits(),
+                            static_cast<int64_t>(forward_rounding), static_cast<int64_t>(backward_rounding),
+                            static_cast<int64_t>(base), static_cast<int64_t>(mix64(base + 1)));
+    } else {
+      y = quantize(x, format, forward_rounding, base);
+    }
+  }
+  if (observer) observer(t, y);
+  return y;
+}
+
+namespace {
+
+using QPtr = std::shared_ptr<ActivationQuantizer>;
+
+tnn::Conv2d conv(int in, int out, int k, int stride, int pad) {
+  return tnn::Conv2d(tnn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
+}
+
+// conv → Q → BN → Q (→ ReLU → Q): the unit every model is made of.
+struct ConvBn {
+  tnn::Conv2d c{nullptr};
+  tnn::BatchNorm2d bn{nullptr};
+  Tensor operator()(ActivationQuantizer& q, const Tensor& x, bool relu) {
+    Tensor y = q(bn(q(c(x), LayerType::conv)), LayerType::batchnorm);
+    return relu ? q(torch::relu(y), LayerType::relu) : y;
+  }
+};
+
+ConvBn make_conv_bn(tnn::Module& owner, const std::string& name, int in, int out, int k, int stride, int pad) {
+  ConvBn u;
+  u.c = owner.register_module(name + "_conv", conv(in, out, k, stride, pad));
+  u.bn = owner.register_module(name + "_bn", tnn::BatchNorm2d(out));
+  return u;
+}
+
+class BasicBlock : public tnn::Module {
+ public:
+  BasicBlock(int in, int out, int stride) {
+    a_ = make_conv_bn(*this, "1", in, out, 3, stride, 1);
+    b_ = make_conv_bn(*this, "2", out, out, 3, 1, 1);
+    if (stride != 1 || in != out) {
+      shortcut_ = make_conv_bn(*this, "shortcut", in, out, 1, stride, 0);
+      has_shortcut_ = true;
+    }
+  }
+  Tensor forward(ActivationQuantizer& q, const Tensor& x) {
+    Tensor y = b_(q, a_(q, x, true), false);
+    Tensor s = has_shortcut_ ? shortcut_(q, x, false) : x;
+    return q(torch::relu(q(y + s, LayerType::add)), LayerType::relu);
+  }
+
+ private:
+  ConvBn a_, b_, shortcut_;
+  bool has_shortcut_ = false;
+};
+
+class ResNet : public Model {
+ public:
+  ResNet(QPtr q, const std::vector<int>& blocks, const std::vector<int>& widths, int channels, int classes)
+      : Model(std::move(q)) {
+    stem_ = make_conv_bn(*this, "stem", channels, widths[0], 3, 1, 1);
+    int in = widths[0];
+    for (std::size_t s = 0; s < blocks.size(); ++s) {
+      for (int b = 0; b < blocks[s]; ++b) {
+        const int stride = (s > 0 && b == 0) ? 2 : 1;
+        blocks_.push_back(register_module("layer" + std::to_string(s + 1) + "_" + std::to_string(b),
+                                          std::make_shared<BasicBlock>(in, widths[s], stride)));
+        in = widths[s];
+      }
+    }
+    fc_ = register_module("fc", tnn::Linear(in, classes));
+  }
+  Tensor forward(Tensor x) override {
+    auto& q = *q_;
+    x = stem_(q, q(x, LayerType::input), true);
+    for (auto& b : blocks_) x = b->forward(q, x);
+    x = q(torch::adaptive_avg_pool2d(x, {1, 1}), LayerType::pool).flatten(1);
+    return q(fc_(x), LayerType::linear);
+  }
+
+ private:
+  ConvBn stem_;
+  std::vector<std::shared_ptr<BasicBlock>> blocks_;
+  tnn::Linear fc_{nullptr};
+};
+
+// Plain conv stack: numbers are conv widths, 0 is a 2×2 max pool (ceil mode,
+// so that any resolution >= 1 survives VGG's five pools).
+class ConvNet : public Model {
+ public:
+  ConvNet(QPtr q, const std::vector<int>& cfg, int channels, int classes, int pooled)
+      : Model(std::move(q)), cfg_(cfg), pooled_(pooled) {
+    int in = channels;
+    for (std::size_t i = 0; i < cfg.size(); ++i) {
+      if (cfg[i] == 0) continue;
+      convs_.push_back(make_conv_bn(*this, "features" + std::to_string(i), in, cfg[i], 3, 1, 1));
+      in = cfg[i];
+    }
+    fc_ = register_module("fc", tnn::Linear(in * pooled * pooled, classes));
+  }
+  Tensor forward(Tensor x) override {
+    auto& q = *q_;
+    x = q(x, LayerType::input);
+    std::size_t c = 0;
+    for (int w : cfg_) {
+      if (w == 0) {
+        x = q(torch::max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, /*ceil_mode=*/true), LayerType::pool);
+      } else {
+        x = convs_[c++](q, x, true);
+      }
+    }
+    x = q(torch::adaptive_avg_pool2d(x, {pooled_, pooled_}), LayerType::pool).flatten(1);
+    return q(fc_(x), LayerType::linear);
+  }
+
+ private:
+  std::vector<int> cfg_;
+  int pooled_;
+  std::vector<ConvBn> convs_;
+  tnn::Linear fc_{nullptr};
+};
+
+std::vector<int> vgg_config(int depth) {
+  switch (depth) {
+    case 11: return {64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0};
+    case 13: return {64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0};
+    case 16: return {64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0};
+    default: return {64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512, 0};
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> model_names() {
+  return {"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"};
+}
+
+std::shared_ptr<Model> make_model(const std::string& name, int classes, int channels, int resolution,
+                                  std::shared_ptr<ActivationQuantizer> quantizer) {
+  if (classes < 2 || channels < 1 || resolution < 1) {
+    throw InputError("model " + name + ": classes = " + std::to_string(classes) + ", channels = " +
+                     std::to_string(channels) + ", resolution = " + std::to_string(resolution) +
+                     "; allowed: classes >= 2, channels >= 1, resolution >= 1");
+  }
+  if (!quantizer) quantizer = std::make_shared<ActivationQuantizer>();
+  if (name == "small-cnn") return std::make_shared<ConvNet>(quantizer, std::vector<int>{16, 0, 32, 0}, channels, classes, 7);
+  if (name == "resnet8") return std::make_shared<ResNet>(quantizer, std::vector<int>{1, 1, 1}, std::vector<int>{16, 32, 64}, channels, classes);
+  if (name == "resnet18") return std::make_shared<ResNet>(quantizer, std::vector<int>{2, 2, 2, 2}, std::vector<int>{64, 128, 256, 512}, channels, classes);
+  if (name == "resnet34") return std::make_shared<ResNet>(quantizer, std::vector<int>{3, 4, 6, 3}, std::vector<int>{64, 128, 256, 512}, channels, classes);
+  for (int depth : {11, 13, 16, 19}) {
+    if (name == "vgg" + std::to_string(depth)) return std::make_shared<ConvNet>(quantizer, vgg_config(depth), channels, classes, 1);
+  }
+  const auto names = model_names();
+  const std::string near = nearest(name, names);
+  throw InputError("model '" + name + "' is unknown; allowed: " + join(names, ", ") +
+                   (near.empty() ? "" : " (did you mean " + near + "?)"));
+}
+
+}  // namespace peppp::nn

@@ -1,0 +1,79 @@
+// Low-precision SGD: Format B optimizer state, Format A forward weights.
+#include "peppp/nn/optimizer.hpp"
+
+#include "peppp/core/strings.hpp"
+#include "peppp/quant/quantize.hpp"
+
+namespace peppp::nn {
+
+namespace {
+enum Role : std::uint64_t { kGradient = 1, kMomentum = 2, kAccumulator = 3, kWeights = 4 };
+const FloatFormat kFloat32{};
+}  // namespace
+
+LowPrecisionSgd::LowPrecisionSgd(std::vector<torch::Tensor> params, const Configuration& config,
+                                 const TrainSettings& settings, std::uint64_t seed)
+    : params_(std::move(params)), config_(config), settings_(settings), seed_(seed),
+      enabled_(!(config.a == kFloat32 && config.b == kFloat32)) {
+  torch::NoGradGuard no_grad;
+  acc_.resize(params_.size());
+  buf_.resize(params_.size());
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    if (!enabled_) {  // float32: the parameters are their own accumulators
+      acc_[i] = params_[i].detach();
+      continue;
+    }
+    acc_[i] = params_[i].detach().clone();
+    round(acc_[i], config_.b, settings_.rounding.accumulator, kAccumulator, i);
+    torch::Tensor w = acc_[i].clone();
+    round(w, config_.a, settings_.rounding.weights, kWeights, i);
+    params_[i].copy_(w);
+  }
+}
+
+void LowPrecisionSgd::round(torch::Tensor& t, FloatFormat f, Rounding r, std::uint64_t role, std::size_t i) {
+  if (!enabled_ || f == kFloat32) return;
+  // One independent stream per (seed, step, role, parameter).
+  const std::uint64_t s = mix64(seed_ ^ mix64(step_ * 8 + role) ^ mix64(0x9e3779b97f4a7c15ULL * (i + 1)));
+  quantize_(t, f, r, s);
+}
+
+void LowPrecisionSgd::zero_grad() {
+  for (auto& p : params_) {
+    if (p.grad().defined()) p.mutable_grad().zero_();
+  }
+}
+
+void LowPrecisionSgd::step(double grad_divisor) {
+  torch::NoGradGuard no_grad;
+  ++step_;
+  const double lr = settings_.learning_rate, mom = settings_.momentum, wd = settings_.weight_decay;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    auto& p = params_[i];
+    if (!p.grad().defined()) continue;
+    torch::Tensor d = p.mutable_grad();  // rounded in place: zero_grad clears it before the next use
+    if (grad_divisor != 1.0) d.div_(grad_divisor);
+    round(d, config_.b, settings_.rounding.gradient, kGradient, i);
+    if (wd != 0) d = d.add(acc_[i], wd);
+    if (mom != 0) {
+      if (!buf_[i].defined()) {
+        buf_[i] = d.clone();
+      } else {
+        buf_[i].mul_(mom).add_(d);
+      }
+      round(buf_[i], config_.b, settings_.rounding.momentum, kMomentum, i);
+      d = buf_[i];
+    }
+    acc_[i].add_(d, -lr);
+    round(acc_[i], config_.b, settings_.rounding.accumulator, kAccumulator, i);
+    if (enabled_ && config_.a != kFloat32) {
+      torch::Tensor w = acc_[i].clone();
+      round(w, config_.a, settings_.rounding.weights, kWeights, i);
+      p.copy_(w);
+    } else if (enabled_) {
+      p.copy_(acc_[i]);
+    }
+  }
+}
+
+}  // namespace peppp::nn

@@ -1,0 +1,120 @@
+// Model zoo sizes and the F2 memory model.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "test_util.hpp"
+
+#include "peppp/core/error.hpp"
+#include "peppp/nn/memory.hpp"
+#include "peppp/nn/model.hpp"
+
+using peppp::Configuration;
+using peppp::FloatFormat;
+namespace nn = peppp::nn;
+
+TEST(NnMemory, ResNet18HasThePapersParameterCount) {
+  const auto c = nn::model_counts("resnet18", 10, 3, 32);
+  EXPECT_EQ(c.parameters, 11173962);
+  // METHOD.md F2: input, every conv/BN/ReLU/add output, pooled features, logits.
+  EXPECT_EQ(c.activations, 2035210);
+  // 64x64 inputs: every spatial activation is 4x larger (pooled features and logits are not).
+  const auto c64 = nn::model_counts("resnet18", 10, 3, 64);
+  EXPECT_EQ(c64.parameters, c.parameters);
+  EXPECT_EQ(c64.activations - 512 - 10, 4 * (c.activations - 512 - 10));
+}
+
+TEST(NnMemory, SmallCnnCountsByHand) {
+  // 1x8x8 input, 3 classes: conv16 (3x3, no bias) BN ReLU pool -> 16x4x4, conv32 BN ReLU pool -> 32x2x2,
+  // adaptive pool to 32x7x7, linear 1568 -> 3.
+  const auto c = nn::model_counts("small-cnn", 3, 1, 8);
+  EXPECT_EQ(c.parameters, 144 + 32 + 4608 + 64 + 1568 * 3 + 3);
+  const std::map<std::string, std::int64_t> expected = {
+      {"input", 64},       {"conv", 16 * 64 + 32 * 16}, {"batchnorm", 16 * 64 + 32 * 16},
+      {"relu", 16 * 64 + 32 * 16}, {"pool", 16 * 16 + 32 * 4 + 32 * 49}, {"linear", 3}};
+  EXPECT_EQ(c.activations_by_type, expected);
+  EXPECT_EQ(c.activations, 64 + 3 * 1536 + 256 + 128 + 1568 + 3);
+}
+
+TEST(NnMemory, ResNet8CountsResidualAddsAndShortcuts) {
+  // 1x8x8, 2 classes; stages 16@8x8, 32@4x4, 64@2x2; stages 2 and 3 have a 1x1 conv + BN shortcut.
+  const auto c = nn::model_counts("resnet8", 2, 1, 8);
+  const std::int64_t s1 = 16 * 64, s2 = 32 * 16, s3 = 64 * 4;
+  EXPECT_EQ(c.activations_by_type.at("add"), s1 + s2 + s3);
+  // stem + 2 per block + shortcut convs of stages 2, 3
+  EXPECT_EQ(c.activations_by_type.at("conv"), s1 + 2 * s1 + 2 * s2 + 2 * s3 + s2 + s3);
+  EXPECT_EQ(c.activations_by_type.at("batchnorm"), c.activations_by_type.at("conv"));
+  // stem ReLU + two per block
+  EXPECT_EQ(c.activations_by_type.at("relu"), s1 + 2 * s1 + 2 * s2 + 2 * s3);
+  EXPECT_EQ(c.activations_by_type.at("pool"), 64);
+  EXPECT_EQ(c.activations_by_type.at("linear"), 2);
+  EXPECT_EQ(c.activations_by_type.at("input"), 64);
+}
+
+TEST(NnMemory, EveryModelBuildsAtSmallAndLargeResolutions) {
+  for (const auto& name : nn::model_names()) {
+    for (int res : {28, 32}) {
+      const auto c = nn::model_counts(name, 10, name == "small-cnn" ? 1 : 3, res);
+      EXPECT_GT(c.parameters, 0) << name;
+      EXPECT_GT(c.activations, 0) << name;
+    }
+  }
+  // Well-known sizes (CIFAR-style, 10 classes).
+  EXPECT_EQ(nn::model_counts("resnet34", 10, 3, 32).parameters, 21282122);
+  // VGG-16-BN as in the usual CIFAR code (14,728,266) less the 4,224 conv biases that
+  // batch norm makes redundant (peppp's convolutions have no bias).
+  EXPECT_EQ(nn::model_counts("vgg16", 10, 3, 32).parameters, 14728266 - 4224);
+}
+
+TEST(NnMemory, MemoryIsAffineInTheBitWidths) {
+  const auto counts = nn::model_counts("resnet18", 10, 3, 32);
+  auto mem = [&](int ea, int ma, int eb, int mb) {
+    return nn::memory_from_counts(counts, 32, Configuration{FloatFormat(ea, ma), FloatFormat(eb, mb)});
+  };
+  const double kMiB = 8.0 * 1024 * 1024;
+  const auto m = mem(4, 3, 6, 7);  // bA = 8, bB = 14
+  EXPECT_DOUBLE_EQ(m.weights, 8.0 * counts.parameters / kMiB);
+  EXPECT_DOUBLE_EQ(m.activations, 8.0 * 32 * counts.activations / kMiB);
+  EXPECT_DOUBLE_EQ(m.optimizer, 14.0 * 3 * counts.parameters / kMiB);
+  EXPECT_DOUBLE_EQ(m.total, m.weights + m.activations + m.optimizer);
+  // Affine: equal steps in bA (or bB) give equal steps in memory; equal bit totals give equal memory.
+  const double da1 = mem(4, 4, 6, 7).total - m.total, da2 = mem(5, 4, 6, 7).total - mem(4, 4, 6, 7).total;
+  EXPECT_NEAR(da1, da2, 1e-9);
+  const double db1 = mem(4, 3, 6, 9).total - m.total, db2 = mem(4, 3, 6, 11).total - mem(4, 3, 6, 9).total;
+  EXPECT_NEAR(db2, db1, 1e-9);
+  EXPECT_NEAR(mem(3, 4, 7, 7).total, mem(4, 3, 6, 8).total, 1e-9);
+  const auto full = nn::cell_memory("resnet18", 10, 3, 32, 32, Configuration{FloatFormat(4, 3), FloatFormat(6, 7)});
+  EXPECT_DOUBLE_EQ(full.total, m.total);
+}
+
+TEST(NnMemory, BadInputsAreInputErrors) {
+  EXPECT_THROW(nn::model_counts("resnet19", 10, 3, 32), peppp::InputError);
+  EXPECT_THROW(nn::model_counts("resnet18", 0, 3, 32), peppp::InputError);
+  EXPECT_THROW(nn::cell_memory("resnet18", 10, 3, 32, 0, Configuration{}), peppp::InputError);
+}
+
+TEST(NnMemory, MemoryCommandPrintsTheMatrix) {
+  const std::string dir = peppp::test::scratch_dir();
+  {
+    std::ofstream cat(dir + "/tasks.ini");
+    cat << "[dataset d]\nkind = idx\npath = " << dir << "\nclasses = 3\n"
+        << "[task small]\ndataset = d\nclasses = class0, class1\nresolution = 8\nchannels = 1\n"
+        << "[task big]\ndataset = d\nclasses = class0, class1, class2\nresolution = 16\nchannels = 1\n";
+    std::ofstream ini(dir + "/c.ini");
+    ini << "[campaign]\ntasks = tasks.ini\nmodel = resnet8\nformats_a = e3m1,e5m2\nformats_b = e6m7\n";
+  }
+  const auto r = peppp::test::run_command(peppp::test::peppp_exe() + " memory --config " + dir + "/c.ini");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Configuration cfg{FloatFormat(5, 2), FloatFormat(6, 7)};
+  const auto m = nn::cell_memory("resnet8", 3, 1, 16, 32, cfg);
+  char expected[128];
+  std::snprintf(expected, sizeof expected, "%-24s %-12s %12.3f %12.3f %12.3f %12.3f", "big", "e5m2/e6m7", m.weights,
+                m.activations, m.optimizer, m.total);
+  EXPECT_NE(r.output.find(expected), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2 tasks x 2 configurations"), std::string::npos) << r.output;
+  // memory.nc cannot be written yet: said so, exit code 2.
+  const auto w = peppp::test::run_command(peppp::test::peppp_exe() + " memory --config " + dir + "/c.ini --output " +
+                                          dir + "/m.nc");
+  EXPECT_EQ(w.exit_code, 2) << w.output;
+}
