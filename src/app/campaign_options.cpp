@@ -2,6 +2,8 @@
 // with default, unit, example and help (the --help text and README table).
 #include "commands.hpp"
 
+#include "peppp/core/format.hpp"
+
 namespace peppp::app {
 
 namespace {
@@ -51,6 +53,11 @@ void add_campaign_options(OptionSet& s) {
         "Rounding of the float32 master weights (accumulator) onto Format B after each step.")
       .choices = kRounding;
 
+  auto& ls = s.add("train.loss_scale", Kind::real, "0", "", "1",
+                   "Factor on the loss before backward (errors are divided back out before the optimizer), so "
+                   "small errors survive Format A; 0 = the batch size, 1 = no scaling.");
+  ls.min = 0;
+
   s.add("sampling.scheme", Kind::choice, "full", "", "uniform",
         "Which cells to measure: all (full), an exact uniform random fraction (uniform), or a "
         "memory-weighted random sample favouring cheap cells (nonuniform, METHOD.md F4.2).")
@@ -70,6 +77,23 @@ void add_campaign_options(OptionSet& s) {
       .choices = {"auto", "cpu", "cuda"};
   s.add("run.threads", Kind::integer, "0", "threads", "1",
         "Torch threads per rank; 0 = SLURM_CPUS_PER_TASK, else cores / ranks on the node.").min = 0;
+}
+
+TrainSettings train_settings(const Options& o) {
+  TrainSettings t;
+  t.epochs = static_cast<int>(o.integer("train.epochs"));
+  t.batch_size = static_cast<int>(o.integer("train.batch_size"));
+  t.learning_rate = o.real("train.learning_rate");
+  t.momentum = o.real("train.momentum");
+  t.weight_decay = o.real("train.weight_decay");
+  t.loss_scale = o.real("train.loss_scale");
+  t.rounding.weights = parse_rounding(o.text("train.rounding_weights"));
+  t.rounding.activations = parse_rounding(o.text("train.rounding_activations"));
+  t.rounding.errors = parse_rounding(o.text("train.rounding_errors"));
+  t.rounding.gradient = parse_rounding(o.text("train.rounding_gradient"));
+  t.rounding.momentum = parse_rounding(o.text("train.rounding_momentum"));
+  t.rounding.accumulator = parse_rounding(o.text("train.rounding_accumulator"));
+  return t;
 }
 
 }  // namespace peppp::app

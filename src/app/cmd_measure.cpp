@@ -12,6 +12,8 @@
 #include "peppp/core/task.hpp"
 #include "peppp/data/catalog.hpp"
 #include "peppp/io/netcdf.hpp"
+#include "peppp/nn/cell_runner.hpp"
+#include "peppp/nn/memory.hpp"
 #include "peppp/par/device.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/mpi_session.hpp"
@@ -125,6 +127,7 @@ int run_measure(const Options& o, MPI_Comm comm) {
                      "campaign.tasks");
   par::PlanSpec spec;
   spec.configs = configurations(o);
+  std::vector<TaskSpec> task_specs;
   if (synthetic && o.given("synthetic.tasks")) {
     spec.tasks = par::synthetic_tasks(o.list("synthetic.tasks"));
     if (spec.tasks.empty())
@@ -141,11 +144,38 @@ int run_measure(const Options& o, MPI_Comm comm) {
         throw InputError("campaign.tasks = '" + catalog + "': task '" + t.name + "' (" + t.origin +
                          "): dataset file " + missing.front() + " not found");
       spec.tasks.push_back({t.name, t.dataset, t.num_classes(), t.resolution, t.train_size, t.test_size});
+      task_specs.push_back(t);
     }
+    if (spec.tasks.empty())
+      throw InputError("campaign.tasks = '" + catalog + "': the catalog declares no task");
   }
-  // The nn memory model is not in this build: the stand-in serves planning and
-  // validation only (real training is refused below, so no file carries it).
-  par::synthetic_memory(spec);
+  const std::string model = o.text("campaign.model");
+  const TrainSettings train = train_settings(o);
+  if (task_specs.empty()) {
+    // Synthetic tasks without a catalog have no shape: a stand-in cost, marked as such.
+    par::synthetic_memory(spec);
+  } else {
+    // The theoretical memory of every cell (METHOD.md F2): the queue's cost
+    // estimate and the weights of non-uniform sampling.
+    const std::size_t d = spec.configs.size();
+    const auto configs = all_configurations(FloatFormat::parse_list(o.text("campaign.formats_a")),
+                                            FloatFormat::parse_list(o.text("campaign.formats_b")));
+    for (auto* v : {&spec.memory, &spec.memory_weights, &spec.memory_activations, &spec.memory_optimizer})
+      v->assign(task_specs.size() * d, 0.0);
+    for (std::size_t t = 0; t < task_specs.size(); ++t) {
+      const auto counts = nn::model_counts(model, task_specs[t].num_classes(), task_specs[t].channels,
+                                           task_specs[t].resolution);
+      for (std::size_t c = 0; c < d; ++c) {
+        const auto m = nn::memory_from_counts(counts, train.batch_size, configs[c]);
+        const std::size_t i = t * d + c;
+        spec.memory[i] = m.total;
+        spec.memory_weights[i] = m.weights;
+        spec.memory_activations[i] = m.activations;
+        spec.memory_optimizer[i] = m.optimizer;
+      }
+    }
+    spec.memory_source = "nn memory model (METHOD.md F2): " + model + ", batch " + std::to_string(train.batch_size);
+  }
   spec.scheme = par::parse_scheme(o.text("sampling.scheme"));
   spec.ratio = o.real("sampling.ratio");
   spec.p_min = o.real("sampling.p_min");
@@ -161,7 +191,7 @@ int run_measure(const Options& o, MPI_Comm comm) {
   par::MeasureSettings st;
   st.output = output;
   st.resume = o.flag("resume");
-  st.device = par::select_device(o.text("run.device"), local.rank, /*cuda_devices=*/0);
+  st.device = par::select_device(o.text("run.device"), local.rank, nn::cuda_device_count());
   st.threads = par::select_threads(static_cast<int>(o.integer("run.threads")), std::getenv("SLURM_CPUS_PER_TASK"),
                                    static_cast<int>(std::thread::hardware_concurrency()), local.size);
   st.progress_interval_s = o.real("run.progress_interval");
@@ -180,9 +210,23 @@ int run_measure(const Options& o, MPI_Comm comm) {
     ss.spin = o.flag("synthetic.spin");
     trainer = par::synthetic_trainer(ss);
   } else {
-    throw RuntimeError("real cell training is not in this build yet (nn layer); nothing was run and no file was "
-                       "written; use --synthetic.seconds S for a synthetic campaign",
-                       true);
+    const auto configs = all_configurations(FloatFormat::parse_list(o.text("campaign.formats_a")),
+                                            FloatFormat::parse_list(o.text("campaign.formats_b")));
+    trainer = [task_specs, configs, train, model](const par::CellWork& w) {
+      TrainSettings ts = train;
+      ts.device = w.device;
+      ts.threads = w.threads;
+      ts.should_stop = w.should_stop;
+      const CellResult r = nn::run_cell(task_specs.at(static_cast<std::size_t>(w.task)),
+                                        configs.at(static_cast<std::size_t>(w.config)), ts, w.seed, model);
+      if (r.status == CellStatus::failed) throw RuntimeError(r.message.empty() ? "training failed" : r.message);
+      par::CellResult out;
+      out.error = r.test_error;
+      out.loss = r.final_loss;
+      out.status = r.status == CellStatus::diverged ? io::CellStatus::diverged : io::CellStatus::measured;
+      if (r.status == CellStatus::diverged) log::info_all("cell ", w.task_info->name, " ", w.config_info->label, ": ", r.message);
+      return out;
+    };
   }
 
   // ---- provenance and configuration as global attributes

@@ -4,11 +4,14 @@
 #include <mpi.h>
 
 #include "peppp/app/options.hpp"
+#include "peppp/core/cell.hpp"
 
 namespace peppp::app {
 
 /// The campaign keys shared by measure, memory, run and select.
 void add_campaign_options(OptionSet& set);
+/// The [train] keys as TrainSettings (device and threads are set by the caller).
+TrainSettings train_settings(const Options& o);
 
 #define PEPPP_DECLARE_COMMAND(name)        \
   OptionSet name##_options();              \

@@ -96,6 +96,9 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
       double loss_sum = 0;
       int64_t seen = 0;
       for (int64_t start = 0; start < n; start += settings.batch_size) {
+        if (settings.should_stop && settings.should_stop()) {
+          throw Interrupted("cell abandoned: stop requested");
+        }
         const int64_t len = std::min<int64_t>(settings.batch_size, n - start);
         if (len < 2) break;  // batch norm needs two samples
         const torch::Tensor idx = perm.narrow(0, start, len);
@@ -122,6 +125,8 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
       if (r.status == CellStatus::measured) r.final_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
     }
     r.test_error = misclassification(*net, task, device, std::max(1, settings.eval_batch_size));
+  } catch (const Interrupted&) {
+    throw;  // abandoned, not failed: the driver re-runs it on resume
   } catch (const std::exception& e) {
     r.status = CellStatus::failed;
     r.test_error = std::numeric_limits<double>::quiet_NaN();

@@ -4,6 +4,7 @@
 /// trained and what its training produced, for the par/io/app layers.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "peppp/core/format.hpp"
@@ -42,6 +43,10 @@ struct TrainSettings {
   /// Evaluate the test split in chunks of this many samples (memory bound,
   /// not a training setting; results do not depend on it).
   int eval_batch_size = 256;
+  /// Polled once per training step: when it returns true the trainer stops
+  /// and throws `peppp::Interrupted` (the cell is abandoned, re-run on
+  /// resume). Empty: never stop.
+  std::function<bool()> should_stop;
 };
 
 /// Outcome of a cell; values match campaign.nc's `status` flag (DESIGN.md §5).
