@@ -1,0 +1,129 @@
+#pragma once
+/// @file netcdf.hpp
+/// @brief Small RAII helpers over NetCDF-C: one open file, typed whole-variable
+/// reads and writes, attributes, and atomic output (temporary name, then
+/// rename). Every error names the file and the variable or attribute at
+/// fault ("campaign.nc: variable 'error' missing"). Not collective: only the
+/// root writes files (DESIGN.md §3).
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace peppp::io {
+
+/// An output path written atomically: write to `temp()` (`<path>.tmp-<pid>`),
+/// then `commit()` renames it onto `path`. If `commit()` is never called the
+/// destructor removes the temporary, so a failed write leaves no partial file.
+class AtomicPath {
+ public:
+  /// @throws InputError if the folder of `path` does not exist or is not writable.
+  explicit AtomicPath(std::string path);
+  ~AtomicPath();
+  AtomicPath(const AtomicPath&) = delete;
+  AtomicPath& operator=(const AtomicPath&) = delete;
+  /// The temporary file to write.
+  const std::string& temp() const { return temp_; }
+  /// The final path.
+  const std::string& path() const { return path_; }
+  /// Rename the temporary onto the final path (atomic on one filesystem).
+  /// @throws RuntimeError naming both paths when the rename fails.
+  void commit();
+
+ private:
+  std::string path_;
+  std::string temp_;
+  bool committed_ = false;
+};
+
+/// Check that a file could be created at `path` (its folder exists and is
+/// writable); returns an empty string when it can, else a one-line reason
+/// naming the folder. Creates nothing.
+std::string check_writable(const std::string& path);
+
+/// Global provenance attributes every peppp file carries (DESIGN.md §5):
+/// peppp_version, git_commit, command_line, created (ISO 8601 UTC), mpi_ranks.
+std::map<std::string, std::string> provenance(const std::string& command_line, int mpi_ranks);
+
+/// Current time as ISO 8601 UTC, e.g. "2026-11-28T23:45:30Z".
+std::string iso8601_now();
+
+/// One open NetCDF file (closed by the destructor). Variable data is moved
+/// as whole flat arrays in C (row-major) order.
+class NcFile {
+ public:
+  /// Create a NetCDF-4 file at `path` (overwriting it), in define mode.
+  /// `display` is the name used in messages (e.g. the final path when writing
+  /// a temporary). @throws RuntimeError.
+  static NcFile create(const std::string& path, const std::string& display = "");
+  /// Open an existing file read-only.
+  /// @throws InputError naming the file when it is missing or not NetCDF.
+  static NcFile open(const std::string& path);
+
+  NcFile(NcFile&& other) noexcept;
+  NcFile& operator=(NcFile&& other) noexcept;
+  NcFile(const NcFile&) = delete;
+  NcFile& operator=(const NcFile&) = delete;
+  ~NcFile();
+  /// Close now (errors reported, unlike in the destructor).
+  void close();
+  /// Name used in messages.
+  const std::string& name() const { return display_; }
+
+  // ---- define mode
+  /// Define a dimension of `length`; returns its id.
+  int def_dim(const std::string& name, std::size_t length);
+  /// Define a variable of NetCDF type `nc_type` (NC_DOUBLE, NC_INT, NC_BYTE,
+  /// NC_UBYTE, NC_STRING) over the given dimension ids; returns its id.
+  int def_var(const std::string& name, int nc_type, const std::vector<int>& dims);
+  /// Text attribute on variable `varid` (-1 = global).
+  void put_att(int varid, const std::string& name, const std::string& value);
+  /// Double attribute (one value, or several).
+  void put_att(int varid, const std::string& name, const std::vector<double>& values);
+  /// Integer attribute (one value, or several).
+  void put_att_int(int varid, const std::string& name, const std::vector<int>& values);
+  /// Unsigned-byte attribute (CF `flag_values` of a NC_UBYTE variable).
+  void put_att_ubyte(int varid, const std::string& name, const std::vector<std::uint8_t>& values);
+  /// Leave define mode.
+  void end_def();
+
+  // ---- data (data mode), whole variables; sizes are checked
+  void put(int varid, const std::vector<double>& values);
+  void put(int varid, const std::vector<int>& values);
+  void put(int varid, const std::vector<std::uint8_t>& values);
+  void put(int varid, const std::vector<std::string>& values);
+
+  // ---- reading
+  /// True if the file has a variable `name`.
+  bool has_var(const std::string& name) const;
+  /// Id of variable `name`. @throws InputError "FILE: variable 'name' missing".
+  int var_id(const std::string& name) const;
+  /// Dimension names of variable `name`, in order.
+  std::vector<std::string> var_dims(const std::string& name) const;
+  /// Length of dimension `name`. @throws InputError when missing.
+  std::size_t dim_len(const std::string& name) const;
+  /// Every dimension (name -> length), in id order.
+  std::vector<std::pair<std::string, std::size_t>> dims() const;
+  /// Every variable name.
+  std::vector<std::string> var_names() const;
+  /// Whole variable as doubles / ints / bytes / strings; `expected` elements
+  /// (checked unless 0). @throws InputError naming file and variable on a
+  /// wrong size or type.
+  std::vector<double> get_double(const std::string& name, std::size_t expected = 0) const;
+  std::vector<int> get_int(const std::string& name, std::size_t expected = 0) const;
+  std::vector<std::uint8_t> get_ubyte(const std::string& name, std::size_t expected = 0) const;
+  std::vector<std::string> get_strings(const std::string& name, std::size_t expected = 0) const;
+  /// Global attributes: text ones verbatim, numeric ones formatted
+  /// (several values comma-separated).
+  std::map<std::string, std::string> global_attributes() const;
+
+ private:
+  NcFile(int id, std::string display) : id_(id), display_(std::move(display)) {}
+  std::size_t var_size(int varid) const;
+  int id_ = -1;
+  std::string display_;
+};
+
+}  // namespace peppp::io

@@ -1,0 +1,92 @@
+#pragma once
+/// @file measure.hpp
+/// @brief The distributed measurement campaign (DESIGN.md §3): ranks pull
+/// planned cells from the shared queue, train each with a pluggable cell
+/// trainer, journal every result, and the root gathers everything into
+/// campaign.nc. Resumable, signal-safe, nothing lost.
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <string>
+
+#include "peppp/io/campaign.hpp"
+#include "peppp/par/plan.hpp"
+
+namespace peppp::par {
+
+/// One cell handed to a trainer.
+struct CellWork {
+  std::uint64_t cell = 0;        ///< flat index task · n_configs + config
+  int task = 0;                  ///< row
+  int config = 0;                ///< column
+  const TaskInfo* task_info = nullptr;      ///< the task
+  const ConfigInfo* config_info = nullptr;  ///< the configuration
+  std::uint64_t seed = 0;        ///< the cell's seed (Plan::cell_seed): same result on any rank
+  std::string device;            ///< "cpu" or "cuda:k" for this rank
+  int threads = 1;               ///< threads this rank may use
+  /// Poll during long work: true once a stop signal arrived; the trainer
+  /// should then throw `peppp::Interrupted` (the cell is abandoned and
+  /// re-run on resume).
+  std::function<bool()> should_stop;
+};
+
+/// What a trainer reports for one cell (the driver measures the wall time).
+struct CellResult {
+  double error = std::numeric_limits<double>::quiet_NaN();  ///< test misclassification rate in [0, 1]
+  double loss = std::numeric_limits<double>::quiet_NaN();   ///< final training loss
+  io::CellStatus status = io::CellStatus::measured;        ///< measured or diverged
+};
+
+/// Trains one cell. Throwing `peppp::Interrupted` abandons the cell; any
+/// other exception records it as failed (the campaign continues).
+using CellTrainer = std::function<CellResult(const CellWork&)>;
+
+/// How to run the campaign.
+struct MeasureSettings {
+  std::string output;           ///< campaign.nc path; journals in <output>.journal/
+  bool resume = false;          ///< --resume given (journals of the same plan are used either way)
+  std::string device = "cpu";   ///< this rank's device (select_device)
+  int threads = 1;              ///< this rank's threads (select_threads)
+  double progress_interval_s = 10;  ///< seconds between progress lines
+  bool terminal = false;        ///< rank 0's stdout is a terminal
+  /// Global attributes of the output (provenance, options, model, ...).
+  std::map<std::string, std::string> text_attributes;
+  std::map<std::string, double> number_attributes;
+};
+
+/// Outcome, identical on every rank.
+struct MeasureSummary {
+  std::int64_t planned = 0;    ///< planned cells
+  std::int64_t measured = 0;   ///< status measured
+  std::int64_t diverged = 0;   ///< status diverged
+  std::int64_t failed = 0;     ///< status failed
+  std::int64_t missing = 0;    ///< planned but without result (interrupted)
+  std::int64_t resumed = 0;    ///< results taken from existing journals
+  std::int64_t trained = 0;    ///< cells trained by this run (all ranks)
+  bool interrupted = false;    ///< a stop signal arrived on some rank
+};
+
+/// Check, consistently on every rank and before any work, that the output
+/// can be written and that existing journals belong to this plan.
+/// Collective on `comm`. @throws InputError on every rank.
+void check_outputs(const Plan& plan, const std::string& output, MPI_Comm comm);
+
+/// Run the campaign. Collective on `comm`: every rank trains cells; the
+/// root reads existing journals (skipping finished cells), gathers all
+/// results and writes `settings.output` atomically — also when interrupted
+/// (then missing cells have status planned). The caller maps an
+/// interrupted / incomplete summary to exit code 3.
+/// @throws InputError (all ranks) on unusable outputs or journals;
+///         RuntimeError on I/O failures.
+MeasureSummary measure(const Plan& plan, const CellTrainer& trainer, const MeasureSettings& settings,
+                       MPI_Comm comm);
+
+/// The campaign.nc content of `plan` with no results yet (every planned
+/// cell status planned). Not collective.
+io::Campaign empty_campaign(const Plan& plan);
+
+}  // namespace peppp::par

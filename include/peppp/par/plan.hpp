@@ -1,0 +1,87 @@
+#pragma once
+/// @file plan.hpp
+/// @brief The measurement plan of a campaign: tasks × configurations, which
+/// cells are measured (full, uniform or memory-weighted non-uniform
+/// sampling, METHOD.md F4), their sampling probabilities, the queue order
+/// (grouped by task, most expensive first) and the plan fingerprint that
+/// ties journals to the plan. No MPI: every rank builds the same plan.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace peppp::par {
+
+/// One task (row of the error matrix), as campaign.nc describes it.
+struct TaskInfo {
+  std::string name;     ///< task name
+  std::string dataset;  ///< source dataset
+  int classes = 0;      ///< number of classes
+  int resolution = 0;   ///< image height = width, pixels
+  int train_size = 0;   ///< training examples
+  int test_size = 0;    ///< test examples
+};
+
+/// One configuration (column): Format A and Format B bit counts.
+struct ConfigInfo {
+  std::string label;  ///< "e4m3/e6m7"
+  int a_exponent_bits = 0, a_mantissa_bits = 0;  ///< Format A
+  int b_exponent_bits = 0, b_mantissa_bits = 0;  ///< Format B
+};
+
+/// Sampling scheme of the plan.
+enum class Scheme { full, uniform, nonuniform };
+/// Parse "full", "uniform", "nonuniform". @throws InputError.
+Scheme parse_scheme(const std::string& s);
+/// "full", "uniform", "nonuniform".
+const char* label(Scheme s);
+
+/// Everything a plan is made from.
+struct PlanSpec {
+  std::vector<TaskInfo> tasks;      ///< n tasks, names unique
+  std::vector<ConfigInfo> configs;  ///< d configurations, labels unique
+  /// n·d row-major memory per cell, MiB (> 0): the cost estimate ordering
+  /// the queue and the weight of non-uniform sampling.
+  std::vector<double> memory;
+  /// Optional n·d breakdowns (MiB); empty when unknown.
+  std::vector<double> memory_weights, memory_activations, memory_optimizer;
+  /// Where `memory` came from (written to the output), e.g. "nn memory model".
+  std::string memory_source;
+  Scheme scheme = Scheme::full;
+  double ratio = 0.2;   ///< uniform: fraction of cells, in (0, 1]
+  double p_min = 0.0;   ///< nonuniform: probability floor
+  double p_max = 0.4;   ///< nonuniform: probability of the cheapest cells, in (0, 1]
+  std::uint64_t seed = 1;  ///< campaign seed (sampling and per-cell seeds)
+  /// Text that determines the cells' results beyond tasks and configurations
+  /// (model, training settings, synthetic marker); part of the fingerprint.
+  std::string identity;
+};
+
+/// A validated plan.
+struct Plan {
+  PlanSpec spec;
+  std::vector<std::uint8_t> mask;   ///< n·d, 1 where the cell is planned
+  std::vector<double> probability;  ///< n·d probability the scheme drew each cell with
+  /// Planned cells (flat index t·d + c) in queue order: by task, then
+  /// descending memory, then index.
+  std::vector<std::uint64_t> order;
+  std::uint64_t fingerprint = 0;    ///< hash of identity, tasks, configs, seed and mask
+
+  std::size_t n_tasks() const { return spec.tasks.size(); }
+  std::size_t n_configs() const { return spec.configs.size(); }
+  /// Seed of one cell: hash of (campaign seed, task name, config label).
+  std::uint64_t cell_seed(std::uint64_t cell) const;
+};
+
+/// Build the plan: validate the spec, sample (full / uniform exact count
+/// round(ratio·n·d), seeded / nonuniform F4.2 Bernoulli), order, fingerprint.
+/// Deterministic: every rank gets the same plan.
+/// @throws InputError on an empty task or configuration list, duplicate
+///         names, a ratio outside (0, 1], p_max outside (0, 1], p_min > p_max,
+///         memory sizes/values that are wrong, or a plan with no cell.
+Plan make_plan(PlanSpec spec);
+
+/// Seed of a cell: `mix64(fnv1a64(task + "\n" + config, seed))`.
+std::uint64_t cell_seed(std::uint64_t campaign_seed, const std::string& task, const std::string& config);
+
+}  // namespace peppp::par

@@ -1,0 +1,40 @@
+#pragma once
+/// @file synthetic.hpp
+/// @brief Synthetic cells for tests and scaling runs: a cell that sleeps
+/// (or spins) a known, deterministic time and returns a deterministic fake
+/// error from a hash of its seed. Outputs made with it are marked
+/// `synthetic = 1`; they are not measurements.
+
+#include <string>
+#include <vector>
+
+#include "peppp/par/measure.hpp"
+
+namespace peppp::par {
+
+/// Parameters of synthetic cells.
+struct SyntheticSpec {
+  double seconds = 0.2;         ///< mean time per cell, s
+  double spread = 0.5;          ///< time = seconds·(1 + spread·(2u − 1)), u uniform per cell; in [0, 1)
+  double fail_fraction = 0;     ///< fraction of cells that throw (recorded failed)
+  double diverge_fraction = 0;  ///< fraction of cells reported diverged
+  bool spin = false;            ///< busy-wait instead of sleeping
+};
+
+/// Time one synthetic cell takes, s (deterministic in the cell seed).
+double synthetic_seconds(const SyntheticSpec& spec, std::uint64_t cell_seed);
+
+/// The synthetic trainer. Sleeps in slices of at most 20 ms, polling
+/// `should_stop` (then throws `Interrupted`). Error in [0.05, 0.95).
+CellTrainer synthetic_trainer(SyntheticSpec spec);
+
+/// Synthetic tasks "synthetic-<name>" (dataset "synthetic"): plain names for
+/// tests and scaling runs when no catalog is used.
+std::vector<TaskInfo> synthetic_tasks(const std::vector<std::string>& names);
+
+/// Deterministic stand-in memory per cell, MiB, proportional to the bits of
+/// the formats (weights and activations in Format A, optimizer state in
+/// Format B); NOT the nn memory model. Fills the plan's memory and breakdown.
+void synthetic_memory(PlanSpec& spec);
+
+}  // namespace peppp::par

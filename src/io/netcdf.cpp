@@ -1,0 +1,357 @@
+#include "peppp/io/netcdf.hpp"
+
+#include <netcdf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <sstream>
+
+#include "peppp/core/error.hpp"
+#include "peppp/core/version.hpp"
+
+namespace fs = std::filesystem;
+
+namespace peppp::io {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& file, const std::string& what, int rc) {
+  throw RuntimeError(file + ": " + what + ": " + nc_strerror(rc));
+}
+
+void check(int rc, const std::string& file, const std::string& what) {
+  if (rc != NC_NOERR) fail(file, what, rc);
+}
+
+int nc_varid(int varid) { return varid < 0 ? NC_GLOBAL : varid; }
+
+std::string format_double(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ AtomicPath
+
+std::string check_writable(const std::string& path) {
+  fs::path p(path);
+  fs::path dir = p.parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return "output folder '" + dir.string() + "' (of '" + path + "') does not exist";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return "output folder '" + dir.string() + "' (of '" + path + "') is not writable";
+  if (fs::is_directory(p, ec)) return "output '" + path + "' is a folder, expected a file name";
+  return {};
+}
+
+AtomicPath::AtomicPath(std::string path) : path_(std::move(path)) {
+  std::string why = check_writable(path_);
+  if (!why.empty()) throw InputError(why);
+  temp_ = path_ + ".tmp-" + std::to_string(::getpid());
+}
+
+AtomicPath::~AtomicPath() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove(temp_, ec);
+  }
+}
+
+void AtomicPath::commit() {
+  if (std::rename(temp_.c_str(), path_.c_str()) != 0)
+    throw RuntimeError("cannot rename '" + temp_ + "' to '" + path_ + "': " + std::strerror(errno));
+  committed_ = true;
+}
+
+std::string iso8601_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::map<std::string, std::string> provenance(const std::string& command_line, int mpi_ranks) {
+  return {{"peppp_version", version()},
+          {"git_commit", git_commit()},
+          {"command_line", command_line},
+          {"created", iso8601_now()},
+          {"mpi_ranks", std::to_string(mpi_ranks)}};
+}
+
+// ------------------------------------------------------------------ NcFile
+
+NcFile NcFile::create(const std::string& path, const std::string& display) {
+  int id = -1;
+  std::string name = display.empty() ? path : display;
+  check(nc_create(path.c_str(), NC_NETCDF4 | NC_CLOBBER, &id), name, "cannot create");
+  return NcFile(id, name);
+}
+
+NcFile NcFile::open(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path + ": file not found");
+  int id = -1;
+  int rc = nc_open(path.c_str(), NC_NOWRITE, &id);
+  if (rc != NC_NOERR) throw InputError(path + ": not a readable NetCDF file (" + nc_strerror(rc) + ")");
+  return NcFile(id, path);
+}
+
+NcFile::NcFile(NcFile&& o) noexcept : id_(o.id_), display_(std::move(o.display_)) { o.id_ = -1; }
+
+NcFile& NcFile::operator=(NcFile&& o) noexcept {
+  if (this != &o) {
+    if (id_ >= 0) nc_close(id_);
+    id_ = o.id_;
+    display_ = std::move(o.display_);
+    o.id_ = -1;
+  }
+  return *this;
+}
+
+NcFile::~NcFile() {
+  if (id_ >= 0) nc_close(id_);
+}
+
+void NcFile::close() {
+  if (id_ < 0) return;
+  int id = id_;
+  id_ = -1;
+  check(nc_close(id), display_, "cannot close (write failed?)");
+}
+
+int NcFile::def_dim(const std::string& name, std::size_t length) {
+  int d = -1;
+  check(nc_def_dim(id_, name.c_str(), length, &d), display_, "cannot define dimension '" + name + "'");
+  return d;
+}
+
+int NcFile::def_var(const std::string& name, int type, const std::vector<int>& dims) {
+  int v = -1;
+  check(nc_def_var(id_, name.c_str(), type, static_cast<int>(dims.size()), dims.data(), &v), display_,
+        "cannot define variable '" + name + "'");
+  return v;
+}
+
+void NcFile::put_att(int varid, const std::string& name, const std::string& value) {
+  check(nc_put_att_text(id_, nc_varid(varid), name.c_str(), value.size(), value.c_str()), display_,
+        "cannot write attribute '" + name + "'");
+}
+
+void NcFile::put_att(int varid, const std::string& name, const std::vector<double>& values) {
+  check(nc_put_att_double(id_, nc_varid(varid), name.c_str(), NC_DOUBLE, values.size(), values.data()),
+        display_, "cannot write attribute '" + name + "'");
+}
+
+void NcFile::put_att_int(int varid, const std::string& name, const std::vector<int>& values) {
+  check(nc_put_att_int(id_, nc_varid(varid), name.c_str(), NC_INT, values.size(), values.data()), display_,
+        "cannot write attribute '" + name + "'");
+}
+
+void NcFile::put_att_ubyte(int varid, const std::string& name, const std::vector<std::uint8_t>& values) {
+  check(nc_put_att_uchar(id_, nc_varid(varid), name.c_str(), NC_UBYTE, values.size(), values.data()),
+        display_, "cannot write attribute '" + name + "'");
+}
+
+void NcFile::end_def() { check(nc_enddef(id_), display_, "cannot leave define mode"); }
+
+std::size_t NcFile::var_size(int varid) const {
+  int ndims = 0;
+  check(nc_inq_varndims(id_, varid, &ndims), display_, "cannot inquire variable");
+  std::vector<int> dims(static_cast<std::size_t>(ndims));
+  check(nc_inq_vardimid(id_, varid, dims.data()), display_, "cannot inquire variable");
+  std::size_t n = 1;
+  for (int d : dims) {
+    std::size_t len = 0;
+    check(nc_inq_dimlen(id_, d, &len), display_, "cannot inquire dimension");
+    n *= len;
+  }
+  return n;
+}
+
+namespace {
+std::string var_name(int file, int varid) {
+  char name[NC_MAX_NAME + 1] = {0};
+  nc_inq_varname(file, varid, name);
+  return name;
+}
+}  // namespace
+
+#define PEPPP_NC_PUT(TYPE, CALL)                                                                       \
+  void NcFile::put(int varid, const std::vector<TYPE>& values) {                                       \
+    if (values.size() != var_size(varid))                                                              \
+      throw RuntimeError(display_ + ": variable '" + var_name(id_, varid) + "' needs " +              \
+                         std::to_string(var_size(varid)) + " values, got " + std::to_string(values.size())); \
+    if (values.empty()) return;                                                                        \
+    check(CALL(id_, varid, values.data()), display_, "cannot write variable '" + var_name(id_, varid) + "'"); \
+  }
+PEPPP_NC_PUT(double, nc_put_var_double)
+PEPPP_NC_PUT(int, nc_put_var_int)
+PEPPP_NC_PUT(std::uint8_t, nc_put_var_uchar)
+#undef PEPPP_NC_PUT
+
+void NcFile::put(int varid, const std::vector<std::string>& values) {
+  if (values.size() != var_size(varid))
+    throw RuntimeError(display_ + ": variable '" + var_name(id_, varid) + "' needs " +
+                       std::to_string(var_size(varid)) + " strings, got " + std::to_string(values.size()));
+  if (values.empty()) return;
+  std::vector<const char*> p;
+  for (const auto& s : values) p.push_back(s.c_str());
+  check(nc_put_var_string(id_, varid, p.data()), display_, "cannot write variable '" + var_name(id_, varid) + "'");
+}
+
+bool NcFile::has_var(const std::string& name) const {
+  int v = -1;
+  return nc_inq_varid(id_, name.c_str(), &v) == NC_NOERR;
+}
+
+int NcFile::var_id(const std::string& name) const {
+  int v = -1;
+  if (nc_inq_varid(id_, name.c_str(), &v) != NC_NOERR)
+    throw InputError(display_ + ": variable '" + name + "' missing");
+  return v;
+}
+
+std::vector<std::string> NcFile::var_dims(const std::string& name) const {
+  int v = var_id(name);
+  int ndims = 0;
+  check(nc_inq_varndims(id_, v, &ndims), display_, "cannot inquire variable '" + name + "'");
+  std::vector<int> dims(static_cast<std::size_t>(ndims));
+  check(nc_inq_vardimid(id_, v, dims.data()), display_, "cannot inquire variable '" + name + "'");
+  std::vector<std::string> out;
+  for (int d : dims) {
+    char dn[NC_MAX_NAME + 1] = {0};
+    check(nc_inq_dimname(id_, d, dn), display_, "cannot inquire dimension");
+    out.emplace_back(dn);
+  }
+  return out;
+}
+
+std::size_t NcFile::dim_len(const std::string& name) const {
+  int d = -1;
+  if (nc_inq_dimid(id_, name.c_str(), &d) != NC_NOERR)
+    throw InputError(display_ + ": dimension '" + name + "' missing");
+  std::size_t len = 0;
+  check(nc_inq_dimlen(id_, d, &len), display_, "cannot inquire dimension '" + name + "'");
+  return len;
+}
+
+std::vector<std::pair<std::string, std::size_t>> NcFile::dims() const {
+  int n = 0;
+  check(nc_inq_ndims(id_, &n), display_, "cannot inquire dimensions");
+  std::vector<std::pair<std::string, std::size_t>> out;
+  for (int d = 0; d < n; ++d) {
+    char dn[NC_MAX_NAME + 1] = {0};
+    std::size_t len = 0;
+    check(nc_inq_dim(id_, d, dn, &len), display_, "cannot inquire dimension");
+    out.emplace_back(dn, len);
+  }
+  return out;
+}
+
+std::vector<std::string> NcFile::var_names() const {
+  int n = 0;
+  check(nc_inq_nvars(id_, &n), display_, "cannot inquire variables");
+  std::vector<std::string> out;
+  for (int v = 0; v < n; ++v) out.push_back(var_name(id_, v));
+  return out;
+}
+
+namespace {
+void check_size(const NcFile& f, const std::string& name, std::size_t got, std::size_t expected) {
+  if (expected != 0 && got != expected)
+    throw InputError(f.name() + ": variable '" + name + "' has " + std::to_string(got) + " values, expected " +
+                     std::to_string(expected));
+}
+}  // namespace
+
+// NetCDF converts numeric types on read; NC_ERANGE means a value did not fit.
+#define PEPPP_NC_GET(FN, TYPE, CALL)                                                          \
+  std::vector<TYPE> NcFile::FN(const std::string& name, std::size_t expected) const {         \
+    int v = var_id(name);                                                                     \
+    std::size_t n = var_size(v);                                                              \
+    check_size(*this, name, n, expected);                                                     \
+    std::vector<TYPE> out(n);                                                                 \
+    if (n == 0) return out;                                                                   \
+    int rc = CALL(id_, v, out.data());                                                        \
+    if (rc != NC_NOERR)                                                                       \
+      throw InputError(display_ + ": variable '" + name + "' cannot be read as " #TYPE " (" + \
+                       nc_strerror(rc) + ")");                                                \
+    return out;                                                                               \
+  }
+PEPPP_NC_GET(get_double, double, nc_get_var_double)
+PEPPP_NC_GET(get_int, int, nc_get_var_int)
+PEPPP_NC_GET(get_ubyte, std::uint8_t, nc_get_var_uchar)
+#undef PEPPP_NC_GET
+
+std::vector<std::string> NcFile::get_strings(const std::string& name, std::size_t expected) const {
+  int v = var_id(name);
+  nc_type type = NC_NAT;
+  check(nc_inq_vartype(id_, v, &type), display_, "cannot inquire variable '" + name + "'");
+  std::vector<std::string> out;
+  if (type == NC_STRING) {
+    std::size_t n = var_size(v);
+    check_size(*this, name, n, expected);
+    std::vector<char*> p(n, nullptr);
+    if (n == 0) return out;
+    check(nc_get_var_string(id_, v, p.data()), display_, "cannot read variable '" + name + "'");
+    for (char* s : p) out.emplace_back(s ? s : "");
+    nc_free_string(n, p.data());
+    return out;
+  }
+  if (type == NC_CHAR) {  // classic char array [n, len]
+    auto dn = var_dims(name);
+    if (dn.size() != 2) throw InputError(display_ + ": variable '" + name + "' is a char variable without 2 dimensions");
+    std::size_t n = dim_len(dn[0]), len = dim_len(dn[1]);
+    check_size(*this, name, n, expected);
+    std::vector<char> buf(n * len);
+    if (!buf.empty()) check(nc_get_var_text(id_, v, buf.data()), display_, "cannot read variable '" + name + "'");
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string s(buf.data() + i * len, len);
+      out.push_back(s.substr(0, s.find('\0')));
+    }
+    return out;
+  }
+  throw InputError(display_ + ": variable '" + name + "' is not a string variable");
+}
+
+std::map<std::string, std::string> NcFile::global_attributes() const {
+  int n = 0;
+  check(nc_inq_natts(id_, &n), display_, "cannot inquire attributes");
+  std::map<std::string, std::string> out;
+  for (int a = 0; a < n; ++a) {
+    char an[NC_MAX_NAME + 1] = {0};
+    check(nc_inq_attname(id_, NC_GLOBAL, a, an), display_, "cannot inquire attribute");
+    nc_type type = NC_NAT;
+    std::size_t len = 0;
+    check(nc_inq_att(id_, NC_GLOBAL, an, &type, &len), display_, std::string("cannot inquire attribute '") + an + "'");
+    std::string value;
+    if (type == NC_CHAR) {
+      value.resize(len);
+      if (len) check(nc_get_att_text(id_, NC_GLOBAL, an, value.data()), display_, "cannot read attribute");
+    } else if (type == NC_STRING) {
+      std::vector<char*> p(len, nullptr);
+      check(nc_get_att_string(id_, NC_GLOBAL, an, p.data()), display_, "cannot read attribute");
+      for (std::size_t i = 0; i < len; ++i) value += (i ? "," : "") + std::string(p[i] ? p[i] : "");
+      nc_free_string(len, p.data());
+    } else {
+      std::vector<double> d(len);
+      if (len) check(nc_get_att_double(id_, NC_GLOBAL, an, d.data()), display_, "cannot read attribute");
+      for (std::size_t i = 0; i < len; ++i) value += (i ? "," : "") + format_double(d[i]);
+    }
+    out[an] = value;
+  }
+  return out;
+}
+
+}  // namespace peppp::io

@@ -1,0 +1,109 @@
+#include "peppp/par/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <Eigen/Core>
+
+#include "peppp/core/error.hpp"
+#include "peppp/core/strings.hpp"
+#include "peppp/meta/sampling.hpp"
+
+namespace peppp::par {
+
+Scheme parse_scheme(const std::string& s) {
+  if (s == "full") return Scheme::full;
+  if (s == "uniform") return Scheme::uniform;
+  if (s == "nonuniform") return Scheme::nonuniform;
+  throw InputError("sampling.scheme = '" + s + "'; allowed: full, uniform, nonuniform");
+}
+
+const char* label(Scheme s) {
+  switch (s) {
+    case Scheme::full: return "full";
+    case Scheme::uniform: return "uniform";
+    case Scheme::nonuniform: return "nonuniform";
+  }
+  return "?";
+}
+
+std::uint64_t cell_seed(std::uint64_t campaign_seed, const std::string& task, const std::string& config) {
+  return mix64(fnv1a64(task + "\n" + config, mix64(campaign_seed)));
+}
+
+std::uint64_t Plan::cell_seed(std::uint64_t cell) const {
+  const std::size_t d = n_configs();
+  return par::cell_seed(spec.seed, spec.tasks[cell / d].name, spec.configs[cell % d].label);
+}
+
+Plan make_plan(PlanSpec spec) {
+  const std::size_t n = spec.tasks.size(), d = spec.configs.size(), nd = n * d;
+  if (n == 0) throw InputError("campaign.tasks: the task list is empty; a campaign needs at least one task");
+  if (d == 0) throw InputError("campaign.formats_a/formats_b: the configuration list is empty");
+  std::set<std::string> seen;
+  for (const auto& t : spec.tasks)
+    if (!seen.insert(t.name).second) throw InputError("campaign.tasks: task '" + t.name + "' is listed twice");
+  seen.clear();
+  for (const auto& c : spec.configs)
+    if (!seen.insert(c.label).second)
+      throw InputError("campaign.formats_a/formats_b: configuration '" + c.label + "' is listed twice");
+  if (spec.memory.size() != nd)
+    throw InputError("plan: memory has " + std::to_string(spec.memory.size()) + " values, expected " +
+                     std::to_string(nd) + " (tasks x configurations)");
+  for (double m : spec.memory)
+    if (!(std::isfinite(m) && m > 0)) throw InputError("plan: memory values must be finite and > 0 MiB");
+  for (auto* v : {&spec.memory_weights, &spec.memory_activations, &spec.memory_optimizer})
+    if (!v->empty() && v->size() != nd) throw InputError("plan: a memory breakdown has the wrong size");
+
+  Plan p;
+  p.probability.assign(nd, 1.0);
+  switch (spec.scheme) {
+    case Scheme::full:
+      p.mask.assign(nd, 1);
+      break;
+    case Scheme::uniform:
+      if (!(spec.ratio > 0 && spec.ratio <= 1))
+        throw InputError("sampling.ratio = " + std::to_string(spec.ratio) + "; allowed: (0, 1]");
+      p.mask = meta::sample_uniform(static_cast<int>(n), static_cast<int>(d), spec.ratio, spec.seed);
+      p.probability.assign(nd, spec.ratio);
+      break;
+    case Scheme::nonuniform: {
+      if (!(spec.p_max > 0 && spec.p_max <= 1))
+        throw InputError("sampling.p_max = " + std::to_string(spec.p_max) + "; allowed: (0, 1]");
+      if (!(spec.p_min >= 0 && spec.p_min <= spec.p_max))
+        throw InputError("sampling.p_min = " + std::to_string(spec.p_min) + "; allowed: [0, sampling.p_max]");
+      Eigen::MatrixXd m(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
+      for (std::size_t t = 0; t < n; ++t)
+        for (std::size_t c = 0; c < d; ++c)
+          m(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(c)) = spec.memory[t * d + c];
+      Eigen::MatrixXd prob = meta::nonuniform_probabilities(m, spec.p_min, spec.p_max);
+      for (std::size_t t = 0; t < n; ++t)
+        for (std::size_t c = 0; c < d; ++c)
+          p.probability[t * d + c] = prob(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(c));
+      p.mask = meta::sample_nonuniform(prob, spec.seed);
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < nd; ++i)
+    if (p.mask[i]) p.order.push_back(i);
+  if (p.order.empty())
+    throw InputError(std::string("sampling.scheme = ") + label(spec.scheme) +
+                     " selected no cell; raise sampling.ratio / sampling.p_max or add tasks");
+  const auto& mem = spec.memory;
+  std::stable_sort(p.order.begin(), p.order.end(), [&](std::uint64_t a, std::uint64_t b) {
+    const std::uint64_t ta = a / d, tb = b / d;
+    if (ta != tb) return ta < tb;
+    return mem[a] > mem[b];
+  });
+
+  std::string fp = "peppp-plan-v1\n" + spec.identity + "\nseed=" + std::to_string(spec.seed) + "\n";
+  for (const auto& t : spec.tasks) fp += "task=" + t.name + "\n";
+  for (const auto& c : spec.configs) fp += "config=" + c.label + "\n";
+  fp.append(reinterpret_cast<const char*>(p.mask.data()), p.mask.size());
+  p.fingerprint = fnv1a64(fp);
+  p.spec = std::move(spec);
+  return p;
+}
+
+}  // namespace peppp::par

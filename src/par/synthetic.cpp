@@ -1,0 +1,83 @@
+#include "peppp/par/synthetic.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "peppp/core/error.hpp"
+#include "peppp/core/strings.hpp"
+
+namespace peppp::par {
+
+namespace {
+// Uniform [0, 1) from stream `k` of a cell seed.
+double u01(std::uint64_t seed, std::uint64_t k) {
+  return static_cast<double>(mix64(seed ^ mix64(k + 0x51ed2701ULL)) >> 11) * 0x1.0p-53;
+}
+}  // namespace
+
+double synthetic_seconds(const SyntheticSpec& s, std::uint64_t seed) {
+  return std::max(0.0, s.seconds * (1.0 + s.spread * (2.0 * u01(seed, 1) - 1.0)));
+}
+
+CellTrainer synthetic_trainer(SyntheticSpec spec) {
+  return [spec](const CellWork& w) {
+    using clock = std::chrono::steady_clock;
+    const auto end = clock::now() + std::chrono::duration_cast<clock::duration>(
+                                        std::chrono::duration<double>(synthetic_seconds(spec, w.seed)));
+    for (;;) {
+      if (w.should_stop && w.should_stop()) throw Interrupted("synthetic cell abandoned on a stop request");
+      const auto now = clock::now();
+      if (now >= end) break;
+      if (spec.spin) continue;
+      std::this_thread::sleep_for(std::min<clock::duration>(end - now, std::chrono::milliseconds(20)));
+    }
+    if (u01(w.seed, 2) < spec.fail_fraction) throw std::runtime_error("synthetic failure (injected)");
+    CellResult r;
+    r.error = 0.05 + 0.9 * u01(w.seed, 3);
+    r.loss = 2.3 * r.error;
+    if (u01(w.seed, 4) < spec.diverge_fraction) {
+      r.status = io::CellStatus::diverged;
+      r.loss = std::numeric_limits<double>::quiet_NaN();
+    }
+    return r;
+  };
+}
+
+std::vector<TaskInfo> synthetic_tasks(const std::vector<std::string>& names) {
+  std::vector<TaskInfo> out;
+  for (const auto& n : names) {
+    TaskInfo t;
+    t.name = starts_with(n, "synthetic-") ? n : "synthetic-" + n;
+    t.dataset = "synthetic";
+    t.classes = 10;
+    t.resolution = 28;
+    t.train_size = 1000;
+    t.test_size = 200;
+    out.push_back(t);
+  }
+  return out;
+}
+
+void synthetic_memory(PlanSpec& spec) {
+  const std::size_t n = spec.tasks.size(), d = spec.configs.size();
+  spec.memory.assign(n * d, 0);
+  spec.memory_weights.assign(n * d, 0);
+  spec.memory_activations.assign(n * d, 0);
+  spec.memory_optimizer.assign(n * d, 0);
+  for (std::size_t t = 0; t < n; ++t)
+    for (std::size_t c = 0; c < d; ++c) {
+      const auto& k = spec.configs[c];
+      const double a = 1 + k.a_exponent_bits + k.a_mantissa_bits, b = 1 + k.b_exponent_bits + k.b_mantissa_bits;
+      const double res = spec.tasks[t].resolution > 0 ? spec.tasks[t].resolution : 28;
+      const std::size_t i = t * d + c;
+      spec.memory_weights[i] = 0.25 * a;
+      spec.memory_activations[i] = 0.01 * a * res * res / 28.0;
+      spec.memory_optimizer[i] = 0.75 * b;
+      spec.memory[i] = spec.memory_weights[i] + spec.memory_activations[i] + spec.memory_optimizer[i];
+    }
+  spec.memory_source = "synthetic stand-in proportional to format bits (not the nn memory model)";
+}
+
+}  // namespace peppp::par

@@ -1,0 +1,169 @@
+// The distributed campaign driver with synthetic cells, in process: queue,
+// journals, resume after a stop, refusal of another plan's journal.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "peppp/core/error.hpp"
+#include "peppp/io/campaign.hpp"
+#include "peppp/io/journal.hpp"
+#include "peppp/par/measure.hpp"
+#include "peppp/par/mpi_session.hpp"
+#include "peppp/par/signals.hpp"
+#include "peppp/par/synthetic.hpp"
+#include "peppp/par/work_queue.hpp"
+#include "test_util.hpp"
+
+using namespace peppp;
+
+namespace {
+par::Plan plan(std::uint64_t seed = 3) {
+  par::PlanSpec s;
+  s.tasks = par::synthetic_tasks({"a", "b", "c"});
+  for (int ae : {3, 4, 5, 6})
+    for (int bm : {7, 9}) {
+      par::ConfigInfo c;
+      c.a_exponent_bits = ae;
+      c.a_mantissa_bits = 3;
+      c.b_exponent_bits = 8;
+      c.b_mantissa_bits = bm;
+      c.label = "e" + std::to_string(ae) + "m3/e8m" + std::to_string(bm);
+      s.configs.push_back(c);
+    }
+  par::synthetic_memory(s);
+  s.seed = seed;
+  s.identity = "mpi-test synthetic=1";
+  return par::make_plan(s);
+}
+
+par::SyntheticSpec fast() {
+  par::SyntheticSpec s;
+  s.seconds = 0.004;
+  s.fail_fraction = 0.15;
+  s.diverge_fraction = 0.15;
+  return s;
+}
+}  // namespace
+
+TEST(WorkQueue, EveryItemExactlyOnce) {
+  const int n = 200;
+  std::vector<int> mine;
+  {
+    par::WorkQueue q(MPI_COMM_WORLD, n);
+    for (std::int64_t i; (i = q.next()) >= 0;) {
+      mine.push_back(static_cast<int>(i));
+      q.finished(i % 10 == 0);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    auto c = q.counts();
+    EXPECT_EQ(c.taken, n);
+    EXPECT_EQ(c.finished, n);
+    EXPECT_EQ(c.failed, 20);
+    EXPECT_EQ(q.next(), -1);
+  }
+  int count = static_cast<int>(mine.size()), total = 0;
+  MPI_Allreduce(&count, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  EXPECT_EQ(total, n);
+  std::vector<int> counts(static_cast<std::size_t>(par::size(MPI_COMM_WORLD))), displs(counts.size());
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  for (std::size_t i = 1; i < counts.size(); ++i) displs[i] = displs[i - 1] + counts[i - 1];
+  std::vector<int> all(static_cast<std::size_t>(total));
+  MPI_Allgatherv(mine.data(), count, MPI_INT, all.data(), counts.data(), displs.data(), MPI_INT, MPI_COMM_WORLD);
+  EXPECT_EQ(std::set<int>(all.begin(), all.end()).size(), static_cast<std::size_t>(n));
+}
+
+TEST(Measure, ResultsAreTheTrainersWhicheverRank) {
+  const std::string out = test::scratch_dir() + "/campaign.nc";
+  par::Plan p = plan();
+  par::MeasureSettings st;
+  st.output = out;
+  st.text_attributes["synthetic"] = "1";
+  auto s = par::measure(p, par::synthetic_trainer(fast()), st, MPI_COMM_WORLD);
+  EXPECT_EQ(s.planned, 24);
+  EXPECT_EQ(s.missing, 0);
+  EXPECT_EQ(s.trained, 24);
+  EXPECT_EQ(s.measured + s.diverged + s.failed, 24);
+  EXPECT_GT(s.failed, 0);
+  EXPECT_FALSE(s.interrupted);
+  if (par::rank(MPI_COMM_WORLD) == 0) {
+    io::Campaign c = io::read_campaign(out);
+    auto trainer = par::synthetic_trainer(fast());
+    for (std::uint64_t cell = 0; cell < 24; ++cell) {
+      par::CellWork w;
+      w.seed = p.cell_seed(cell);
+      const auto st_ = c.status[cell];
+      try {
+        auto r = trainer(w);
+        EXPECT_EQ(c.error[cell], r.error) << cell;
+        EXPECT_EQ(st_, static_cast<std::uint8_t>(r.status)) << cell;
+      } catch (const std::runtime_error&) {
+        EXPECT_EQ(st_, static_cast<std::uint8_t>(io::CellStatus::failed)) << cell;
+        EXPECT_TRUE(std::isnan(c.error[cell]));
+      }
+      EXPECT_GT(c.train_seconds[cell], 0.0);
+    }
+    EXPECT_EQ(c.text_attributes.at("synthetic"), "1");
+    EXPECT_EQ(c.text_attributes.at("complete"), "1");
+    auto jc = io::read_journals(io::journal_dir(out), p.fingerprint);
+    EXPECT_EQ(jc.records.size(), 24u);
+  }
+}
+
+TEST(Measure, StopThenResumeTrainsEveryCellOnce) {
+  const std::string out = test::scratch_dir() + "/campaign.nc";
+  par::Plan p = plan();
+  par::MeasureSettings st;
+  st.output = out;
+  auto base = par::synthetic_trainer(fast());
+  // Rank 0 asks to stop after its third cell (as a SIGTERM would).
+  std::atomic<int> n{0};
+  const bool root = par::rank(MPI_COMM_WORLD) == 0;
+  par::CellTrainer stopping = [&](const par::CellWork& w) {
+    if (root && ++n == 3) par::request_stop(15);
+    return base(w);
+  };
+  auto first = par::measure(p, stopping, st, MPI_COMM_WORLD);
+  par::clear_stop();
+  EXPECT_TRUE(first.interrupted);
+  EXPECT_GT(first.missing, 0);
+  EXPECT_EQ(first.missing + first.trained, 24);
+  if (root) {
+    io::Campaign c = io::read_campaign(out);  // a readable partial file
+    int planned = 0;
+    for (auto v : c.status) planned += v == 1;
+    EXPECT_EQ(planned, first.missing);
+    EXPECT_EQ(c.text_attributes.at("complete"), "0");
+  }
+  st.resume = true;
+  auto second = par::measure(p, base, st, MPI_COMM_WORLD);
+  EXPECT_FALSE(second.interrupted);
+  EXPECT_EQ(second.missing, 0);
+  EXPECT_EQ(second.resumed, first.trained);
+  EXPECT_EQ(second.trained, first.missing);
+  if (root) {
+    auto jc = io::read_journals(io::journal_dir(out), p.fingerprint);
+    EXPECT_EQ(jc.records.size(), 24u);  // nothing trained twice
+    std::set<std::uint64_t> cells;
+    for (const auto& r : jc.records) cells.insert(r.cell);
+    EXPECT_EQ(cells.size(), 24u);
+  }
+}
+
+TEST(Measure, JournalOfAnotherPlanIsRefusedOnEveryRank) {
+  const std::string out = test::scratch_dir() + "/campaign.nc";
+  par::MeasureSettings st;
+  st.output = out;
+  par::measure(plan(3), par::synthetic_trainer(fast()), st, MPI_COMM_WORLD);
+  bool refused = false;
+  try {
+    par::measure(plan(4), par::synthetic_trainer(fast()), st, MPI_COMM_WORLD);
+  } catch (const InputError& e) {
+    refused = std::string(e.what()).find("another plan") != std::string::npos;
+  }
+  EXPECT_TRUE(refused);
+  st.output = test::scratch_dir() + "/missing-folder/campaign.nc";
+  EXPECT_THROW(par::measure(plan(3), par::synthetic_trainer(fast()), st, MPI_COMM_WORLD), InputError);
+}
