@@ -1,0 +1,108 @@
+#pragma once
+/// @file softimpute.hpp
+/// @brief SoftImpute matrix completion (METHOD.md F3, F4.3): proximal gradient
+/// with TFOCS-style backtracking on
+/// `F_λ(Z) = ½ Σ_{(i,j)∈Ω} w_ij (Z_ij − A_ij)² + λ‖Z‖_*`,
+/// optional FISTA acceleration, warm-started λ paths, a duality-gap stopping
+/// certificate and λ by k-fold cross-validation. Serial, deterministic.
+///
+/// Matrices are n×d (tasks × configurations). Unobserved entries of the data
+/// matrix are NaN; Ω is the set of its finite entries.
+
+#include <cstdint>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace peppp::meta {
+
+/// How the proximal step computes the singular values above the threshold.
+enum class SvdMethod {
+  automatic,   ///< exact for small matrices, warm-started subspace iteration otherwise
+  exact,       ///< full thin SVD (Eigen BDCSVD) every step
+  randomized,  ///< block subspace iteration warm-started from the previous step
+};
+
+/// Settings of one SoftImpute solve.
+struct SoftImputeOptions {
+  double lambda = 0.1;          ///< regularization λ > 0 (same units as the data)
+  double gap_tolerance = 1e-7;  ///< stop when duality gap ≤ gap_tolerance · F(Z)
+  int max_iterations = 50000;   ///< hard cap; reaching it sets `converged = false`
+  int check_every = 5;          ///< evaluate the gap every this many iterations
+  bool accelerated = false;     ///< FISTA momentum + gradient restart (F3.2); same optimum
+  SvdMethod svd = SvdMethod::automatic;
+  /// Optional warm-started continuation λ_1 > … > λ_K; the final solve is at
+  /// `lambda`. Entries ≤ lambda are ignored. Empty: solve at `lambda` directly.
+  std::vector<double> path;
+};
+
+/// Result of a SoftImpute solve.
+struct SoftImputeResult {
+  Eigen::MatrixXd estimate;       ///< Z*, n×d, low rank; observed entries not overwritten (F3.6)
+  Eigen::VectorXd singular_values;///< nonzero singular values of Z*, descending
+  int rank = 0;                   ///< number of nonzero singular values of Z*
+  int iterations = 0;             ///< proximal steps taken at the final λ (path steps excluded)
+  int total_iterations = 0;       ///< proximal steps including the path
+  double objective = 0;           ///< F_λ(Z*)
+  double gap = 0;                 ///< duality gap F(Z*) − D(Θ) ≥ 0 (F3.4)
+  double lambda = 0;              ///< λ used
+  bool converged = false;         ///< gap ≤ gap_tolerance · objective reached
+};
+
+/// Solve SoftImpute. `data`: n×d, NaN = unobserved. `weights`: empty for
+/// w ≡ 1, else n×d with w_ij > 0 finite on every observed entry (ignored
+/// elsewhere; F4.3 uses 1/P_ij). `warm_start`: optional initial Z (n×d).
+/// Throws InputError for λ ≤ 0, non-finite or non-positive weights, shape
+/// mismatch, or no observed entry at all. Not collective.
+SoftImputeResult soft_impute(const Eigen::MatrixXd& data, const Eigen::MatrixXd& weights,
+                             const SoftImputeOptions& options,
+                             const Eigen::MatrixXd& warm_start = Eigen::MatrixXd());
+
+/// F_λ(Z) evaluated directly (exact nuclear norm by SVD). Same conventions.
+double softimpute_objective(const Eigen::MatrixXd& z, const Eigen::MatrixXd& data,
+                            const Eigen::MatrixXd& weights, double lambda);
+
+/// The duality gap of F3.4 at Z (≥ 0; 0 at the optimum), with the exact
+/// spectral norm. Same conventions.
+double softimpute_duality_gap(const Eigen::MatrixXd& z, const Eigen::MatrixXd& data,
+                              const Eigen::MatrixXd& weights, double lambda);
+
+/// The subgradient optimality certificate of F3.4 at Z.
+struct SubgradientCheck {
+  int rank = 0;                 ///< numerical rank of Z used (σ > rank_tolerance·σ_1)
+  double tangent_residual = 0;  ///< ‖P_T(G) − U_r V_rᵀ‖_F, 0 at the optimum
+  double perp_norm = 0;         ///< ‖(I − UUᵀ) G (I − VVᵀ)‖_2, ≤ 1 at the optimum
+};
+/// Evaluate F3.4's subgradient condition with G = −∇f(Z)/λ.
+SubgradientCheck softimpute_subgradient(const Eigen::MatrixXd& z, const Eigen::MatrixXd& data,
+                                        const Eigen::MatrixXd& weights, double lambda,
+                                        double rank_tolerance = 1e-8);
+
+/// Result of λ cross-validation.
+struct LambdaCv {
+  double lambda = 0;                  ///< the chosen λ (lowest held-out error; ties: first in grid)
+  std::vector<double> grid;           ///< the candidates, as given
+  std::vector<double> heldout_error;  ///< pooled held-out relative error per candidate
+};
+/// k-fold CV over the observed entries (F3.5): folds from a seeded random
+/// permutation of Ω; for each candidate, complete on k−1 folds and measure
+/// `‖Ẑ − A‖/‖A‖` pooled over the held-out entries. Default grid
+/// {0.03, 0.1, 0.3, 1, 3, 10}. `options.lambda`/`path` are overridden.
+LambdaCv cv_lambda(const Eigen::MatrixXd& data, const Eigen::MatrixXd& weights,
+                   const SoftImputeOptions& options, std::vector<double> grid = {},
+                   int folds = 5, std::uint64_t seed = 0);
+
+/// Singular triplets of X with σ > tau (descending): X ≈ U diag(s) Vᵀ on that
+/// part. `warm_v` (d×r, may be empty) seeds the subspace iteration.
+struct ThresholdSvd {
+  Eigen::MatrixXd u, v;
+  Eigen::VectorXd s;
+};
+ThresholdSvd svd_above(const Eigen::MatrixXd& x, double tau, SvdMethod method,
+                       const Eigen::MatrixXd& warm_v = Eigen::MatrixXd());
+
+/// Largest singular value of X (exact for small, block subspace iteration on
+/// the Gram matrix otherwise, to relative accuracy ~1e-13).
+double spectral_norm(const Eigen::MatrixXd& x);
+
+}  // namespace peppp::meta
