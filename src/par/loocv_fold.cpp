@@ -1,9 +1,165 @@
-// The per-item numerics of meta-LOOCV (METHOD.md F10 steps 1-3) on top of
-// the meta layer.
+// The per-item numerics of meta-LOOCV (METHOD.md F10 steps 1-3): build the
+// meta-training matrix of the setting, embed it, run one method's nested
+// selection on the held-out task and score every count. All numerics are
+// the meta layer's; this file only wires them together.
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <tuple>
+
 #include "peppp/core/error.hpp"
+#include "peppp/core/strings.hpp"
 #include "peppp/par/loocv.hpp"
 
+#if __has_include("peppp/meta/acquisition.hpp")
+#include "peppp/meta/acquisition.hpp"
+#include "peppp/meta/design.hpp"
+#include "peppp/meta/lowrank.hpp"
+#include "peppp/meta/pareto.hpp"
+#include "peppp/meta/sampling.hpp"
+#include "peppp/meta/softimpute.hpp"
+#define PEPPP_HAVE_META_ACQUISITION 1
+#endif
+
 namespace peppp::par {
+
+#ifdef PEPPP_HAVE_META_ACQUISITION
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The completed meta-training matrix of one (training scheme, fold, repeat).
+struct Training {
+  int kind = -1, fold = -1, repeat = -1;
+  Eigen::MatrixXd estimate;  // (n−1)×d
+  double lambda = kNaN;
+  double fraction = kNaN;
+};
+
+Training build_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
+  const int n = static_cast<int>(data.n()), d = static_cast<int>(data.d());
+  const SettingInfo info = setting_info(spec.settings[setting]);
+  Training t;
+  t.kind = static_cast<int>(info.training);
+  t.fold = fold;
+  t.repeat = repeat;
+  Eigen::MatrixXd e(n - 1, d), mem(n - 1, d);
+  for (int i = 0, r = 0; i < n; ++i) {
+    if (i == fold) continue;
+    for (int j = 0; j < d; ++j) {
+      e(r, j) = data.error[static_cast<std::size_t>(i) * d + j];
+      mem(r, j) = data.memory[static_cast<std::size_t>(i) * d + j];
+    }
+    ++r;
+  }
+  if (info.training == SettingInfo::Training::full) {
+    t.estimate = e;
+    t.fraction = 1.0;
+    return t;
+  }
+  const auto full_mask = meta_training_mask(spec, data, setting, fold, repeat);
+  std::vector<std::uint8_t> mask;
+  mask.reserve(static_cast<std::size_t>(n - 1) * d);
+  for (int i = 0; i < n; ++i)
+    if (i != fold)
+      mask.insert(mask.end(), full_mask.begin() + static_cast<std::ptrdiff_t>(i) * d,
+                  full_mask.begin() + static_cast<std::ptrdiff_t>(i + 1) * d);
+  std::size_t observed = 0;
+  for (auto m : mask) observed += m;
+  t.fraction = static_cast<double>(observed) / static_cast<double>(mask.size());
+  const Eigen::MatrixXd observed_e = meta::apply_mask(e, mask);
+  Eigen::MatrixXd weights;
+  meta::SoftImputeOptions opt;
+  if (info.training == SettingInfo::Training::nonuniform) {
+    weights = meta::nonuniform_probabilities(mem, spec.p_min, spec.p_max).cwiseInverse();
+    opt.accelerated = true;  // inverse-probability weights make the problem badly conditioned (F4.3)
+  }
+  if (spec.lambda > 0) {
+    opt.lambda = spec.lambda;
+  } else {
+    const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
+    opt.lambda = meta::cv_lambda(observed_e, weights, opt, {}, 5, cv_seed).lambda;
+  }
+  t.lambda = opt.lambda;
+  t.estimate = meta::soft_impute(observed_e, weights, opt).estimate;
+  return t;
+}
+
+}  // namespace
+
+LoocvEvaluator meta_evaluator(const LoocvSpec& spec, const LoocvData& data) {
+  auto cache = std::make_shared<Training>();
+  return [spec, &data, cache](const LoocvItem& it) -> LoocvItemResult {
+    const int d = static_cast<int>(data.d());
+    const std::size_t L = spec.measurements.size();
+    const SettingInfo info = setting_info(spec.settings[it.setting]);
+    Eigen::VectorXd truth(d), mem(d);
+    for (int j = 0; j < d; ++j) {
+      truth(j) = data.error[static_cast<std::size_t>(it.fold) * d + j];
+      mem(j) = data.memory[static_cast<std::size_t>(it.fold) * d + j];
+    }
+    const double budget = spec.cap;
+    double best = std::numeric_limits<double>::infinity();
+    for (int j = 0; j < d; ++j)
+      if (mem(j) <= budget) best = std::min(best, truth(j));
+
+    LoocvItemResult r;
+    r.relative_error.assign(L, kNaN);
+    r.convergence.assign(L, kNaN);
+    r.hyperdiff.assign(L, kNaN);
+    r.selected_error.assign(L, kNaN);
+    r.best_feasible_error.assign(L, best);
+    r.regret.assign(L, kNaN);
+    r.measured_memory.assign(L, 0.0);
+    r.selected_config.assign(L, -1);
+
+    // Every method of one (scheme, fold, repeat) shares the completed meta-training matrix.
+    if (cache->kind != static_cast<int>(info.training) || cache->fold != it.fold || cache->repeat != it.repeat)
+      *cache = build_training(spec, data, it.setting, it.fold, it.repeat);
+    r.lambda = cache->lambda;
+    r.sampled_fraction = cache->fraction;
+
+    if (it.method >= static_cast<int>(spec.methods.size())) {  // F9.2 baseline: no measurements, no estimate
+      const auto base = meta::random_high_memory(mem, truth, budget);
+      r.selected_error.assign(L, base.expected_error);
+      r.regret.assign(L, base.expected_error - best);
+      return r;
+    }
+
+    meta::AcquisitionContext ctx;
+    ctx.y = meta::embed(cache->estimate, spec.rank).y;
+    ctx.train_errors = cache->estimate;
+    ctx.feasible = meta::feasible_set(mem, info.capped ? spec.cap : std::numeric_limits<double>::infinity());
+    ctx.seed = mix64(fnv1a64("random-mf", spec.seed) ^ mix64(static_cast<std::uint64_t>(it.fold) * 1000003u +
+                                                             static_cast<std::uint64_t>(it.repeat)));
+    const auto strategy = meta::make_strategy(meta::parse_method(spec.methods[it.method]));
+    const int lmax = spec.measurements.back();
+    r.order = strategy->select(ctx, lmax, [&](int j) { return truth(j); });
+    for (std::size_t c = 0; c < L; ++c) {
+      const int l = std::min<int>(spec.measurements[c], static_cast<int>(r.order.size()));
+      std::vector<int> s(r.order.begin(), r.order.begin() + l);
+      Eigen::VectorXd measured(l);
+      double used = 0;
+      for (int q = 0; q < l; ++q) {
+        measured(q) = truth(s[q]);
+        used += mem(s[q]);
+      }
+      const Eigen::VectorXd estimate = strategy->predict(ctx, s, measured);
+      const meta::FrontierMetrics fm = meta::frontier_metrics(mem, truth, estimate);
+      const int pick = meta::select_configuration(mem, estimate, budget);
+      r.relative_error[c] = fm.relative_error;
+      r.convergence[c] = fm.convergence;
+      r.hyperdiff[c] = fm.hyperdiff;
+      r.selected_config[c] = pick;
+      r.selected_error[c] = truth(pick);
+      r.regret[c] = truth(pick) - best;
+      r.measured_memory[c] = used;
+    }
+    return r;
+  };
+}
+
+#else
 
 LoocvEvaluator meta_evaluator(const LoocvSpec&, const LoocvData&) {
   return [](const LoocvItem&) -> LoocvItemResult {
@@ -11,5 +167,7 @@ LoocvEvaluator meta_evaluator(const LoocvSpec&, const LoocvData&) {
                        true);
   };
 }
+
+#endif
 
 }  // namespace peppp::par
