@@ -133,9 +133,9 @@ ThresholdSvd exact_above(const MatrixXd& x, double tau) {
 
 }  // namespace
 
-ThresholdSvd svd_above(const MatrixXd& x, double tau, SvdMethod method, const MatrixXd& warm_v) {
+ThresholdSvd svd_above(const MatrixXd& x, double tau, SvdMethod method, const MatrixXd& warm_v, double accuracy) {
   const Index m = x.rows(), n = x.cols(), k = std::min(m, n);
-  if (method == SvdMethod::exact || (method == SvdMethod::automatic && k <= 40)) return exact_above(x, tau);
+  if (method == SvdMethod::exact || (method == SvdMethod::automatic && k <= 200)) return exact_above(x, tau);
   const Index r0 = warm_v.cols() <= k ? warm_v.cols() : 0;
   Index b = std::min(k, std::max<Index>(r0 + 8, 12));
   MatrixXd start(n, b);
@@ -158,7 +158,7 @@ ThresholdSvd svd_above(const MatrixXd& x, double tau, SvdMethod method, const Ma
         while (cnt < s.size() && s[cnt] > tau) ++cnt;
         const Index upto = std::min(cnt + 1, b);
         const double change = upto > 0 ? (s.head(upto) - s_old.head(upto)).cwiseAbs().maxCoeff() : 0.0;
-        if (change <= 1e-13 * std::max(s[0], 1e-300)) break;
+        if (change <= std::max(accuracy, 1e-13) * std::max(s[0], 1e-300)) break;
       }
       s_old = s;
     }
@@ -232,7 +232,7 @@ int solve_fixed(const Observed& o, double lambda, const SoftImputeOptions& opt, 
     return converged;
   };
   if (check()) return 0;
-  double stall = 0;
+  double stall = 0, last_step = 1.0;
   while (it < opt.max_iterations) {
     ++it;
     const bool acc = opt.accelerated && t_mom > 1.0;
@@ -250,7 +250,8 @@ int solve_fixed(const Observed& o, double lambda, const SoftImputeOptions& opt, 
       MatrixXd x = base;
       for (Index k = 0; k < nobs; ++k)
         x(o.row[static_cast<std::size_t>(k)], o.col[static_cast<std::size_t>(k)]) -= alpha * g[k];
-      p = svd_above(x, alpha * lambda, opt.svd, st.v);
+      // Inexact early, exact late: the subspace keeps converging across steps.
+      p = svd_above(x, alpha * lambda, opt.svd, st.v, 0.01 * last_step * last_step);
       p.s.array() -= alpha * lambda;
       z_new = p.u * p.s.asDiagonal() * p.v.transpose();
       const double dd = (z_new - base).squaredNorm();
@@ -275,6 +276,7 @@ int solve_fixed(const Observed& o, double lambda, const SoftImputeOptions& opt, 
     st.z = std::move(z_new);
     st.v = std::move(p.v);
     st.s = std::move(p.s);
+    last_step = step;
     stall = step < 1e-15 ? stall + 1 : 0;
     if (it % check_every == 0 || stall > 0) {
       if (check()) break;

@@ -18,7 +18,7 @@ namespace peppp::meta {
 
 /// How the proximal step computes the singular values above the threshold.
 enum class SvdMethod {
-  automatic,   ///< exact for small matrices, warm-started subspace iteration otherwise
+  automatic,   ///< exact when min(n, d) ≤ 200, warm-started subspace iteration otherwise
   exact,       ///< full thin SVD (Eigen BDCSVD) every step
   randomized,  ///< block subspace iteration warm-started from the previous step
 };
@@ -93,13 +93,14 @@ LambdaCv cv_lambda(const Eigen::MatrixXd& data, const Eigen::MatrixXd& weights,
                    int folds = 5, std::uint64_t seed = 0);
 
 /// Singular triplets of X with σ > tau (descending): X ≈ U diag(s) Vᵀ on that
-/// part. `warm_v` (d×r, may be empty) seeds the subspace iteration.
+/// part. `warm_v` (d×r, may be empty) seeds the subspace iteration, which
+/// stops when the singular values change by ≤ max(accuracy, 1e-13)·σ_1.
 struct ThresholdSvd {
   Eigen::MatrixXd u, v;
   Eigen::VectorXd s;
 };
 ThresholdSvd svd_above(const Eigen::MatrixXd& x, double tau, SvdMethod method,
-                       const Eigen::MatrixXd& warm_v = Eigen::MatrixXd());
+                       const Eigen::MatrixXd& warm_v = Eigen::MatrixXd(), double accuracy = 1e-13);
 
 /// Largest singular value of X (exact for small, block subspace iteration on
 /// the Gram matrix otherwise, to relative accuracy ~1e-13).
