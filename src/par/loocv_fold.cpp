@@ -11,19 +11,15 @@
 #include "peppp/core/strings.hpp"
 #include "peppp/par/loocv.hpp"
 
-#if __has_include("peppp/meta/acquisition.hpp")
 #include "peppp/meta/acquisition.hpp"
 #include "peppp/meta/design.hpp"
 #include "peppp/meta/lowrank.hpp"
 #include "peppp/meta/pareto.hpp"
 #include "peppp/meta/sampling.hpp"
 #include "peppp/meta/softimpute.hpp"
-#define PEPPP_HAVE_META_ACQUISITION 1
-#endif
 
 namespace peppp::par {
 
-#ifdef PEPPP_HAVE_META_ACQUISITION
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -159,15 +155,5 @@ LoocvEvaluator meta_evaluator(const LoocvSpec& spec, const LoocvData& data) {
   };
 }
 
-#else
-
-LoocvEvaluator meta_evaluator(const LoocvSpec&, const LoocvData&) {
-  return [](const LoocvItem&) -> LoocvItemResult {
-    throw RuntimeError("loocv: this build has no meta-layer acquisition methods yet (issue #7); nothing was computed",
-                       true);
-  };
-}
-
-#endif
 
 }  // namespace peppp::par
