@@ -10,6 +10,7 @@
 
 #include "peppp/core/strings.hpp"
 #include "peppp/io/campaign.hpp"
+#include "peppp/io/completion.hpp"
 #include "peppp/io/loocv.hpp"
 #include "peppp/io/netcdf.hpp"
 #include "test_util.hpp"
@@ -206,4 +207,44 @@ TEST(LoocvCli, BadInputsFailCleanlyWithoutOutput) {
       EXPECT_FALSE(fs::exists(out)) << c.extra;
     }
   }
+}
+
+TEST(CompleteCli, CompletesASampledCampaignAndFeedsLoocv) {
+  const std::string dir = test::scratch_dir();
+  io::Campaign c = low_rank_campaign(8);
+  // Keep about 40% of the cells, at least one per task.
+  for (std::size_t i = 0; i < c.n_tasks(); ++i)
+    for (std::size_t j = 0; j < c.n_configs(); ++j)
+      if (j != i && (mix64(i * 1000 + j) % 10) >= 4) {
+        c.error[c.at(i, j)] = std::nan("");
+        c.status[c.at(i, j)] = static_cast<std::uint8_t>(io::CellStatus::not_planned);
+      }
+  const std::string campaign = dir + "/campaign.nc", completed = dir + "/completed.nc";
+  io::write_campaign(campaign, c);
+  auto r = run_command("mpirun -np 2 " + test::peppp_exe() + " complete --campaign " + campaign + " --output " +
+                       completed + " --lambda 0.02 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Completion k = io::read_completion(completed);
+  EXPECT_EQ(k.task, c.task);
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < k.error_estimate.size(); ++i) {
+    ASSERT_TRUE(std::isfinite(k.error_estimate[i]));
+    if (std::isfinite(c.error[i])) {
+      diff += std::pow(k.error_estimate[i] - c.error[i], 2);
+      norm += c.error[i] * c.error[i];
+    }
+  }
+  EXPECT_LT(std::sqrt(diff / norm), 0.1);  // the fit on the observed entries
+  EXPECT_TRUE(k.pareto_true.empty());       // the truth is unknown for a sampled campaign
+  EXPECT_GT(k.iterations, 0);
+
+  // loocv refuses a sampled campaign alone, and runs with the completion standing in.
+  const std::string opts = "--settings I --methods ed-mf --measurements 3 --summary false";
+  r = run_command(loocv_cmd(1, campaign, dir + "/loocv.nc", opts));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("--completed"), std::string::npos) << r.output;
+  r = run_command(loocv_cmd(1, campaign, dir + "/loocv.nc", opts + " --completed " + completed));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(io::read_loocv(dir + "/loocv.nc").text_attributes.at("truth"),
+            "measured, SoftImpute estimates where unmeasured");
 }
