@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
@@ -28,6 +29,37 @@ double median_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// After a queue: every rank learns whether (and where first) an item failed, then all throw alike.
+void share_failure(std::string failure, int code, MPI_Comm comm) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int failed_rank = failure.empty() ? size : rank, first_failed = size;
+  MPI_Allreduce(&failed_rank, &first_failed, 1, MPI_INT, MPI_MIN, comm);
+  if (first_failed == size) return;
+  int len = static_cast<int>(failure.size());
+  MPI_Bcast(&len, 1, MPI_INT, first_failed, comm);
+  MPI_Bcast(&code, 1, MPI_INT, first_failed, comm);
+  failure.resize(len);
+  MPI_Bcast(failure.data(), len, MPI_CHAR, first_failed, comm);
+  if (code == static_cast<int>(ExitCode::bad_input)) throw InputError(failure, true);
+  throw RuntimeError(failure, true);
+}
+
+// Every rank's doubles, concatenated in rank order, on every rank.
+std::vector<double> allgather(const std::vector<double>& mine, MPI_Comm comm) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  int count = static_cast<int>(mine.size());
+  std::vector<int> counts(size), displs(size);
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+  int off = 0;
+  for (int r = 0; r < size; ++r) displs[r] = off, off += counts[r];
+  std::vector<double> all(off);
+  MPI_Allgatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, comm);
+  return all;
 }
 
 // Number of doubles one packed item result takes.
@@ -185,9 +217,74 @@ io::Loocv run_loocv(const LoocvData& data, const LoocvSpec& spec, MPI_Comm comm,
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  const LoocvEvaluator eval = evaluator ? evaluator : meta_evaluator(spec, data);
   const std::vector<int> folds = loocv_folds(spec, data.n());
   const int S = static_cast<int>(spec.settings.size()), F = static_cast<int>(folds.size()), R = spec.repeats;
+
+  // Phase 1 (default evaluator): the SoftImpute completions of the sampled
+  // schemes, one per (scheme, fold, repeat), spread over the ranks and shared
+  // with all, so the methods and capped/uncapped settings reuse them.
+  std::map<std::tuple<int, int, int>, MetaTraining> shared;
+  LoocvEvaluator eval = evaluator;
+  if (!eval) {
+    std::vector<int> scheme_setting;  // one setting index per sampled scheme
+    std::set<int> seen;
+    for (int s = 0; s < S; ++s) {
+      const auto kind = setting_info(spec.settings[s]).training;
+      if (kind != SettingInfo::Training::full && seen.insert(static_cast<int>(kind)).second) scheme_setting.push_back(s);
+    }
+    const std::int64_t T = static_cast<std::int64_t>(scheme_setting.size()) * F * R;
+    if (T > 0) {
+      const std::size_t cells = (data.n() - 1) * data.d();
+      std::vector<double> mine;
+      std::string failure;
+      int code = 0;
+      {
+        WorkQueue queue(comm, T);
+        Progress progress("loocv meta-training completions", T, 0, false, 10.0);
+        std::int64_t k;
+        while ((k = queue.next()) >= 0) {
+          const int ks = static_cast<int>(k / (F * R)), f = static_cast<int>((k / R) % F), r = static_cast<int>(k % R);
+          MetaTraining t;
+          try {
+            t = build_meta_training(spec, data, scheme_setting[ks], folds[f], r);
+          } catch (const Error& e) {
+            failure = "loocv meta-training (setting " + spec.settings[scheme_setting[ks]] + ", fold '" +
+                      data.task[folds[f]] + "', repeat " + std::to_string(r) + "): " + e.what();
+            code = static_cast<int>(e.code());
+            queue.drain();
+            queue.finished(true);
+            break;
+          }
+          mine.push_back(static_cast<double>(k));
+          mine.push_back(t.lambda);
+          mine.push_back(t.fraction);
+          mine.insert(mine.end(), t.estimate.begin(), t.estimate.end());
+          queue.finished(false);
+          if (rank == 0) {
+            auto c = queue.counts();
+            progress.update(c.finished, c.failed);
+          }
+        }
+        if (rank == 0) progress.finish();
+      }
+      share_failure(failure, code, comm);
+      const std::vector<double> all = allgather(mine, comm);
+      for (std::size_t off = 0; off + 3 + cells <= all.size(); off += 3 + cells) {
+        const auto k = static_cast<std::int64_t>(all[off]);
+        const int ks = static_cast<int>(k / (F * R)), f = static_cast<int>((k / R) % F), r = static_cast<int>(k % R);
+        MetaTraining& t =
+            shared[{static_cast<int>(setting_info(spec.settings[scheme_setting[ks]]).training), folds[f], r}];
+        t.lambda = all[off + 1];
+        t.fraction = all[off + 2];
+        t.estimate.assign(all.begin() + static_cast<std::ptrdiff_t>(off + 3),
+                          all.begin() + static_cast<std::ptrdiff_t>(off + 3 + cells));
+      }
+    }
+    eval = meta_evaluator(spec, data, [&spec, &shared](int setting, int fold, int repeat) -> const MetaTraining* {
+      auto it = shared.find({static_cast<int>(setting_info(spec.settings[setting]).training), fold, repeat});
+      return it == shared.end() ? nullptr : &it->second;
+    });
+  }
   const int M = static_cast<int>(spec.methods.size()) + (spec.include_baseline ? 1 : 0);
   const std::size_t L = spec.measurements.size(), P = static_cast<std::size_t>(spec.measurements.back());
   const std::size_t rec = record_size(L, P);
@@ -249,18 +346,7 @@ io::Loocv run_loocv(const LoocvData& data, const LoocvSpec& spec, MPI_Comm comm,
     if (rank == 0) progress.finish();
   }
 
-  // Every rank learns whether (and where first) an item failed, then all throw alike.
-  int failed_rank = failure.empty() ? size : rank, first_failed = size;
-  MPI_Allreduce(&failed_rank, &first_failed, 1, MPI_INT, MPI_MIN, comm);
-  if (first_failed < size) {
-    int len = static_cast<int>(failure.size());
-    MPI_Bcast(&len, 1, MPI_INT, first_failed, comm);
-    MPI_Bcast(&failure_code, 1, MPI_INT, first_failed, comm);
-    failure.resize(len);
-    MPI_Bcast(failure.data(), len, MPI_CHAR, first_failed, comm);
-    if (failure_code == static_cast<int>(ExitCode::bad_input)) throw InputError(failure, true);
-    throw RuntimeError(failure, true);
-  }
+  share_failure(failure, failure_code, comm);
 
   int count = static_cast<int>(mine.size());
   std::vector<int> counts(size), displs(size);

@@ -24,32 +24,30 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The completed meta-training matrix of one (training scheme, fold, repeat).
-struct Training {
-  int kind = -1, fold = -1, repeat = -1;
-  Eigen::MatrixXd estimate;  // (n−1)×d
-  double lambda = kNaN;
-  double fraction = kNaN;
-};
-
-Training build_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
-  const int n = static_cast<int>(data.n()), d = static_cast<int>(data.d());
-  const SettingInfo info = setting_info(spec.settings[setting]);
-  Training t;
-  t.kind = static_cast<int>(info.training);
-  t.fold = fold;
-  t.repeat = repeat;
-  Eigen::MatrixXd e(n - 1, d), mem(n - 1, d);
+Eigen::MatrixXd without_row(const std::vector<double>& m, int n, int d, int fold) {
+  Eigen::MatrixXd out(n - 1, d);
   for (int i = 0, r = 0; i < n; ++i) {
     if (i == fold) continue;
-    for (int j = 0; j < d; ++j) {
-      e(r, j) = data.error[static_cast<std::size_t>(i) * d + j];
-      mem(r, j) = data.memory[static_cast<std::size_t>(i) * d + j];
-    }
+    for (int j = 0; j < d; ++j) out(r, j) = m[static_cast<std::size_t>(i) * d + j];
     ++r;
   }
+  return out;
+}
+
+}  // namespace
+
+MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
+  const int n = static_cast<int>(data.n()), d = static_cast<int>(data.d());
+  const SettingInfo info = setting_info(spec.settings[setting]);
+  const Eigen::MatrixXd e = without_row(data.error, n, d, fold);
+  MetaTraining t;
+  auto flat = [&](const Eigen::MatrixXd& m) {
+    t.estimate.resize(static_cast<std::size_t>(n - 1) * d);
+    for (int i = 0; i < n - 1; ++i)
+      for (int j = 0; j < d; ++j) t.estimate[static_cast<std::size_t>(i) * d + j] = m(i, j);
+  };
   if (info.training == SettingInfo::Training::full) {
-    t.estimate = e;
+    flat(e);
     t.fraction = 1.0;
     return t;
   }
@@ -67,7 +65,8 @@ Training build_training(const LoocvSpec& spec, const LoocvData& data, int settin
   Eigen::MatrixXd weights;
   meta::SoftImputeOptions opt;
   if (info.training == SettingInfo::Training::nonuniform) {
-    weights = meta::nonuniform_probabilities(mem, spec.p_min, spec.p_max).cwiseInverse();
+    weights = meta::nonuniform_probabilities(without_row(data.memory, n, d, fold), spec.p_min, spec.p_max)
+                  .cwiseInverse();
     opt.accelerated = true;  // inverse-probability weights make the problem badly conditioned (F4.3)
   }
   if (spec.lambda > 0) {
@@ -77,15 +76,17 @@ Training build_training(const LoocvSpec& spec, const LoocvData& data, int settin
     opt.lambda = meta::cv_lambda(observed_e, weights, opt, {}, 5, cv_seed).lambda;
   }
   t.lambda = opt.lambda;
-  t.estimate = meta::soft_impute(observed_e, weights, opt).estimate;
+  flat(meta::soft_impute(observed_e, weights, opt).estimate);
   return t;
 }
 
-}  // namespace
-
-LoocvEvaluator meta_evaluator(const LoocvSpec& spec, const LoocvData& data) {
-  auto cache = std::make_shared<Training>();
-  return [spec, &data, cache](const LoocvItem& it) -> LoocvItemResult {
+LoocvEvaluator meta_evaluator(const LoocvSpec& spec, const LoocvData& data, TrainingLookup lookup) {
+  struct Cache {
+    int kind = -1, fold = -1, repeat = -1;
+    MetaTraining training;
+  };
+  auto cache = std::make_shared<Cache>();
+  return [spec, &data, cache, lookup](const LoocvItem& it) -> LoocvItemResult {
     const int d = static_cast<int>(data.d());
     const std::size_t L = spec.measurements.size();
     const SettingInfo info = setting_info(spec.settings[it.setting]);
@@ -109,11 +110,21 @@ LoocvEvaluator meta_evaluator(const LoocvSpec& spec, const LoocvData& data) {
     r.measured_memory.assign(L, 0.0);
     r.selected_config.assign(L, -1);
 
-    // Every method of one (scheme, fold, repeat) shares the completed meta-training matrix.
-    if (cache->kind != static_cast<int>(info.training) || cache->fold != it.fold || cache->repeat != it.repeat)
-      *cache = build_training(spec, data, it.setting, it.fold, it.repeat);
-    r.lambda = cache->lambda;
-    r.sampled_fraction = cache->fraction;
+    // Every method of one (scheme, fold, repeat) shares the meta-training matrix.
+    const MetaTraining* training = lookup ? lookup(it.setting, it.fold, it.repeat) : nullptr;
+    if (!training) {
+      if (cache->kind != static_cast<int>(info.training) || cache->fold != it.fold || cache->repeat != it.repeat) {
+        cache->training = build_meta_training(spec, data, it.setting, it.fold, it.repeat);
+        cache->kind = static_cast<int>(info.training);
+        cache->fold = it.fold;
+        cache->repeat = it.repeat;
+      }
+      training = &cache->training;
+    }
+    r.lambda = training->lambda;
+    r.sampled_fraction = training->fraction;
+    const Eigen::MatrixXd train = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        training->estimate.data(), static_cast<Eigen::Index>(data.n() - 1), d);
 
     if (it.method >= static_cast<int>(spec.methods.size())) {  // F9.2 baseline: no measurements, no estimate
       const auto base = meta::random_high_memory(mem, truth, budget);
@@ -123,8 +134,8 @@ LoocvEvaluator meta_evaluator(const LoocvSpec& spec, const LoocvData& data) {
     }
 
     meta::AcquisitionContext ctx;
-    ctx.y = meta::embed(cache->estimate, spec.rank).y;
-    ctx.train_errors = cache->estimate;
+    ctx.y = meta::embed(train, spec.rank).y;
+    ctx.train_errors = train;
     ctx.feasible = meta::feasible_set(mem, info.capped ? spec.cap : std::numeric_limits<double>::infinity());
     ctx.seed = mix64(fnv1a64("random-mf", spec.seed) ^ mix64(static_cast<std::uint64_t>(it.fold) * 1000003u +
                                                              static_cast<std::uint64_t>(it.repeat)));

@@ -104,16 +104,31 @@ using LoocvEvaluator = std::function<LoocvItemResult(const LoocvItem&)>;
 std::vector<std::uint8_t> meta_training_mask(const LoocvSpec& spec, const LoocvData& data, int setting, int fold,
                                              int repeat);
 
+/// The meta-training matrix of one (sampling scheme, fold, repeat), which
+/// every method and capped/uncapped setting of that scheme shares.
+struct MetaTraining {
+  std::vector<double> estimate;  ///< (n−1)×d row-major: the data without the fold (full) or its SoftImpute completion
+  double lambda = std::numeric_limits<double>::quiet_NaN();    ///< SoftImpute λ (NaN for full)
+  double fraction = std::numeric_limits<double>::quiet_NaN();  ///< observed fraction of its entries
+};
+/// Build it for `setting`'s scheme (METHOD.md F10 step 1). Not collective.
+MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat);
+/// Finds a prebuilt meta-training matrix, or returns nullptr.
+using TrainingLookup = std::function<const MetaTraining*(int setting, int fold, int repeat)>;
+
 /// The meta-layer evaluator of items (METHOD.md F10 steps 1–3) for `spec`
-/// (validated) and `data`. Caches the last meta-training completion, which
-/// every method of a (sampling, fold, repeat) shares.
-LoocvEvaluator meta_evaluator(const LoocvSpec& spec, const LoocvData& data);
+/// (validated) and `data`. Meta-training matrices come from `lookup` when it
+/// has them, else they are built here (the last one is cached).
+LoocvEvaluator meta_evaluator(const LoocvSpec& spec, const LoocvData& data, TrainingLookup lookup = {});
 
 /// The folds (campaign rows) of `spec.part` out of `spec.parts`.
 std::vector<int> loocv_folds(const LoocvSpec& spec, std::size_t n_tasks);
 
 /// Run the items of this part over the ranks of `comm` and gather them on
-/// rank 0. Collective on `comm`. `evaluator` empty = `meta_evaluator`.
+/// rank 0. Collective on `comm`. `evaluator` empty = `meta_evaluator`, with
+/// the sampled settings' SoftImpute completions first spread over the ranks
+/// as their own queue of (scheme, fold, repeat) items and shared with every
+/// rank, so no completion is computed twice.
 /// Returns the full result on rank 0 (provenance attributes left to the
 /// caller), an empty `io::Loocv` elsewhere.
 /// @throws RuntimeError (this rank) when an item fails.
