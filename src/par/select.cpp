@@ -1,0 +1,88 @@
+#include "peppp/par/select.hpp"
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <limits>
+
+#include "peppp/core/error.hpp"
+#include "peppp/meta/design.hpp"
+#include "peppp/meta/lowrank.hpp"
+#include "peppp/meta/pareto.hpp"
+
+namespace peppp::par {
+
+std::vector<int> choose_configurations(const Eigen::MatrixXd& train, const Eigen::VectorXd& memory, int count,
+                                       double cap, int rank) {
+  if (train.cols() != memory.size())
+    throw InputError("select: the campaign has " + std::to_string(train.cols()) + " configurations, the task's memory " +
+                     std::to_string(memory.size()));
+  if (count < rank)
+    throw InputError("select: --measurements " + std::to_string(count) + " is below the rank " + std::to_string(rank) +
+                     "; least squares needs at least rank measurements");
+  const std::vector<int> feasible = meta::feasible_set(memory, cap);
+  if (static_cast<int>(feasible.size()) < count)
+    throw InputError("select: --measurements " + std::to_string(count) + " exceeds the " +
+                     std::to_string(feasible.size()) + " configurations under the cap of " + std::to_string(cap) +
+                     " MiB");
+  const meta::Embedding e = meta::embed(train, rank);
+  return meta::greedy_d_optimal(e.y, feasible, count);
+}
+
+io::Selection predict_selection(const std::vector<std::string>& config, const Eigen::MatrixXd& train,
+                                const Eigen::VectorXd& memory, const std::vector<int>& chosen,
+                                const std::vector<double>& measured, double cap, double budget, int rank) {
+  const int d = static_cast<int>(config.size());
+  const meta::Embedding emb = meta::embed(train, rank);
+  std::vector<int> s;
+  std::vector<double> v;
+  for (std::size_t q = 0; q < chosen.size(); ++q)
+    if (std::isfinite(measured[q])) {
+      s.push_back(chosen[q]);
+      v.push_back(measured[q]);
+    }
+  if (static_cast<int>(s.size()) < rank)
+    throw InputError("select: only " + std::to_string(s.size()) + " of " + std::to_string(chosen.size()) +
+                     " measurements are usable; at least the rank " + std::to_string(rank) + " are needed");
+  const Eigen::VectorXd e_s = Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
+  const Eigen::VectorXd estimate = meta::ls_predict(emb.y, s, e_s);
+
+  // Var(ê_j) = s² y_jᵀ (Y_S Y_Sᵀ)⁻¹ y_j (F6.4's model).
+  Eigen::MatrixXd ys(rank, static_cast<Eigen::Index>(s.size()));
+  for (std::size_t q = 0; q < s.size(); ++q) ys.col(static_cast<Eigen::Index>(q)) = emb.y.col(s[q]);
+  double s2 = 0;
+  const int dof = static_cast<int>(s.size()) - rank;
+  if (dof > 0) {
+    double rss = 0;
+    for (std::size_t q = 0; q < s.size(); ++q) rss += std::pow(estimate(s[q]) - v[q], 2);
+    s2 = rss / dof;
+  } else {
+    const Eigen::MatrixXd resid = train - emb.x.transpose() * emb.y;
+    s2 = resid.squaredNorm() / static_cast<double>(resid.size());
+  }
+  const Eigen::MatrixXd a_inv = (ys * ys.transpose()).inverse();
+
+  io::Selection out;
+  out.config = config;
+  out.memory.assign(memory.data(), memory.data() + d);
+  out.predicted_error.assign(estimate.data(), estimate.data() + d);
+  out.predicted_std.resize(d);
+  for (int j = 0; j < d; ++j) {
+    const Eigen::VectorXd y = emb.y.col(j);
+    out.predicted_std[j] = std::sqrt(std::max(0.0, s2 * y.dot(a_inv * y)));
+  }
+  out.measured.assign(d, 0);
+  out.measured_error.assign(d, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t q = 0; q < chosen.size(); ++q) {
+    out.measured[chosen[q]] = 1;
+    out.measured_error[chosen[q]] = measured[q];
+  }
+  out.pareto_estimate = meta::pareto_mask(meta::normalize_memory(memory), estimate);
+  out.selection_order = chosen;
+  out.cap = cap;
+  out.budget = budget;
+  out.recommended_index = meta::select_configuration(memory, estimate, budget);
+  out.recommended_config = config[out.recommended_index];
+  return out;
+}
+
+}  // namespace peppp::par
