@@ -30,6 +30,7 @@ OptionSet measure_options() {
   s.usage = "mpirun -np N peppp measure --config FILE --output campaign.nc [--resume]";
   s.takes_config = true;
   add_campaign_options(s);
+  s.other_stage_sections = {"complete", "loocv", "select"};
   // Synthetic campaigns may name their tasks without a catalog (checked in run_measure).
   for (auto& spec : s.specs)
     if (spec.key == "campaign.tasks") spec.required = false;

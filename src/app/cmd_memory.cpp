@@ -20,6 +20,7 @@ OptionSet memory_options() {
   s.usage = "peppp memory --config FILE [--output memory.nc]";
   s.takes_config = true;
   add_campaign_options(s);
+  s.other_stage_sections = {"complete", "loocv", "select"};
   {
     auto& o = s.add("output", Kind::text, "", "path", "memory.nc", "Memory file to write (optional; printed otherwise).");
     o.in_config = false;

@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -224,6 +225,11 @@ Options parse_options(const OptionSet& set, const std::vector<std::string>& args
     for (const auto& [key, entry] : entries) {
       std::string where = o.config_file_ + ":" + std::to_string(entry.line) + ": ";
       const OptionSpec* spec = set.find(key);
+      const auto dot_pos = key.find('.');
+      if (!spec && dot_pos != std::string::npos &&
+          std::find(set.other_stage_sections.begin(), set.other_stage_sections.end(), key.substr(0, dot_pos)) !=
+              set.other_stage_sections.end())
+        continue;  // another stage's key (checked by `peppp run`)
       if (!spec || !spec->in_config) {
         std::string near = nearest(key, keys);
         auto dot = key.find('.');

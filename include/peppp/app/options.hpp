@@ -49,6 +49,10 @@ struct OptionSet {
   std::string usage;                   ///< usage line(s) for `peppp <cmd> --help`
   std::vector<OptionSpec> specs;       ///< declared options, in help order
   bool takes_config = true;            ///< accepts `--config FILE`
+  /// Config-file sections that belong to other stages of the pipeline (e.g.
+  /// `[loocv]` in a `peppp run` file given to `peppp measure`): skipped, not
+  /// errors. `peppp run` itself checks them.
+  std::vector<std::string> other_stage_sections;
 
   /// Declare an option; returns it for fluent setting of the rest.
   OptionSpec& add(const std::string& key, Kind kind, const std::string& default_value,

@@ -134,3 +134,14 @@ TEST(Options, HelpListsEveryKeyWithDefaultUnitAndExample) {
   EXPECT_NE(h.find("default: 10; unit: epochs"), std::string::npos) << h;
   EXPECT_NE(h.find("e.g. --train.epochs 2"), std::string::npos) << h;
 }
+
+TEST(Options, OtherStageSectionsAreSkipped) {
+  auto dir = test::scratch_dir();
+  auto ini = write(dir, "h.ini", "[campaign]\ntasks = x\n[loocv]\nsettings = I,IV\n[train]\nepochs = 2\n");
+  OptionSet s = make_set();
+  EXPECT_NE(error_of(s, {"--config", ini}).find("unknown key 'loocv.settings'"), std::string::npos);
+  s.other_stage_sections = {"loocv"};
+  auto o = parse_options(s, {"--config", ini});
+  EXPECT_EQ(o.integer("train.epochs"), 2);
+  EXPECT_FALSE(o.has("loocv.settings"));
+}
