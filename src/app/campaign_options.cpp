@@ -77,6 +77,9 @@ void add_campaign_options(OptionSet& s) {
       .choices = {"auto", "cpu", "cuda"};
   s.add("run.threads", Kind::integer, "0", "threads", "1",
         "Torch threads per rank; 0 = SLURM_CPUS_PER_TASK, else cores / ranks on the node.").min = 0;
+  s.add("run.progress_interval", Kind::real, "10", "s", "60",
+        "Seconds between progress lines on rank 0 (cells done/total, cells/hour, ETA, failures).")
+      .min = 0;
 }
 
 TrainSettings train_settings(const Options& o) {

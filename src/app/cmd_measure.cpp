@@ -43,9 +43,6 @@ OptionSet measure_options() {
     auto& o = s.add("resume", Kind::flag, "false", "", "", "Resume from the journals of an interrupted run of the same plan.");
     o.in_config = false;
   }
-  s.add("run.progress_interval", Kind::real, "10", "s", "60",
-        "Seconds between progress lines on rank 0 (cells done/total, cells/hour, ETA, failures).")
-      .min = 0;
   s.add("synthetic.seconds", Kind::real, "0", "s", "0.2",
         "Synthetic campaign (tests, scaling runs): each cell sleeps about this long and returns a fake "
         "error hashed from its seed; 0 = real training. The output is marked synthetic = 1.")

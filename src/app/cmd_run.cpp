@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "peppp/app/figures.hpp"
 #include "loocv_options.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
@@ -41,6 +42,12 @@ OptionSet run_options() {
   {
     auto& o = s.add("resume", Kind::flag, "false", "", "",
                     "Resume the measurement from the journals of an interrupted run in the same folder.");
+    o.in_config = false;
+  }
+  {
+    auto& o = s.add("figures", Kind::flag, "true", "", "false",
+                    "Draw the figures and report.md into OUTPUT_DIR/figures with scripts/report.py (needs Python 3 "
+                    "with numpy, netCDF4, xarray, matplotlib).");
     o.in_config = false;
   }
   s.add("complete.lambda", Kind::text, "auto", "", "0.1",
@@ -160,6 +167,16 @@ int run_run(const Options& o, MPI_Comm comm) {
        << "  " << loocv << "      meta-LOOCV of the acquisition methods (table above)\n"
        << "Inspect any file with 'peppp info FILE'.\n";
     std::cout << os.str() << std::flush;
+    // Figures and a Markdown report (scripts/report.py) when Python and its
+    // packages are there; otherwise one line saying how to get them.
+    if (o.flag("figures")) {
+      const FiguresResult f = draw_run_figures(dir);
+      if (f.drawn) {
+        log::info("run: ", f.message);
+      } else {
+        log::warn("run: no figures: ", f.message);
+      }
+    }
   }
   return 0;
 }

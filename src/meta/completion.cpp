@@ -171,7 +171,14 @@ CompletionResult complete_campaign(const MatrixXd& error, const MatrixXd& memory
     const MatrixXd a = apply_mask(error, sp.mask);
     for (auto v : sp.mask) sp.observed += v;
     if (sp.observed == 0) throw InputError("complete: sweep ratio " + std::to_string(ratio) + " samples no entry");
-    const Solve ss = solve(a, MatrixXd(), so, false, o.seed * 1000 + k);
+    // Cross-validation needs at least two entries per fold; a small ratio of a
+    // small matrix has fewer, and then reuses the full completion's λ.
+    CompletionOptions po = so;
+    if (po.lambda_auto && sp.observed < 2 * std::max(2, o.cv_folds)) {
+      po.lambda_auto = false;
+      po.lambda = res.lambda;
+    }
+    const Solve ss = solve(a, MatrixXd(), po, false, o.seed * 1000 + k);
     sp.lambda = ss.r.lambda;
     sp.iterations = ss.r.iterations;
     sp.objective = ss.r.objective;
