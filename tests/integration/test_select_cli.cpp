@@ -118,6 +118,16 @@ TEST(Select, TrainsNUnderCapAndMeasuredFileReproduces) {
   for (std::size_t j = 0; j < s.config.size(); ++j)
     if (s.memory[j] <= budget) EXPECT_GE(s.predicted_error[j], s.predicted_error[s.recommended_index]);
 
+  // An interrupted selection resumes from its journal: nothing is trained twice.
+  fs::remove(out);
+  fs::remove(out + ".measured.nc");
+  r = test::run_command(select_cmd(f.campaign, f.catalog + ":tshirt-dress", out,
+                                   "--budget " + num(budget) + " --measurements " + std::to_string(n_measure) +
+                                       " --resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(journal_records(out + ".measured.nc"), static_cast<std::size_t>(n_measure));
+  EXPECT_EQ(io::read_selection(out).recommended_config, s.recommended_config);
+
   // The same errors from a file: same recommendation and predictions, nothing trained.
   const std::string csv = f.dir + "/errors.csv";
   {
