@@ -1,9 +1,5 @@
 // peppp measure: train the planned (task, configuration) cells over MPI ranks -> campaign.nc.
-#include <unistd.h>
-
-#include <cstdlib>
-#include <thread>
-
+#include "cell_training.hpp"
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/format.hpp"
@@ -12,9 +8,6 @@
 #include "peppp/core/task.hpp"
 #include "peppp/data/catalog.hpp"
 #include "peppp/io/netcdf.hpp"
-#include "peppp/nn/cell_runner.hpp"
-#include "peppp/nn/memory.hpp"
-#include "peppp/par/device.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "peppp/par/plan.hpp"
@@ -73,7 +66,7 @@ OptionSet measure_options() {
 
 namespace {
 
-std::vector<par::ConfigInfo> configurations(const Options& o) {
+std::vector<Configuration> configurations(const Options& o) {
   auto parse = [&](const std::string& key) {
     std::vector<FloatFormat> out;
     for (const auto& label : o.list(key)) {
@@ -86,17 +79,7 @@ std::vector<par::ConfigInfo> configurations(const Options& o) {
     if (out.empty()) throw InputError(key + " (" + o.source(key) + "): the format list is empty");
     return out;
   };
-  std::vector<par::ConfigInfo> configs;
-  for (const auto& c : all_configurations(parse("campaign.formats_a"), parse("campaign.formats_b"))) {
-    par::ConfigInfo k;
-    k.label = c.label();
-    k.a_exponent_bits = c.a.exponent_bits();
-    k.a_mantissa_bits = c.a.mantissa_bits();
-    k.b_exponent_bits = c.b.exponent_bits();
-    k.b_mantissa_bits = c.b.mantissa_bits();
-    configs.push_back(k);
-  }
-  return configs;
+  return all_configurations(parse("campaign.formats_a"), parse("campaign.formats_b"));
 }
 
 // Everything besides tasks, configurations and sampling that decides a
@@ -124,7 +107,8 @@ int run_measure(const Options& o, MPI_Comm comm) {
                      ") names tasks for synthetic cells only; give --synthetic.seconds S (> 0) too, or use "
                      "campaign.tasks");
   par::PlanSpec spec;
-  spec.configs = configurations(o);
+  const std::vector<Configuration> configs = configurations(o);
+  spec.configs = config_infos(configs);
   std::vector<TaskSpec> task_specs;
   if (synthetic && o.given("synthetic.tasks")) {
     spec.tasks = par::synthetic_tasks(o.list("synthetic.tasks"));
@@ -155,24 +139,7 @@ int run_measure(const Options& o, MPI_Comm comm) {
   } else {
     // The theoretical memory of every cell (METHOD.md F2): the queue's cost
     // estimate and the weights of non-uniform sampling.
-    const std::size_t d = spec.configs.size();
-    const auto configs = all_configurations(FloatFormat::parse_list(o.text("campaign.formats_a")),
-                                            FloatFormat::parse_list(o.text("campaign.formats_b")));
-    for (auto* v : {&spec.memory, &spec.memory_weights, &spec.memory_activations, &spec.memory_optimizer})
-      v->assign(task_specs.size() * d, 0.0);
-    for (std::size_t t = 0; t < task_specs.size(); ++t) {
-      const auto counts = nn::model_counts(model, task_specs[t].num_classes(), task_specs[t].channels,
-                                           task_specs[t].resolution);
-      for (std::size_t c = 0; c < d; ++c) {
-        const auto m = nn::memory_from_counts(counts, train.batch_size, configs[c]);
-        const std::size_t i = t * d + c;
-        spec.memory[i] = m.total;
-        spec.memory_weights[i] = m.weights;
-        spec.memory_activations[i] = m.activations;
-        spec.memory_optimizer[i] = m.optimizer;
-      }
-    }
-    spec.memory_source = "nn memory model (METHOD.md F2): " + model + ", batch " + std::to_string(train.batch_size);
+    fill_plan_memory(spec, task_specs, configs, model, train.batch_size);
   }
   spec.scheme = par::parse_scheme(o.text("sampling.scheme"));
   spec.ratio = o.real("sampling.ratio");
@@ -185,18 +152,11 @@ int run_measure(const Options& o, MPI_Comm comm) {
   const std::string output = o.path("output");
   par::check_outputs(plan, output, comm);
 
-  const auto local = par::local_rank(comm);
   par::MeasureSettings st;
   st.output = output;
   st.resume = o.flag("resume");
-  st.device = par::select_device(o.text("run.device"), local.rank, nn::cuda_device_count());
-  st.threads = par::select_threads(static_cast<int>(o.integer("run.threads")), std::getenv("SLURM_CPUS_PER_TASK"),
-                                   static_cast<int>(std::thread::hardware_concurrency()), local.size);
+  set_rank_resources(st, o.text("run.device"), static_cast<int>(o.integer("run.threads")), comm);
   st.progress_interval_s = o.real("run.progress_interval");
-  // mpirun hands ranks a pseudo-terminal even when its own output is a file:
-  // under a launcher, print one line per update.
-  st.terminal = ::isatty(1) != 0 && !std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMI_SIZE") &&
-                !std::getenv("SLURM_JOB_ID");
 
   par::CellTrainer trainer;
   if (synthetic) {
@@ -208,23 +168,7 @@ int run_measure(const Options& o, MPI_Comm comm) {
     ss.spin = o.flag("synthetic.spin");
     trainer = par::synthetic_trainer(ss);
   } else {
-    const auto configs = all_configurations(FloatFormat::parse_list(o.text("campaign.formats_a")),
-                                            FloatFormat::parse_list(o.text("campaign.formats_b")));
-    trainer = [task_specs, configs, train, model](const par::CellWork& w) {
-      TrainSettings ts = train;
-      ts.device = w.device;
-      ts.threads = w.threads;
-      ts.should_stop = w.should_stop;
-      const CellResult r = nn::run_cell(task_specs.at(static_cast<std::size_t>(w.task)),
-                                        configs.at(static_cast<std::size_t>(w.config)), ts, w.seed, model);
-      if (r.status == CellStatus::failed) throw RuntimeError(r.message.empty() ? "training failed" : r.message);
-      par::CellResult out;
-      out.error = r.test_error;
-      out.loss = r.final_loss;
-      out.status = r.status == CellStatus::diverged ? io::CellStatus::diverged : io::CellStatus::measured;
-      if (r.status == CellStatus::diverged) log::info_all("cell ", w.task_info->name, " ", w.config_info->label, ": ", r.message);
-      return out;
-    };
+    trainer = real_trainer(task_specs, configs, train, model);
   }
 
   // ---- provenance and configuration as global attributes

@@ -1,0 +1,92 @@
+// Shared by measure and select: the memory of planned cells and the real cell trainer.
+#include "cell_training.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "peppp/core/error.hpp"
+#include "peppp/core/log.hpp"
+#include "peppp/nn/cell_runner.hpp"
+#include "peppp/nn/memory.hpp"
+#include "peppp/par/device.hpp"
+#include "peppp/par/mpi_session.hpp"
+
+namespace peppp::app {
+
+std::vector<double> task_memory(const TaskSpec& task, const std::vector<Configuration>& configs,
+                                const std::string& model, int batch_size) {
+  const auto counts = nn::model_counts(model, task.num_classes(), task.channels, task.resolution);
+  std::vector<double> out;
+  out.reserve(configs.size());
+  for (const auto& c : configs) out.push_back(nn::memory_from_counts(counts, batch_size, c).total);
+  return out;
+}
+
+void fill_plan_memory(par::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
+                      const std::vector<Configuration>& configs, const std::string& model, int batch_size) {
+  const std::size_t d = configs.size();
+  for (auto* v : {&spec.memory, &spec.memory_weights, &spec.memory_activations, &spec.memory_optimizer})
+    v->assign(tasks.size() * d, 0.0);
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const auto counts = nn::model_counts(model, tasks[t].num_classes(), tasks[t].channels, tasks[t].resolution);
+    for (std::size_t c = 0; c < d; ++c) {
+      const auto m = nn::memory_from_counts(counts, batch_size, configs[c]);
+      const std::size_t i = t * d + c;
+      spec.memory[i] = m.total;
+      spec.memory_weights[i] = m.weights;
+      spec.memory_activations[i] = m.activations;
+      spec.memory_optimizer[i] = m.optimizer;
+    }
+  }
+  spec.memory_source = "nn memory model (METHOD.md F2): " + model + ", batch " + std::to_string(batch_size);
+}
+
+std::vector<par::ConfigInfo> config_infos(const std::vector<Configuration>& configs) {
+  std::vector<par::ConfigInfo> out;
+  for (const auto& c : configs) {
+    par::ConfigInfo k;
+    k.label = c.label();
+    k.a_exponent_bits = c.a.exponent_bits();
+    k.a_mantissa_bits = c.a.mantissa_bits();
+    k.b_exponent_bits = c.b.exponent_bits();
+    k.b_mantissa_bits = c.b.mantissa_bits();
+    out.push_back(k);
+  }
+  return out;
+}
+
+par::CellTrainer real_trainer(std::vector<TaskSpec> tasks, std::vector<Configuration> configs, TrainSettings train,
+                              std::string model) {
+  return [tasks = std::move(tasks), configs = std::move(configs), train, model = std::move(model)](
+             const par::CellWork& w) {
+    TrainSettings ts = train;
+    ts.device = w.device;
+    ts.threads = w.threads;
+    ts.should_stop = w.should_stop;
+    const CellResult r = nn::run_cell(tasks.at(static_cast<std::size_t>(w.task)),
+                                      configs.at(static_cast<std::size_t>(w.config)), ts, w.seed, model);
+    if (r.status == CellStatus::failed) throw RuntimeError(r.message.empty() ? "training failed" : r.message);
+    par::CellResult out;
+    out.error = r.test_error;
+    out.loss = r.final_loss;
+    out.status = r.status == CellStatus::diverged ? io::CellStatus::diverged : io::CellStatus::measured;
+    if (r.status == CellStatus::diverged)
+      log::info_all("cell ", w.task_info->name, " ", w.config_info->label, ": ", r.message);
+    return out;
+  };
+}
+
+void set_rank_resources(par::MeasureSettings& st, const std::string& device, int threads, MPI_Comm comm) {
+  const auto local = par::local_rank(comm);
+  st.device = par::select_device(device, local.rank, nn::cuda_device_count());
+  st.threads = par::select_threads(threads, std::getenv("SLURM_CPUS_PER_TASK"),
+                                   static_cast<int>(std::thread::hardware_concurrency()), local.size);
+  // mpirun hands ranks a pseudo-terminal even when its own output is a file:
+  // under a launcher, print one line per update.
+  st.terminal = ::isatty(1) != 0 && !std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMI_SIZE") &&
+                !std::getenv("SLURM_JOB_ID");
+}
+
+}  // namespace peppp::app

@@ -1,0 +1,40 @@
+#pragma once
+// Private to the app layer: what `peppp measure` and `peppp select` share to
+// train real cells: the theoretical memory of every (task, configuration)
+// cell for a plan, and the cell trainer adapter around nn::run_cell.
+#include <string>
+#include <vector>
+
+#include "peppp/core/cell.hpp"
+#include "peppp/core/format.hpp"
+#include "peppp/core/task.hpp"
+#include "peppp/par/measure.hpp"
+#include "peppp/par/plan.hpp"
+
+namespace peppp::app {
+
+/// Fill spec.memory and its breakdowns (MiB, row-major tasks × configs) from
+/// the nn memory model (METHOD.md F2) of `model` at `batch_size`, and
+/// spec.memory_source. `tasks` and `configs` are the plan's rows and columns.
+/// @throws InputError on an unknown model or an impossible task shape.
+void fill_plan_memory(par::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
+                      const std::vector<Configuration>& configs, const std::string& model, int batch_size);
+
+/// Memory (MiB) of each configuration for one task (F2).
+std::vector<double> task_memory(const TaskSpec& task, const std::vector<Configuration>& configs,
+                                const std::string& model, int batch_size);
+
+/// The plan's ConfigInfo of each configuration (label and bit counts).
+std::vector<par::ConfigInfo> config_infos(const std::vector<Configuration>& configs);
+
+/// The real trainer: cell (t, c) trains `model` on tasks[t] under configs[c]
+/// with `train` (device, threads and stop check from the work item).
+/// Diverged cells are reported as such; failures throw (recorded as failed).
+par::CellTrainer real_trainer(std::vector<TaskSpec> tasks, std::vector<Configuration> configs, TrainSettings train,
+                              std::string model);
+
+/// The device, threads and terminal fields of MeasureSettings for this rank
+/// from `run.device` / `run.threads` values.
+void set_rank_resources(par::MeasureSettings& st, const std::string& device, int threads, MPI_Comm comm);
+
+}  // namespace peppp::app
