@@ -55,7 +55,6 @@ OptionSet select_options() {
       spec.help = "Ignored by select: the configurations are the campaign's.";
     if (starts_with(spec.key, "sampling.")) spec.help = "Ignored by select.";
   }
-  s.add("run.progress_interval", Kind::real, "10", "s", "60", "Seconds between progress lines on rank 0.").min = 0;
   {
     auto& o = s.add("campaign", Kind::text, "", "path", "campaign.nc",
                     "Campaign file written by peppp measure (the meta-training tasks, at least 3). A partially "

@@ -27,7 +27,10 @@ std::string measure_cmd(int ranks, const std::string& out, const std::string& ex
   return "mpirun -np " + std::to_string(ranks) + " " + test::peppp_exe() + " measure --config " +
          test::source_path("inputs/ci.ini") + " --output " + out +
          // 4 tasks x 4 configurations = 16 cells, whatever ci.ini's format lists become.
-         " --campaign.formats_a e3m1,e5m2 --campaign.formats_b e6m7,e8m7 --run.progress_interval 0 " + extra;
+         (extra.find("--campaign.formats_") == std::string::npos
+              ? " --campaign.formats_a e3m1,e5m2 --campaign.formats_b e6m7,e8m7"
+              : "") +
+         " --run.progress_interval 0 " + extra;
 }
 
 const std::string kSynthetic = " --synthetic.seconds 0.02 --synthetic.fail_fraction 0.1 --synthetic.diverge_fraction 0.1";

@@ -11,6 +11,6 @@ cat "$W/job.out"
 [ -f "$W/slurm.nc" ] || fail "no campaign file from the Slurm job"
 diff <(nc_values "$W/mpirun.nc" error,status,final_loss) <(nc_values "$W/slurm.nc" error,status,final_loss) \
   || fail "Slurm and mpirun campaigns differ"
-ranks=$(ncdump -h "$W/slurm.nc" | sed -n 's/.*:mpi_ranks = \([0-9]*\).*/\1/p')
+ranks=$(ncdump -h "$W/slurm.nc" | sed -n 's/.*:mpi_ranks = "\{0,1\}\([0-9]*\).*/\1/p')
 [ "$ranks" = "2" ] || fail "the Slurm campaign ran on '$ranks' ranks, expected 2"
 echo "PASS: Slurm campaign equals the mpirun campaign"
