@@ -159,6 +159,31 @@ TEST(Measure, IdenticalMatricesAtOneTwoThreeRanks) {
   EXPECT_NE(info.output.find("planned 12"), std::string::npos) << info.output;
 }
 
+// The same with real training (inputs/ci.ini, one thread per rank): a cell's
+// result depends on its seed only, not on the rank that trains it.
+TEST(Measure, IdenticalMatricesRealTrainingAtOneTwoThreeRanks) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  std::vector<io::Campaign> results;
+  for (int n : {1, 2, 3}) {
+    const std::string out = dir + "/np" + std::to_string(n) + ".nc";
+    auto r = test::run_command(measure_cmd(n, out));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    results.push_back(io::read_campaign(out));
+  }
+  const io::Campaign& c = results[0];
+  EXPECT_EQ(c.text_attributes.at("synthetic"), "0");
+  double best = 1;
+  for (std::size_t i = 0; i < c.status.size(); ++i) {
+    EXPECT_TRUE(c.status[i] == 2 || c.status[i] == 3) << int(c.status[i]);
+    if (std::isfinite(c.error[i])) best = std::min(best, c.error[i]);
+  }
+  EXPECT_LT(best, 0.2);  // learning is real on some cell
+  for (std::size_t i = 0; i < c.final_loss.size(); ++i)
+    if (std::isfinite(c.final_loss[i])) EXPECT_EQ(c.final_loss[i], results[1].final_loss[i]) << i;
+  expect_same_results(c, results[1]);
+  expect_same_results(c, results[2]);
+}
+
 TEST(Measure, KillOneRankThenResume) {
   const std::string dir = test::scratch_dir(MPI_COMM_SELF);
   const std::string slow = " --synthetic.seconds 0.15 --synthetic.fail_fraction 0.1";
