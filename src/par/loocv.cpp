@@ -532,7 +532,12 @@ std::string loocv_summary(const io::Loocv& l) {
     if (std::isnan(ms.first)) {
       c << "-";
     } else {
-      c << std::fixed << std::setprecision(prec) << ms.first << "±" << ms.second;
+      // A leading space keeps columns apart when a value overflows its width;
+      // huge values (an ill-conditioned LS fit) print in scientific form.
+      if (std::abs(ms.first) >= 1e4 || std::abs(ms.second) >= 1e4)
+        c << ' ' << std::scientific << std::setprecision(1) << ms.first << "±" << ms.second;
+      else
+        c << ' ' << std::fixed << std::setprecision(prec) << ms.first << "±" << ms.second;
     }
     return c.str();
   };

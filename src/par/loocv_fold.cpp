@@ -2,6 +2,7 @@
 // meta-training matrix of the setting, embed it, run one method's nested
 // selection on the held-out task and score every count. All numerics are
 // the meta layer's; this file only wires them together.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -73,7 +74,11 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
     opt.lambda = spec.lambda;
   } else {
     const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
-    opt.lambda = meta::cv_lambda(observed_e, weights, opt, {}, 5, cv_seed).lambda;
+    // CV only ranks the candidate lambdas: it needs no certificate-grade
+    // solves (as meta::complete_campaign does); the final solve below does.
+    meta::SoftImputeOptions cv_opt = opt;
+    cv_opt.gap_tolerance = std::max(opt.gap_tolerance, 1e-5);
+    opt.lambda = meta::cv_lambda(observed_e, weights, cv_opt, {}, 5, cv_seed).lambda;
   }
   t.lambda = opt.lambda;
   flat(meta::soft_impute(observed_e, weights, opt).estimate);
