@@ -88,15 +88,7 @@ void write_completion(const std::string& path, const Completion& c) {
     f.put_att_int(-1, "iterations", {c.iterations});
     f.put_att(-1, "objective", std::vector<double>{c.objective});
     f.put_att(-1, "gap", std::vector<double>{c.gap});
-    auto reserved = [](const std::string& k) {
-      for (const char* r : {"Conventions", "peppp_file", "lambda", "rank", "iterations", "objective", "gap"})
-        if (k == r) return true;
-      return false;
-    };
-    for (const auto& [k, v] : c.text_attributes)
-      if (!reserved(k)) f.put_att(-1, k, v);
-    for (const auto& [k, v] : c.number_attributes)
-      if (!reserved(k)) f.put_att(-1, k, std::vector<double>{v});
+    f.put_extra_atts(c.text_attributes, c.number_attributes, {"lambda", "rank", "iterations", "objective", "gap"});
     f.end_def();
     f.put(v_task, c.task);
     f.put(v_cfg, c.config);

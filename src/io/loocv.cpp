@@ -131,13 +131,7 @@ void write_loocv(const std::string& path, const Loocv& l) {
     f.put_att(-1, "cap", std::vector<double>{l.cap});
     f.put_att(-1, "cap_units", "MiB");
     f.put_att_int(-1, "repeats", {l.repeats});
-    const std::vector<std::string> reserved{"Conventions", "peppp_file", "budget", "budget_units",
-                                            "cap",         "cap_units",  "repeats"};
-    auto free_key = [&](const std::string& k) { return std::find(reserved.begin(), reserved.end(), k) == reserved.end(); };
-    for (const auto& [k, v] : l.text_attributes)
-      if (free_key(k)) f.put_att(-1, k, v);
-    for (const auto& [k, v] : l.number_attributes)
-      if (free_key(k)) f.put_att(-1, k, std::vector<double>{v});
+    f.put_extra_atts(l.text_attributes, l.number_attributes, {"budget", "budget_units", "cap", "cap_units", "repeats"});
     f.end_def();
 
     std::vector<int> steps(l.n_steps());

@@ -3,6 +3,7 @@
 #include <netcdf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -352,6 +353,17 @@ std::map<std::string, std::string> NcFile::global_attributes() const {
     out[an] = value;
   }
   return out;
+}
+
+void NcFile::put_extra_atts(const std::map<std::string, std::string>& text,
+                            const std::map<std::string, double>& numbers, const std::vector<std::string>& reserved) {
+  auto free_key = [&](const std::string& k) {
+    return k != "Conventions" && k != "peppp_file" && std::find(reserved.begin(), reserved.end(), k) == reserved.end();
+  };
+  for (const auto& [k, v] : text)
+    if (free_key(k)) put_att(-1, k, v);
+  for (const auto& [k, v] : numbers)
+    if (free_key(k)) put_att(-1, k, std::vector<double>{v});
 }
 
 }  // namespace peppp::io

@@ -69,16 +69,8 @@ void write_selection(const std::string& path, const Selection& s) {
     f.put_att(-1, "cap_units", "MiB");
     f.put_att(-1, "recommended_config", s.recommended_config);
     f.put_att_int(-1, "recommended_index", {s.recommended_index});
-    auto reserved = [](const std::string& k) {
-      for (const char* r : {"Conventions", "peppp_file", "task", "budget", "budget_units", "cap", "cap_units",
-                            "recommended_config", "recommended_index"})
-        if (k == r) return true;
-      return false;
-    };
-    for (const auto& [k, v] : s.text_attributes)
-      if (!reserved(k)) f.put_att(-1, k, v);
-    for (const auto& [k, v] : s.number_attributes)
-      if (!reserved(k)) f.put_att(-1, k, std::vector<double>{v});
+    f.put_extra_atts(s.text_attributes, s.number_attributes,
+                     {"task", "budget", "budget_units", "cap", "cap_units", "recommended_config", "recommended_index"});
     f.end_def();
     f.put(v_cfg, s.config);
     f.put(v_mem, s.memory);

@@ -84,6 +84,10 @@ class NcFile {
   void put_att(int varid, const std::string& name, const std::vector<double>& values);
   /// Integer attribute (one value, or several).
   void put_att_int(int varid, const std::string& name, const std::vector<int>& values);
+  /// Write the caller's extra global attributes (provenance, options), except
+  /// the `reserved` names the schema itself writes. Define mode.
+  void put_extra_atts(const std::map<std::string, std::string>& text, const std::map<std::string, double>& numbers,
+                      const std::vector<std::string>& reserved);
   /// Unsigned-byte attribute (CF `flag_values` of a NC_UBYTE variable).
   void put_att_ubyte(int varid, const std::string& name, const std::vector<std::uint8_t>& values);
   /// Leave define mode.
