@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "peppp/core/log.hpp"
+#include "peppp/io/netcdf.hpp"
+#include "peppp/io/campaign.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/format.hpp"
 #include "peppp/core/strings.hpp"
@@ -22,7 +25,7 @@ OptionSet memory_options() {
   add_campaign_options(s);
   s.other_stage_sections = {"complete", "loocv", "select"};
   {
-    auto& o = s.add("output", Kind::text, "", "path", "memory.nc", "Memory file to write (optional; printed otherwise).");
+    auto& o = s.add("output", Kind::text, "", "path", "memory.nc", "Also write the matrix to this file (campaign.nc schema, nothing measured: error NaN, status 0).");
     o.in_config = false;
   }
   return s;
@@ -38,6 +41,29 @@ int run_memory(const Options& o, MPI_Comm comm) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
 
+  // The matrix in the campaign.nc schema (no cell measured: error NaN, status
+  // 0), so `peppp info`, scripts/plot_memory.py and xarray read it as they
+  // read a campaign.
+  io::Campaign mc;
+  for (const auto& t : catalog.tasks) {
+    mc.task.push_back(t.name);
+  }
+  for (const auto& c : configs) mc.config.push_back(c.label());
+  mc.allocate();
+  for (std::size_t j = 0; j < configs.size(); ++j) {
+    mc.a_exponent_bits[j] = configs[j].a.exponent_bits();
+    mc.a_mantissa_bits[j] = configs[j].a.mantissa_bits();
+    mc.b_exponent_bits[j] = configs[j].b.exponent_bits();
+    mc.b_mantissa_bits[j] = configs[j].b.mantissa_bits();
+  }
+  for (std::size_t i = 0; i < catalog.tasks.size(); ++i) {
+    const auto& t = catalog.tasks[i];
+    mc.task_dataset[i] = t.dataset;
+    mc.task_classes[i] = t.num_classes();
+    mc.task_resolution[i] = t.resolution;
+    mc.task_train_size[i] = t.train_size;
+    mc.task_test_size[i] = t.test_size;
+  }
   std::vector<double> totals;
   std::string out;
   char line[256];
@@ -56,6 +82,11 @@ int run_memory(const Options& o, MPI_Comm comm) {
     for (const auto& c : configs) {
       const auto m = nn::memory_from_counts(counts, batch, c);
       totals.push_back(m.total);
+      const std::size_t cell = totals.size() - 1;
+      mc.memory[cell] = m.total;
+      mc.memory_weights[cell] = m.weights;
+      mc.memory_activations[cell] = m.activations;
+      mc.memory_optimizer[cell] = m.optimizer;
       std::snprintf(line, sizeof line, "%-24s %-12s %12.3f %12.3f %12.3f %12.3f\n", task.name.c_str(),
                     c.label().c_str(), m.weights, m.activations, m.optimizer, m.total);
       out += line;
@@ -71,9 +102,17 @@ int run_memory(const Options& o, MPI_Comm comm) {
     out += line;
   }
   if (rank == 0) std::fputs(out.c_str(), stdout);
-  if (o.given("output")) {
-    throw RuntimeError("--output " + o.text("output") + ": writing memory.nc is not available in this build "
-                       "(the io layer has no memory writer yet); the matrix was printed only", true);
+  if (o.given("output") && rank == 0) {
+    int size = 1;
+    MPI_Comm_size(comm, &size);
+    mc.text_attributes = io::provenance(o.command_line(), size);
+    for (const auto& [k, v] : o.values()) mc.text_attributes["option." + k] = v;
+    mc.text_attributes["title"] = "peppp memory matrix (METHOD.md F2): no cell measured";
+    mc.text_attributes["model"] = model;
+    mc.text_attributes["memory_source"] = "nn memory model (METHOD.md F2): " + model + ", batch " + std::to_string(batch);
+    mc.number_attributes["batch_size"] = batch;
+    io::write_campaign(o.path("output"), mc);
+    log::info("memory: wrote ", o.path("output"));
   }
   return 0;
 }
