@@ -22,17 +22,6 @@ void need(const std::string& file, const char* field, const std::vector<T>& v, s
 }
 }  // namespace
 
-const char* label(CellStatus s) {
-  switch (s) {
-    case CellStatus::not_planned: return "not_planned";
-    case CellStatus::planned: return "planned";
-    case CellStatus::measured: return "measured";
-    case CellStatus::diverged: return "diverged";
-    case CellStatus::failed: return "failed";
-  }
-  return "unknown";
-}
-
 void Campaign::allocate() {
   const std::size_t n = n_tasks(), d = n_configs(), nd = n * d;
   for (auto* v : {&a_exponent_bits, &a_mantissa_bits, &b_exponent_bits, &b_mantissa_bits}) v->resize(d, 0);

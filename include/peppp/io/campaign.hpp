@@ -10,19 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "peppp/core/cell.hpp"
+
 namespace peppp::io {
 
-/// Status of one (task, configuration) cell; the `status` byte of campaign.nc.
-enum class CellStatus : std::uint8_t {
-  not_planned = 0,  ///< not in the sampling plan (error NaN)
-  planned = 1,      ///< planned but not measured yet (interrupted campaign)
-  measured = 2,     ///< trained; error is the test misclassification rate
-  diverged = 3,     ///< trained, but the loss became non-finite
-  failed = 4,       ///< the cell raised an error (message in the log)
-};
-
-/// "not_planned", "planned", "measured", "diverged", "failed".
-const char* label(CellStatus s);
+/// Status of one (task, configuration) cell, the `status` byte of
+/// campaign.nc: the core type (not_planned 0, planned 1, measured 2,
+/// diverged 3, failed 4), with its `label()`.
+using CellStatus = peppp::CellStatus;
+using peppp::label;
 
 /// The content of campaign.nc. Per-config vectors have n_configs entries,
 /// per-task vectors n_tasks, matrices n_tasks·n_configs (row-major, task
