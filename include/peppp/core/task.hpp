@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace peppp {
@@ -32,6 +33,30 @@ struct TaskSpec {
 
   /// Number of task classes.
   int num_classes() const { return static_cast<int>(classes.size()); }
+};
+
+/// One row of the error matrix as every output file describes it (the
+/// `task_*` columns of campaign.nc): the one task descriptor of the plan,
+/// the measure driver, the NetCDF schemas and the reports. A TaskSpec is the
+/// full catalog definition that produces such a row.
+struct TaskRow {
+  std::string name;     ///< task name (coordinate of dim `task`)
+  std::string dataset;  ///< source dataset
+  int classes = 0;      ///< number of classes
+  int resolution = 0;   ///< image height = width, pixels
+  int train_size = 0;   ///< training examples
+  int test_size = 0;    ///< test examples
+
+  /// The row that a catalog task produces.
+  static TaskRow of(const TaskSpec& t) {
+    return TaskRow{t.name, t.dataset, t.num_classes(), t.resolution, t.train_size, t.test_size};
+  }
+  /// A row known by its name only (synthetic campaigns, external matrices).
+  static TaskRow named(std::string name) {
+    TaskRow r;
+    r.name = std::move(name);
+    return r;
+  }
 };
 
 }  // namespace peppp
