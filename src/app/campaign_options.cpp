@@ -1,8 +1,17 @@
-// The campaign keys (measure, memory, run, select): one declaration each,
-// with default, unit, example and help (the --help text and README table).
-#include "commands.hpp"
+// The keys several commands share, each declared once with default, unit,
+// example and help (the --help text and README table) and bound to its
+// typed field: the campaign keys (measure, memory, run, select) and the
+// meta-LOOCV keys (loocv, run).
+#include <cmath>
+#include <limits>
 
+#include "commands.hpp"
+#include "peppp/core/error.hpp"
 #include "peppp/core/format.hpp"
+#include "peppp/core/strings.hpp"
+#include "peppp/data/catalog.hpp"
+#include "peppp/io/netcdf.hpp"
+#include "peppp/par/mpi_session.hpp"
 
 namespace peppp::app {
 
@@ -10,93 +19,192 @@ namespace {
 const char* kFormatsA = "e3m1,e3m2,e3m3,e3m4,e4m1,e4m2,e4m3,e4m4,e5m1,e5m2,e5m3";
 const char* kFormatsB = "e6m7,e6m9,e6m11,e7m7,e7m9,e7m11,e8m7,e8m9,e8m11";
 const std::vector<std::string> kRounding = {"nearest", "nearest_even", "stochastic"};
+Rounding rounding(const std::string& s) { return parse_rounding(s); }
 }  // namespace
 
-void add_campaign_options(OptionSet& s) {
+void CampaignArgs::declare(OptionSet& s) {
+  TrainSettings& t = spec.train;
   s.add("campaign.name", Kind::text, "campaign", "", "fashion-demo",
-        "Name of the campaign, written into every output file.");
+        "Name of the campaign, written into every output file.").to(spec.name);
   s.add("campaign.seed", Kind::integer, "1", "", "42",
         "Campaign seed: every cell's seed is a hash of (seed, task, configuration), so a cell gives "
-        "the same result on any rank.").min = 0;
+        "the same result on any rank.").at_least(0).to(spec.seed);
   s.add("campaign.tasks", Kind::text, "", "path", "tasks/fashion-demo.ini",
         "Task catalog (inputs/tasks/*.ini) declaring the tasks (rows of the error matrix).")
-      .required = true;
-  s.add("campaign.model", Kind::choice, "small-cnn", "", "resnet18",
-        "Network trained in every cell.")
-      .choices = {"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"};
+      .mandatory().to(catalog);
+  s.add("campaign.model", Kind::choice, "small-cnn", "", "resnet18", "Network trained in every cell.")
+      .one_of({"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"})
+      .to(spec.model);
   s.add("campaign.formats_a", Kind::list, kFormatsA, "", "e3m1,e4m3,e5m2",
         "Format A list (weights, activations, errors): labels eEmM or 1-E-M, E in 2..8, M in 1..23. "
-        "Default: the paper's 11 formats.");
+        "Default: the paper's 11 formats.").to(formats_a);
   s.add("campaign.formats_b", Kind::list, kFormatsB, "", "e6m7,e8m7",
         "Format B list (optimizer: gradient, momentum, accumulator). Configurations are all "
-        "(A, B) pairs, A-major. Default: the paper's 9 formats.");
+        "(A, B) pairs, A-major. Default: the paper's 9 formats.").to(formats_b);
 
-  s.add("train.epochs", Kind::integer, "10", "epochs", "2", "Training epochs per cell.").min = 1;
+  s.add("train.epochs", Kind::integer, "10", "epochs", "2", "Training epochs per cell.").at_least(1).to(t.epochs);
   s.add("train.batch_size", Kind::integer, "32", "samples", "64",
-        "Mini-batch size (also the B of the memory model).").min = 1;
-  auto& lr = s.add("train.learning_rate", Kind::real, "0.001", "", "0.01", "SGD learning rate.");
-  lr.min = 0; lr.min_exclusive = true;
-  auto& mom = s.add("train.momentum", Kind::real, "0.9", "", "0.9", "SGD momentum.");
-  mom.min = 0; mom.max = 1;
-  s.add("train.weight_decay", Kind::real, "0.0005", "", "0.0005", "SGD weight decay (L2).").min = 0;
+        "Mini-batch size (also the B of the memory model).").at_least(1).to(t.batch_size);
+  s.add("train.learning_rate", Kind::real, "0.001", "", "0.01", "SGD learning rate.").above(0).to(t.learning_rate);
+  s.add("train.momentum", Kind::real, "0.9", "", "0.9", "SGD momentum.").at_least(0).at_most(1).to(t.momentum);
+  s.add("train.weight_decay", Kind::real, "0.0005", "", "0.0005", "SGD weight decay (L2).")
+      .at_least(0).to(t.weight_decay);
   s.add("train.rounding_weights", Kind::choice, "stochastic", "", "nearest",
-        "Rounding of the forward weights onto Format A.").choices = kRounding;
+        "Rounding of the forward weights onto Format A.").one_of(kRounding).to(t.rounding.weights, rounding);
   s.add("train.rounding_activations", Kind::choice, "nearest", "", "stochastic",
-        "Rounding of every layer's output activation onto Format A.").choices = kRounding;
+        "Rounding of every layer's output activation onto Format A.")
+      .one_of(kRounding).to(t.rounding.activations, rounding);
   s.add("train.rounding_errors", Kind::choice, "nearest", "", "stochastic",
-        "Rounding of the back-propagated errors onto Format A.").choices = kRounding;
+        "Rounding of the back-propagated errors onto Format A.").one_of(kRounding).to(t.rounding.errors, rounding);
   s.add("train.rounding_gradient", Kind::choice, "stochastic", "", "nearest",
-        "Rounding of the gradient handed to the optimizer onto Format B.").choices = kRounding;
+        "Rounding of the gradient handed to the optimizer onto Format B.")
+      .one_of(kRounding).to(t.rounding.gradient, rounding);
   s.add("train.rounding_momentum", Kind::choice, "stochastic", "", "nearest",
-        "Rounding of the momentum buffer onto Format B.").choices = kRounding;
+        "Rounding of the momentum buffer onto Format B.").one_of(kRounding).to(t.rounding.momentum, rounding);
   s.add("train.rounding_accumulator", Kind::choice, "stochastic", "", "nearest",
         "Rounding of the float32 master weights (accumulator) onto Format B after each step.")
-      .choices = kRounding;
-
-  auto& ls = s.add("train.loss_scale", Kind::real, "0", "", "1",
-                   "Factor on the loss before backward (errors are divided back out before the optimizer), so "
-                   "small errors survive Format A; 0 = the batch size, 1 = no scaling.");
-  ls.min = 0;
+      .one_of(kRounding).to(t.rounding.accumulator, rounding);
+  s.add("train.loss_scale", Kind::real, "0", "", "1",
+        "Factor on the loss before backward (errors are divided back out before the optimizer), so "
+        "small errors survive Format A; 0 = the batch size, 1 = no scaling.").at_least(0).to(t.loss_scale);
 
   s.add("sampling.scheme", Kind::choice, "full", "", "uniform",
         "Which cells to measure: all (full), an exact uniform random fraction (uniform), or a "
         "memory-weighted random sample favouring cheap cells (nonuniform, METHOD.md F4.2).")
-      .choices = {"full", "uniform", "nonuniform"};
-  auto& ratio = s.add("sampling.ratio", Kind::real, "0.2", "fraction", "0.25",
-                      "Fraction of cells measured by the uniform scheme.");
-  ratio.min = 0; ratio.min_exclusive = true; ratio.max = 1;
-  auto& pmax = s.add("sampling.p_max", Kind::real, "0.4", "probability", "0.6",
-                     "Non-uniform scheme: sampling probability of the cheapest cells.");
-  pmax.min = 0; pmax.min_exclusive = true; pmax.max = 1;
-  auto& pmin = s.add("sampling.p_min", Kind::real, "0", "probability", "0.05",
-                     "Non-uniform scheme: probability floor of the most expensive cells.");
-  pmin.min = 0; pmin.max = 1;
+      .one_of({"full", "uniform", "nonuniform"}).to(spec.scheme, par::parse_scheme);
+  s.add("sampling.ratio", Kind::real, "0.2", "fraction", "0.25", "Fraction of cells measured by the uniform scheme.")
+      .above(0).at_most(1).to(spec.ratio);
+  s.add("sampling.p_max", Kind::real, "0.4", "probability", "0.6",
+        "Non-uniform scheme: sampling probability of the cheapest cells.").above(0).at_most(1).to(spec.p_max);
+  s.add("sampling.p_min", Kind::real, "0", "probability", "0.05",
+        "Non-uniform scheme: probability floor of the most expensive cells.").at_least(0).at_most(1).to(spec.p_min);
 
   s.add("run.device", Kind::choice, "auto", "", "cpu",
         "Where cells train: auto = cuda:(local rank mod GPUs) when LibTorch has CUDA, else cpu.")
-      .choices = {"auto", "cpu", "cuda"};
+      .one_of({"auto", "cpu", "cuda"}).to(resources.device);
   s.add("run.threads", Kind::integer, "0", "threads", "1",
-        "Torch threads per rank; 0 = SLURM_CPUS_PER_TASK, else cores / ranks on the node.").min = 0;
+        "Torch threads per rank; 0 = SLURM_CPUS_PER_TASK, else cores / ranks on the node.")
+      .at_least(0).to(resources.threads);
   s.add("run.progress_interval", Kind::real, "10", "s", "60",
         "Seconds between progress lines on rank 0 (cells done/total, cells/hour, ETA, failures).")
-      .min = 0;
+      .at_least(0).to(resources.progress_interval_s);
 }
 
-TrainSettings train_settings(const Options& o) {
-  TrainSettings t;
-  t.epochs = static_cast<int>(o.integer("train.epochs"));
-  t.batch_size = static_cast<int>(o.integer("train.batch_size"));
-  t.learning_rate = o.real("train.learning_rate");
-  t.momentum = o.real("train.momentum");
-  t.weight_decay = o.real("train.weight_decay");
-  t.loss_scale = o.real("train.loss_scale");
-  t.rounding.weights = parse_rounding(o.text("train.rounding_weights"));
-  t.rounding.activations = parse_rounding(o.text("train.rounding_activations"));
-  t.rounding.errors = parse_rounding(o.text("train.rounding_errors"));
-  t.rounding.gradient = parse_rounding(o.text("train.rounding_gradient"));
-  t.rounding.momentum = parse_rounding(o.text("train.rounding_momentum"));
-  t.rounding.accumulator = parse_rounding(o.text("train.rounding_accumulator"));
-  return t;
+void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
+  auto parse = [&](const std::string& key, const std::vector<std::string>& labels) {
+    std::vector<FloatFormat> out;
+    for (const auto& label : labels) {
+      try {
+        out.push_back(FloatFormat::parse(label));
+      } catch (const InputError& e) {
+        throw InputError(key + " (" + o.source(key) + "): " + e.what());
+      }
+    }
+    if (out.empty()) throw InputError(key + " (" + o.source(key) + "): the format list is empty");
+    return out;
+  };
+  spec.configs = all_configurations(parse("campaign.formats_a", formats_a), parse("campaign.formats_b", formats_b));
+  if (read && !catalog.empty()) {
+    spec.tasks = data::read_catalog(catalog).tasks;
+    for (const TaskSpec& t : need_files ? spec.tasks : std::vector<TaskSpec>{}) {
+      const auto missing = data::missing_files(t);
+      if (!missing.empty())
+        throw InputError("campaign.tasks = '" + catalog + "': task '" + t.name + "' (" + t.origin +
+                         "): dataset file " + missing.front() + " not found");
+    }
+    if (spec.tasks.empty()) throw InputError("campaign.tasks = '" + catalog + "': the catalog declares no task");
+  }
+  spec.identity = campaign_identity(o);
+}
+
+std::string campaign_identity(const Options& o) {
+  std::map<std::string, std::string> keys;
+  for (const auto& s : measure_options().specs) {
+    const bool relevant = s.key == "campaign.model" || starts_with(s.key, "train.") ||
+                          (starts_with(s.key, "synthetic.") && s.key != "synthetic.spin" && s.key != "synthetic.tasks");
+    if (!relevant) continue;
+    if (o.has(s.key)) {
+      keys[s.key] = o.text(s.key);
+    } else if (!s.default_value.empty()) {
+      keys[s.key] = s.default_value;
+    }
+  }
+  std::string id;
+  for (const auto& [k, v] : keys) id += k + "=" + v + "\n";
+  return id;
+}
+
+void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
+  prefix_ = p;
+  auto add = [&](const std::string& key, Kind kind, const std::string& def, const std::string& unit,
+                 const std::string& example, const std::string& help) -> OptionSpec& {
+    auto& o = s.add(p + key, kind, def, unit, example, help);
+    o.in_config = in_config;
+    return o;
+  };
+  add("settings", Kind::list, "I,II,III,IV,V,VI", "", "I,IV",
+      "Meta-LOOCV settings (METHOD.md F10): I/II full meta-training matrix, III/IV uniform sample + SoftImpute, "
+      "V/VI non-uniform sample + weighted SoftImpute; even numbers cap the meta-test measurements.")
+      .one_of(par::loocv_setting_names()).to(spec.settings);
+  add("methods", Kind::list, "ed-mf,qr-mf,random-mf,bo-mf,bo-full", "", "ed-mf,random-mf",
+      "Acquisition methods compared; the random-high-memory baseline is always added.")
+      .one_of(par::loocv_method_names()).to(spec.methods);
+  add("measurements", Kind::list, "3,4,5,6,8,10,12,15", "configurations", "3,5,8",
+      "Numbers of configurations measured on the held-out task (each >= rank).").to(measurements);
+  add("cap", Kind::text, "median", "MiB", "816",
+      "Memory cap on meta-test measurements and budget of the final pick: 'median' (of all memory entries) or MiB.")
+      .to(cap);
+  add("repeats", Kind::integer, "1", "", "3",
+      "Repeats with different sampling masks and random orders; metrics are averaged over them.")
+      .at_least(1).to(spec.repeats);
+  add("rank", Kind::integer, "3", "", "3", "Rank k of the low-rank embedding.").at_least(1).to(spec.rank);
+  add("lambda", Kind::text, "auto", "", "0.1",
+      "SoftImpute lambda for the sampled settings: a number > 0, or 'auto' (5-fold CV, METHOD.md F3.5).").to(lambda);
+  add("seed", Kind::integer, "1", "", "7", "Seed of the sampling masks and random orders.").at_least(0).to(spec.seed);
+  add("ratio", Kind::real, "0.2", "fraction", "0.2",
+      "Uniform sampling ratio of the meta-training matrix (settings III, IV).").above(0).at_most(1).to(spec.ratio);
+  add("p_max", Kind::real, "0.4", "probability", "0.4",
+      "Non-uniform sampling: probability of the cheapest cells (settings V, VI).")
+      .above(0).at_most(1).to(spec.p_max);
+  add("p_min", Kind::real, "0", "probability", "0", "Non-uniform sampling: probability floor.")
+      .at_least(0).at_most(1).to(spec.p_min);
+}
+
+void LoocvArgs::finish(const Options& o) {
+  const std::string& p = prefix_;
+  spec.measurements.clear();
+  for (const auto& m : measurements) {
+    std::int64_t v = 0;
+    if (!parse_int(m, v) || v < 1 || v > 1000000)
+      throw InputError("--" + p + "measurements: value '" + m + "' (from " + o.source(p + "measurements") +
+                       ") is not allowed; allowed: comma-separated integers >= 1");
+    spec.measurements.push_back(static_cast<int>(v));
+  }
+  if (cap == "median") {
+    spec.cap = std::numeric_limits<double>::quiet_NaN();
+  } else if (!parse_double(cap, spec.cap) || !(spec.cap > 0) || !std::isfinite(spec.cap)) {
+    throw InputError("--" + p + "cap: value '" + cap + "' (from " + o.source(p + "cap") +
+                     ") is not allowed; allowed: 'median' or a number of MiB > 0");
+  }
+  spec.lambda = lambda_value(o, p + "lambda");
+}
+
+double lambda_value(const Options& o, const std::string& key) {
+  const std::string& text = o.text(key);
+  if (text == "auto") return 0;
+  double v = 0;
+  if (!parse_double(text, v) || !(v > 0) || !std::isfinite(v))
+    throw InputError("--" + key + ": value '" + text + "' (from " + o.source(key) +
+                     ") is not allowed; allowed: 'auto' or a number > 0");
+  return v;
+}
+
+stage::Attributes output_attributes(const Options& o, MPI_Comm comm, const std::string& command) {
+  stage::Attributes a;
+  a.text = io::provenance(o.command_line(), par::size(comm));
+  a.text["peppp_command"] = command;
+  for (const auto& [k, v] : o.values()) a.text["option." + k] = v;
+  return a;
 }
 
 }  // namespace peppp::app

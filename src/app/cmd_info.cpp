@@ -11,20 +11,23 @@
 
 namespace peppp::app {
 
-OptionSet info_options() {
+namespace {
+OptionSet declare(std::string& file) {
   OptionSet s;
   s.command = "info";
   s.summary = "human summary of any peppp NetCDF file";
   s.usage = "peppp info FILE.nc";
   s.takes_config = false;
 
-  {
-    auto& o = s.add("file", Kind::text, "", "path", "campaign.nc", "peppp NetCDF file to summarise.");
-    o.in_config = false;
-    o.required = true;
-    o.positional = true;
-  }
+  s.add("file", Kind::text, "", "path", "campaign.nc", "peppp NetCDF file to summarise.")
+      .command_line_only().mandatory().as_positional().to(file);
   return s;
+}
+}  // namespace
+
+OptionSet info_options() {
+  static std::string unused;
+  return declare(unused);
 }
 
 namespace {
@@ -86,7 +89,9 @@ std::string summarise(const std::string& path) {
 
 int run_info(const Options& o, MPI_Comm comm) {
   // Every rank reads (cheap) so a bad file is reported consistently; rank 0 prints.
-  const std::string text = summarise(o.path("file"));
+  std::string file;
+  apply(declare(file), o);
+  const std::string text = summarise(file);
   if (par::rank(comm) == 0) std::cout << text << std::flush;
   return 0;
 }

@@ -1,5 +1,4 @@
 // peppp tasks: list the tasks a catalog declares, with files checked.
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -10,29 +9,36 @@
 #include "peppp/core/log.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/data/catalog.hpp"
-#include "peppp/data/loader.hpp"
+#include "peppp/data/load_check.hpp"
 
 namespace peppp::app {
 
-OptionSet tasks_options() {
+namespace {
+struct TasksArgs {
+  std::string catalog;
+  bool load = false;
+};
+
+OptionSet declare(TasksArgs& a) {
   OptionSet s;
   s.command = "tasks";
   s.summary = "list the tasks a catalog declares, with files checked";
   s.usage = "peppp tasks --catalog FILE [--load]";
   s.takes_config = false;
 
-  {
-    auto& o = s.add("catalog", Kind::text, "", "path", "inputs/tasks/fashion-demo.ini", "Task catalog to list.");
-    o.in_config = false;
-    o.required = true;
-  }
-  {
-    auto& o = s.add("load", Kind::flag, "false", "", "true",
-                    "Also read every dataset and build every task (checks file contents and that each class "
-                    "has enough images for the requested sizes; prints the load time).");
-    o.in_config = false;
-  }
+  s.add("catalog", Kind::text, "", "path", "inputs/tasks/fashion-demo.ini", "Task catalog to list.")
+      .command_line_only().mandatory().to(a.catalog);
+  s.add("load", Kind::flag, "false", "", "true",
+        "Also read every dataset and build every task (checks file contents and that each class "
+        "has enough images for the requested sizes; prints the load time).")
+      .command_line_only().to(a.load);
   return s;
+}
+}  // namespace
+
+OptionSet tasks_options() {
+  static TasksArgs unused;
+  return declare(unused);
 }
 
 namespace {
@@ -47,7 +53,9 @@ std::string size_text(int n) { return n == 0 ? "all" : std::to_string(n); }
 }  // namespace
 
 int run_tasks(const Options& o, MPI_Comm comm) {
-  const std::string path = o.path("catalog");
+  TasksArgs a;
+  apply(declare(a), o);
+  const std::string& path = a.catalog;
   const data::Catalog cat = data::read_catalog(path);
 
   // Missing files first, per dataset, so a user sees them before the list.
@@ -88,24 +96,17 @@ int run_tasks(const Options& o, MPI_Comm comm) {
     throw InputError(path + ": " + std::to_string(missing_total) +
                      " dataset file(s) missing (listed above); install them or fix the dataset path");
 
-  if (o.flag("load")) {
-    data::DatasetCache cache(1);  // tasks are grouped by dataset in catalogs; keep one at a time
-    std::int64_t train = 0, test = 0;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (const auto& t : cat.tasks) {
-      const auto d = data::load_task(t, cache);
-      train += d.train_x.size(0);
-      test += d.test_x.size(0);
+  if (a.load) {
+    const data::LoadReport r = data::load_all(cat);
+    for (const auto& t : r.tasks) {
       char hash[32];
-      std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(data::task_hash(d)));
-      log::debug("loaded ", t.name, ": ", d.train_x.size(0), " train + ", d.test_x.size(0), " test images, hash ",
-                 hash);
+      std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(t.hash));
+      log::debug("loaded ", t.name, ": ", t.train, " train + ", t.test, " test images, hash ", hash);
     }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.2f", secs);
-    log::info("loaded all ", cat.tasks.size(), " tasks (", train, " train + ", test, " test images, ",
-              cache.reads(), " dataset read(s)) in ", buf, " s");
+    std::snprintf(buf, sizeof buf, "%.2f", r.seconds);
+    log::info("loaded all ", cat.tasks.size(), " tasks (", r.train, " train + ", r.test, " test images, ",
+              r.dataset_reads, " dataset read(s)) in ", buf, " s");
   }
   return 0;
 }

@@ -1,17 +1,72 @@
 #pragma once
 // Private to the app layer: one option set and one run function per
-// subcommand, each pair in its own cmd_<name>.cpp.
+// subcommand, each pair in its own cmd_<name>.cpp; and the typed arguments
+// that several commands share (the campaign keys, the LOOCV keys). Each key
+// is declared once, bound to a field; `apply` fills the struct, `finish`
+// checks what one key alone cannot.
 #include <mpi.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "peppp/app/options.hpp"
-#include "peppp/core/cell.hpp"
+#include "peppp/par/loocv.hpp"
+#include "peppp/stage/common.hpp"
+#include "peppp/stage/measure.hpp"
 
 namespace peppp::app {
 
-/// The campaign keys shared by measure, memory, run and select.
-void add_campaign_options(OptionSet& set);
-/// The [train] keys as TrainSettings (device and threads are set by the caller).
-TrainSettings train_settings(const Options& o);
+/// The campaign keys shared by measure, memory, run and select:
+/// [campaign], [train], [sampling], [run].
+struct CampaignArgs {
+  stage::CampaignSpec spec;          ///< filled by apply() + finish()
+  stage::Resources resources;        ///< [run] device, threads, progress_interval
+  std::string catalog;               ///< campaign.tasks (resolved path); empty = not given
+  std::vector<std::string> formats_a, formats_b;  ///< campaign.formats_a/b labels
+
+  /// Declare every key into `s`, bound to this struct.
+  void declare(OptionSet& s);
+  /// Parse the formats into spec.configs, read the catalog into spec.tasks
+  /// (when `read_catalog` and a catalog is given; with `need_files`, every
+  /// task's dataset files must exist), set spec.identity.
+  /// @throws InputError naming the key, its source and the value.
+  void finish(const Options& o, bool read_catalog, bool need_files = true);
+};
+
+/// The meta-LOOCV keys of `peppp loocv` (plain names, command line only)
+/// and `peppp run` ([loocv] section).
+struct LoocvArgs {
+  par::LoocvSpec spec;  ///< filled by apply() + finish()
+  std::vector<std::string> measurements;
+  std::string cap = "median", lambda = "auto";
+
+  /// Declare settings, methods, measurements, cap, repeats, rank, lambda,
+  /// seed, ratio, p_min, p_max under `prefix` ("" or "loocv.").
+  void declare(OptionSet& s, const std::string& prefix, bool in_config);
+  /// Parse measurements, cap and lambda into spec. @throws InputError naming the key and value.
+  void finish(const Options& o);
+
+ private:
+  std::string prefix_;
+};
+
+/// SoftImpute λ of `key`: a number > 0, or 0 for "auto". @throws InputError.
+double lambda_value(const Options& o, const std::string& key);
+
+/// The text of everything besides tasks, configurations and sampling that
+/// decides a cell's result ("key=value" lines of campaign.model, train.* and,
+/// for measure, synthetic.*): a journal made with other values belongs to
+/// another plan. Keys `o` lacks take measure's defaults, so `peppp run` and
+/// `peppp measure` plan the same campaign alike.
+std::string campaign_identity(const Options& o);
+
+/// The measure job `o` describes (campaign keys, output, resume, synthetic
+/// cells) with the provenance of its output; `peppp run` takes it too.
+stage::MeasureJob measure_job(const Options& o, MPI_Comm comm);
+
+/// The provenance and option attributes of an output file.
+stage::Attributes output_attributes(const Options& o, MPI_Comm comm, const std::string& command);
 
 #define PEPPP_DECLARE_COMMAND(name)        \
   OptionSet name##_options();              \

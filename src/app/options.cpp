@@ -9,6 +9,7 @@
 #include <iomanip>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
@@ -37,6 +38,12 @@ const OptionSpec* OptionSet::find(const std::string& key) const {
   for (const auto& s : specs)
     if (s.key == key) return &s;
   return nullptr;
+}
+
+OptionSpec& OptionSet::get(const std::string& key) {
+  for (auto& s : specs)
+    if (s.key == key) return s;
+  throw std::logic_error("peppp " + command + ": option '" + key + "' is not declared");
 }
 
 namespace {
@@ -271,6 +278,31 @@ Options parse_options(const OptionSet& set, const std::vector<std::string>& args
     }
   }
   return o;
+}
+
+Options overlay_options(const OptionSet& set, const Options& user,
+                        const std::map<std::string, std::string>& attributes,
+                        const std::function<bool(const std::string&)>& inherit, bool* inherited) {
+  std::vector<std::string> args;
+  bool any = false;
+  for (const auto& s : set.specs) {
+    if (user.given(s.key)) {
+      args.push_back("--" + s.key + "=" + (s.unit == "path" ? user.path(s.key) : user.text(s.key)));
+    } else if (inherit(s.key)) {
+      auto it = attributes.find("option." + s.key);
+      if (it != attributes.end()) {
+        args.push_back("--" + s.key + "=" + it->second);
+        any = true;
+      }
+    }
+  }
+  if (inherited) *inherited = any;
+  return parse_options(set, args);
+}
+
+void apply(const OptionSet& set, const Options& o) {
+  for (const auto& s : set.specs)
+    if (s.store && o.has(s.key)) s.store(o);
 }
 
 const std::string& Options::text(const std::string& key) const {

@@ -12,6 +12,7 @@
 #include "peppp/core/log.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/data/catalog.hpp"
+#include "peppp/data/load_check.hpp"
 
 namespace peppp::data {
 namespace {
@@ -304,6 +305,31 @@ std::uint64_t task_hash(const TaskData& task) {
     h = fnv1a64(std::string_view(static_cast<const char*>(c.data_ptr()), c.numel() * c.element_size()), h);
   }
   return h;
+}
+
+}  // namespace peppp::data
+
+// ---- the torch-free load check (data/load_check.hpp)
+namespace peppp::data {
+
+LoadReport load_all(const Catalog& catalog) {
+  LoadReport r;
+  DatasetCache cache(1);  // tasks are grouped by dataset in catalogs; keep one at a time
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const auto& t : catalog.tasks) {
+    const TaskData d = load_task(t, cache);
+    TaskLoad l;
+    l.name = t.name;
+    l.train = d.train_x.size(0);
+    l.test = d.test_x.size(0);
+    l.hash = task_hash(d);
+    r.train += l.train;
+    r.test += l.test;
+    r.tasks.push_back(std::move(l));
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.dataset_reads = cache.reads();
+  return r;
 }
 
 }  // namespace peppp::data

@@ -1,5 +1,6 @@
 // Shared by measure and select: the memory of planned cells and the real cell trainer.
 #include "cell_training.hpp"
+#include "peppp/stage/select.hpp"
 
 #include <unistd.h>
 
@@ -13,7 +14,7 @@
 #include "peppp/par/device.hpp"
 #include "peppp/par/mpi_session.hpp"
 
-namespace peppp::app {
+namespace peppp::stage {
 
 std::vector<double> task_memory(const TaskSpec& task, const std::vector<Configuration>& configs,
                                 const std::string& model, int batch_size) {
@@ -78,10 +79,11 @@ par::CellTrainer real_trainer(std::vector<TaskSpec> tasks, std::vector<Configura
   };
 }
 
-void set_rank_resources(par::MeasureSettings& st, const std::string& device, int threads, MPI_Comm comm) {
+void set_rank_resources(par::MeasureSettings& st, const Resources& resources, MPI_Comm comm) {
   const auto local = par::local_rank(comm);
-  st.device = par::select_device(device, local.rank, nn::cuda_device_count());
-  st.threads = par::select_threads(threads, std::getenv("SLURM_CPUS_PER_TASK"),
+  st.device = par::select_device(resources.device, local.rank, nn::cuda_device_count());
+  st.progress_interval_s = resources.progress_interval_s;
+  st.threads = par::select_threads(resources.threads, std::getenv("SLURM_CPUS_PER_TASK"),
                                    static_cast<int>(std::thread::hardware_concurrency()), local.size);
   // mpirun hands ranks a pseudo-terminal even when its own output is a file:
   // under a launcher, print one line per update.
@@ -89,4 +91,4 @@ void set_rank_resources(par::MeasureSettings& st, const std::string& device, int
                 !std::getenv("SLURM_JOB_ID");
 }
 
-}  // namespace peppp::app
+}  // namespace peppp::stage

@@ -1,5 +1,5 @@
 #pragma once
-// Private to the app layer: what `peppp measure` and `peppp select` share to
+// Private to the stage layer: what the measure and select stages share to
 // train real cells: the theoretical memory of every (task, configuration)
 // cell for a plan, and the cell trainer adapter around nn::run_cell.
 #include <string>
@@ -10,8 +10,9 @@
 #include "peppp/core/task.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/plan.hpp"
+#include "peppp/stage/common.hpp"
 
-namespace peppp::app {
+namespace peppp::stage {
 
 /// Fill spec.memory and its breakdowns (MiB, row-major tasks × configs) from
 /// the nn memory model (METHOD.md F2) of `model` at `batch_size`, and
@@ -19,10 +20,6 @@ namespace peppp::app {
 /// @throws InputError on an unknown model or an impossible task shape.
 void fill_plan_memory(par::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
                       const std::vector<Configuration>& configs, const std::string& model, int batch_size);
-
-/// Memory (MiB) of each configuration for one task (F2).
-std::vector<double> task_memory(const TaskSpec& task, const std::vector<Configuration>& configs,
-                                const std::string& model, int batch_size);
 
 /// The plan's ConfigInfo of each configuration (label and bit counts).
 std::vector<par::ConfigInfo> config_infos(const std::vector<Configuration>& configs);
@@ -33,8 +30,8 @@ std::vector<par::ConfigInfo> config_infos(const std::vector<Configuration>& conf
 par::CellTrainer real_trainer(std::vector<TaskSpec> tasks, std::vector<Configuration> configs, TrainSettings train,
                               std::string model);
 
-/// The device, threads and terminal fields of MeasureSettings for this rank
-/// from `run.device` / `run.threads` values.
-void set_rank_resources(par::MeasureSettings& st, const std::string& device, int threads, MPI_Comm comm);
+/// The device, threads, progress and terminal fields of MeasureSettings for
+/// this rank from the stage's resources.
+void set_rank_resources(par::MeasureSettings& st, const Resources& resources, MPI_Comm comm);
 
-}  // namespace peppp::app
+}  // namespace peppp::stage

@@ -8,12 +8,16 @@
 /// implementation.
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace peppp::app {
+
+class Options;
 
 /// What a value must look like.
 enum class Kind {
@@ -40,6 +44,34 @@ struct OptionSpec {
   bool in_config = true;       ///< may appear in an INI file (false: command line only)
   bool required = false;       ///< must be given (file or command line)
   bool positional = false;     ///< may be given as the (single) positional argument
+  /// Stores the parsed value into a typed field (set by `to()`); called by
+  /// `apply()` once the value is known (given or defaulted).
+  std::function<void(const Options&)> store;
+
+  // Fluent declaration: `s.add(...).command_line_only().mandatory().at_least(1).to(args.count)`.
+  /// Numeric value >= lo.
+  OptionSpec& at_least(double lo) { min = lo; min_exclusive = false; return *this; }
+  /// Numeric value > lo.
+  OptionSpec& above(double lo) { min = lo; min_exclusive = true; return *this; }
+  /// Numeric value <= hi.
+  OptionSpec& at_most(double hi) { max = hi; return *this; }
+  /// Allowed values of a choice, or of each element of a list.
+  OptionSpec& one_of(std::vector<std::string> allowed) { choices = std::move(allowed); return *this; }
+  /// Only on the command line, not in a --config file.
+  OptionSpec& command_line_only() { in_config = false; return *this; }
+  /// Must be given (file or command line).
+  OptionSpec& mandatory(bool yes = true) { required = yes; return *this; }
+  /// May be given as the (single) positional argument.
+  OptionSpec& as_positional() { positional = true; return *this; }
+  /// Store the value into `target` on `apply()`: integers into any integral
+  /// type, reals into double, flags into bool, lists into a vector of
+  /// strings, text into a string — a path (unit "path") resolved as
+  /// `Options::path` does. The field must outlive the set's `apply()`.
+  template <class T>
+  OptionSpec& to(T& target);
+  /// Store `convert(text)` into `target` (e.g. an enum parser).
+  template <class T, class Convert>
+  OptionSpec& to(T& target, Convert convert);
 };
 
 /// The options of one subcommand.
@@ -59,6 +91,9 @@ struct OptionSet {
                   const std::string& unit, const std::string& example, const std::string& help);
   /// The spec of `key`, or nullptr.
   const OptionSpec* find(const std::string& key) const;
+  /// The spec of `key`, to change a shared declaration (e.g. its default)
+  /// for one command. @throws std::logic_error when `key` is not declared.
+  OptionSpec& get(const std::string& key);
 };
 
 /// Parsed and validated values of one subcommand invocation.
@@ -104,6 +139,39 @@ class Options {
   bool help_ = false;
 };
 
+/// Store every value of `o` (given or defaulted) into the fields the specs
+/// of `set` were bound to with `OptionSpec::to`. Specs without a binding and
+/// keys without a value are left alone.
+void apply(const OptionSet& set, const Options& o);
+
+template <class T>
+OptionSpec& OptionSpec::to(T& target) {
+  const std::string k = key;
+  const bool is_path = unit == "path";
+  store = [k, is_path, &target](const Options& o) {
+    if constexpr (std::is_same_v<T, bool>) {
+      target = o.flag(k);
+    } else if constexpr (std::is_integral_v<T>) {
+      target = static_cast<T>(o.integer(k));
+    } else if constexpr (std::is_floating_point_v<T>) {
+      target = static_cast<T>(o.real(k));
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      target = o.list(k);
+    } else {
+      static_assert(std::is_same_v<T, std::string>, "OptionSpec::to: bind to a number, bool, string or list");
+      target = is_path ? o.path(k) : o.text(k);
+    }
+  };
+  return *this;
+}
+
+template <class T, class Convert>
+OptionSpec& OptionSpec::to(T& target, Convert convert) {
+  const std::string k = key;
+  store = [k, &target, convert](const Options& o) { target = convert(o.text(k)); };
+  return *this;
+}
+
 /// Parse `args` (everything after the subcommand name) for `set`: read the
 /// `--config` INI file if given, then the command line on top, check every
 /// value against its spec and that required keys are present. Global
@@ -113,6 +181,16 @@ class Options {
 /// @throws InputError naming file:line (or "command line"), key, value and
 ///         the allowed values.
 Options parse_options(const OptionSet& set, const std::vector<std::string>& args);
+
+/// The options `user` gave for `set`, plus, for each key the user did not
+/// give and `inherit(key)` accepts, the value recorded as attribute
+/// "option.KEY" in `attributes` (the options an input file was made with,
+/// e.g. a campaign's training settings); parsed and checked again.
+/// `*inherited` (when given) says whether any value came from `attributes`.
+/// @throws InputError naming the key when an inherited value is not allowed.
+Options overlay_options(const OptionSet& set, const Options& user,
+                        const std::map<std::string, std::string>& attributes,
+                        const std::function<bool(const std::string&)>& inherit, bool* inherited = nullptr);
 
 /// Check one value against its spec; returns an empty string when valid,
 /// else the reason ("not an integer; allowed: integer >= 1").

@@ -1,0 +1,69 @@
+#pragma once
+/// @file measure.hpp
+/// @brief The measure stage (DESIGN.md §1): the plan of a campaign (tasks ×
+/// configurations, sampled), the ranks training its cells, campaign.nc.
+/// Collective; plain structs in and out, no command line.
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "peppp/core/cell.hpp"
+#include "peppp/core/format.hpp"
+#include "peppp/core/task.hpp"
+#include "peppp/par/measure.hpp"
+#include "peppp/par/plan.hpp"
+#include "peppp/par/synthetic.hpp"
+#include "peppp/stage/common.hpp"
+
+namespace peppp::stage {
+
+/// A measurement campaign: rows, columns, how each cell is trained, which
+/// cells are measured.
+struct CampaignSpec {
+  std::string name = "campaign";  ///< written into the output
+  std::uint64_t seed = 1;         ///< campaign seed: cell seeds hash (seed, task, configuration)
+  /// The rows, from a task catalog (real training needs them).
+  std::vector<TaskSpec> tasks;
+  /// Rows named without a catalog (synthetic cells only); used when `tasks` is empty.
+  std::vector<std::string> synthetic_tasks;
+  std::vector<Configuration> configs;  ///< the columns, A-major (all_configurations)
+  std::string model = "small-cnn";     ///< network of every cell (nn model zoo)
+  TrainSettings train;                 ///< hyper-parameters and rounding of every cell
+  par::Scheme scheme = par::Scheme::full;  ///< which cells are measured
+  double ratio = 0.2;                  ///< uniform: fraction of cells, in (0, 1]
+  double p_min = 0.0;                  ///< nonuniform: probability floor
+  double p_max = 0.4;                  ///< nonuniform: probability of the cheapest cells
+  /// Text of everything else that decides a cell's result (the journal
+  /// fingerprint covers it): "key=value" lines of the model and training keys.
+  std::string identity;
+};
+
+/// Everything `peppp measure` does.
+struct MeasureJob {
+  CampaignSpec campaign;
+  std::string output;      ///< campaign.nc path; journals in <output>.journal/
+  bool resume = false;     ///< --resume given
+  Resources resources;
+  /// Synthetic cells (tests, scaling runs) when `synthetic.seconds` > 0:
+  /// timed dummy cells with fake errors; the output is marked synthetic = 1.
+  par::SyntheticSpec synthetic{0.0};
+  Attributes attributes;   ///< provenance and options of the output
+};
+
+/// Plan the campaign and measure it over the ranks of `comm`; the root
+/// writes `job.output`. Collective.
+/// @returns the summary (identical on every rank).
+/// @throws InputError (every rank) on an unusable plan, output or journal;
+///         Interrupted when stopped by a signal or cells are missing (the
+///         file holds what was done; rerun with resume).
+par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm);
+
+/// The plan `measure` runs for `campaign` (the memory model is the cost of
+/// each cell). Not collective; every rank builds the same plan.
+/// @throws InputError on an impossible campaign (empty rows, bad model, ...).
+par::Plan plan_campaign(const CampaignSpec& campaign, bool synthetic);
+
+}  // namespace peppp::stage

@@ -1,0 +1,70 @@
+#pragma once
+/// @file select.hpp
+/// @brief The select stage (meta-test, METHOD.md F6, F9): for a new task,
+/// ED-MF picks configurations under the cap, the ranks train them (or a
+/// file gives their errors), the rest is predicted → selection.nc.
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "peppp/core/cell.hpp"
+#include "peppp/core/task.hpp"
+#include "peppp/io/campaign.hpp"
+#include "peppp/io/selection.hpp"
+#include "peppp/stage/common.hpp"
+
+namespace peppp::stage {
+
+/// Everything `peppp select` does.
+struct SelectJob {
+  io::Campaign campaign;      ///< the meta-training campaign (≥ 3 tasks), already read
+  std::string campaign_path;  ///< its file, for messages and provenance
+  TaskSpec task;              ///< the new task (not in the campaign)
+  std::string task_text;      ///< how the user named it (CATALOG:TASK), for provenance
+  double budget = 0;          ///< MiB: the pick is the best predicted configuration with memory ≤ budget
+  double cap = std::numeric_limits<double>::quiet_NaN();  ///< MiB cap on measured configurations; NaN = budget
+  int measurements = 0;       ///< configurations ED-MF picks and trains; 0 = none (then `measured` is required)
+  int rank = 3;               ///< embedding rank k
+  /// Errors measured elsewhere, (config index, error) in file order; empty = train.
+  std::vector<std::pair<int, double>> measured;
+  std::string measured_source;  ///< where `measured` came from (provenance)
+  std::string output;         ///< selection.nc; trained cells in <output>.measured.nc
+  bool resume = false;        ///< resume the training of an interrupted selection
+  std::string model = "small-cnn";  ///< network trained on the new task
+  TrainSettings train;        ///< its training settings
+  std::uint64_t seed = 1;     ///< campaign seed of the new task's cells and of the completion
+  std::string identity;       ///< "key=value" lines of model and training keys (journal fingerprint)
+  Resources resources;
+  Attributes attributes;      ///< provenance and options of the outputs
+};
+
+/// Run `job` over the ranks of `comm`; the root writes `job.output` and
+/// prints the frontier and the recommendation. Collective.
+/// @returns the selection (identical on every rank, attributes on rank 0).
+/// @throws InputError (every rank) on unusable inputs; Interrupted when the
+///         training was stopped (rerun with resume).
+io::Selection select(const SelectJob& job, MPI_Comm comm);
+
+/// The task `spec` names: "CATALOG.ini:TASK", or a catalog declaring exactly
+/// one task; its dataset files must exist. Not collective.
+/// @throws InputError naming the spec, the catalog and the allowed tasks.
+TaskSpec read_task(const std::string& spec);
+
+/// (configuration index, error) pairs, in file order, of a file of errors
+/// measured elsewhere: 'config,error' lines (header and # comments allowed,
+/// error in [0, 1] or nan) or a one-task campaign-like .nc file. `config`
+/// are the campaign's labels. Not collective.
+/// @throws InputError naming the file, line and value.
+std::vector<std::pair<int, double>> read_measured(const std::string& path, const std::vector<std::string>& config);
+
+/// Memory (MiB) of each configuration of `configs` for `task` with `model`
+/// at `batch_size` (METHOD.md F2). Not collective.
+std::vector<double> task_memory(const TaskSpec& task, const std::vector<Configuration>& configs,
+                                const std::string& model, int batch_size);
+
+}  // namespace peppp::stage

@@ -1,0 +1,94 @@
+// The complete stage: SoftImpute on the campaign's error matrix -> completed.nc.
+// meta::complete_campaign does the computation, io writes it.
+#include "peppp/stage/complete.hpp"
+
+#include "peppp/core/error.hpp"
+#include "peppp/core/log.hpp"
+#include "peppp/io/campaign.hpp"
+#include "peppp/io/completion.hpp"
+#include "peppp/io/netcdf.hpp"
+#include "peppp/par/mpi_session.hpp"
+
+namespace peppp::stage {
+
+namespace {
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+std::vector<double> flat(const Eigen::MatrixXd& m) {
+  std::vector<double> v(static_cast<std::size_t>(m.size()));
+  Eigen::Map<RowMajor>(v.data(), m.rows(), m.cols()) = m;
+  return v;
+}
+
+std::vector<std::uint8_t> flags(const meta::ByteMatrix& m) {
+  std::vector<std::uint8_t> v(static_cast<std::size_t>(m.size()));
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j) v[static_cast<std::size_t>(i * m.cols() + j)] = m(i, j);
+  return v;
+}
+
+}  // namespace
+
+meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
+  if (auto why = io::check_writable(job.output); !why.empty()) throw InputError("--output: " + why);
+  // Every rank reads and checks the same input (same error everywhere); only the root writes.
+  const io::Campaign c = io::read_campaign(job.campaign);
+  const auto n = static_cast<Eigen::Index>(c.n_tasks()), d = static_cast<Eigen::Index>(c.n_configs());
+  const Eigen::MatrixXd error = Eigen::Map<const RowMajor>(c.error.data(), n, d);
+  const Eigen::MatrixXd memory = Eigen::Map<const RowMajor>(c.memory.data(), n, d);
+  meta::CompletionOptions opt;
+  opt.lambda_auto = !(job.lambda > 0);
+  if (!opt.lambda_auto) opt.lambda = job.lambda;
+  auto scheme = c.text_attributes.find("sampling_scheme");
+  const bool nonuniform = scheme != c.text_attributes.end() && scheme->second == "nonuniform";
+  if (job.weights_auto && nonuniform && !c.sampling_probability.empty())
+    opt.sampling_probabilities = Eigen::Map<const RowMajor>(c.sampling_probability.data(), n, d);
+  opt.sweep = job.sweep;
+  opt.seed = job.seed;
+  const Eigen::MatrixXd observed = meta::measured_errors(error, c.status);
+  const meta::CompletionResult r = meta::complete_campaign(observed, memory, opt);
+
+  if (par::rank(comm) == 0) {
+    io::Completion out;
+    out.task = c.task;
+    out.config = c.config;
+    out.error_observed = flat(observed);
+    out.error_estimate = flat(r.estimate);
+    out.memory = c.memory;
+    out.pareto_estimate = flags(r.pareto_estimate);
+    if (r.fully_observed) {
+      out.pareto_true = flags(r.pareto_true);
+      out.convergence.assign(r.convergence.data(), r.convergence.data() + n);
+      out.hyperdiff.assign(r.hyperdiff.data(), r.hyperdiff.data() + n);
+      out.relative_error.assign(r.relative_error.data(), r.relative_error.data() + n);
+    }
+    for (const auto& p : r.sweep) {
+      out.sweep_ratio.push_back(p.ratio);
+      out.sweep_convergence.push_back(p.mean_convergence);
+      out.sweep_hyperdiff.push_back(p.mean_hyperdiff);
+      out.sweep_relative_error.push_back(p.relative_error);
+    }
+    out.lambda = r.lambda;
+    out.rank = r.rank;
+    out.iterations = r.iterations;
+    out.objective = r.objective;
+    out.gap = r.gap;
+    out.text_attributes = job.attributes.text;
+    out.text_attributes["campaign"] = job.campaign;
+    out.text_attributes["lambda_choice"] = r.lambda_auto ? "cross-validation" : "given";
+    out.text_attributes["weighted"] = r.weighted ? "inverse sampling probability" : "none";
+    out.text_attributes["converged"] = r.converged ? "yes" : "no";
+    out.number_attributes = job.attributes.number;
+    out.number_attributes["observed_entries"] = r.observed;
+    out.number_attributes["relative_error_observed"] = r.relative_error_observed;
+    if (r.fully_observed) out.number_attributes["relative_error_all"] = r.relative_error_all;
+    io::write_completion(job.output, out);
+    log::info("complete: ", r.observed, " of ", n * d, " entries observed, lambda ", r.lambda, ", rank ", r.rank,
+              ", ", r.iterations, " iterations, duality gap ", r.gap, " -> ", job.output);
+  }
+  par::check_mpi(MPI_Barrier(comm), "MPI_Barrier", __FILE__, __LINE__);
+  return r;
+}
+
+}  // namespace peppp::stage

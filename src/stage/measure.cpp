@@ -1,0 +1,76 @@
+// The measure stage: plan the campaign, train its cells over the ranks -> campaign.nc.
+#include "peppp/stage/measure.hpp"
+
+#include "cell_training.hpp"
+#include "peppp/core/error.hpp"
+#include "peppp/core/log.hpp"
+#include "peppp/data/catalog.hpp"
+#include "peppp/par/mpi_session.hpp"
+#include "peppp/par/signals.hpp"
+
+namespace peppp::stage {
+
+par::Plan plan_campaign(const CampaignSpec& c, bool synthetic) {
+  par::PlanSpec spec;
+  spec.configs = config_infos(c.configs);
+  if (c.tasks.empty()) {
+    spec.tasks = par::synthetic_tasks(c.synthetic_tasks);
+    // Synthetic tasks without a catalog have no shape: a stand-in cost, marked as such.
+    par::synthetic_memory(spec);
+  } else {
+    for (const TaskSpec& t : c.tasks)
+      spec.tasks.push_back({t.name, t.dataset, t.num_classes(), t.resolution, t.train_size, t.test_size});
+    // The theoretical memory of every cell (METHOD.md F2): the queue's cost
+    // estimate and the weights of non-uniform sampling.
+    fill_plan_memory(spec, c.tasks, c.configs, c.model, c.train.batch_size);
+  }
+  spec.scheme = c.scheme;
+  spec.ratio = c.ratio;
+  spec.p_min = c.p_min;
+  spec.p_max = c.p_max;
+  spec.seed = c.seed;
+  spec.identity = c.identity + (synthetic ? "synthetic=1\n" : "");
+  return par::make_plan(std::move(spec));
+}
+
+par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
+  const bool synthetic = job.synthetic.seconds > 0;
+  if (job.campaign.tasks.empty() && !synthetic)
+    throw InputError("campaign.tasks: required (the task catalog)");
+  if (job.campaign.tasks.empty() && job.campaign.synthetic_tasks.empty())
+    throw InputError("synthetic.tasks: the task list is empty; a campaign needs at least one task");
+  for (const TaskSpec& t : job.campaign.tasks) {
+    const auto missing = data::missing_files(t);
+    if (!missing.empty())
+      throw InputError("campaign.tasks: task '" + t.name + "' (" + t.origin + "): dataset file " + missing.front() +
+                       " not found");
+  }
+  const par::Plan plan = plan_campaign(job.campaign, synthetic);
+  par::check_outputs(plan, job.output, comm);
+
+  par::MeasureSettings st;
+  st.output = job.output;
+  st.resume = job.resume;
+  set_rank_resources(st, job.resources, comm);
+  st.text_attributes = job.attributes.text;
+  st.number_attributes = job.attributes.number;
+  const par::CellTrainer trainer =
+      synthetic ? par::synthetic_trainer(job.synthetic)
+                : real_trainer(job.campaign.tasks, job.campaign.configs, job.campaign.train, job.campaign.model);
+
+  par::install_stop_handlers();
+  log::info("measure: device ", st.device, ", ", st.threads, " thread(s) per rank, ", par::size(comm), " rank(s)",
+            synthetic ? " [SYNTHETIC cells]" : "");
+  const par::MeasureSummary s = par::measure(plan, trainer, st, comm);
+  log::info("measure: ", s.measured, " measured, ", s.diverged, " diverged, ", s.failed, " failed, ", s.missing,
+            " missing of ", s.planned, " planned (", s.resumed, " from journals, ", s.trained, " trained now) -> ",
+            job.output);
+  if (s.interrupted || s.missing > 0)
+    throw Interrupted("measure: stopped early" +
+                      (par::stop_signal() ? " by signal " + std::to_string(par::stop_signal()) : std::string()) +
+                      "; " + std::to_string(s.planned - s.missing) + " of " + std::to_string(s.planned) +
+                      " planned cells done and written to " + job.output + "; rerun with --resume to finish");
+  return s;
+}
+
+}  // namespace peppp::stage
