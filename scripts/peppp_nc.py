@@ -21,6 +21,12 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",
              "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
+# loocv.nc's method dimension and coordinate: `acquisition` (not `method`,
+# which xarray's sel() takes as a keyword); files written before issue #13
+# call it `method`. loocv_dataset() renames old files to the new name.
+LOOCV_METHOD_DIM = "acquisition"
+LOOCV_OLD_METHOD_DIM = "method"
+
 STATUS_NOT_PLANNED, STATUS_PLANNED, STATUS_MEASURED, STATUS_DIVERGED, STATUS_FAILED = range(5)
 
 
@@ -70,7 +76,7 @@ def require(ds, path, names, what=None):
 def file_kind(ds):
     """'campaign', 'completed', 'selection' or 'loocv' from the variables present."""
     v = ds.variables
-    if "setting" in ds.dims and "method" in ds.dims:
+    if "setting" in ds.dims and (LOOCV_METHOD_DIM in ds.dims or LOOCV_OLD_METHOD_DIM in ds.dims):
         return "loocv"
     if "predicted_error" in v:
         return "selection"
@@ -79,6 +85,14 @@ def file_kind(ds):
     if "error" in v:
         return "campaign"
     return "unknown"
+
+
+def loocv_dataset(ds):
+    """A loocv.nc dataset with its method dimension called `acquisition`:
+    files of earlier versions (dimension and coordinate `method`) renamed."""
+    if LOOCV_METHOD_DIM not in ds.dims and LOOCV_OLD_METHOD_DIM in ds.dims:
+        ds = ds.rename({LOOCV_OLD_METHOD_DIM: LOOCV_METHOD_DIM})
+    return ds
 
 
 def _strings(values):

@@ -4,8 +4,9 @@ measurements and against the memory they used, for every method (mean over
 folds with the interquartile band), and the selected error / regret bars
 with the random-high-memory baseline (the paper's Figures 11 and 12).
 
-Reads a loocv.nc (DESIGN.md section 5: dims setting, method, measurements,
-fold) and writes loocv_curves_<setting>.png and loocv_selection_<setting>.png.
+Reads a loocv.nc (DESIGN.md section 5: dims setting, acquisition,
+measurements, fold; older files with `method` in place of `acquisition` too)
+and writes loocv_curves_<setting>.png and loocv_selection_<setting>.png.
 """
 import argparse
 import os
@@ -21,13 +22,14 @@ BASELINE = "random-high-memory"
 METRICS = [("relative_error", "relative error of the prediction\n(||e_hat - e|| / ||e||)"),
            ("convergence", "convergence (normalized\ndistance of frontiers)"),
            ("hyperdiff", "HyperDiff (|HV true - HV est.|)")]
-REQUIRED = ["relative_error", "convergence", "hyperdiff", "measured_memory",
-            "selected_error", "best_feasible_error", "regret"]
-DIMS = ("setting", "method", "measurements", "fold")
+# What the figures draw: the curves' metrics, the memory axis and the bars.
+SELECTION = ["selected_error", "best_feasible_error", "regret"]
+REQUIRED = [m for m, _ in METRICS] + ["measured_memory"] + SELECTION
+DIMS = ("setting", pn.LOOCV_METHOD_DIM, "measurements", "fold")
 
 
 def load(path):
-    ds = pn.open_dataset(path, REQUIRED, "the meta-LOOCV figures")
+    ds = pn.loocv_dataset(pn.open_dataset(path, REQUIRED, "the meta-LOOCV figures"))
     for name in REQUIRED:
         dims = ds[name].dims
         if tuple(dims) != DIMS:
@@ -57,11 +59,11 @@ def band(values):
 
 
 def plot_curves(ds, s, setting, out, pdf=False):
-    methods = pn.coord_strings(ds, "method")
+    methods = pn.coord_strings(ds, pn.LOOCV_METHOD_DIM)
     meas = np.asarray(ds["measurements"].values if "measurements" in ds.variables
                       else np.arange(ds.sizes["measurements"]), float)
     styles = method_style(methods)
-    mem = np.asarray(ds["measured_memory"].values[s], float)  # method x measurements x fold
+    mem = np.asarray(ds["measured_memory"].values[s], float)  # acquisition x measurements x fold
     fig, axes = plt.subplots(2, len(METRICS), figsize=(4.6 * len(METRICS), 7.6), squeeze=False)
     handles = []
     for c, (metric, ylabel) in enumerate(METRICS):
@@ -96,7 +98,7 @@ def plot_curves(ds, s, setting, out, pdf=False):
 
 
 def plot_selection(ds, s, setting, out, at=None, pdf=False):
-    methods = pn.coord_strings(ds, "method")
+    methods = pn.coord_strings(ds, pn.LOOCV_METHOD_DIM)
     meas = list(np.asarray(ds["measurements"].values).tolist() if "measurements" in ds.variables
                 else range(ds.sizes["measurements"]))
     styles = method_style(methods)

@@ -14,6 +14,7 @@
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/version.hpp"
+#include "schema_io.hpp"
 
 namespace fs = std::filesystem;
 
@@ -38,6 +39,31 @@ std::string format_double(double v) {
 }
 
 }  // namespace
+
+static_assert(static_cast<int>(NcType::i32) == NC_INT && static_cast<int>(NcType::f64) == NC_DOUBLE &&
+                  static_cast<int>(NcType::u8) == NC_UBYTE && static_cast<int>(NcType::str) == NC_STRING,
+              "NcType values are NetCDF-C's nc_type codes");
+
+// ------------------------------------------------------------------ schema fields
+
+namespace detail {
+
+void put_field_attributes(NcFile& file, int varid, NcType type, const char* units, const char* long_name,
+                          const char* flag_meanings, const int* int_fill) {
+  file.put_att(varid, "long_name", long_name);
+  if (units && *units) file.put_att(varid, "units", units);
+  if (type == NcType::f64) file.put_att(varid, "_FillValue", std::vector<double>{kNcNaN});
+  if (int_fill) file.put_att_int(varid, "_FillValue", {*int_fill});
+  if (flag_meanings) {
+    std::istringstream words(flag_meanings);
+    std::vector<std::uint8_t> values;
+    for (std::string w; words >> w;) values.push_back(static_cast<std::uint8_t>(values.size()));
+    file.put_att_ubyte(varid, "flag_values", values);
+    file.put_att(varid, "flag_meanings", flag_meanings);
+  }
+}
+
+}  // namespace detail
 
 // ------------------------------------------------------------------ AtomicPath
 

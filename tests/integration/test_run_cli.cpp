@@ -60,10 +60,10 @@ TEST(Run, CiPipelineEndToEnd) {
   nc_close(nc);
 
   ASSERT_EQ(nc_open((dir + "/loocv.nc").c_str(), NC_NOWRITE, &nc), NC_NOERR);
-  for (const char* v : {"setting", "method", "measurements", "fold", "relative_error", "convergence", "hyperdiff",
+  for (const char* v : {"setting", "acquisition", "measurements", "fold", "relative_error", "convergence", "hyperdiff",
                         "selected_config", "selected_error", "best_feasible_error", "regret", "measured_memory"})
     EXPECT_TRUE(has_var(nc, v)) << "loocv.nc: " << v;
-  const auto methods = string_coordinate(nc, "method");
+  const auto methods = string_coordinate(nc, "acquisition");
   for (const char* m : {"ed-mf", "qr-mf", "random-mf", "bo-mf", "bo-full", "random-high-memory"})
     EXPECT_NE(std::find(methods.begin(), methods.end(), m), methods.end()) << m;
   EXPECT_EQ(string_coordinate(nc, "fold").size(), 4u);

@@ -145,15 +145,18 @@ def write_completed(path, cfgs, tasks, truth, observed_mask, rng):
             v[:] = rng.uniform(0.01, 0.1, n)
 
 
-def write_loocv(path, n_folds, rng, methods=METHODS, settings=SETTINGS, skip=()):
+def write_loocv(path, n_folds, rng, methods=METHODS, settings=SETTINGS, skip=(), method_dim="acquisition"):
+    """loocv.nc as peppp writes it; method_dim="method" gives a file of the
+    versions before issue #13."""
     shape = (len(settings), len(methods), len(MEASUREMENTS), n_folds)
+    dims4 = ("setting", method_dim, "measurements", "fold")
     with Dataset(path, "w") as ds:
         provenance(ds, "peppp loocv --campaign campaign.nc --output loocv.nc")
         ds.cap = 1.5
-        for dim, n in zip(["setting", "method", "measurements", "fold"], shape):
+        for dim, n in zip(dims4, shape):
             ds.createDimension(dim, n)
         str_var(ds, "setting", "setting", settings, "meta-LOOCV setting")
-        str_var(ds, "method", "method", methods, "acquisition method")
+        str_var(ds, method_dim, method_dim, methods, "acquisition method")
         v = ds.createVariable("measurements", "i4", ("measurements",))
         v[:] = MEASUREMENTS
         v = ds.createVariable("fold", "i4", ("fold",))
@@ -180,10 +183,10 @@ def write_loocv(path, n_folds, rng, methods=METHODS, settings=SETTINGS, skip=())
         for name, values in base.items():
             if name in skip:
                 continue
-            v = ds.createVariable(name, "f8", ("setting", "method", "measurements", "fold"), fill_value=np.nan)
+            v = ds.createVariable(name, "f8", dims4, fill_value=np.nan)
             v[:] = values
             v.units = units.get(name, "1")
-        v = ds.createVariable("selected_config", "i4", ("setting", "method", "measurements", "fold"))
+        v = ds.createVariable("selected_config", "i4", dims4)
         v[:] = rng.integers(0, 12, shape)
 
 
@@ -279,6 +282,7 @@ def main():
     write_campaign(os.path.join(edge, "missing_error_campaign.nc"), cfgs, tasks, truth,
                    np.full((n, d), 2, "i1"), parts, skip=("error",))
     write_loocv(os.path.join(edge, "missing_regret_loocv.nc"), n, rng, skip=("regret",))
+    write_loocv(os.path.join(edge, "loocv_method_dim.nc"), n, rng, method_dim="method")
     print(f"fixtures written under {args.outdir}: {n} tasks x {d} configurations")
 
 

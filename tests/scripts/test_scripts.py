@@ -334,6 +334,26 @@ class TestLoocv(ImageChecks):
         self.assertImage(os.path.join(out, "loocv_selection_IV.png"))
         self.assertEqual(len(os.listdir(out)), 2)
 
+    def test_acquisition_dimension(self):
+        # `acquisition`, not `method`: xarray's sel() takes `method` as a keyword.
+        ds = pn.open_dataset(os.path.join(RUN, "loocv.nc"))
+        self.assertEqual(pn.file_kind(ds), "loocv")
+        self.assertIn("acquisition", ds.dims)
+        self.assertNotIn("method", ds.dims)
+        one = ds.sel(acquisition="ed-mf")
+        self.assertNotIn("acquisition", one["regret"].dims)
+
+    def test_old_method_dimension(self):
+        f = os.path.join(EDGE, "loocv_method_dim.nc")
+        ds = pn.open_dataset(f)
+        self.assertEqual(pn.file_kind(ds), "loocv")
+        self.assertIn("acquisition", pn.loocv_dataset(ds).dims)
+        out = scratch(self)
+        self.assertOk(script("plot_loocv.py", f, "-o", out))
+        for s in ["I", "IV"]:
+            self.assertImage(os.path.join(out, f"loocv_curves_{s}.png"), min_w=1000)
+            self.assertImage(os.path.join(out, f"loocv_selection_{s}.png"), min_w=800)
+
     def test_bad_at(self):
         proc = script("plot_loocv.py", os.path.join(RUN, "loocv.nc"), "-o", scratch(self), "--at", 7)
         self.assertEqual(proc.returncode, 1)
@@ -424,6 +444,73 @@ class TestReport(ImageChecks):
         self.assertIn(run, proc.stderr)
 
 
+# xarray methods that take dimension names as keyword arguments (**kwargs):
+# a dimension named like one of their own parameters cannot be passed that
+# way (`ds.sel(method="ed-mf")` is the sel() method= argument, not a label).
+XARRAY_DIM_METHODS = ["sel", "isel", "interp", "reindex", "rename", "rename_dims", "rename_vars", "drop_sel",
+                      "drop_isel", "expand_dims", "squeeze", "to_array", "stack", "pad", "shift", "roll", "thin",
+                      "head", "tail", "coarsen", "rolling", "assign_coords", "chunk", "swap_dims", "set_index"]
+
+
+def xarray_dim_keywords():
+    """{parameter name: [methods]} of XARRAY_DIM_METHODS of Dataset and DataArray,
+    from inspect.signature of the installed xarray."""
+    import inspect
+    import xarray as xr
+    out = {}
+    for cls in (xr.Dataset, xr.DataArray):
+        for name in XARRAY_DIM_METHODS:
+            fn = getattr(cls, name, None)
+            if fn is None:
+                continue
+            for p in inspect.signature(fn).parameters.values():
+                if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.VAR_KEYWORD):
+                    out.setdefault(p.name, []).append(f"{cls.__name__}.{name}")
+    return out
+
+
+def bad_dimensions(path, keywords):
+    import xarray as xr
+    with xr.open_dataset(path) as ds:
+        return {d: keywords[d] for d in ds.dims if d in keywords}
+
+
+class TestSchemaDims(unittest.TestCase):
+    """No dimension of the four schemas is a keyword argument of xarray's
+    sel/isel/interp/... : files written by the C++ field tables
+    (unit_io_schema, PEPPP_SCHEMA_TEST), checked against inspect.signature."""
+
+    def test_keywords_include_method(self):
+        kw = xarray_dim_keywords()
+        for name in ["method", "tolerance", "drop", "indexers", "dim", "keep_attrs"]:
+            self.assertIn(name, kw)
+        self.assertIn("method", bad_dimensions(os.path.join(EDGE, "loocv_method_dim.nc"), kw))
+
+    def test_files_of_every_schema(self):
+        exe = os.environ.get("PEPPP_SCHEMA_TEST")
+        self.assertTrue(exe and os.path.isfile(exe), "PEPPP_SCHEMA_TEST does not name the unit_io_schema test")
+        out = scratch(self)
+        env = dict(os.environ, PEPPP_SCHEMA_OUT=out)
+        proc = subprocess.run([exe, "--gtest_filter=IoSchema.WritesOneFileOfEachSchema"], env=env,
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        kw = xarray_dim_keywords()
+        files = ["campaign.nc", "completed.nc", "loocv.nc", "selection.nc"]
+        for f in files:
+            self.assertEqual(bad_dimensions(os.path.join(out, f), kw), {}, f)
+
+    def test_cpp_keyword_list_is_current(self):
+        # unit_io_schema checks the field tables against a hand-kept list: it
+        # must hold every keyword of the installed xarray's methods.
+        with open(os.path.join(SOURCE, "tests", "unit", "io", "test_schema.cpp")) as f:
+            src = f.read()
+        block = src[src.index("kXarrayKeywords{"):]
+        block = block[:block.index("};")]
+        listed = set(re.findall(r'"([A-Za-z_0-9]+)"', block))
+        missing = sorted(set(xarray_dim_keywords()) - listed)
+        self.assertEqual(missing, [], "add these to kXarrayKeywords in tests/unit/io/test_schema.cpp")
+
+
 class TestCiRun(ImageChecks):
     """The scripts on the files a real `peppp run` on inputs/ci.ini writes."""
 
@@ -436,6 +523,10 @@ class TestCiRun(ImageChecks):
         proc = subprocess.run([exe, "run", "--config", ini, "--output-dir", run],
                               capture_output=True, text=True, timeout=900)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        kw = xarray_dim_keywords()
+        for f in ["campaign.nc", "completed.nc", "loocv.nc"]:
+            if os.path.isfile(os.path.join(run, f)):
+                self.assertEqual(bad_dimensions(os.path.join(run, f), kw), {}, f)
         if not os.path.isfile(os.path.join(run, "report.md")):  # run skipped the figures
             self.assertOk(script("report.py", run))
         TestReport.check_report(self, run)

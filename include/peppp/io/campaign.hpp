@@ -4,6 +4,10 @@
 /// campaign with its tasks, configurations, memory, statuses and provenance.
 /// Plain std containers; matrices are row-major `std::vector<double>` of
 /// n_tasks × n_configs (index `t * n_configs + c`). Not collective.
+///
+/// Adding a campaign variable is one edit in this file: a member of
+/// `Campaign` and its row in `campaign_schema()` (allocate, validate, write
+/// and read follow from the row).
 
 #include <cstdint>
 #include <map>
@@ -11,6 +15,9 @@
 #include <vector>
 
 #include "peppp/core/cell.hpp"
+#include "peppp/core/format.hpp"
+#include "peppp/core/task.hpp"
+#include "peppp/io/schema.hpp"
 
 namespace peppp::io {
 
@@ -49,14 +56,87 @@ struct Campaign {
   std::size_t n_configs() const { return config.size(); }
   /// Row-major index of (task t, config c).
   std::size_t at(std::size_t t, std::size_t c) const { return t * config.size() + c; }
-  /// Resize every matrix and per-task/per-config field to the coordinate
-  /// sizes, filling error/seconds/loss with NaN, memory with NaN, status 0,
-  /// probability 0 (existing values are discarded).
+  /// Size every field to the coordinates: the per-config bit counts and the
+  /// per-task columns are resized (existing values kept, new ones 0 / ""),
+  /// the matrices are reset (error, memory and its parts, seconds, loss NaN;
+  /// status 0 = not planned; sampling probability 0).
   void allocate();
   /// Check every field's size against the coordinates.
   /// @throws InputError naming `file` and the first inconsistent field.
   void validate(const std::string& file) const;
 };
+
+/// The campaign.nc field table: every variable once, in file order
+/// (DESIGN.md §5). Optional rows may be empty in the struct and absent from
+/// an external file.
+inline const Schema<Campaign>& campaign_schema() {
+  using F = SchemaField<Campaign>;
+  using A = FieldAlloc;
+  constexpr Presence req = Presence::required, opt = Presence::optional;
+  static const Schema<Campaign> schema{
+      "campaign",
+      {{"task", [](const Campaign& c) { return c.n_tasks(); }},
+       {"config", [](const Campaign& c) { return c.n_configs(); }}},
+      {
+          // name, dims, type, units, long_name, presence, member, allocate, flag_meanings
+          F{"task", {"task"}, NcType::str, "", "task name", req, &Campaign::task},
+          F{"config", {"config"}, NcType::str, "", "configuration (Format A / Format B)", req, &Campaign::config},
+          F{"a_exponent_bits", {"config"}, NcType::i32, "bit", "Format A exponent bits (weights, activations, errors)",
+            req, &Campaign::a_exponent_bits, A::keep_or(0)},
+          F{"a_mantissa_bits", {"config"}, NcType::i32, "bit", "Format A mantissa bits (weights, activations, errors)",
+            req, &Campaign::a_mantissa_bits, A::keep_or(0)},
+          F{"b_exponent_bits", {"config"}, NcType::i32, "bit", "Format B exponent bits (optimizer)", req,
+            &Campaign::b_exponent_bits, A::keep_or(0)},
+          F{"b_mantissa_bits", {"config"}, NcType::i32, "bit", "Format B mantissa bits (optimizer)", req,
+            &Campaign::b_mantissa_bits, A::keep_or(0)},
+          F{"task_dataset", {"task"}, NcType::str, "", "source dataset of the task", opt, &Campaign::task_dataset,
+            A::keep_or(0)},
+          F{"task_classes", {"task"}, NcType::i32, "1", "number of classes", opt, &Campaign::task_classes,
+            A::keep_or(0)},
+          F{"task_resolution", {"task"}, NcType::i32, "pixel", "image height = width", opt,
+            &Campaign::task_resolution, A::keep_or(0)},
+          F{"task_train_size", {"task"}, NcType::i32, "1", "training examples", opt, &Campaign::task_train_size,
+            A::keep_or(0)},
+          F{"task_test_size", {"task"}, NcType::i32, "1", "test examples", opt, &Campaign::task_test_size,
+            A::keep_or(0)},
+          F{"error", {"task", "config"}, NcType::f64, "1", "test misclassification rate", req, &Campaign::error,
+            A::reset_to(kNcNaN)},
+          F{"memory", {"task", "config"}, NcType::f64, "MiB", "theoretical training memory", req, &Campaign::memory,
+            A::reset_to(kNcNaN)},
+          F{"memory_weights", {"task", "config"}, NcType::f64, "MiB", "training memory: weights", opt,
+            &Campaign::memory_weights, A::reset_to(kNcNaN)},
+          F{"memory_activations", {"task", "config"}, NcType::f64, "MiB", "training memory: activations", opt,
+            &Campaign::memory_activations, A::reset_to(kNcNaN)},
+          F{"memory_optimizer", {"task", "config"}, NcType::f64, "MiB", "training memory: optimizer", opt,
+            &Campaign::memory_optimizer, A::reset_to(kNcNaN)},
+          F{"status", {"task", "config"}, NcType::u8, "", "cell status", opt, &Campaign::status, A::reset_to(0),
+            "not_planned planned measured diverged failed"},
+          F{"train_seconds", {"task", "config"}, NcType::f64, "s", "wall time of the cell", opt,
+            &Campaign::train_seconds, A::reset_to(kNcNaN)},
+          F{"final_loss", {"task", "config"}, NcType::f64, "1", "last training loss", opt, &Campaign::final_loss,
+            A::reset_to(kNcNaN)},
+          F{"sampling_probability", {"task", "config"}, NcType::f64, "1",
+            "probability with which the sampling plan drew the cell", opt, &Campaign::sampling_probability,
+            A::reset_to(0)},
+      }};
+  return schema;
+}
+
+/// The task rows of `c` (name and the `task_*` columns; 0 / "" where a
+/// minimal external campaign lacks a column).
+std::vector<TaskRow> task_rows(const Campaign& c);
+/// Set `c.task` and every `task_*` column from `rows` (the matrices are not
+/// touched: call `allocate()` after changing the number of tasks).
+void set_task_rows(Campaign& c, const std::vector<TaskRow>& rows);
+/// The configurations of `c`, built from the four bit-count columns.
+/// @throws InputError naming `file`, the configuration label and index when
+/// the bits are impossible (exponent outside 2..8, mantissa outside 1..23)
+/// or a bit column has the wrong length.
+std::vector<Configuration> configurations(const Campaign& c, const std::string& file = "campaign");
+/// Set `c.config` (labels "e4m3/e6m7") and the four bit-count columns from
+/// `configs` (the matrices are not touched: call `allocate()` after changing
+/// the number of configurations).
+void set_configurations(Campaign& c, const std::vector<Configuration>& configs);
 
 /// Write `c` to `path` atomically (`<path>.tmp-<pid>`, then rename), as
 /// NetCDF-4 with CF attributes. Not collective (root only).

@@ -2,8 +2,10 @@
 /// @file loocv.hpp
 /// @brief loocv.nc (DESIGN.md §5): meta-leave-one-out results of the
 /// acquisition methods (METHOD.md F10). Dimensions `setting` ("I".."VI"),
-/// `method` (command-line names, plus `random-high-memory` for the F9.2
-/// baseline), `measurements` (the counts l), `fold` (held-out task names),
+/// `acquisition` (the method: command-line names, plus `random-high-memory`
+/// for the F9.2 baseline; files before issue #13 call it `method`, which
+/// xarray's `sel()` takes as a keyword — still read), `measurements` (the
+/// counts l), `fold` (held-out task names),
 /// each with a coordinate variable; also `task` and `config` (all rows and
 /// columns of the campaign) for the saved sampling masks, and `step` for the
 /// saved selection orders. Plain std containers, row-major. Not collective.
@@ -13,31 +15,37 @@
 #include <string>
 #include <vector>
 
+#include "peppp/core/loocv_metrics.hpp"
+#include "peppp/io/schema.hpp"
+
 namespace peppp::io {
 
 /// The content of loocv.nc. Sizes: S settings, M methods, L counts, F folds,
 /// n tasks, d configs, P = max(measurements) steps.
 struct Loocv {
   std::vector<std::string> setting;    ///< S setting names "I".."VI"
-  std::vector<std::string> method;     ///< M method names (may include "random-high-memory")
+  /// M acquisition method names (may include "random-high-memory"): the
+  /// `acquisition` coordinate of the file (`method` in old files).
+  std::vector<std::string> method;
   std::vector<int> measurements;       ///< L measurement counts, ascending
   std::vector<std::string> fold;       ///< F held-out task names
   std::vector<int> fold_task;          ///< F: row of each fold in the campaign (index into `task`)
   std::vector<std::string> task;       ///< n campaign task names
   std::vector<std::string> config;     ///< d configuration labels
 
-  /// (setting, method, measurements, fold) metrics; NaN where not defined
-  /// (e.g. the estimate-free baseline's relative error). Averaged over repeats.
-  std::vector<double> relative_error;       ///< F8.5 ‖ê − e‖/‖e‖ over all d configs
-  std::vector<double> convergence;          ///< F8.3 of the estimated frontier
-  std::vector<double> hyperdiff;            ///< F8.4 |HV(P*) − HV(P̂)|
-  std::vector<double> selected_error;       ///< true error of the F9.1 pick (baseline: F9.2 expectation)
-  std::vector<double> best_feasible_error;  ///< min true error under the budget
-  std::vector<double> regret;               ///< selected_error − best_feasible_error
-  std::vector<double> measured_memory;      ///< Σ memory of the measured configs, MiB
+  /// (setting, acquisition, measurements, fold) metrics, one member per
+  /// entry of PEPPP_LOOCV_METRICS (peppp/core/loocv_metrics.hpp, in its
+  /// order: relative_error F8.5, convergence F8.3, hyperdiff F8.4,
+  /// selected_error of the F9.1 pick (baseline: F9.2 expectation),
+  /// best_feasible_error, regret, measured_memory MiB); NaN where not
+  /// defined (e.g. the estimate-free baseline's relative error). Averaged
+  /// over repeats.
+#define PEPPP_IO_LOOCV_MEMBER_(member, units, long_name) std::vector<double> member;
+  PEPPP_LOOCV_METRICS(PEPPP_IO_LOOCV_MEMBER_)
+#undef PEPPP_IO_LOOCV_MEMBER_
   std::vector<int> selected_config;         ///< index of the F9.1 pick (repeat 0); −1 for the baseline
 
-  /// (setting, method, fold, step): the nested selection order of repeat 0,
+  /// (setting, acquisition, fold, step): the nested selection order of repeat 0,
   /// −1 past its end (the baseline selects nothing).
   std::vector<int> selection_order;
   /// (setting, fold): SoftImpute λ of the meta-training completion (NaN for
@@ -59,19 +67,69 @@ struct Loocv {
   std::size_t n_counts() const { return measurements.size(); }
   std::size_t n_folds() const { return fold.size(); }
   std::size_t n_steps() const;
-  /// Index into the (setting, method, measurements, fold) arrays.
+  /// Index into the (setting, acquisition, measurements, fold) arrays.
   std::size_t at(std::size_t s, std::size_t m, std::size_t l, std::size_t f) const {
     return ((s * n_methods() + m) * n_counts() + l) * n_folds() + f;
   }
-  /// Size every data array to the coordinates (NaN / −1 / 0 filled).
+  /// Size every data array to the coordinates (NaN / −1 / 0 filled);
+  /// the coordinates and `fold_task` are the caller's.
   void allocate();
   /// Check every array's size against the coordinates.
   /// @throws InputError naming `file` and the first inconsistent field.
   void validate(const std::string& file) const;
 };
 
-/// The names of the 7 data variables over (setting, method, measurements, fold).
+/// The names of the metric variables over (setting, acquisition,
+/// measurements, fold), from PEPPP_LOOCV_METRICS in file order.
 const std::vector<std::string>& loocv_metric_names();
+
+/// The loocv.nc field table (DESIGN.md §5): every variable once, in file
+/// order; the metric rows come from PEPPP_LOOCV_METRICS.
+inline const Schema<Loocv>& loocv_schema() {
+  using F = SchemaField<Loocv>;
+  using A = FieldAlloc;
+  constexpr Presence req = Presence::required;
+  const std::vector<const char*> m4{"setting", "acquisition", "measurements", "fold"};
+  static const Schema<Loocv> schema{
+      "loocv",
+      {{"setting", [](const Loocv& l) { return l.n_settings(); }},
+       {"acquisition", [](const Loocv& l) { return l.n_methods(); }, false, "method"},
+       {"measurements", [](const Loocv& l) { return l.n_counts(); }},
+       {"fold", [](const Loocv& l) { return l.n_folds(); }},
+       {"task", [](const Loocv& l) { return l.task.size(); }},
+       {"config", [](const Loocv& l) { return l.config.size(); }},
+       {"step", [](const Loocv& l) { return l.n_steps(); }, false, nullptr, "the largest count"}},
+      {
+          // name, dims, type, units, long_name, presence, member, allocate, flag_meanings, int _FillValue, old name
+          F{"setting", {"setting"}, NcType::str, "", "meta-LOOCV setting (METHOD.md F10)", req, &Loocv::setting},
+          F{"acquisition", {"acquisition"}, NcType::str, "", "acquisition method", req, &Loocv::method, {}, nullptr,
+            std::nullopt, "method"},
+          F{"measurements", {"measurements"}, NcType::i32, "1",
+            "number of configurations measured on the held-out task", req, &Loocv::measurements},
+          F{"fold", {"fold"}, NcType::str, "", "held-out task", req, &Loocv::fold},
+          F{"task", {"task"}, NcType::str, "", "task name", req, &Loocv::task},
+          F{"config", {"config"}, NcType::str, "", "configuration (Format A / Format B)", req, &Loocv::config},
+          F{"step", {"step"}, NcType::i32, "1", "position in the nested selection order", Presence::index, {}},
+          F{"fold_task", {"fold"}, NcType::i32, "1", "row of the held-out task in the campaign", req,
+            &Loocv::fold_task},
+#define PEPPP_IO_LOOCV_FIELD_(member, units, long_name) \
+  F{#member, m4, NcType::f64, units, long_name, req, &Loocv::member, A::reset_to(kNcNaN)},
+          PEPPP_LOOCV_METRICS(PEPPP_IO_LOOCV_FIELD_)
+#undef PEPPP_IO_LOOCV_FIELD_
+          F{"selected_config", m4, NcType::i32, "1", "index of the configuration picked under the budget (F9.1)", req,
+            &Loocv::selected_config, A::reset_to(-1), nullptr, -1},
+          F{"selection_order", {"setting", "acquisition", "fold", "step"}, NcType::i32, "1",
+            "configurations in the order the method measured them (nested in l)", req, &Loocv::selection_order,
+            A::reset_to(-1), nullptr, -1},
+          F{"lambda", {"setting", "fold"}, NcType::f64, "1", "SoftImpute lambda of the meta-training completion", req,
+            &Loocv::lambda, A::reset_to(kNcNaN)},
+          F{"sampled_fraction", {"setting", "fold"}, NcType::f64, "1", "observed fraction of the meta-training matrix",
+            req, &Loocv::sampled_fraction, A::reset_to(kNcNaN)},
+          F{"sampling_mask", {"setting", "fold", "task", "config"}, NcType::u8, "", "meta-training entries observed",
+            req, &Loocv::sampling_mask, A::reset_to(0), "not_observed observed"},
+      }};
+  return schema;
+}
 
 /// Write `l` atomically as NetCDF-4 with CF attributes. Not collective.
 /// @throws InputError (unwritable folder, inconsistent sizes); RuntimeError on I/O errors.

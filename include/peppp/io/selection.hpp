@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "peppp/io/schema.hpp"
+
 namespace peppp::io {
 
 /// The content of selection.nc; per-config vectors have d entries.
@@ -34,6 +36,37 @@ struct Selection {
   /// @throws InputError naming `file` and the first field of wrong size.
   void validate(const std::string& file) const;
 };
+
+/// The selection.nc field table (DESIGN.md §5): every variable once, in file
+/// order (the task, budget and recommendation are global attributes).
+/// `selection_order` may be absent from a file (read as empty).
+inline const Schema<Selection>& selection_schema() {
+  using F = SchemaField<Selection>;
+  constexpr Presence req = Presence::required;
+  static const Schema<Selection> schema{
+      "selection",
+      {{"config", [](const Selection& s) { return s.config.size(); }},
+       {"step", [](const Selection& s) { return s.selection_order.size(); }}},
+      {
+          // name, dims, type, units, long_name, presence, member, allocate, flag_meanings
+          F{"config", {"config"}, NcType::str, "", "configuration (Format A / Format B)", req, &Selection::config},
+          F{"memory", {"config"}, NcType::f64, "MiB", "theoretical training memory on the task", req,
+            &Selection::memory},
+          F{"predicted_error", {"config"}, NcType::f64, "1", "predicted test error (least squares on the embedding)",
+            req, &Selection::predicted_error},
+          F{"predicted_std", {"config"}, NcType::f64, "1", "standard deviation of the predicted error", req,
+            &Selection::predicted_std},
+          F{"measured", {"config"}, NcType::u8, "", "configuration measured on the task", req, &Selection::measured,
+            {}, "predicted measured"},
+          F{"measured_error", {"config"}, NcType::f64, "1", "measured test error", req, &Selection::measured_error},
+          F{"pareto_estimate", {"config"}, NcType::u8, "", "on the estimated Pareto frontier", req,
+            &Selection::pareto_estimate, {}, "dominated pareto_optimal"},
+          F{"step", {"step"}, NcType::i32, "1", "position in the selection order", Presence::index, {}},
+          F{"selection_order", {"step"}, NcType::i32, "1", "measured configurations in the order ED-MF chose them",
+            Presence::optional, &Selection::selection_order},
+      }};
+  return schema;
+}
 
 /// Write atomically (NetCDF-4, CF attributes). Not collective.
 void write_selection(const std::string& path, const Selection& s);

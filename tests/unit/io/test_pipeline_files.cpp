@@ -75,12 +75,12 @@ TEST(LoocvFile, RoundTripKeepsEveryValueAndCoordinate) {
   EXPECT_EQ(r.text_attributes.at("command_line"), "peppp loocv --x");
   EXPECT_EQ(r.text_attributes.at("peppp_file"), "loocv");
 
-  // Every dimension has a coordinate variable; metrics are (setting, method, measurements, fold).
+  // Every dimension has a coordinate variable; metrics are (setting, acquisition, measurements, fold).
   io::NcFile f = io::NcFile::open(path);
   for (const auto& [dim, len] : f.dims()) EXPECT_TRUE(f.has_var(dim)) << dim;
   for (const auto& name : io::loocv_metric_names())
-    EXPECT_EQ(f.var_dims(name), (std::vector<std::string>{"setting", "method", "measurements", "fold"})) << name;
-  EXPECT_EQ(f.var_dims("selected_config"), (std::vector<std::string>{"setting", "method", "measurements", "fold"}));
+    EXPECT_EQ(f.var_dims(name), (std::vector<std::string>{"setting", "acquisition", "measurements", "fold"})) << name;
+  EXPECT_EQ(f.var_dims("selected_config"), (std::vector<std::string>{"setting", "acquisition", "measurements", "fold"}));
 }
 
 TEST(LoocvFile, WrongSizesAreRefusedAndLeaveNoFile) {
