@@ -34,6 +34,57 @@ void Campaign::allocate() {
   sampling_probability.assign(nd, 0.0);
 }
 
+std::vector<TaskRow> task_rows(const Campaign& c) {
+  std::vector<TaskRow> rows;
+  rows.reserve(c.n_tasks());
+  auto get = [](const std::vector<int>& v, std::size_t i) { return i < v.size() ? v[i] : 0; };
+  for (std::size_t i = 0; i < c.n_tasks(); ++i) {
+    TaskRow r = TaskRow::named(c.task[i]);
+    if (i < c.task_dataset.size()) r.dataset = c.task_dataset[i];
+    r.classes = get(c.task_classes, i);
+    r.resolution = get(c.task_resolution, i);
+    r.train_size = get(c.task_train_size, i);
+    r.test_size = get(c.task_test_size, i);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+void set_task_rows(Campaign& c, const std::vector<TaskRow>& rows) {
+  c.task.clear();
+  c.task_dataset.clear();
+  for (auto* v : {&c.task_classes, &c.task_resolution, &c.task_train_size, &c.task_test_size}) v->clear();
+  for (const auto& r : rows) {
+    c.task.push_back(r.name);
+    c.task_dataset.push_back(r.dataset);
+    c.task_classes.push_back(r.classes);
+    c.task_resolution.push_back(r.resolution);
+    c.task_train_size.push_back(r.train_size);
+    c.task_test_size.push_back(r.test_size);
+  }
+}
+
+std::vector<Configuration> configurations(const Campaign& c) {
+  std::vector<Configuration> out;
+  out.reserve(c.n_configs());
+  for (std::size_t j = 0; j < c.n_configs(); ++j)
+    out.push_back({FloatFormat(c.a_exponent_bits.at(j), c.a_mantissa_bits.at(j)),
+                   FloatFormat(c.b_exponent_bits.at(j), c.b_mantissa_bits.at(j))});
+  return out;
+}
+
+void set_configurations(Campaign& c, const std::vector<Configuration>& configs) {
+  c.config.clear();
+  for (auto* v : {&c.a_exponent_bits, &c.a_mantissa_bits, &c.b_exponent_bits, &c.b_mantissa_bits}) v->clear();
+  for (const auto& k : configs) {
+    c.config.push_back(k.label());
+    c.a_exponent_bits.push_back(k.a.exponent_bits());
+    c.a_mantissa_bits.push_back(k.a.mantissa_bits());
+    c.b_exponent_bits.push_back(k.b.exponent_bits());
+    c.b_mantissa_bits.push_back(k.b.mantissa_bits());
+  }
+}
+
 void Campaign::validate(const std::string& file) const {
   const std::size_t n = n_tasks(), d = n_configs(), nd = n * d;
   if (n == 0) throw InputError(file + ": campaign has no tasks");

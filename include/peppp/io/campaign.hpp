@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "peppp/core/cell.hpp"
+#include "peppp/core/format.hpp"
+#include "peppp/core/task.hpp"
 
 namespace peppp::io {
 
@@ -57,6 +59,17 @@ struct Campaign {
   /// @throws InputError naming `file` and the first inconsistent field.
   void validate(const std::string& file) const;
 };
+
+/// The task rows of `c` (names and the `task_*` columns; a minimal external
+/// campaign without them gives rows known by name only: zeros, empty dataset).
+std::vector<TaskRow> task_rows(const Campaign& c);
+/// Set `c.task` and every `task_*` column from `rows` (n = rows.size()).
+void set_task_rows(Campaign& c, const std::vector<TaskRow>& rows);
+/// The configurations of `c` from its four bit-count columns.
+/// @throws InputError when a bit count is outside the allowed ranges.
+std::vector<Configuration> configurations(const Campaign& c);
+/// Set `c.config` (labels "e4m3/e6m7") and the four bit-count columns from `configs`.
+void set_configurations(Campaign& c, const std::vector<Configuration>& configs);
 
 /// Write `c` to `path` atomically (`<path>.tmp-<pid>`, then rename), as
 /// NetCDF-4 with CF attributes. Not collective (root only).
