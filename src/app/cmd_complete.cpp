@@ -11,6 +11,7 @@
 #include "peppp/io/completion.hpp"
 #include "peppp/io/netcdf.hpp"
 #include "peppp/meta/completion.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 namespace peppp::app {
@@ -128,7 +129,7 @@ int run_complete(const Options& o, MPI_Comm comm) {
     log::info("complete: ", r.observed, " of ", n * d, " entries observed, lambda ", r.lambda, ", rank ", r.rank,
               ", ", r.iterations, " iterations, duality gap ", r.gap, " -> ", output);
   }
-  MPI_Barrier(comm);
+  par::barrier(comm);
   return 0;
 }
 

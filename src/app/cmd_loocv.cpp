@@ -10,6 +10,8 @@
 #include "peppp/io/completion.hpp"
 #include "peppp/io/loocv.hpp"
 #include "peppp/io/netcdf.hpp"
+#include "peppp/meta/loocv.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/par/loocv.hpp"
 #include "peppp/par/mpi_session.hpp"
 
@@ -59,7 +61,7 @@ OptionSet loocv_options() {
 
 namespace {
 
-void parse_part(const std::string& text, par::LoocvSpec& spec) {
+void parse_part(const std::string& text, meta::LoocvSpec& spec) {
   const auto parts = split(text, '/');
   std::int64_t k = 0, n = 0;
   if (parts.size() != 2 || !parse_int(parts[0], k) || !parse_int(parts[1], n) || k < 1 || n < 1 || k > n)
@@ -81,22 +83,18 @@ int run_loocv(const Options& o, MPI_Comm comm) {
     const auto files = o.list("merge");
     if (files.empty()) throw InputError("--merge: give the partial files, comma-separated");
     io::Loocv merged;
-    std::string error;
+    par::Failure failure;
     if (root) {
       try {
         std::vector<io::Loocv> parts;
         for (const auto& f : files) parts.push_back(io::read_loocv(f));
         merged = par::merge_loocv(parts, files);
       } catch (const InputError& e) {
-        error = e.what();
+        failure = par::Failure::input(e.what());
       }
     }
     // Only the root read the parts: every rank learns the outcome and fails alike.
-    int len = static_cast<int>(error.size());
-    MPI_Bcast(&len, 1, MPI_INT, 0, comm);
-    error.resize(len);
-    MPI_Bcast(error.data(), len, MPI_CHAR, 0, comm);
-    if (!error.empty()) throw InputError(error);
+    par::agree(failure, comm);
     if (root) {
       for (const auto& [k, v] : output_attributes(o, comm, "loocv --merge")) merged.text_attributes[k] = v;
       merged.text_attributes["merged_from"] = join(files, ",");
@@ -109,7 +107,7 @@ int run_loocv(const Options& o, MPI_Comm comm) {
 
   if (!o.given("campaign")) throw InputError("--campaign is required (or --merge FILES)");
   const std::string campaign_path = o.path("campaign");
-  par::LoocvSpec spec = loocv_spec_from(o, "");
+  meta::LoocvSpec spec = loocv_spec_from(o, "");
   parse_part(o.text("part"), spec);
   // Every rank reads the inputs and validates alike: a bad input fails everywhere, before any work.
   const io::Campaign campaign = io::read_campaign(campaign_path);
@@ -121,8 +119,8 @@ int run_loocv(const Options& o, MPI_Comm comm) {
                        " (different tasks or configurations)");
     fill = c.error_estimate;
   }
-  const par::LoocvData data = par::loocv_data(campaign, campaign_path, fill);
-  spec = par::validate_loocv(spec, data);
+  const meta::LoocvData data = par::loocv_data(campaign, campaign_path, fill);
+  spec = meta::validate_loocv(spec, data);
   log::info("loocv: ", data.n(), " tasks x ", data.d(), " configurations, settings ", join(spec.settings, ","),
             ", methods ", join(spec.methods, ","), ", cap ", spec.cap, " MiB, part ", spec.part, "/", spec.parts);
 
@@ -135,7 +133,7 @@ int run_loocv(const Options& o, MPI_Comm comm) {
     if (o.flag("summary")) std::cout << par::loocv_summary(result) << std::flush;
     log::info("loocv: wrote ", output);
   }
-  MPI_Barrier(comm);
+  par::barrier(comm);
   return 0;
 }
 

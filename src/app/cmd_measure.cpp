@@ -8,9 +8,9 @@
 #include "peppp/core/task.hpp"
 #include "peppp/data/catalog.hpp"
 #include "peppp/io/netcdf.hpp"
+#include "peppp/meta/plan.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/mpi_session.hpp"
-#include "peppp/par/plan.hpp"
 #include "peppp/par/signals.hpp"
 #include "peppp/par/synthetic.hpp"
 
@@ -106,9 +106,9 @@ int run_measure(const Options& o, MPI_Comm comm) {
     throw InputError("synthetic.tasks (" + o.source("synthetic.tasks") +
                      ") names tasks for synthetic cells only; give --synthetic.seconds S (> 0) too, or use "
                      "campaign.tasks");
-  par::PlanSpec spec;
+  meta::PlanSpec spec;
   const std::vector<Configuration> configs = configurations(o);
-  spec.configs = config_infos(configs);
+  spec.configs = configs;
   std::vector<TaskSpec> task_specs;
   if (synthetic && o.given("synthetic.tasks")) {
     spec.tasks = par::synthetic_tasks(o.list("synthetic.tasks"));
@@ -125,7 +125,7 @@ int run_measure(const Options& o, MPI_Comm comm) {
       if (!missing.empty())
         throw InputError("campaign.tasks = '" + catalog + "': task '" + t.name + "' (" + t.origin +
                          "): dataset file " + missing.front() + " not found");
-      spec.tasks.push_back({t.name, t.dataset, t.num_classes(), t.resolution, t.train_size, t.test_size});
+      spec.tasks.push_back(TaskRow::of(t));
       task_specs.push_back(t);
     }
     if (spec.tasks.empty())
@@ -141,13 +141,13 @@ int run_measure(const Options& o, MPI_Comm comm) {
     // estimate and the weights of non-uniform sampling.
     fill_plan_memory(spec, task_specs, configs, model, train.batch_size);
   }
-  spec.scheme = par::parse_scheme(o.text("sampling.scheme"));
+  spec.scheme = meta::parse_scheme(o.text("sampling.scheme"));
   spec.ratio = o.real("sampling.ratio");
   spec.p_min = o.real("sampling.p_min");
   spec.p_max = o.real("sampling.p_max");
   spec.seed = static_cast<std::uint64_t>(o.integer("campaign.seed"));
   spec.identity = identity(o, synthetic);
-  const par::Plan plan = par::make_plan(std::move(spec));
+  const meta::Plan plan = meta::make_plan(std::move(spec));
 
   const std::string output = o.path("output");
   par::check_outputs(plan, output, comm);

@@ -13,6 +13,7 @@
 #include "peppp/core/strings.hpp"
 #include "peppp/data/catalog.hpp"
 #include "peppp/nn/memory.hpp"
+#include "peppp/par/mpi_session.hpp"
 
 namespace peppp::app {
 
@@ -38,8 +39,7 @@ int run_memory(const Options& o, MPI_Comm comm) {
                                           FloatFormat::parse_list(o.text("campaign.formats_b")));
   const std::string model = o.text("campaign.model");
   const int batch = static_cast<int>(o.integer("train.batch_size"));
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
+  const int rank = par::rank(comm);
 
   // The matrix in the campaign.nc schema (no cell measured: error NaN, status
   // 0), so `peppp info`, scripts/plot_memory.py and xarray read it as they
@@ -103,9 +103,7 @@ int run_memory(const Options& o, MPI_Comm comm) {
   }
   if (rank == 0) std::fputs(out.c_str(), stdout);
   if (o.given("output") && rank == 0) {
-    int size = 1;
-    MPI_Comm_size(comm, &size);
-    mc.text_attributes = io::provenance(o.command_line(), size);
+    mc.text_attributes = io::provenance(o.command_line(), par::size(comm));
     for (const auto& [k, v] : o.values()) mc.text_attributes["option." + k] = v;
     mc.text_attributes["title"] = "peppp memory matrix (METHOD.md F2): no cell measured";
     mc.text_attributes["model"] = model;

@@ -15,6 +15,8 @@
 #include "peppp/core/log.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/io/campaign.hpp"
+#include "peppp/meta/loocv.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 namespace fs = std::filesystem;
@@ -79,19 +81,14 @@ int run_run(const Options& o, MPI_Comm comm) {
   const bool root = par::rank(comm) == 0;
   const std::string dir = o.path("output-dir");
   {
-    int ok = 1;
-    std::string why;
+    par::Failure failure;
     if (root) {
       std::error_code ec;
       fs::create_directories(dir, ec);
-      if (ec) {
-        ok = 0;
-        why = ec.message();
-      }
+      if (ec) failure = par::Failure::input("--output-dir: cannot create folder '" + dir + "': " + ec.message());
     }
-    MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
-    if (!ok) throw InputError("--output-dir: cannot create folder '" + dir + "'" + (why.empty() ? "" : ": " + why));
-    MPI_Barrier(comm);
+    par::agree(failure, comm);
+    par::barrier(comm);
   }
   const std::string campaign = (fs::path(dir) / "campaign.nc").string();
   const std::string completed = (fs::path(dir) / "completed.nc").string();
@@ -121,7 +118,7 @@ int run_run(const Options& o, MPI_Comm comm) {
   // 3. loocv on the measured campaign, SoftImpute estimates standing in where unmeasured.
   // A small campaign cannot take the standard counts: keep those every fold can measure.
   const io::Campaign c = io::read_campaign(campaign);
-  par::LoocvSpec spec = loocv_spec_from(o, "loocv.");
+  meta::LoocvSpec spec = loocv_spec_from(o, "loocv.");
   const std::size_t n = c.n_tasks(), d = c.n_configs();
   double cap = spec.cap;
   if (std::isnan(cap)) {
@@ -131,7 +128,7 @@ int run_run(const Options& o, MPI_Comm comm) {
   }
   std::size_t fit = d;
   bool capped = false;
-  for (const auto& s : spec.settings) capped |= par::setting_info(s).capped;
+  for (const auto& s : spec.settings) capped |= meta::setting_info(s).capped;
   if (capped)
     for (std::size_t i = 0; i < n; ++i) {
       std::size_t k = 0;
@@ -158,7 +155,7 @@ int run_run(const Options& o, MPI_Comm comm) {
 
   if (root) {
     std::size_t measured = 0;
-    for (auto s : c.status) measured += s == static_cast<std::uint8_t>(io::CellStatus::measured);
+    for (auto s : c.status) measured += s == static_cast<std::uint8_t>(CellStatus::measured);
     std::ostringstream os;
     os << "\npeppp run finished: " << n << " tasks x " << d << " configurations, " << measured << " cells measured ("
        << std::fixed << std::setprecision(0) << 100.0 * measured / std::max<std::size_t>(1, n * d) << "%)\n"

@@ -1,6 +1,4 @@
 // peppp select: meta-test: pick, train and predict configurations for a new task -> selection.nc.
-#include <mpi.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -22,10 +20,11 @@
 #include "peppp/io/netcdf.hpp"
 #include "peppp/io/selection.hpp"
 #include "peppp/meta/completion.hpp"
+#include "peppp/meta/plan.hpp"
+#include "peppp/meta/select.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/mpi_session.hpp"
-#include "peppp/par/plan.hpp"
-#include "peppp/par/select.hpp"
 #include "peppp/par/signals.hpp"
 
 namespace peppp::app {
@@ -204,9 +203,9 @@ std::vector<std::pair<int, double>> read_measured(const std::string& path, const
       throw InputError("--measured " + path + ": holds " + std::to_string(m.n_tasks()) +
                        " tasks; allowed: exactly one (the new task)");
     for (std::size_t j = 0; j < m.n_configs(); ++j) {
-      const auto st = static_cast<io::CellStatus>(m.status[j]);
-      if (st == io::CellStatus::not_planned || st == io::CellStatus::planned) continue;
-      add(m.config[j], st == io::CellStatus::measured ? m.error[j] : std::numeric_limits<double>::quiet_NaN(),
+      const auto st = static_cast<CellStatus>(m.status[j]);
+      if (st == CellStatus::not_planned || st == CellStatus::planned) continue;
+      add(m.config[j], st == CellStatus::measured ? m.error[j] : std::numeric_limits<double>::quiet_NaN(),
           path);
     }
   } else {
@@ -244,6 +243,25 @@ std::string fixed(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
+}
+
+// selection.nc's content from the meta-layer prediction (labels and cap added).
+io::Selection to_selection(const meta::SelectionPrediction& p, const std::vector<std::string>& config,
+                           const Eigen::VectorXd& memory, double cap, double budget) {
+  io::Selection out;
+  out.config = config;
+  out.memory.assign(memory.data(), memory.data() + memory.size());
+  out.predicted_error.assign(p.predicted_error.data(), p.predicted_error.data() + p.predicted_error.size());
+  out.predicted_std.assign(p.predicted_std.data(), p.predicted_std.data() + p.predicted_std.size());
+  out.measured = p.measured;
+  out.measured_error.assign(p.measured_error.data(), p.measured_error.data() + p.measured_error.size());
+  out.pareto_estimate = p.pareto_estimate;
+  out.selection_order = p.selection_order;
+  out.cap = cap;
+  out.budget = budget;
+  out.recommended_index = p.recommended_index;
+  out.recommended_config = config[p.recommended_index];
+  return out;
 }
 
 void print_selection(const io::Selection& s) {
@@ -296,10 +314,7 @@ int run_select(const Options& user, MPI_Comm comm) {
                      campaign_path + "; select is for a new task (use peppp loocv to evaluate held-out campaign "
                      "tasks, or rename the task)");
 
-  std::vector<Configuration> configs;
-  for (std::size_t j = 0; j < d; ++j)
-    configs.push_back({FloatFormat(c.a_exponent_bits[j], c.a_mantissa_bits[j]),
-                       FloatFormat(c.b_exponent_bits[j], c.b_mantissa_bits[j])});
+  const std::vector<Configuration> configs = io::configurations(c);
   const std::string model = o.text("campaign.model");
   const TrainSettings train = train_settings(o);
   const std::vector<double> memory_v = task_memory(task, configs, model, train.batch_size);
@@ -340,7 +355,7 @@ int run_select(const Options& user, MPI_Comm comm) {
 
   std::vector<int> chosen;
   if (o.given("measurements"))
-    chosen = par::choose_configurations(train_matrix, memory, static_cast<int>(o.integer("measurements")), cap, rank);
+    chosen = meta::choose_configurations(train_matrix, memory, static_cast<int>(o.integer("measurements")), cap, rank);
 
   std::vector<double> measured;
   std::vector<int> used;  // the configurations whose errors enter the fit, in pick order
@@ -371,19 +386,19 @@ int run_select(const Options& user, MPI_Comm comm) {
   } else {
     // ---- train the chosen cells: a one-task plan over the chosen configurations
     if (auto why = io::check_writable(measured_nc); !why.empty()) throw InputError("--output: " + why);
-    par::PlanSpec spec;
-    spec.tasks = {{task.name, task.dataset, task.num_classes(), task.resolution, task.train_size, task.test_size}};
+    meta::PlanSpec spec;
+    spec.tasks = {TaskRow::of(task)};
     std::vector<Configuration> picked;
     for (int j : chosen) picked.push_back(configs[j]);
-    spec.configs = config_infos(picked);
+    spec.configs = picked;
     fill_plan_memory(spec, {task}, picked, model, train.batch_size);
-    spec.scheme = par::Scheme::full;
+    spec.scheme = meta::Scheme::full;
     spec.seed = static_cast<std::uint64_t>(o.integer("campaign.seed"));
     std::string identity = "select\n";
     for (const auto& [k, v] : o.values())
       if (k == "campaign.model" || starts_with(k, "train.")) identity += k + "=" + v + "\n";
     spec.identity = identity;
-    const par::Plan plan = par::make_plan(std::move(spec));
+    const meta::Plan plan = meta::make_plan(std::move(spec));
     par::check_outputs(plan, measured_nc, comm);
 
     par::MeasureSettings st;
@@ -415,15 +430,16 @@ int run_select(const Options& user, MPI_Comm comm) {
     if (me == 0) {
       const io::Campaign m = io::read_campaign(measured_nc);
       for (std::size_t q = 0; q < chosen.size(); ++q)
-        if (static_cast<io::CellStatus>(m.status[q]) == io::CellStatus::measured) measured[q] = m.error[q];
+        if (static_cast<CellStatus>(m.status[q]) == CellStatus::measured) measured[q] = m.error[q];
     }
-    MPI_Bcast(measured.data(), static_cast<int>(measured.size()), MPI_DOUBLE, 0, comm);
+    par::broadcast(measured, comm);
     used = chosen;
     log::info("select: ", s.measured, " measured, ", s.diverged, " diverged, ", s.failed, " failed (", s.resumed,
               " from the journal) -> ", measured_nc);
   }
 
-  io::Selection sel = par::predict_selection(c.config, train_matrix, memory, used, measured, cap, budget, rank);
+  io::Selection sel = to_selection(meta::predict_selection(train_matrix, memory, used, measured, budget, rank),
+                                   c.config, memory, cap, budget);
   sel.task = task.name;
   if (me == 0) {
     sel.text_attributes = output_attributes(o, comm, "select");
@@ -440,7 +456,7 @@ int run_select(const Options& user, MPI_Comm comm) {
     io::write_selection(output, sel);
     log::info("select: -> ", output);
   }
-  MPI_Barrier(comm);
+  par::barrier(comm);
   return 0;
 }
 

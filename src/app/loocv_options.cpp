@@ -1,13 +1,13 @@
 // The meta-LOOCV keys, declared once for `peppp loocv` and `peppp run`.
 #include "loocv_options.hpp"
 
-#include <mpi.h>
 
 #include <cmath>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/io/netcdf.hpp"
+#include "peppp/par/mpi_session.hpp"
 
 namespace peppp::app {
 
@@ -21,10 +21,10 @@ void add_loocv_options(OptionSet& s, const std::string& p, bool in_config) {
   add("settings", Kind::list, "I,II,III,IV,V,VI", "", "I,IV",
       "Meta-LOOCV settings (METHOD.md F10): I/II full meta-training matrix, III/IV uniform sample + SoftImpute, "
       "V/VI non-uniform sample + weighted SoftImpute; even numbers cap the meta-test measurements.")
-      .choices = par::loocv_setting_names();
+      .choices = meta::loocv_setting_names();
   add("methods", Kind::list, "ed-mf,qr-mf,random-mf,bo-mf,bo-full", "", "ed-mf,random-mf",
       "Acquisition methods compared; the random-high-memory baseline is always added.")
-      .choices = par::loocv_method_names();
+      .choices = meta::loocv_method_names();
   add("measurements", Kind::list, "3,4,5,6,8,10,12,15", "configurations", "3,5,8",
       "Numbers of configurations measured on the held-out task (each >= rank).");
   add("cap", Kind::text, "median", "MiB", "816",
@@ -50,8 +50,8 @@ void add_loocv_options(OptionSet& s, const std::string& p, bool in_config) {
   pmin.max = 1;
 }
 
-par::LoocvSpec loocv_spec_from(const Options& o, const std::string& p) {
-  par::LoocvSpec spec;
+meta::LoocvSpec loocv_spec_from(const Options& o, const std::string& p) {
+  meta::LoocvSpec spec;
   spec.settings = o.list(p + "settings");
   spec.methods = o.list(p + "methods");
   spec.measurements.clear();
@@ -86,9 +86,7 @@ par::LoocvSpec loocv_spec_from(const Options& o, const std::string& p) {
 }
 
 std::map<std::string, std::string> output_attributes(const Options& o, MPI_Comm comm, const std::string& command) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  auto attrs = io::provenance(o.command_line(), size);
+  auto attrs = io::provenance(o.command_line(), par::size(comm));
   attrs["peppp_command"] = command;
   for (const auto& [k, v] : o.values()) attrs["option." + k] = v;
   return attrs;

@@ -5,29 +5,22 @@
 #include <set>
 
 #include "peppp/core/error.hpp"
+#include "peppp/meta/plan.hpp"
 #include "peppp/par/device.hpp"
-#include "peppp/par/plan.hpp"
 #include "peppp/par/progress.hpp"
 #include "peppp/par/synthetic.hpp"
 
 using namespace peppp;
 
 namespace {
-par::PlanSpec spec(int n_tasks, par::Scheme scheme) {
-  par::PlanSpec s;
+meta::PlanSpec spec(int n_tasks, meta::Scheme scheme) {
+  meta::PlanSpec s;
   std::vector<std::string> names;
   for (int i = 0; i < n_tasks; ++i) names.push_back("t" + std::to_string(i));
   s.tasks = par::synthetic_tasks(names);
-  // Labels built here (the format parser lives in the quant layer).
   for (int ae : {3, 4, 5})
     for (int be : {6, 8}) {
-      par::ConfigInfo c;
-      c.a_exponent_bits = ae;
-      c.a_mantissa_bits = 2;
-      c.b_exponent_bits = be;
-      c.b_mantissa_bits = 7;
-      c.label = "e" + std::to_string(ae) + "m2/e" + std::to_string(be) + "m7";
-      s.configs.push_back(c);
+      s.configs.push_back({FloatFormat(ae, 2), FloatFormat(be, 7)});
     }
   par::synthetic_memory(s);
   s.scheme = scheme;
@@ -38,7 +31,7 @@ par::PlanSpec spec(int n_tasks, par::Scheme scheme) {
 }  // namespace
 
 TEST(ParPlan, FullPlanOrdersByTaskThenDescendingMemory) {
-  par::Plan p = par::make_plan(spec(3, par::Scheme::full));
+  meta::Plan p = meta::make_plan(spec(3, meta::Scheme::full));
   ASSERT_EQ(p.order.size(), 18u);
   const std::size_t d = p.n_configs();
   for (std::size_t i = 1; i < p.order.size(); ++i) {
@@ -51,21 +44,21 @@ TEST(ParPlan, FullPlanOrdersByTaskThenDescendingMemory) {
 }
 
 TEST(ParPlan, UniformTakesTheExactFractionAndIsSeeded) {
-  auto s = spec(5, par::Scheme::uniform);
+  auto s = spec(5, meta::Scheme::uniform);
   s.ratio = 0.4;
-  par::Plan a = par::make_plan(s), b = par::make_plan(s);
+  meta::Plan a = meta::make_plan(s), b = meta::make_plan(s);
   EXPECT_EQ(a.order.size(), 12u);  // round(0.4 * 30)
   EXPECT_EQ(a.mask, b.mask);
   EXPECT_EQ(a.fingerprint, b.fingerprint);
   s.seed = 8;
-  par::Plan c = par::make_plan(s);
+  meta::Plan c = meta::make_plan(s);
   EXPECT_NE(a.fingerprint, c.fingerprint);
 }
 
 TEST(ParPlan, NonuniformFavoursCheapCells) {
-  auto s = spec(40, par::Scheme::nonuniform);
+  auto s = spec(40, meta::Scheme::nonuniform);
   s.p_max = 0.8;
-  par::Plan p = par::make_plan(s);
+  meta::Plan p = meta::make_plan(s);
   double cheap = 0, dear = 0;
   for (std::size_t i = 0; i < p.probability.size(); ++i) {
     EXPECT_LE(p.probability[i], 0.8 + 1e-12);
@@ -79,30 +72,30 @@ TEST(ParPlan, NonuniformFavoursCheapCells) {
 }
 
 TEST(ParPlan, BadInputsAreRefusedWithTheKey) {
-  auto s = spec(2, par::Scheme::uniform);
+  auto s = spec(2, meta::Scheme::uniform);
   s.ratio = 1.5;
-  EXPECT_THROW(par::make_plan(s), InputError);
+  EXPECT_THROW(meta::make_plan(s), InputError);
   s.ratio = 0;
-  EXPECT_THROW(par::make_plan(s), InputError);
-  auto e = spec(0, par::Scheme::full);
+  EXPECT_THROW(meta::make_plan(s), InputError);
+  auto e = spec(0, meta::Scheme::full);
   try {
-    par::make_plan(e);
+    meta::make_plan(e);
     FAIL();
   } catch (const InputError& err) {
     EXPECT_NE(std::string(err.what()).find("task list is empty"), std::string::npos);
   }
-  auto dup = spec(2, par::Scheme::full);
+  auto dup = spec(2, meta::Scheme::full);
   dup.tasks[1].name = dup.tasks[0].name;
-  EXPECT_THROW(par::make_plan(dup), InputError);
-  EXPECT_THROW(par::parse_scheme("random"), InputError);
+  EXPECT_THROW(meta::make_plan(dup), InputError);
+  EXPECT_THROW(meta::parse_scheme("random"), InputError);
 }
 
 TEST(ParPlan, FingerprintDependsOnIdentityAndCellSeedsOnNames) {
-  auto s = spec(2, par::Scheme::full);
-  par::Plan a = par::make_plan(s);
+  auto s = spec(2, meta::Scheme::full);
+  meta::Plan a = meta::make_plan(s);
   s.identity = "test epochs=3";
-  EXPECT_NE(a.fingerprint, par::make_plan(s).fingerprint);
-  EXPECT_EQ(a.cell_seed(1), par::cell_seed(7, "synthetic-t0", "e3m2/e8m7"));
+  EXPECT_NE(a.fingerprint, meta::make_plan(s).fingerprint);
+  EXPECT_EQ(a.cell_seed(1), meta::cell_seed(7, "synthetic-t0", "e3m2/e8m7"));
   EXPECT_NE(a.cell_seed(1), a.cell_seed(2));
 }
 
@@ -133,9 +126,9 @@ TEST(ParSynthetic, DeterministicTimesAndErrors) {
   par::CellWork w;
   w.seed = 12345;
   auto a = t(w), b = t(w);
-  EXPECT_EQ(a.error, b.error);
-  EXPECT_GE(a.error, 0.05);
-  EXPECT_LT(a.error, 0.95);
+  EXPECT_EQ(a.test_error, b.test_error);
+  EXPECT_GE(a.test_error, 0.05);
+  EXPECT_LT(a.test_error, 0.95);
   const double sec = par::synthetic_seconds(s, 12345);
   EXPECT_GE(sec, 0.005);
   EXPECT_LE(sec, 0.015);
