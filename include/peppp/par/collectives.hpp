@@ -13,10 +13,12 @@
 #include <mpi.h>
 
 #include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "peppp/core/error.hpp"

@@ -1,3 +1,5 @@
+// The measurement plan (meta/plan.hpp): sampling, queue order, fingerprint
+// and cell seeds, serially.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,23 +8,18 @@
 
 #include "peppp/core/error.hpp"
 #include "peppp/meta/plan.hpp"
-#include "peppp/par/device.hpp"
-#include "peppp/par/progress.hpp"
-#include "peppp/par/synthetic.hpp"
 
 using namespace peppp;
 
 namespace {
 meta::PlanSpec spec(int n_tasks, meta::Scheme scheme) {
   meta::PlanSpec s;
-  std::vector<std::string> names;
-  for (int i = 0; i < n_tasks; ++i) names.push_back("t" + std::to_string(i));
-  s.tasks = par::synthetic_tasks(names);
+  for (int i = 0; i < n_tasks; ++i) s.tasks.push_back(TaskRow::named("synthetic-t" + std::to_string(i)));
   for (int ae : {3, 4, 5})
-    for (int be : {6, 8}) {
-      s.configs.push_back({FloatFormat(ae, 2), FloatFormat(be, 7)});
-    }
-  par::synthetic_memory(s);
+    for (int be : {6, 8}) s.configs.push_back({FloatFormat(ae, 2), FloatFormat(be, 7)});
+  // Memory grows with the bits of the formats (MiB), like par::synthetic_memory's stand-in.
+  for (std::size_t t = 0; t < s.tasks.size(); ++t)
+    for (const auto& c : s.configs) s.memory.push_back(0.25 * c.a.bits() + 0.01 * c.a.bits() * 28 + 0.75 * c.b.bits());
   s.scheme = scheme;
   s.seed = 7;
   s.identity = "test";
@@ -30,7 +27,7 @@ meta::PlanSpec spec(int n_tasks, meta::Scheme scheme) {
 }
 }  // namespace
 
-TEST(ParPlan, FullPlanOrdersByTaskThenDescendingMemory) {
+TEST(MetaPlan, FullPlanOrdersByTaskThenDescendingMemory) {
   meta::Plan p = meta::make_plan(spec(3, meta::Scheme::full));
   ASSERT_EQ(p.order.size(), 18u);
   const std::size_t d = p.n_configs();
@@ -43,7 +40,7 @@ TEST(ParPlan, FullPlanOrdersByTaskThenDescendingMemory) {
   EXPECT_TRUE(std::all_of(p.probability.begin(), p.probability.end(), [](double x) { return x == 1.0; }));
 }
 
-TEST(ParPlan, UniformTakesTheExactFractionAndIsSeeded) {
+TEST(MetaPlan, UniformTakesTheExactFractionAndIsSeeded) {
   auto s = spec(5, meta::Scheme::uniform);
   s.ratio = 0.4;
   meta::Plan a = meta::make_plan(s), b = meta::make_plan(s);
@@ -55,7 +52,7 @@ TEST(ParPlan, UniformTakesTheExactFractionAndIsSeeded) {
   EXPECT_NE(a.fingerprint, c.fingerprint);
 }
 
-TEST(ParPlan, NonuniformFavoursCheapCells) {
+TEST(MetaPlan, NonuniformFavoursCheapCells) {
   auto s = spec(40, meta::Scheme::nonuniform);
   s.p_max = 0.8;
   meta::Plan p = meta::make_plan(s);
@@ -71,7 +68,7 @@ TEST(ParPlan, NonuniformFavoursCheapCells) {
   EXPECT_LT(p.order.size(), p.mask.size());
 }
 
-TEST(ParPlan, BadInputsAreRefusedWithTheKey) {
+TEST(MetaPlan, BadInputsAreRefusedWithTheKey) {
   auto s = spec(2, meta::Scheme::uniform);
   s.ratio = 1.5;
   EXPECT_THROW(meta::make_plan(s), InputError);
@@ -90,48 +87,11 @@ TEST(ParPlan, BadInputsAreRefusedWithTheKey) {
   EXPECT_THROW(meta::parse_scheme("random"), InputError);
 }
 
-TEST(ParPlan, FingerprintDependsOnIdentityAndCellSeedsOnNames) {
+TEST(MetaPlan, FingerprintDependsOnIdentityAndCellSeedsOnNames) {
   auto s = spec(2, meta::Scheme::full);
   meta::Plan a = meta::make_plan(s);
   s.identity = "test epochs=3";
   EXPECT_NE(a.fingerprint, meta::make_plan(s).fingerprint);
   EXPECT_EQ(a.cell_seed(1), meta::cell_seed(7, "synthetic-t0", "e3m2/e8m7"));
   EXPECT_NE(a.cell_seed(1), a.cell_seed(2));
-}
-
-TEST(ParDevice, BindingAndThreads) {
-  EXPECT_EQ(par::select_device("auto", 3, 0), "cpu");
-  EXPECT_EQ(par::select_device("auto", 3, 2), "cuda:1");
-  EXPECT_EQ(par::select_device("cuda", 4, 4), "cuda:0");
-  EXPECT_EQ(par::select_device("cpu", 1, 8), "cpu");
-  EXPECT_THROW(par::select_device("cuda", 0, 0), InputError);
-  EXPECT_EQ(par::select_threads(3, "8", 16, 2), 3);
-  EXPECT_EQ(par::select_threads(0, "8", 16, 2), 8);
-  EXPECT_EQ(par::select_threads(0, "junk", 16, 3), 5);
-  EXPECT_EQ(par::select_threads(0, nullptr, 2, 4), 1);
-}
-
-TEST(ParProgress, LineHasCountRateEtaFailures) {
-  par::Progress p("measure", 40, 10, false, 0);
-  // 2 cells in 36 s since start: 200 cells/hour; 28 left -> 504 s.
-  EXPECT_EQ(p.line(12, 1, 36.0), "measure: 12/40 cells (30.0%), 200 cells/hour, ETA 8m24s, 1 failed");
-  EXPECT_EQ(par::format_duration(3725), "1h02m");
-}
-
-TEST(ParSynthetic, DeterministicTimesAndErrors) {
-  par::SyntheticSpec s;
-  s.seconds = 0.01;
-  s.spread = 0.5;
-  auto t = par::synthetic_trainer(s);
-  par::CellWork w;
-  w.seed = 12345;
-  auto a = t(w), b = t(w);
-  EXPECT_EQ(a.test_error, b.test_error);
-  EXPECT_GE(a.test_error, 0.05);
-  EXPECT_LT(a.test_error, 0.95);
-  const double sec = par::synthetic_seconds(s, 12345);
-  EXPECT_GE(sec, 0.005);
-  EXPECT_LE(sec, 0.015);
-  w.should_stop = [] { return true; };
-  EXPECT_THROW(t(w), Interrupted);
 }
