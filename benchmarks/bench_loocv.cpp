@@ -18,8 +18,8 @@ double gauss(std::uint64_t seed, std::uint64_t k) {
   return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 
-peppp::par::LoocvData synthetic(int n) {
-  peppp::par::LoocvData data;
+peppp::meta::LoocvData synthetic(int n) {
+  peppp::meta::LoocvData data;
   const int d = 99;
   for (int i = 0; i < n; ++i) data.task.push_back("t" + std::to_string(i));
   for (int j = 0; j < d; ++j) data.config.push_back("c" + std::to_string(j));
@@ -39,11 +39,11 @@ peppp::par::LoocvData synthetic(int n) {
 void BM_LoocvSettingsIandIV(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const auto data = synthetic(n);
-  peppp::par::LoocvSpec spec;
+  peppp::meta::LoocvSpec spec;
   spec.settings = {"I", "IV"};
   spec.lambda = state.range(1) ? 0.0 : 0.05;  // 0 = cross-validated lambda per fold
   spec.cap = 4.0 * (8.0 * 5 + 1.5 * 20) + 1;  // every task can measure 15 configurations
-  spec = peppp::par::validate_loocv(spec, data);
+  spec = peppp::meta::validate_loocv(spec, data);
   int size = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   for (auto _ : state) {

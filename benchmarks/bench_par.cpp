@@ -11,6 +11,7 @@
 #include <string>
 
 #include "peppp/core/log.hpp"
+#include "peppp/meta/plan.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "peppp/par/synthetic.hpp"
@@ -19,24 +20,18 @@
 namespace {
 
 // cells_per_rank / 8 tasks per rank, 8 configurations each.
-peppp::par::Plan scaling_plan(int ranks, int cells_per_rank) {
-  peppp::par::PlanSpec s;
+peppp::meta::Plan scaling_plan(int ranks, int cells_per_rank) {
+  peppp::meta::PlanSpec s;
   std::vector<std::string> names;
   for (int t = 0; t < ranks * cells_per_rank / 8; ++t) names.push_back("t" + std::to_string(t));
   s.tasks = peppp::par::synthetic_tasks(names);
   for (int ae : {3, 4, 5, 6})
     for (int be : {6, 8}) {
-      peppp::par::ConfigInfo c;
-      c.a_exponent_bits = ae;
-      c.a_mantissa_bits = 2;
-      c.b_exponent_bits = be;
-      c.b_mantissa_bits = 7;
-      c.label = "e" + std::to_string(ae) + "m2/e" + std::to_string(be) + "m7";
-      s.configs.push_back(c);
+      s.configs.push_back({peppp::FloatFormat(ae, 2), peppp::FloatFormat(be, 7)});
     }
   peppp::par::synthetic_memory(s);
   s.identity = "bench_par";
-  return peppp::par::make_plan(s);
+  return peppp::meta::make_plan(s);
 }
 
 // Args: mean cell time in ms (cells vary uniformly by +-50%), cells per rank.
@@ -44,7 +39,7 @@ void BM_CampaignScaling(benchmark::State& state) {
   peppp::log::set_level(peppp::log::Level::warn);
   const MPI_Comm comm = MPI_COMM_WORLD;
   const int ranks = peppp::par::size(comm);
-  const peppp::par::Plan plan = scaling_plan(ranks, static_cast<int>(state.range(1)));
+  const peppp::meta::Plan plan = scaling_plan(ranks, static_cast<int>(state.range(1)));
   peppp::par::SyntheticSpec syn;
   syn.seconds = static_cast<double>(state.range(0)) / 1000.0;
   syn.spread = 0.5;

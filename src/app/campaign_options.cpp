@@ -71,7 +71,7 @@ void CampaignArgs::declare(OptionSet& s) {
   s.add("sampling.scheme", Kind::choice, "full", "", "uniform",
         "Which cells to measure: all (full), an exact uniform random fraction (uniform), or a "
         "memory-weighted random sample favouring cheap cells (nonuniform, METHOD.md F4.2).")
-      .one_of({"full", "uniform", "nonuniform"}).to(spec.scheme, par::parse_scheme);
+      .one_of({"full", "uniform", "nonuniform"}).to(spec.scheme, meta::parse_scheme);
   s.add("sampling.ratio", Kind::real, "0.2", "fraction", "0.25", "Fraction of cells measured by the uniform scheme.")
       .above(0).at_most(1).to(spec.ratio);
   s.add("sampling.p_max", Kind::real, "0.4", "probability", "0.6",
@@ -145,10 +145,10 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
   add("settings", Kind::list, "I,II,III,IV,V,VI", "", "I,IV",
       "Meta-LOOCV settings (METHOD.md F10): I/II full meta-training matrix, III/IV uniform sample + SoftImpute, "
       "V/VI non-uniform sample + weighted SoftImpute; even numbers cap the meta-test measurements.")
-      .one_of(par::loocv_setting_names()).to(spec.settings);
+      .one_of(meta::loocv_setting_names()).to(spec.settings);
   add("methods", Kind::list, "ed-mf,qr-mf,random-mf,bo-mf,bo-full", "", "ed-mf,random-mf",
       "Acquisition methods compared; the random-high-memory baseline is always added.")
-      .one_of(par::loocv_method_names()).to(spec.methods);
+      .one_of(meta::loocv_method_names()).to(spec.methods);
   add("measurements", Kind::list, "3,4,5,6,8,10,12,15", "configurations", "3,5,8",
       "Numbers of configurations measured on the held-out task (each >= rank).").to(measurements);
   add("cap", Kind::text, "median", "MiB", "816",

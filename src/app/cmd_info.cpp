@@ -73,7 +73,7 @@ std::string summarise(const std::string& path) {
                   done, planned ? 100.0 * static_cast<double>(done) / static_cast<double>(planned) : 0.0, finite,
                   100.0 * static_cast<double>(finite) / total);
     os << buf << "  status:";
-    for (int s = 0; s < 5; ++s) os << " " << io::label(static_cast<io::CellStatus>(s)) << "=" << counts[s];
+    for (int s = 0; s < 5; ++s) os << " " << label(static_cast<CellStatus>(s)) << "=" << counts[s];
     os << "\n";
     if (counts[1] > 0) os << "  INCOMPLETE: " << counts[1] << " planned cells have no result (resume the campaign)\n";
   }

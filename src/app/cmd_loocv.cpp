@@ -44,7 +44,7 @@ OptionSet declare(LoocvCmdArgs& a) {
   return s;
 }
 
-void parse_part(const std::string& text, par::LoocvSpec& spec) {
+void parse_part(const std::string& text, meta::LoocvSpec& spec) {
   const auto parts = split(text, '/');
   std::int64_t k = 0, n = 0;
   if (parts.size() != 2 || !parse_int(parts[0], k) || !parse_int(parts[1], n) || k < 1 || n < 1 || k > n)

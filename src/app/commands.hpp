@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "peppp/app/options.hpp"
-#include "peppp/par/loocv.hpp"
+#include "peppp/meta/loocv.hpp"
 #include "peppp/stage/common.hpp"
 #include "peppp/stage/measure.hpp"
 
@@ -37,7 +37,7 @@ struct CampaignArgs {
 /// The meta-LOOCV keys of `peppp loocv` (plain names, command line only)
 /// and `peppp run` ([loocv] section).
 struct LoocvArgs {
-  par::LoocvSpec spec;  ///< filled by apply() + finish()
+  meta::LoocvSpec spec;  ///< filled by apply() + finish()
   std::vector<std::string> measurements;
   std::string cap = "median", lambda = "auto";
 

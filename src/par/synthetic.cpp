@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -35,20 +36,21 @@ CellTrainer synthetic_trainer(SyntheticSpec spec) {
     }
     if (u01(w.seed, 2) < spec.fail_fraction) throw std::runtime_error("synthetic failure (injected)");
     CellResult r;
-    r.error = 0.05 + 0.9 * u01(w.seed, 3);
-    r.loss = 2.3 * r.error;
+    r.status = CellStatus::measured;
+    r.test_error = 0.05 + 0.9 * u01(w.seed, 3);
+    r.final_loss = 2.3 * r.test_error;
     if (u01(w.seed, 4) < spec.diverge_fraction) {
-      r.status = io::CellStatus::diverged;
-      r.loss = std::numeric_limits<double>::quiet_NaN();
+      r.status = CellStatus::diverged;
+      r.final_loss = std::numeric_limits<double>::quiet_NaN();
     }
     return r;
   };
 }
 
-std::vector<TaskInfo> synthetic_tasks(const std::vector<std::string>& names) {
-  std::vector<TaskInfo> out;
+std::vector<TaskRow> synthetic_tasks(const std::vector<std::string>& names) {
+  std::vector<TaskRow> out;
   for (const auto& n : names) {
-    TaskInfo t;
+    TaskRow t;
     t.name = starts_with(n, "synthetic-") ? n : "synthetic-" + n;
     t.dataset = "synthetic";
     t.classes = 10;
@@ -60,7 +62,7 @@ std::vector<TaskInfo> synthetic_tasks(const std::vector<std::string>& names) {
   return out;
 }
 
-void synthetic_memory(PlanSpec& spec) {
+void synthetic_memory(meta::PlanSpec& spec) {
   const std::size_t n = spec.tasks.size(), d = spec.configs.size();
   spec.memory.assign(n * d, 0);
   spec.memory_weights.assign(n * d, 0);
@@ -69,7 +71,7 @@ void synthetic_memory(PlanSpec& spec) {
   for (std::size_t t = 0; t < n; ++t)
     for (std::size_t c = 0; c < d; ++c) {
       const auto& k = spec.configs[c];
-      const double a = 1 + k.a_exponent_bits + k.a_mantissa_bits, b = 1 + k.b_exponent_bits + k.b_mantissa_bits;
+      const double a = k.a.bits(), b = k.b.bits();
       const double res = spec.tasks[t].resolution > 0 ? spec.tasks[t].resolution : 28;
       const std::size_t i = t * d + c;
       spec.memory_weights[i] = 0.25 * a;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "peppp/par/mpi_error.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 namespace peppp::par {
@@ -14,7 +15,7 @@ WorkQueue::WorkQueue(MPI_Comm comm, std::int64_t total) : comm_(comm), total_(to
   const bool root = rank(comm) == 0;
   const MPI_Aint bytes = root ? static_cast<MPI_Aint>(kSlots * sizeof(std::int64_t)) : 0;
   PEPPP_MPI(MPI_Win_allocate(bytes, sizeof(std::int64_t), MPI_INFO_NULL, comm, &base_, &win_));
-  MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN);
+  PEPPP_MPI(MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN));
   if (root) std::fill(base_, base_ + kSlots, std::int64_t{0});
   // Zeroed before anyone can touch it.
   PEPPP_MPI(MPI_Barrier(comm));
@@ -23,8 +24,8 @@ WorkQueue::WorkQueue(MPI_Comm comm, std::int64_t total) : comm_(comm), total_(to
 
 WorkQueue::~WorkQueue() {
   if (win_ == MPI_WIN_NULL) return;
-  MPI_Win_unlock_all(win_);
-  MPI_Win_free(&win_);
+  PEPPP_MPI_NOEXCEPT(MPI_Win_unlock_all(win_));
+  PEPPP_MPI_NOEXCEPT(MPI_Win_free(&win_));
 }
 
 std::int64_t WorkQueue::fetch_add(int slot, std::int64_t value) {

@@ -25,7 +25,7 @@ std::vector<double> task_memory(const TaskSpec& task, const std::vector<Configur
   return out;
 }
 
-void fill_plan_memory(par::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
+void fill_plan_memory(meta::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
                       const std::vector<Configuration>& configs, const std::string& model, int batch_size) {
   const std::size_t d = configs.size();
   for (auto* v : {&spec.memory, &spec.memory_weights, &spec.memory_activations, &spec.memory_optimizer})
@@ -44,20 +44,6 @@ void fill_plan_memory(par::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
   spec.memory_source = "nn memory model (METHOD.md F2): " + model + ", batch " + std::to_string(batch_size);
 }
 
-std::vector<par::ConfigInfo> config_infos(const std::vector<Configuration>& configs) {
-  std::vector<par::ConfigInfo> out;
-  for (const auto& c : configs) {
-    par::ConfigInfo k;
-    k.label = c.label();
-    k.a_exponent_bits = c.a.exponent_bits();
-    k.a_mantissa_bits = c.a.mantissa_bits();
-    k.b_exponent_bits = c.b.exponent_bits();
-    k.b_mantissa_bits = c.b.mantissa_bits();
-    out.push_back(k);
-  }
-  return out;
-}
-
 par::CellTrainer real_trainer(std::vector<TaskSpec> tasks, std::vector<Configuration> configs, TrainSettings train,
                               std::string model) {
   return [tasks = std::move(tasks), configs = std::move(configs), train, model = std::move(model)](
@@ -66,16 +52,12 @@ par::CellTrainer real_trainer(std::vector<TaskSpec> tasks, std::vector<Configura
     ts.device = w.device;
     ts.threads = w.threads;
     ts.should_stop = w.should_stop;
+    // A failed cell comes back as such (the driver records and reports it).
     const CellResult r = nn::run_cell(tasks.at(static_cast<std::size_t>(w.task)),
                                       configs.at(static_cast<std::size_t>(w.config)), ts, w.seed, model);
-    if (r.status == CellStatus::failed) throw RuntimeError(r.message.empty() ? "training failed" : r.message);
-    par::CellResult out;
-    out.error = r.test_error;
-    out.loss = r.final_loss;
-    out.status = r.status == CellStatus::diverged ? io::CellStatus::diverged : io::CellStatus::measured;
     if (r.status == CellStatus::diverged)
-      log::info_all("cell ", w.task_info->name, " ", w.config_info->label, ": ", r.message);
-    return out;
+      log::info_all("cell ", w.task_row->name, " ", w.configuration->label(), ": ", r.message);
+    return r;
   };
 }
 

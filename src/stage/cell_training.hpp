@@ -9,7 +9,7 @@
 #include "peppp/core/format.hpp"
 #include "peppp/core/task.hpp"
 #include "peppp/par/measure.hpp"
-#include "peppp/par/plan.hpp"
+#include "peppp/meta/plan.hpp"
 #include "peppp/stage/common.hpp"
 
 namespace peppp::stage {
@@ -18,11 +18,8 @@ namespace peppp::stage {
 /// the nn memory model (METHOD.md F2) of `model` at `batch_size`, and
 /// spec.memory_source. `tasks` and `configs` are the plan's rows and columns.
 /// @throws InputError on an unknown model or an impossible task shape.
-void fill_plan_memory(par::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
+void fill_plan_memory(meta::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
                       const std::vector<Configuration>& configs, const std::string& model, int batch_size);
-
-/// The plan's ConfigInfo of each configuration (label and bit counts).
-std::vector<par::ConfigInfo> config_infos(const std::vector<Configuration>& configs);
 
 /// The real trainer: cell (t, c) trains `model` on tasks[t] under configs[c]
 /// with `train` (device, threads and stop check from the work item).

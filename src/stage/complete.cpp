@@ -7,6 +7,7 @@
 #include "peppp/io/campaign.hpp"
 #include "peppp/io/completion.hpp"
 #include "peppp/io/netcdf.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 namespace peppp::stage {
@@ -87,7 +88,7 @@ meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
     log::info("complete: ", r.observed, " of ", n * d, " entries observed, lambda ", r.lambda, ", rank ", r.rank,
               ", ", r.iterations, " iterations, duality gap ", r.gap, " -> ", job.output);
   }
-  par::check_mpi(MPI_Barrier(comm), "MPI_Barrier", __FILE__, __LINE__);
+  par::barrier(comm);
   return r;
 }
 

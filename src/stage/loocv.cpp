@@ -10,6 +10,7 @@
 #include "peppp/io/campaign.hpp"
 #include "peppp/io/completion.hpp"
 #include "peppp/io/netcdf.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 namespace peppp::stage {
@@ -22,15 +23,15 @@ std::string join_ints(const std::vector<int>& v) {
 }
 }  // namespace
 
-std::vector<int> feasible_counts(const par::LoocvSpec& spec, const par::LoocvData& data) {
+std::vector<int> feasible_counts(const meta::LoocvSpec& spec, const meta::LoocvData& data) {
   // One count at a time through the validation itself, so "fits" means
   // exactly what validate_loocv accepts.
   std::vector<int> out;
   for (int m : spec.measurements) {
-    par::LoocvSpec one = spec;
+    meta::LoocvSpec one = spec;
     one.measurements = {m};
     try {
-      par::validate_loocv(one, data);
+      meta::validate_loocv(one, data);
       out.push_back(m);
     } catch (const InputError&) {
     }
@@ -51,16 +52,16 @@ io::Loocv loocv(const LoocvJob& job, MPI_Comm comm) {
                        " (different tasks or configurations)");
     fill = c.error_estimate;
   }
-  const par::LoocvData data = par::loocv_data(campaign, job.campaign, fill);
-  par::LoocvSpec spec = job.spec;
+  const meta::LoocvData data = par::loocv_data(campaign, job.campaign, fill);
+  meta::LoocvSpec spec = job.spec;
   if (job.fit_counts) {
     const std::size_t n = data.n(), d = data.d();
     const int rank = std::min<int>(spec.rank, static_cast<int>(std::min(n > 0 ? n - 1 : 0, d)));
-    par::LoocvSpec fitted = spec;
+    meta::LoocvSpec fitted = spec;
     fitted.rank = std::max(rank, 1);
     fitted.measurements = feasible_counts(fitted, data);
     if (fitted.measurements.empty()) {
-      spec = par::validate_loocv(spec, data);  // throws the reason
+      spec = meta::validate_loocv(spec, data);  // throws the reason
       throw InputError("loocv: no count of measurements " + join_ints(spec.measurements) + " fits this campaign");
     }
     if (fitted.measurements.size() < spec.measurements.size() || fitted.rank != spec.rank)
@@ -69,7 +70,7 @@ io::Loocv loocv(const LoocvJob& job, MPI_Comm comm) {
                 "every task)");
     spec = fitted;
   }
-  spec = par::validate_loocv(spec, data);
+  spec = meta::validate_loocv(spec, data);
   log::info("loocv: ", data.n(), " tasks x ", data.d(), " configurations, settings ", join(spec.settings, ","),
             ", methods ", join(spec.methods, ","), ", cap ", spec.cap, " MiB, part ", spec.part, "/", spec.parts);
 
@@ -83,7 +84,7 @@ io::Loocv loocv(const LoocvJob& job, MPI_Comm comm) {
     if (job.print_summary) std::cout << par::loocv_summary(result) << std::flush;
     log::info("loocv: wrote ", job.output);
   }
-  par::check_mpi(MPI_Barrier(comm), "MPI_Barrier", __FILE__, __LINE__);
+  par::barrier(comm);
   return result;
 }
 
@@ -93,19 +94,15 @@ io::Loocv merge(const std::vector<std::string>& files, const std::string& output
   if (auto why = io::check_writable(output); !why.empty()) throw InputError("--output: " + why);
   if (files.empty()) throw InputError("--merge: give the partial files, comma-separated");
   io::Loocv merged;
-  std::string error;
-  if (root) {
-    try {
-      std::vector<io::Loocv> parts;
-      for (const auto& f : files) parts.push_back(io::read_loocv(f));
-      merged = par::merge_loocv(parts, files);
-    } catch (const InputError& e) {
-      error = e.what();
-    }
-  }
-  // Only the root read the parts: every rank learns the outcome and fails alike.
-  par::broadcast(error, comm);
-  if (!error.empty()) throw InputError(error);
+  // Only the root reads the parts: every rank learns the outcome and fails alike.
+  par::agreed(
+      [&] {
+        if (!root) return;
+        std::vector<io::Loocv> parts;
+        for (const auto& f : files) parts.push_back(io::read_loocv(f));
+        merged = par::merge_loocv(parts, files);
+      },
+      comm);
   if (root) {
     for (const auto& [k, v] : attributes.text) merged.text_attributes[k] = v;
     for (const auto& [k, v] : attributes.number) merged.number_attributes[k] = v;

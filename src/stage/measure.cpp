@@ -10,16 +10,15 @@
 
 namespace peppp::stage {
 
-par::Plan plan_campaign(const CampaignSpec& c, bool synthetic) {
-  par::PlanSpec spec;
-  spec.configs = config_infos(c.configs);
+meta::Plan plan_campaign(const CampaignSpec& c, bool synthetic) {
+  meta::PlanSpec spec;
+  spec.configs = c.configs;
   if (c.tasks.empty()) {
     spec.tasks = par::synthetic_tasks(c.synthetic_tasks);
     // Synthetic tasks without a catalog have no shape: a stand-in cost, marked as such.
     par::synthetic_memory(spec);
   } else {
-    for (const TaskSpec& t : c.tasks)
-      spec.tasks.push_back({t.name, t.dataset, t.num_classes(), t.resolution, t.train_size, t.test_size});
+    for (const TaskSpec& t : c.tasks) spec.tasks.push_back(TaskRow::of(t));
     // The theoretical memory of every cell (METHOD.md F2): the queue's cost
     // estimate and the weights of non-uniform sampling.
     fill_plan_memory(spec, c.tasks, c.configs, c.model, c.train.batch_size);
@@ -30,7 +29,7 @@ par::Plan plan_campaign(const CampaignSpec& c, bool synthetic) {
   spec.p_max = c.p_max;
   spec.seed = c.seed;
   spec.identity = c.identity + (synthetic ? "synthetic=1\n" : "");
-  return par::make_plan(std::move(spec));
+  return meta::make_plan(std::move(spec));
 }
 
 par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
@@ -45,7 +44,7 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
       throw InputError("campaign.tasks: task '" + t.name + "' (" + t.origin + "): dataset file " + missing.front() +
                        " not found");
   }
-  const par::Plan plan = plan_campaign(job.campaign, synthetic);
+  const meta::Plan plan = plan_campaign(job.campaign, synthetic);
   par::check_outputs(plan, job.output, comm);
 
   par::MeasureSettings st;

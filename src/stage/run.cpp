@@ -9,6 +9,7 @@
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/io/campaign.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 namespace fs = std::filesystem;
@@ -17,14 +18,13 @@ namespace peppp::stage {
 
 void run(RunJob job, MPI_Comm comm) {
   const bool root = par::rank(comm) == 0;
-  std::string why;
+  par::Failure failure;
   if (root) {
     std::error_code ec;
     fs::create_directories(job.dir, ec);
-    if (ec) why = ec.message().empty() ? "failed" : ec.message();
+    if (ec) failure = par::Failure::input("--output-dir: cannot create folder '" + job.dir + "': " + ec.message());
   }
-  par::broadcast(why, comm);
-  if (!why.empty()) throw InputError("--output-dir: cannot create folder '" + job.dir + "': " + why);
+  par::agree(failure, comm);
   const std::string campaign = (fs::path(job.dir) / "campaign.nc").string();
   const std::string completed = (fs::path(job.dir) / "completed.nc").string();
   const std::string loocv = (fs::path(job.dir) / "loocv.nc").string();

@@ -20,8 +20,9 @@
 #include "peppp/meta/completion.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/mpi_session.hpp"
-#include "peppp/par/plan.hpp"
-#include "peppp/par/select.hpp"
+#include "peppp/meta/plan.hpp"
+#include "peppp/meta/select.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/par/signals.hpp"
 
 namespace peppp::stage {
@@ -80,9 +81,9 @@ std::vector<std::pair<int, double>> read_measured(const std::string& path, const
       throw InputError("--measured " + path + ": holds " + std::to_string(m.n_tasks()) +
                        " tasks; allowed: exactly one (the new task)");
     for (std::size_t j = 0; j < m.n_configs(); ++j) {
-      const auto st = static_cast<io::CellStatus>(m.status[j]);
-      if (st == io::CellStatus::not_planned || st == io::CellStatus::planned) continue;
-      add(m.config[j], st == io::CellStatus::measured ? m.error[j] : std::numeric_limits<double>::quiet_NaN(),
+      const auto st = static_cast<CellStatus>(m.status[j]);
+      if (st == CellStatus::not_planned || st == CellStatus::planned) continue;
+      add(m.config[j], st == CellStatus::measured ? m.error[j] : std::numeric_limits<double>::quiet_NaN(),
           path);
     }
   } else {
@@ -153,6 +154,24 @@ void print_selection(const io::Selection& s) {
             s.measured[r] ? ", measured " + fixed(s.measured_error[r], 3) : std::string());
 }
 
+io::Selection to_selection(const meta::SelectionPrediction& p, const std::vector<std::string>& config,
+                           const Eigen::VectorXd& memory, double cap, double budget) {
+  io::Selection out;
+  out.config = config;
+  out.memory.assign(memory.data(), memory.data() + memory.size());
+  out.predicted_error.assign(p.predicted_error.data(), p.predicted_error.data() + p.predicted_error.size());
+  out.predicted_std.assign(p.predicted_std.data(), p.predicted_std.data() + p.predicted_std.size());
+  out.measured = p.measured;
+  out.measured_error.assign(p.measured_error.data(), p.measured_error.data() + p.measured_error.size());
+  out.pareto_estimate = p.pareto_estimate;
+  out.selection_order = p.selection_order;
+  out.cap = cap;
+  out.budget = budget;
+  out.recommended_index = p.recommended_index;
+  out.recommended_config = config[p.recommended_index];
+  return out;
+}
+
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // The meta-training matrix: the campaign's errors, completed by SoftImpute when cells are missing.
@@ -175,24 +194,21 @@ Eigen::MatrixXd meta_training(const io::Campaign& c, std::uint64_t seed) {
 
 // Train the chosen cells of the new task (a one-task plan over the chosen
 // configurations) and return their errors, NaN where not measured; the same on every rank.
-std::vector<double> train_chosen(const SelectJob& job, const std::vector<int>& chosen, double cap,
-                                 const std::string& measured_nc, MPI_Comm comm) {
-  std::vector<Configuration> configs;
-  for (std::size_t j = 0; j < job.campaign.n_configs(); ++j)
-    configs.push_back({FloatFormat(job.campaign.a_exponent_bits[j], job.campaign.a_mantissa_bits[j]),
-                       FloatFormat(job.campaign.b_exponent_bits[j], job.campaign.b_mantissa_bits[j])});
+std::vector<double> train_chosen(const SelectJob& job, const std::vector<Configuration>& configs,
+                                 const std::vector<int>& chosen, double cap, const std::string& measured_nc,
+                                 MPI_Comm comm) {
   if (auto why = io::check_writable(measured_nc); !why.empty()) throw InputError("--output: " + why);
   const TaskSpec& task = job.task;
-  par::PlanSpec spec;
-  spec.tasks = {{task.name, task.dataset, task.num_classes(), task.resolution, task.train_size, task.test_size}};
+  meta::PlanSpec spec;
+  spec.tasks = {TaskRow::of(task)};
   std::vector<Configuration> picked;
   for (int j : chosen) picked.push_back(configs[j]);
-  spec.configs = config_infos(picked);
+  spec.configs = picked;
   fill_plan_memory(spec, {task}, picked, job.model, job.train.batch_size);
-  spec.scheme = par::Scheme::full;
+  spec.scheme = meta::Scheme::full;
   spec.seed = job.seed;
   spec.identity = "select\n" + job.identity;
-  const par::Plan plan = par::make_plan(std::move(spec));
+  const meta::Plan plan = meta::make_plan(std::move(spec));
   par::check_outputs(plan, measured_nc, comm);
 
   par::MeasureSettings st;
@@ -225,8 +241,7 @@ std::vector<double> train_chosen(const SelectJob& job, const std::vector<int>& c
     for (std::size_t q = 0; q < chosen.size(); ++q)
       if (static_cast<CellStatus>(m.status[q]) == CellStatus::measured) measured[q] = m.error[q];
   }
-  par::check_mpi(MPI_Bcast(measured.data(), static_cast<int>(measured.size()), MPI_DOUBLE, 0, comm), "MPI_Bcast",
-                 __FILE__, __LINE__);
+  par::broadcast(measured, comm);
   log::info("select: ", s.measured, " measured, ", s.diverged, " diverged, ", s.failed, " failed (", s.resumed,
             " from the journal) -> ", measured_nc);
   return measured;
@@ -248,10 +263,7 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
     throw InputError("--task '" + job.task_text + "': task '" + job.task.name + "' is already in the campaign " +
                      job.campaign_path + "; select is for a new task (use peppp loocv to evaluate held-out campaign "
                      "tasks, or rename the task)");
-  std::vector<Configuration> configs;
-  for (std::size_t j = 0; j < d; ++j)
-    configs.push_back({FloatFormat(c.a_exponent_bits[j], c.a_mantissa_bits[j]),
-                       FloatFormat(c.b_exponent_bits[j], c.b_mantissa_bits[j])});
+  const std::vector<Configuration> configs = io::configurations(c, job.campaign_path);
   const std::vector<double> memory_v = task_memory(job.task, configs, job.model, job.train.batch_size);
   const Eigen::VectorXd memory = Eigen::Map<const Eigen::VectorXd>(memory_v.data(), static_cast<Eigen::Index>(d));
   if (job.budget < memory.minCoeff())
@@ -270,7 +282,7 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
 
   const Eigen::MatrixXd train_matrix = meta_training(c, job.seed);
   std::vector<int> chosen;
-  if (job.measurements > 0) chosen = par::choose_configurations(train_matrix, memory, job.measurements, cap, rank);
+  if (job.measurements > 0) chosen = meta::choose_configurations(train_matrix, memory, job.measurements, cap, rank);
 
   std::vector<double> measured;
   std::vector<int> used;  // the configurations whose errors enter the fit, in pick order
@@ -299,11 +311,12 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
       throw InputError("--measured " + job.measured_source + ": " + std::to_string(finite) +
                        " finite errors; at least the rank " + std::to_string(rank) + " are needed");
   } else {
-    measured = train_chosen(job, chosen, cap, measured_nc, comm);
+    measured = train_chosen(job, configs, chosen, cap, measured_nc, comm);
     used = chosen;
   }
 
-  io::Selection sel = par::predict_selection(c.config, train_matrix, memory, used, measured, cap, job.budget, rank);
+  io::Selection sel = to_selection(meta::predict_selection(train_matrix, memory, used, measured, job.budget, rank),
+                                   c.config, memory, cap, job.budget);
   sel.task = job.task.name;
   if (par::rank(comm) == 0) {
     sel.text_attributes = job.attributes.text;
@@ -321,7 +334,7 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
     io::write_selection(job.output, sel);
     log::info("select: -> ", job.output);
   }
-  par::check_mpi(MPI_Barrier(comm), "MPI_Barrier", __FILE__, __LINE__);
+  par::barrier(comm);
   return sel;
 }
 

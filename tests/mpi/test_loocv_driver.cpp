@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "peppp/core/error.hpp"
+#include "peppp/meta/loocv.hpp"
 #include "peppp/par/loocv.hpp"
 #include "test_util.hpp"
 
@@ -16,8 +17,8 @@ using namespace peppp;
 
 namespace {
 
-par::LoocvData toy_data(int n, int d) {
-  par::LoocvData data;
+meta::LoocvData toy_data(int n, int d) {
+  meta::LoocvData data;
   for (int i = 0; i < n; ++i) data.task.push_back("task" + std::to_string(i));
   for (int j = 0; j < d; ++j) data.config.push_back("c" + std::to_string(j));
   for (int i = 0; i < n; ++i)
@@ -28,12 +29,12 @@ par::LoocvData toy_data(int n, int d) {
   return data;
 }
 
-double value(const par::LoocvItem& it, int q, std::size_t l) {
+double value(const meta::LoocvItem& it, int q, std::size_t l) {
   return it.setting * 1000 + it.fold * 100 + it.method * 10 + it.repeat + q * 0.1 + l * 0.001;
 }
 
-par::LoocvItemResult fake(const par::LoocvItem& it, std::size_t counts) {
-  par::LoocvItemResult r;
+meta::LoocvItemResult fake(const meta::LoocvItem& it, std::size_t counts) {
+  meta::LoocvItemResult r;
   for (std::size_t l = 0; l < counts; ++l) {
     r.relative_error.push_back(value(it, 0, l));
     r.convergence.push_back(value(it, 1, l));
@@ -50,14 +51,14 @@ par::LoocvItemResult fake(const par::LoocvItem& it, std::size_t counts) {
   return r;
 }
 
-par::LoocvSpec toy_spec(const par::LoocvData& data) {
-  par::LoocvSpec spec;
+meta::LoocvSpec toy_spec(const meta::LoocvData& data) {
+  meta::LoocvSpec spec;
   spec.settings = {"I", "IV"};
   spec.methods = {"ed-mf", "random-mf"};
   spec.measurements = {5, 3};
   spec.repeats = 2;
   spec.cap = 100;
-  return par::validate_loocv(spec, data);
+  return meta::validate_loocv(spec, data);
 }
 
 }  // namespace
@@ -67,7 +68,7 @@ TEST(LoocvDriver, EveryItemOnceInItsPlace) {
   const auto spec = toy_spec(data);
   ASSERT_EQ(spec.measurements, (std::vector<int>{3, 5}));
   int calls = 0;
-  auto eval = [&](const par::LoocvItem& it) {
+  auto eval = [&](const meta::LoocvItem& it) {
     ++calls;
     return fake(it, spec.measurements.size());
   };
@@ -84,7 +85,7 @@ TEST(LoocvDriver, EveryItemOnceInItsPlace) {
     for (int m = 0; m < 3; ++m)
       for (std::size_t c = 0; c < 2; ++c)
         for (int f = 0; f < 5; ++f) {
-          par::LoocvItem it{s, f, 0, m};
+          meta::LoocvItem it{s, f, 0, m};
           // The mean over repeats 0 and 1 adds 0.5 to the repeat-0 value.
           EXPECT_NEAR(l.relative_error[l.at(s, m, c, f)], value(it, 0, c) + 0.5, 1e-9);
           EXPECT_NEAR(l.measured_memory[l.at(s, m, c, f)], value(it, 6, c) + 0.5, 1e-9);
@@ -110,7 +111,7 @@ TEST(LoocvDriver, EveryItemOnceInItsPlace) {
 TEST(LoocvDriver, SplitPartsMergeToTheSingleRun) {
   const auto data = toy_data(5, 8);
   auto spec = toy_spec(data);
-  auto eval = [&](const par::LoocvItem& it) { return fake(it, spec.measurements.size()); };
+  auto eval = [&](const meta::LoocvItem& it) { return fake(it, spec.measurements.size()); };
   const io::Loocv whole = par::run_loocv(data, spec, MPI_COMM_WORLD, eval);
   std::vector<io::Loocv> parts;
   std::vector<std::string> names;
@@ -138,13 +139,13 @@ TEST(LoocvDriver, SplitPartsMergeToTheSingleRun) {
 
 TEST(LoocvDriver, AFailingItemFailsEveryRankWithoutHanging) {
   const auto data = toy_data(4, 6);
-  par::LoocvSpec spec;
+  meta::LoocvSpec spec;
   spec.settings = {"I"};
   spec.methods = {"ed-mf"};
   spec.measurements = {3};
   spec.cap = 100;
-  spec = par::validate_loocv(spec, data);
-  auto eval = [&](const par::LoocvItem& it) {
+  spec = meta::validate_loocv(spec, data);
+  auto eval = [&](const meta::LoocvItem& it) {
     if (it.fold == 2 && it.method == 0) throw RuntimeError("singular matrix");
     return fake(it, 1);
   };
@@ -160,18 +161,18 @@ TEST(LoocvDriver, AFailingItemFailsEveryRankWithoutHanging) {
 
 TEST(LoocvDriver, BadSpecsAreRefused) {
   auto data = toy_data(5, 8);
-  auto expect_bad = [&](par::LoocvSpec spec, const std::string& needle) {
+  auto expect_bad = [&](meta::LoocvSpec spec, const std::string& needle) {
     try {
-      par::validate_loocv(spec, data);
+      meta::validate_loocv(spec, data);
       FAIL() << "accepted; expected " << needle;
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
   };
-  par::LoocvSpec ok;
+  meta::LoocvSpec ok;
   ok.measurements = {3, 4};
   ok.cap = 100;
-  EXPECT_NO_THROW(par::validate_loocv(ok, data));
+  EXPECT_NO_THROW(meta::validate_loocv(ok, data));
   auto s = ok;
   s.settings = {"VII"};
   expect_bad(s, "VII");
@@ -192,5 +193,5 @@ TEST(LoocvDriver, BadSpecsAreRefused) {
   s.measurements = {2};
   expect_bad(s, "below the rank");
   auto small = toy_data(2, 8);
-  EXPECT_THROW(par::validate_loocv(ok, small), InputError);
+  EXPECT_THROW(meta::validate_loocv(ok, small), InputError);
 }

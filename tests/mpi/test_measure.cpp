@@ -10,6 +10,7 @@
 #include "peppp/core/error.hpp"
 #include "peppp/io/campaign.hpp"
 #include "peppp/io/journal.hpp"
+#include "peppp/meta/plan.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "peppp/par/signals.hpp"
@@ -20,23 +21,17 @@
 using namespace peppp;
 
 namespace {
-par::Plan plan(std::uint64_t seed = 3) {
-  par::PlanSpec s;
+meta::Plan plan(std::uint64_t seed = 3) {
+  meta::PlanSpec s;
   s.tasks = par::synthetic_tasks({"a", "b", "c"});
   for (int ae : {3, 4, 5, 6})
     for (int bm : {7, 9}) {
-      par::ConfigInfo c;
-      c.a_exponent_bits = ae;
-      c.a_mantissa_bits = 3;
-      c.b_exponent_bits = 8;
-      c.b_mantissa_bits = bm;
-      c.label = "e" + std::to_string(ae) + "m3/e8m" + std::to_string(bm);
-      s.configs.push_back(c);
+      s.configs.push_back({FloatFormat(ae, 3), FloatFormat(8, bm)});
     }
   par::synthetic_memory(s);
   s.seed = seed;
   s.identity = "mpi-test synthetic=1";
-  return par::make_plan(s);
+  return meta::make_plan(s);
 }
 
 par::SyntheticSpec fast() {
@@ -77,7 +72,7 @@ TEST(WorkQueue, EveryItemExactlyOnce) {
 
 TEST(Measure, ResultsAreTheTrainersWhicheverRank) {
   const std::string out = test::scratch_dir() + "/campaign.nc";
-  par::Plan p = plan();
+  meta::Plan p = plan();
   par::MeasureSettings st;
   st.output = out;
   st.text_attributes["synthetic"] = "1";
@@ -97,10 +92,10 @@ TEST(Measure, ResultsAreTheTrainersWhicheverRank) {
       const auto st_ = c.status[cell];
       try {
         auto r = trainer(w);
-        EXPECT_EQ(c.error[cell], r.error) << cell;
+        EXPECT_EQ(c.error[cell], r.test_error) << cell;
         EXPECT_EQ(st_, static_cast<std::uint8_t>(r.status)) << cell;
       } catch (const std::runtime_error&) {
-        EXPECT_EQ(st_, static_cast<std::uint8_t>(io::CellStatus::failed)) << cell;
+        EXPECT_EQ(st_, static_cast<std::uint8_t>(CellStatus::failed)) << cell;
         EXPECT_TRUE(std::isnan(c.error[cell]));
       }
       EXPECT_GT(c.train_seconds[cell], 0.0);
@@ -114,7 +109,7 @@ TEST(Measure, ResultsAreTheTrainersWhicheverRank) {
 
 TEST(Measure, StopThenResumeTrainsEveryCellOnce) {
   const std::string out = test::scratch_dir() + "/campaign.nc";
-  par::Plan p = plan();
+  meta::Plan p = plan();
   par::MeasureSettings st;
   st.output = out;
   auto base = par::synthetic_trainer(fast());

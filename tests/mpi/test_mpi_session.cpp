@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "peppp/core/log.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "test_util.hpp"
 

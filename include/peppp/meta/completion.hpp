@@ -12,6 +12,7 @@
 
 #include <Eigen/Core>
 
+#include "peppp/core/cell.hpp"
 #include "peppp/meta/softimpute.hpp"
 
 namespace peppp::meta {
@@ -19,11 +20,8 @@ namespace peppp::meta {
 /// n×d byte flags (1 = Pareto optimal).
 using ByteMatrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
 
-/// Campaign cell status codes (DESIGN.md §5 `status`).
-enum class CellStatus : std::uint8_t { not_planned = 0, planned = 1, measured = 2, diverged = 3, failed = 4 };
-
 /// The error matrix SoftImpute sees: `error` where status = measured, NaN
-/// elsewhere. `status` is row-major n·d. Throws InputError when a measured
+/// elsewhere. `status` is row-major n·d `peppp::CellStatus` bytes (core/cell.hpp). Throws InputError when a measured
 /// cell's error is NaN/inf or the sizes differ.
 Eigen::MatrixXd measured_errors(const Eigen::MatrixXd& error, const std::vector<std::uint8_t>& status);
 

@@ -9,12 +9,14 @@
 
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <map>
 #include <string>
 
+#include "peppp/core/cell.hpp"
+#include "peppp/core/format.hpp"
+#include "peppp/core/task.hpp"
 #include "peppp/io/campaign.hpp"
-#include "peppp/par/plan.hpp"
+#include "peppp/meta/plan.hpp"
 
 namespace peppp::par {
 
@@ -23,9 +25,9 @@ struct CellWork {
   std::uint64_t cell = 0;        ///< flat index task · n_configs + config
   int task = 0;                  ///< row
   int config = 0;                ///< column
-  const TaskInfo* task_info = nullptr;      ///< the task
-  const ConfigInfo* config_info = nullptr;  ///< the configuration
-  std::uint64_t seed = 0;        ///< the cell's seed (Plan::cell_seed): same result on any rank
+  const TaskRow* task_row = nullptr;             ///< the task (the plan's row `task`)
+  const Configuration* configuration = nullptr;  ///< the configuration (the plan's column `config`)
+  std::uint64_t seed = 0;        ///< the cell's seed (meta::Plan::cell_seed): same result on any rank
   std::string device;            ///< "cpu" or "cuda:k" for this rank
   int threads = 1;               ///< threads this rank may use
   /// Poll during long work: true once a stop signal arrived; the trainer
@@ -34,15 +36,11 @@ struct CellWork {
   std::function<bool()> should_stop;
 };
 
-/// What a trainer reports for one cell (the driver measures the wall time).
-struct CellResult {
-  double error = std::numeric_limits<double>::quiet_NaN();  ///< test misclassification rate in [0, 1]
-  double loss = std::numeric_limits<double>::quiet_NaN();   ///< final training loss
-  io::CellStatus status = io::CellStatus::measured;        ///< measured or diverged
-};
-
-/// Trains one cell. Throwing `peppp::Interrupted` abandons the cell; any
-/// other exception records it as failed (the campaign continues).
+/// Trains one cell and reports a `peppp::CellResult` (core/cell.hpp) with
+/// status measured, diverged or failed (`message` says why); the driver
+/// measures the wall time itself (the result's `seconds` is not used).
+/// Throwing `peppp::Interrupted` abandons the cell; any other exception
+/// records it as failed (the campaign continues).
 using CellTrainer = std::function<CellResult(const CellWork&)>;
 
 /// How to run the campaign.
@@ -73,7 +71,7 @@ struct MeasureSummary {
 /// Check, consistently on every rank and before any work, that the output
 /// can be written and that existing journals belong to this plan.
 /// Collective on `comm`. @throws InputError on every rank.
-void check_outputs(const Plan& plan, const std::string& output, MPI_Comm comm);
+void check_outputs(const meta::Plan& plan, const std::string& output, MPI_Comm comm);
 
 /// Run the campaign. Collective on `comm`: every rank trains cells; the
 /// root reads existing journals (skipping finished cells), gathers all
@@ -82,11 +80,11 @@ void check_outputs(const Plan& plan, const std::string& output, MPI_Comm comm);
 /// interrupted / incomplete summary to exit code 3.
 /// @throws InputError (all ranks) on unusable outputs or journals;
 ///         RuntimeError on I/O failures.
-MeasureSummary measure(const Plan& plan, const CellTrainer& trainer, const MeasureSettings& settings,
+MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const MeasureSettings& settings,
                        MPI_Comm comm);
 
 /// The campaign.nc content of `plan` with no results yet (every planned
 /// cell status planned). Not collective.
-io::Campaign empty_campaign(const Plan& plan);
+io::Campaign empty_campaign(const meta::Plan& plan);
 
 }  // namespace peppp::par

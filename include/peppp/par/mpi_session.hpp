@@ -9,15 +9,9 @@
 #include <string>
 
 #include "peppp/core/error.hpp"
+#include "peppp/par/mpi_error.hpp"
 
 namespace peppp::par {
-
-/// Throw `RuntimeError` naming the call and MPI's error string when an MPI
-/// call does not return `MPI_SUCCESS`.
-void check_mpi(int rc, const char* call, const char* file, int line);
-
-/// Wrap an MPI call: `PEPPP_MPI(MPI_Barrier(comm));`
-#define PEPPP_MPI(call) ::peppp::par::check_mpi((call), #call, __FILE__, __LINE__)
 
 /// Initialises MPI on construction (asking for `MPI_THREAD_FUNNELED`: only
 /// the main thread calls MPI, torch's worker threads never do) and finalises
@@ -46,20 +40,16 @@ class MpiSession {
   int provided_ = 0;
 };
 
-/// Rank of this process in `comm`.
+/// Rank of this process in `comm`. Not collective.
 int rank(MPI_Comm comm);
-/// Number of processes in `comm`.
+/// Number of processes in `comm`. Not collective.
 int size(MPI_Comm comm);
 /// Rank and size among the processes sharing this node
 /// (`MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)`); collective on `comm`.
 struct LocalRank { int rank; int size; };
 LocalRank local_rank(MPI_Comm comm);
 
-/// Broadcast a string from `root` to every rank of `comm` (collective).
-void broadcast(std::string& s, MPI_Comm comm, int root = 0);
-
-/// Logical AND of `flag` over all ranks of `comm` (collective): every rank
-/// gets the same decision before a collective step (STYLE.md rule 5).
-bool all_true(bool flag, MPI_Comm comm);
+/// Typed collectives (broadcast, gather, agree-or-throw, the queue loop):
+/// `peppp/par/collectives.hpp`.
 
 }  // namespace peppp::par

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "peppp/core/task.hpp"
+#include "peppp/meta/plan.hpp"
 #include "peppp/par/measure.hpp"
 
 namespace peppp::par {
@@ -25,16 +27,17 @@ struct SyntheticSpec {
 double synthetic_seconds(const SyntheticSpec& spec, std::uint64_t cell_seed);
 
 /// The synthetic trainer. Sleeps in slices of at most 50 ms, polling
-/// `should_stop` (then throws `Interrupted`). Error in [0.05, 0.95).
+/// `should_stop` (then throws `Interrupted`). Error in [0.05, 0.95);
+/// status measured or diverged (NaN loss), or a throw (failed).
 CellTrainer synthetic_trainer(SyntheticSpec spec);
 
 /// Synthetic tasks "synthetic-<name>" (dataset "synthetic"): plain names for
 /// tests and scaling runs when no catalog is used.
-std::vector<TaskInfo> synthetic_tasks(const std::vector<std::string>& names);
+std::vector<TaskRow> synthetic_tasks(const std::vector<std::string>& names);
 
 /// Deterministic stand-in memory per cell, MiB, proportional to the bits of
 /// the formats (weights and activations in Format A, optimizer state in
 /// Format B); NOT the nn memory model. Fills the plan's memory and breakdown.
-void synthetic_memory(PlanSpec& spec);
+void synthetic_memory(meta::PlanSpec& spec);
 
 }  // namespace peppp::par

@@ -40,6 +40,8 @@ class WorkQueue {
   Counts counts();
   /// Number of items.
   std::int64_t total() const { return total_; }
+  /// The communicator the queue spans.
+  MPI_Comm comm() const { return comm_; }
 
  private:
   std::int64_t fetch_add(int slot, std::int64_t value);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "peppp/io/loocv.hpp"
+#include "peppp/meta/loocv.hpp"
 #include "peppp/par/loocv.hpp"
 #include "peppp/stage/common.hpp"
 
@@ -19,7 +20,7 @@ struct LoocvJob {
   std::string campaign;   ///< campaign.nc (fully measured, or see `completed`)
   std::string completed;  ///< completed.nc whose estimates stand in for unmeasured cells; empty: none
   std::string output;     ///< loocv.nc to write
-  par::LoocvSpec spec;    ///< what to compute (validated against the campaign here)
+  meta::LoocvSpec spec;   ///< what to compute (validated against the campaign here)
   /// Drop the counts of `spec.measurements` that some fold cannot measure
   /// (say so in the log) instead of refusing them; `peppp run` does.
   bool fit_counts = false;
@@ -40,6 +41,6 @@ io::Loocv merge(const std::vector<std::string>& files, const std::string& output
 
 /// The counts of `spec.measurements` that every fold of `data` can measure
 /// (`spec` not yet validated), in the given order. Not collective.
-std::vector<int> feasible_counts(const par::LoocvSpec& spec, const par::LoocvData& data);
+std::vector<int> feasible_counts(const meta::LoocvSpec& spec, const meta::LoocvData& data);
 
 }  // namespace peppp::stage

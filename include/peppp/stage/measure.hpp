@@ -13,8 +13,8 @@
 #include "peppp/core/cell.hpp"
 #include "peppp/core/format.hpp"
 #include "peppp/core/task.hpp"
+#include "peppp/meta/plan.hpp"
 #include "peppp/par/measure.hpp"
-#include "peppp/par/plan.hpp"
 #include "peppp/par/synthetic.hpp"
 #include "peppp/stage/common.hpp"
 
@@ -32,7 +32,7 @@ struct CampaignSpec {
   std::vector<Configuration> configs;  ///< the columns, A-major (all_configurations)
   std::string model = "small-cnn";     ///< network of every cell (nn model zoo)
   TrainSettings train;                 ///< hyper-parameters and rounding of every cell
-  par::Scheme scheme = par::Scheme::full;  ///< which cells are measured
+  meta::Scheme scheme = meta::Scheme::full;  ///< which cells are measured
   double ratio = 0.2;                  ///< uniform: fraction of cells, in (0, 1]
   double p_min = 0.0;                  ///< nonuniform: probability floor
   double p_max = 0.4;                  ///< nonuniform: probability of the cheapest cells
@@ -64,6 +64,6 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm);
 /// The plan `measure` runs for `campaign` (the memory model is the cost of
 /// each cell). Not collective; every rank builds the same plan.
 /// @throws InputError on an impossible campaign (empty rows, bad model, ...).
-par::Plan plan_campaign(const CampaignSpec& campaign, bool synthetic);
+meta::Plan plan_campaign(const CampaignSpec& campaign, bool synthetic);
 
 }  // namespace peppp::stage

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "peppp/core/error.hpp"
-#include "peppp/par/select.hpp"
+#include "peppp/meta/select.hpp"
 
 using namespace peppp;
 
@@ -40,15 +40,15 @@ Case make_case() {
 TEST(Select, ChoosesUnderTheCapAndPredictsAnExactLowRankTask) {
   const Case c = make_case();
   const double cap = 15, budget = 17;
-  const auto chosen = par::choose_configurations(c.train, c.memory, 5, cap, 3);
+  const auto chosen = meta::choose_configurations(c.train, c.memory, 5, cap, 3);
   ASSERT_EQ(chosen.size(), 5u);
   for (int j : chosen) EXPECT_LE(c.memory(j), cap);
   std::vector<double> measured;
   for (int j : chosen) measured.push_back(c.truth(j));
-  const io::Selection s = par::predict_selection(c.config, c.train, c.memory, chosen, measured, cap, budget, 3);
+  const meta::SelectionPrediction s = meta::predict_selection(c.train, c.memory, chosen, measured, budget, 3);
   for (int j = 0; j < 20; ++j) {
-    EXPECT_NEAR(s.predicted_error[j], c.truth(j), 1e-9) << j;
-    EXPECT_LT(s.predicted_std[j], 1e-6) << j;
+    EXPECT_NEAR(s.predicted_error(j), c.truth(j), 1e-9) << j;
+    EXPECT_LT(s.predicted_std(j), 1e-6) << j;
     EXPECT_EQ(s.measured[j], std::find(chosen.begin(), chosen.end(), j) != chosen.end());
   }
   // The recommendation is the lowest true error under the budget (prediction is exact here).
@@ -56,29 +56,30 @@ TEST(Select, ChoosesUnderTheCapAndPredictsAnExactLowRankTask) {
   for (int j = 0; j < 20; ++j)
     if (c.memory(j) <= budget && (best < 0 || c.truth(j) < c.truth(best))) best = j;
   EXPECT_EQ(s.recommended_index, best);
-  EXPECT_LE(s.memory[s.recommended_index], budget);
-  EXPECT_EQ(s.recommended_config, c.config[best]);
+  EXPECT_LE(c.memory(s.recommended_index), budget);
+  EXPECT_EQ(s.selection_order, chosen);
+  for (int j : chosen) EXPECT_EQ(s.measured_error(j), c.truth(j));
   EXPECT_EQ(s.pareto_estimate[best], 1);
 }
 
 TEST(Select, NoisyMeasurementsGiveAPositiveUncertainty) {
   const Case c = make_case();
-  const auto chosen = par::choose_configurations(c.train, c.memory, 6, 19, 3);
+  const auto chosen = meta::choose_configurations(c.train, c.memory, 6, 19, 3);
   std::vector<double> measured;
   for (std::size_t q = 0; q < chosen.size(); ++q) measured.push_back(c.truth(chosen[q]) + (q % 2 ? 0.01 : -0.01));
-  const io::Selection s = par::predict_selection(c.config, c.train, c.memory, chosen, measured, 19, 19, 3);
+  const meta::SelectionPrediction s = meta::predict_selection(c.train, c.memory, chosen, measured, 19, 3);
   for (int j = 0; j < 20; ++j) {
-    EXPECT_GT(s.predicted_std[j], 0) << j;
-    EXPECT_LT(std::abs(s.predicted_error[j] - c.truth(j)), 6 * s.predicted_std[j] + 1e-3) << j;
+    EXPECT_GT(s.predicted_std(j), 0) << j;
+    EXPECT_LT(std::abs(s.predicted_error(j) - c.truth(j)), 6 * s.predicted_std(j) + 1e-3) << j;
   }
 }
 
 TEST(Select, BadRequestsAreRefused) {
   const Case c = make_case();
-  EXPECT_THROW(par::choose_configurations(c.train, c.memory, 7, 12, 3), InputError);   // 6 under the cap
-  EXPECT_THROW(par::choose_configurations(c.train, c.memory, 2, 19, 3), InputError);   // below the rank
-  const auto chosen = par::choose_configurations(c.train, c.memory, 4, 19, 3);
+  EXPECT_THROW(meta::choose_configurations(c.train, c.memory, 7, 12, 3), InputError);   // 6 under the cap
+  EXPECT_THROW(meta::choose_configurations(c.train, c.memory, 2, 19, 3), InputError);   // below the rank
+  const auto chosen = meta::choose_configurations(c.train, c.memory, 4, 19, 3);
   std::vector<double> measured;
   for (int j : chosen) measured.push_back(c.truth(j));
-  EXPECT_THROW(par::predict_selection(c.config, c.train, c.memory, chosen, measured, 19, 5, 3), InputError);
+  EXPECT_THROW(meta::predict_selection(c.train, c.memory, chosen, measured, 5, 3), InputError);
 }

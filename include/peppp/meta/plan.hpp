@@ -4,30 +4,17 @@
 /// cells are measured (full, uniform or memory-weighted non-uniform
 /// sampling, METHOD.md F4), their sampling probabilities, the queue order
 /// (grouped by task, most expensive first) and the plan fingerprint that
-/// ties journals to the plan. No MPI: every rank builds the same plan.
+/// ties journals to the plan. Serial maths (core + Eigen): every rank builds
+/// the same plan, the measure driver (`par/measure.hpp`) runs it.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace peppp::par {
+#include "peppp/core/format.hpp"
+#include "peppp/core/task.hpp"
 
-/// One task (row of the error matrix), as campaign.nc describes it.
-struct TaskInfo {
-  std::string name;     ///< task name
-  std::string dataset;  ///< source dataset
-  int classes = 0;      ///< number of classes
-  int resolution = 0;   ///< image height = width, pixels
-  int train_size = 0;   ///< training examples
-  int test_size = 0;    ///< test examples
-};
-
-/// One configuration (column): Format A and Format B bit counts.
-struct ConfigInfo {
-  std::string label;  ///< "e4m3/e6m7"
-  int a_exponent_bits = 0, a_mantissa_bits = 0;  ///< Format A
-  int b_exponent_bits = 0, b_mantissa_bits = 0;  ///< Format B
-};
+namespace peppp::meta {
 
 /// Sampling scheme of the plan.
 enum class Scheme { full, uniform, nonuniform };
@@ -38,8 +25,8 @@ const char* label(Scheme s);
 
 /// Everything a plan is made from.
 struct PlanSpec {
-  std::vector<TaskInfo> tasks;      ///< n tasks, names unique
-  std::vector<ConfigInfo> configs;  ///< d configurations, labels unique
+  std::vector<TaskRow> tasks;           ///< n tasks (rows), names unique
+  std::vector<Configuration> configs;  ///< d configurations (columns), labels unique
   /// n·d row-major memory per cell, MiB (> 0): the cost estimate ordering
   /// the queue and the weight of non-uniform sampling.
   std::vector<double> memory;
@@ -57,7 +44,7 @@ struct PlanSpec {
   std::string identity;
 };
 
-/// A validated plan.
+/// A validated plan (built by `make_plan`).
 struct Plan {
   PlanSpec spec;
   std::vector<std::uint8_t> mask;   ///< n·d, 1 where the cell is planned
@@ -81,7 +68,8 @@ struct Plan {
 ///         memory sizes/values that are wrong, or a plan with no cell.
 Plan make_plan(PlanSpec spec);
 
-/// Seed of a cell: `mix64(fnv1a64(task + "\n" + config, seed))`.
+/// Seed of a cell: `mix64(fnv1a64(task + "\n" + config, mix64(campaign_seed)))`,
+/// from the task name and the configuration label "e4m3/e6m7".
 std::uint64_t cell_seed(std::uint64_t campaign_seed, const std::string& task, const std::string& config);
 
-}  // namespace peppp::par
+}  // namespace peppp::meta

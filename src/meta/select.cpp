@@ -1,4 +1,4 @@
-#include "peppp/par/select.hpp"
+#include "peppp/meta/select.hpp"
 
 #include <Eigen/Dense>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "peppp/meta/lowrank.hpp"
 #include "peppp/meta/pareto.hpp"
 
-namespace peppp::par {
+namespace peppp::meta {
 
 std::vector<int> choose_configurations(const Eigen::MatrixXd& train, const Eigen::VectorXd& memory, int count,
                                        double cap, int rank) {
@@ -28,10 +28,10 @@ std::vector<int> choose_configurations(const Eigen::MatrixXd& train, const Eigen
   return meta::greedy_d_optimal(e.y, feasible, count);
 }
 
-io::Selection predict_selection(const std::vector<std::string>& config, const Eigen::MatrixXd& train,
-                                const Eigen::VectorXd& memory, const std::vector<int>& chosen,
-                                const std::vector<double>& measured, double cap, double budget, int rank) {
-  const int d = static_cast<int>(config.size());
+SelectionPrediction predict_selection(const Eigen::MatrixXd& train, const Eigen::VectorXd& memory,
+                                      const std::vector<int>& chosen, const std::vector<double>& measured,
+                                      double budget, int rank) {
+  const int d = static_cast<int>(train.cols());
   const meta::Embedding emb = meta::embed(train, rank);
   std::vector<int> s;
   std::vector<double> v;
@@ -61,28 +61,23 @@ io::Selection predict_selection(const std::vector<std::string>& config, const Ei
   }
   const Eigen::MatrixXd a_inv = (ys * ys.transpose()).inverse();
 
-  io::Selection out;
-  out.config = config;
-  out.memory.assign(memory.data(), memory.data() + d);
-  out.predicted_error.assign(estimate.data(), estimate.data() + d);
+  SelectionPrediction out;
+  out.predicted_error = estimate.head(d);
   out.predicted_std.resize(d);
   for (int j = 0; j < d; ++j) {
     const Eigen::VectorXd y = emb.y.col(j);
-    out.predicted_std[j] = std::sqrt(std::max(0.0, s2 * y.dot(a_inv * y)));
+    out.predicted_std(j) = std::sqrt(std::max(0.0, s2 * y.dot(a_inv * y)));
   }
   out.measured.assign(d, 0);
-  out.measured_error.assign(d, std::numeric_limits<double>::quiet_NaN());
+  out.measured_error = Eigen::VectorXd::Constant(d, std::numeric_limits<double>::quiet_NaN());
   for (std::size_t q = 0; q < chosen.size(); ++q) {
     out.measured[chosen[q]] = 1;
-    out.measured_error[chosen[q]] = measured[q];
+    out.measured_error(chosen[q]) = measured[q];
   }
   out.pareto_estimate = meta::pareto_mask(meta::normalize_memory(memory), estimate);
   out.selection_order = chosen;
-  out.cap = cap;
-  out.budget = budget;
   out.recommended_index = meta::select_configuration(memory, estimate, budget);
-  out.recommended_config = config[out.recommended_index];
   return out;
 }
 
-}  // namespace peppp::par
+}  // namespace peppp::meta

@@ -1,4 +1,4 @@
-#include "peppp/par/plan.hpp"
+#include "peppp/meta/plan.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include "peppp/core/strings.hpp"
 #include "peppp/meta/sampling.hpp"
 
-namespace peppp::par {
+namespace peppp::meta {
 
 Scheme parse_scheme(const std::string& s) {
   if (s == "full") return Scheme::full;
@@ -34,7 +34,7 @@ std::uint64_t cell_seed(std::uint64_t campaign_seed, const std::string& task, co
 
 std::uint64_t Plan::cell_seed(std::uint64_t cell) const {
   const std::size_t d = n_configs();
-  return par::cell_seed(spec.seed, spec.tasks[cell / d].name, spec.configs[cell % d].label);
+  return meta::cell_seed(spec.seed, spec.tasks[cell / d].name, spec.configs[cell % d].label());
 }
 
 Plan make_plan(PlanSpec spec) {
@@ -46,8 +46,8 @@ Plan make_plan(PlanSpec spec) {
     if (!seen.insert(t.name).second) throw InputError("campaign.tasks: task '" + t.name + "' is listed twice");
   seen.clear();
   for (const auto& c : spec.configs)
-    if (!seen.insert(c.label).second)
-      throw InputError("campaign.formats_a/formats_b: configuration '" + c.label + "' is listed twice");
+    if (!seen.insert(c.label()).second)
+      throw InputError("campaign.formats_a/formats_b: configuration '" + c.label() + "' is listed twice");
   if (spec.memory.size() != nd)
     throw InputError("plan: memory has " + std::to_string(spec.memory.size()) + " values, expected " +
                      std::to_string(nd) + " (tasks x configurations)");
@@ -99,11 +99,11 @@ Plan make_plan(PlanSpec spec) {
 
   std::string fp = "peppp-plan-v1\n" + spec.identity + "\nseed=" + std::to_string(spec.seed) + "\n";
   for (const auto& t : spec.tasks) fp += "task=" + t.name + "\n";
-  for (const auto& c : spec.configs) fp += "config=" + c.label + "\n";
+  for (const auto& c : spec.configs) fp += "config=" + c.label() + "\n";
   fp.append(reinterpret_cast<const char*>(p.mask.data()), p.mask.size());
   p.fingerprint = fnv1a64(fp);
   p.spec = std::move(spec);
   return p;
 }
 
-}  // namespace peppp::par
+}  // namespace peppp::meta

@@ -1,0 +1,142 @@
+#pragma once
+/// @file loocv.hpp
+/// @brief Meta-leave-one-out cross-validation, the serial part (METHOD.md
+/// F10): the settings I–VI, the options and their validation, the work items
+/// (setting × fold × repeat × method) and the computation of one item — one
+/// method's nested selection on one held-out task, scored at every count.
+/// Each item depends on its indices and the data only (seeds derived from
+/// them), so results do not depend on who computes them. Distributing the
+/// items over ranks, gathering them into loocv.nc and merging split runs is
+/// `par/loocv.hpp`. Serial, not collective.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "peppp/core/loocv_metrics.hpp"
+
+namespace peppp::meta {
+
+/// Name of the F9.2 baseline in the `acquisition` coordinate.
+inline constexpr const char* kBaselineMethod = "random-high-memory";
+
+/// The setting names "I".."VI" (METHOD.md F10), in order.
+const std::vector<std::string>& loocv_setting_names();
+/// The acquisition method names accepted on the command line, in order:
+/// ed-mf, qr-mf, random-mf, bo-mf, bo-full.
+const std::vector<std::string>& loocv_method_names();
+
+/// How one setting builds the meta-training matrix and caps the meta-test.
+struct SettingInfo {
+  enum class Training { full, uniform, nonuniform } training;  ///< meta-training matrix
+  bool capped;  ///< meta-test measurements restricted to memory ≤ cap
+};
+/// The meaning of setting "I".."VI". @throws InputError for other names.
+SettingInfo setting_info(const std::string& name);
+
+/// What to compute.
+struct LoocvSpec {
+  std::vector<std::string> settings{"I", "II", "III", "IV", "V", "VI"};  ///< setting names
+  std::vector<std::string> methods{"ed-mf", "qr-mf", "random-mf", "bo-mf", "bo-full"};  ///< methods
+  std::vector<int> measurements{3, 4, 5, 6, 8, 10, 12, 15};  ///< counts l, ascending after validation
+  /// Memory cap on meta-test measurements, MiB; NaN = median of all memory
+  /// entries (METHOD.md F2). Also the F9 budget (F12.13).
+  double cap = std::numeric_limits<double>::quiet_NaN();
+  int repeats = 1;          ///< repeats (masks and random orders differ per repeat), ≥ 1
+  int rank = 3;             ///< embedding rank k
+  double lambda = 0;        ///< SoftImpute λ; ≤ 0 = choose by 5-fold CV (F3.5)
+  std::uint64_t seed = 1;   ///< base seed of masks and random orders
+  double ratio = 0.2;       ///< uniform meta-training sampling ratio (III, IV)
+  double p_min = 0.0;       ///< non-uniform probability floor (V, VI)
+  double p_max = 0.4;       ///< non-uniform probability of the cheapest cells (V, VI)
+  int part = 1;             ///< this job's part, 1..parts (folds split in contiguous blocks)
+  int parts = 1;            ///< number of parts
+  bool include_baseline = true;  ///< add the random-high-memory method
+};
+
+/// The error/memory matrices LOOCV runs on: n tasks × d configurations,
+/// row-major (index t·d + c). Every error entry is known (a fully measured
+/// campaign, or a completed one whose estimates stand in for the truth);
+/// `par::loocv_data` builds it from a campaign file.
+struct LoocvData {
+  std::vector<std::string> task;    ///< n task names
+  std::vector<std::string> config;  ///< d configuration labels
+  std::vector<double> error;        ///< n·d test errors in [0, 1]
+  std::vector<double> memory;       ///< n·d training memory, MiB (finite, > 0)
+  std::size_t n() const { return task.size(); }
+  std::size_t d() const { return config.size(); }
+};
+
+/// Validate `spec` against `data` (same outcome on every rank): at least 3
+/// tasks, known setting and method names without duplicates, counts ≥ rank
+/// and ≤ the configurations a capped fold may measure, 1 ≤ part ≤ parts ≤
+/// tasks. Resolves the cap (median) and sorts the counts.
+/// @throws InputError naming the key, value and what is allowed.
+LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data);
+
+/// The folds (campaign rows) of `spec.part` out of `spec.parts`: part K of N
+/// holds rows [(K−1)·n/N, K·n/N).
+std::vector<int> loocv_folds(const LoocvSpec& spec, std::size_t n_tasks);
+
+/// One work item: indices into the spec's lists; `method == methods.size()`
+/// is the baseline; `fold` is the campaign row held out.
+struct LoocvItem {
+  int setting = 0, fold = 0, repeat = 0, method = 0;
+};
+
+/// The result of one item. Every metric of `PEPPP_LOOCV_METRICS`
+/// (core/loocv_metrics.hpp: relative_error, convergence, hyperdiff,
+/// selected_error, best_feasible_error, regret, measured_memory) is a member
+/// with one entry per count (`measurements.size()`), NaN where undefined.
+struct LoocvItemResult {
+#define PEPPP_LOOCV_ITEM_MEMBER_(member, units, long_name) std::vector<double> member;
+  PEPPP_LOOCV_METRICS(PEPPP_LOOCV_ITEM_MEMBER_)
+#undef PEPPP_LOOCV_ITEM_MEMBER_
+  std::vector<int> selected_config;  ///< per count: column of the F9.1 pick; −1 for the baseline
+  std::vector<int> order;            ///< nested selection order (≤ max count entries; empty for the baseline)
+  double lambda = std::numeric_limits<double>::quiet_NaN();            ///< λ of the meta-training completion
+  double sampled_fraction = std::numeric_limits<double>::quiet_NaN();  ///< observed fraction of meta-training
+};
+
+/// Computes one item. Must depend on the item and the data only.
+using LoocvEvaluator = std::function<LoocvItemResult(const LoocvItem&)>;
+
+/// The meta-training sampling mask of (setting, fold, repeat): row-major n·d,
+/// 1 where observed; the held-out row is all 0. Seed `1000·seed + fold`
+/// (METHOD.md F10) for repeat 0, mixed with the repeat otherwise.
+std::vector<std::uint8_t> meta_training_mask(const LoocvSpec& spec, const LoocvData& data, int setting, int fold,
+                                             int repeat);
+
+/// The meta-training matrix of one (sampling scheme, fold, repeat), which
+/// every method and capped/uncapped setting of that scheme shares.
+struct MetaTraining {
+  std::vector<double> estimate;  ///< (n−1)×d row-major: the data without the fold (full) or its SoftImpute completion
+  double lambda = std::numeric_limits<double>::quiet_NaN();    ///< SoftImpute λ (NaN for full)
+  double fraction = std::numeric_limits<double>::quiet_NaN();  ///< observed fraction of its entries
+};
+/// Build it for `setting`'s scheme (METHOD.md F10 step 1).
+MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat);
+/// Finds a prebuilt meta-training matrix, or returns nullptr.
+using TrainingLookup = std::function<const MetaTraining*(int setting, int fold, int repeat)>;
+
+/// One LOOCV item on its meta-training matrix `training` (of the item's
+/// scheme, fold and repeat; METHOD.md F10 steps 2–3): embed, run the method's
+/// nested selection of max(measurements) configurations on the held-out row
+/// (measuring its true errors), and score every count l by its first l picks:
+/// relative error, convergence, HyperDiff, the F9.1 pick under the budget
+/// `spec.cap`, its regret and the memory measured. The baseline item
+/// (`method == methods.size()`) measures nothing: F9.2 expectation, NaN
+/// frontier metrics. `spec` validated.
+LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& item,
+                                    const MetaTraining& training);
+
+/// The evaluator of items for `spec` (validated) and `data` (kept by
+/// reference: it must outlive the evaluator). Meta-training matrices come
+/// from `lookup` when it has them, else they are built here (the last one is
+/// cached, so consecutive items of one scheme, fold and repeat share it).
+LoocvEvaluator loocv_evaluator(const LoocvSpec& spec, const LoocvData& data, TrainingLookup lookup = {});
+
+}  // namespace peppp::meta

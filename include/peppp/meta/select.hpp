@@ -1,0 +1,52 @@
+#pragma once
+/// @file select.hpp
+/// @brief Meta-test on a new task (METHOD.md F6, F9): choose the
+/// configurations to measure by ED-MF under the memory cap, then predict
+/// every configuration's error from the measured ones, with an uncertainty
+/// from the least-squares variance, the estimated Pareto frontier and the
+/// recommended configuration under the budget. The training in between is
+/// the caller's (the ranks train the chosen cells). Serial, not collective.
+
+#include <cstdint>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace peppp::meta {
+
+/// The first `count` configurations ED-MF (F6.5) measures on a task whose
+/// memory per configuration (MiB) is `memory` (length d), learnt from the
+/// complete meta-training matrix `train` (n×d), only among configurations
+/// with memory ≤ `cap` (MiB). Pick order; indices into the d columns.
+/// @throws InputError when fewer than `count` configurations fit the cap, or
+///         `count` < `rank`, or the shapes disagree.
+std::vector<int> choose_configurations(const Eigen::MatrixXd& train, const Eigen::VectorXd& memory, int count,
+                                       double cap, int rank);
+
+/// Everything `predict_selection` finds for the new task; per-config
+/// entries have d = train.cols() entries. The caller adds the labels and
+/// the provenance (e.g. app's conversion to `io::Selection`).
+struct SelectionPrediction {
+  Eigen::VectorXd predicted_error;          ///< d: LS prediction ê = Yᵀx̂ (F6.2), error in [0, 1] units
+  Eigen::VectorXd predicted_std;            ///< d: its standard deviation (same units)
+  std::vector<std::uint8_t> measured;       ///< d: 1 where the configuration was measured (in `chosen`)
+  Eigen::VectorXd measured_error;           ///< d: the measured error there, NaN elsewhere
+  std::vector<std::uint8_t> pareto_estimate;  ///< d: 1 on the estimated frontier of (memory/max memory, ê)
+  std::vector<int> selection_order;         ///< the measured configurations in pick order (= `chosen`)
+  int recommended_index = -1;               ///< the F9.1 pick under the budget: column index
+};
+
+/// Predict the task's errors from `measured` (errors of `chosen`, same
+/// order; NaN entries, e.g. failed cells, are left out of the fit):
+/// predicted error ê = Yᵀx̂ (F6.2), its standard deviation
+/// sqrt(s²·y_jᵀ(Y_S Y_Sᵀ)⁻¹y_j) with s² the residual variance of the fit
+/// (or, with no residual degree of freedom, the rank-k residual variance
+/// of `train`, n×d), the estimated frontier, and the F9.1 pick under
+/// `budget` (MiB). `memory`: d, MiB.
+/// @throws InputError when the budget is below every configuration or fewer
+///         than `rank` measurements are finite.
+SelectionPrediction predict_selection(const Eigen::MatrixXd& train, const Eigen::VectorXd& memory,
+                                      const std::vector<int>& chosen, const std::vector<double>& measured,
+                                      double budget, int rank);
+
+}  // namespace peppp::meta

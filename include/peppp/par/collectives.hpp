@@ -1,0 +1,241 @@
+#pragma once
+/// @file collectives.hpp
+/// @brief Typed collectives over an explicit communicator, every MPI call
+/// checked (`PEPPP_MPI`): broadcast of values, strings and vectors, gather
+/// and allgather of per-rank values and of vectors (concatenated in rank
+/// order) of trivially copyable types and of strings, the "agree or throw"
+/// step that makes every rank raise the same error (STYLE.md rule 5), and
+/// the one loop over a shared `WorkQueue` with rank 0's progress.
+///
+/// Every function here is collective on its communicator unless it says
+/// otherwise: all ranks must call it, in the same order.
+
+#include <mpi.h>
+
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "peppp/core/error.hpp"
+#include "peppp/par/mpi_error.hpp"
+
+namespace peppp::par {
+
+class Progress;
+class WorkQueue;
+
+namespace detail {
+
+/// True for the types sent as their native MPI datatype.
+template <typename T>
+inline constexpr bool kNativeMpiType =
+    std::is_same_v<T, double> || std::is_same_v<T, float> || std::is_same_v<T, char> ||
+    std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::int32_t> ||
+    std::is_same_v<T, std::uint32_t> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, std::uint64_t> ||
+    std::is_same_v<T, long long> || std::is_same_v<T, unsigned long long>;
+
+/// MPI datatype and element multiplier for T: the native type for the
+/// common arithmetic types, else T's bytes (homogeneous clusters).
+template <typename T>
+struct MpiType {
+  static_assert(std::is_trivially_copyable_v<T>, "collectives move trivially copyable types (or strings)");
+  static MPI_Datatype type() {
+    if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
+    else if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
+    else if constexpr (std::is_same_v<T, char>) return MPI_CHAR;
+    else if constexpr (std::is_same_v<T, std::int8_t>) return MPI_INT8_T;
+    else if constexpr (std::is_same_v<T, std::uint8_t>) return MPI_UINT8_T;
+    else if constexpr (std::is_same_v<T, std::int32_t>) return MPI_INT32_T;
+    else if constexpr (std::is_same_v<T, std::uint32_t>) return MPI_UINT32_T;
+    else if constexpr (std::is_same_v<T, std::int64_t>) return MPI_INT64_T;
+    else if constexpr (std::is_same_v<T, std::uint64_t>) return MPI_UINT64_T;
+    else if constexpr (std::is_same_v<T, long long>) return MPI_LONG_LONG;
+    else if constexpr (std::is_same_v<T, unsigned long long>) return MPI_UNSIGNED_LONG_LONG;
+    else return MPI_BYTE;
+  }
+  /// MPI elements per T.
+  static constexpr int scale() { return kNativeMpiType<T> ? 1 : static_cast<int>(sizeof(T)); }
+};
+
+/// `n` elements of T as an MPI count. @throws RuntimeError beyond INT_MAX.
+int mpi_count(std::size_t n, int scale, const char* what);
+/// Displacements of `counts` (exclusive prefix sum); their total in `total`.
+std::vector<int> displacements(const std::vector<int>& counts, std::size_t& total, const char* what);
+int comm_rank(MPI_Comm comm);
+int comm_size(MPI_Comm comm);
+
+}  // namespace detail
+
+// ---- broadcast ----------------------------------------------------------
+
+/// Broadcast one trivially copyable value from `root` (e.g. an int, a POD struct).
+template <typename T>
+void broadcast(T& value, MPI_Comm comm, int root = 0) {
+  using M = detail::MpiType<T>;
+  PEPPP_MPI(MPI_Bcast(&value, M::scale(), M::type(), root, comm));
+}
+
+/// Broadcast a string from `root`: every rank ends with root's text.
+void broadcast(std::string& s, MPI_Comm comm, int root = 0);
+
+/// Broadcast a vector of trivially copyable values from `root`, size included.
+template <typename T>
+void broadcast(std::vector<T>& v, MPI_Comm comm, int root = 0) {
+  using M = detail::MpiType<T>;
+  unsigned long long n = v.size();
+  PEPPP_MPI(MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, comm));
+  v.resize(static_cast<std::size_t>(n));
+  if (n > 0)
+    PEPPP_MPI(MPI_Bcast(v.data(), detail::mpi_count(v.size(), M::scale(), "broadcast"), M::type(), root, comm));
+}
+
+/// Broadcast a vector of strings from `root`.
+void broadcast(std::vector<std::string>& v, MPI_Comm comm, int root = 0);
+
+// ---- gather -------------------------------------------------------------
+
+/// One value per rank, in rank order, on `root` (empty elsewhere).
+template <typename T>
+std::vector<T> gather(const T& value, MPI_Comm comm, int root = 0) {
+  using M = detail::MpiType<T>;
+  std::vector<T> all(detail::comm_rank(comm) == root ? static_cast<std::size_t>(detail::comm_size(comm)) : 0);
+  PEPPP_MPI(MPI_Gather(&value, M::scale(), M::type(), all.data(), M::scale(), M::type(), root, comm));
+  return all;
+}
+
+/// Every rank's vector, concatenated in rank order, on `root` (empty elsewhere).
+template <typename T>
+std::vector<T> gatherv(const std::vector<T>& mine, MPI_Comm comm, int root = 0) {
+  using M = detail::MpiType<T>;
+  const bool is_root = detail::comm_rank(comm) == root;
+  const int count = detail::mpi_count(mine.size(), M::scale(), "gatherv");
+  const std::vector<int> counts = gather(count, comm, root);
+  std::vector<T> all;
+  std::vector<int> displs;
+  if (is_root) {
+    std::size_t total = 0;
+    displs = detail::displacements(counts, total, "gatherv");
+    all.resize(total / M::scale());
+  }
+  PEPPP_MPI(MPI_Gatherv(mine.data(), count, M::type(), all.data(), counts.data(), displs.data(), M::type(), root,
+                        comm));
+  return all;
+}
+
+/// Every rank's string, in rank order, on `root` (empty elsewhere).
+std::vector<std::string> gather(const std::string& mine, MPI_Comm comm, int root = 0);
+
+/// One value per rank, in rank order, on every rank.
+template <typename T>
+std::vector<T> allgather(const T& value, MPI_Comm comm) {
+  using M = detail::MpiType<T>;
+  std::vector<T> all(static_cast<std::size_t>(detail::comm_size(comm)));
+  PEPPP_MPI(MPI_Allgather(&value, M::scale(), M::type(), all.data(), M::scale(), M::type(), comm));
+  return all;
+}
+
+/// Every rank's vector, concatenated in rank order, on every rank.
+template <typename T>
+std::vector<T> allgatherv(const std::vector<T>& mine, MPI_Comm comm) {
+  using M = detail::MpiType<T>;
+  const int count = detail::mpi_count(mine.size(), M::scale(), "allgatherv");
+  const std::vector<int> counts = allgather(count, comm);
+  std::size_t total = 0;
+  const std::vector<int> displs = detail::displacements(counts, total, "allgatherv");
+  std::vector<T> all(total / M::scale());
+  PEPPP_MPI(MPI_Allgatherv(mine.data(), count, M::type(), all.data(), counts.data(), displs.data(), M::type(), comm));
+  return all;
+}
+
+/// Every rank's string, in rank order, on every rank.
+std::vector<std::string> allgather(const std::string& mine, MPI_Comm comm);
+
+// ---- reductions and synchronisation -------------------------------------
+
+/// Logical AND of `flag` over all ranks: every rank gets the same decision
+/// before a collective step (STYLE.md rule 5).
+bool all_true(bool flag, MPI_Comm comm);
+/// Logical OR of `flag` over all ranks.
+bool any_true(bool flag, MPI_Comm comm);
+/// Sum of `value` over all ranks, on every rank.
+std::int64_t sum(std::int64_t value, MPI_Comm comm);
+/// Wait for every rank.
+void barrier(MPI_Comm comm);
+
+// ---- agree or throw -----------------------------------------------------
+
+/// What one rank contributes to `agree`: nothing (ok), or the error it met.
+struct Failure {
+  ExitCode code = ExitCode::ok;  ///< ok, or the exit code of the error
+  std::string message;           ///< the error's one-line message
+  /// True when this rank failed.
+  bool failed() const { return code != ExitCode::ok; }
+  /// The failure a peppp exception describes.
+  static Failure of(const Error& e) { return {e.code(), e.what()}; }
+  /// A bad-input failure (exit code 1).
+  static Failure input(std::string message) { return {ExitCode::bad_input, std::move(message)}; }
+  /// A runtime failure (exit code 2).
+  static Failure runtime(std::string message) { return {ExitCode::runtime, std::move(message)}; }
+};
+
+/// Every rank contributes `mine`; when any rank failed, every rank throws the
+/// same error: the lowest failing rank's message, as `InputError` (exit 1),
+/// `Interrupted` (3) or `RuntimeError` (2, also for any other code), all with
+/// `all_ranks()` true, so `main` exits without `MPI_Abort`. "Root decides,
+/// everyone throws alike" is the case where only the root may fail.
+void agree(const Failure& mine, MPI_Comm comm);
+
+/// Run `step` on this rank (it may do nothing on some ranks), turning a
+/// `peppp::Error` it throws into a `Failure`, then `agree`. Other exceptions
+/// propagate on this rank only (they are bugs: `main` aborts).
+template <typename Step>
+void agreed(Step&& step, MPI_Comm comm) {
+  Failure f;
+  try {
+    step();
+  } catch (const Error& e) {
+    f = Failure::of(e);
+  }
+  agree(f, comm);
+}
+
+// ---- the work-queue loop ------------------------------------------------
+
+/// What became of one queue item.
+enum class ItemOutcome {
+  done,       ///< finished
+  failed,     ///< finished, counted as failed; the loop goes on
+  abort,      ///< failed and nothing else is worth doing: counted failed, the queue drained, the loop ends
+  abandoned,  ///< not finished (stop request): not counted, the queue drained, the loop ends
+};
+
+/// How `for_each_item` runs.
+struct QueueLoopOptions {
+  Progress* progress = nullptr;        ///< updated on rank 0 after each item and while waiting; may be null
+  std::int64_t done_before = 0;        ///< items finished before this run (resumed), added to the progress count
+  std::int64_t failed_before = 0;      ///< of which failed
+  std::function<bool()> should_stop;   ///< polled before each item: true = stop (the queue is drained)
+};
+
+/// What `for_each_item` saw on this rank.
+struct QueueLoopResult {
+  std::int64_t items = 0;  ///< items this rank finished (done, failed or abort)
+  bool stopped = false;    ///< this rank stopped on `should_stop` or an abandoned item
+};
+
+/// Take items from `queue` until none is left, calling `work(item)` for each
+/// (item in 0..queue.total()−1, each handed to exactly one rank), reporting
+/// progress on rank 0; then wait for every rank without busy-polling (a
+/// blocking collective would starve ranks still working when ranks
+/// outnumber cores), rank 0 still reporting, and finish the progress line.
+/// `work` must not throw (turn errors into an outcome). Collective on the
+/// queue's communicator (the final wait).
+QueueLoopResult for_each_item(WorkQueue& queue, const std::function<ItemOutcome(std::int64_t item)>& work,
+                              const QueueLoopOptions& options = {});
+
+}  // namespace peppp::par

@@ -1,0 +1,178 @@
+// One meta-LOOCV item (METHOD.md F10 steps 1-3): build the meta-training
+// matrix of the setting, embed it, run one method's nested selection on the
+// held-out task and score every count, on the meta layer's primitives.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <tuple>
+
+#include "peppp/meta/loocv.hpp"
+
+#include "peppp/core/error.hpp"
+#include "peppp/core/strings.hpp"
+#include "peppp/meta/acquisition.hpp"
+#include "peppp/meta/design.hpp"
+#include "peppp/meta/lowrank.hpp"
+#include "peppp/meta/pareto.hpp"
+#include "peppp/meta/sampling.hpp"
+#include "peppp/meta/softimpute.hpp"
+
+namespace peppp::meta {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+Eigen::MatrixXd without_row(const std::vector<double>& m, int n, int d, int fold) {
+  Eigen::MatrixXd out(n - 1, d);
+  for (int i = 0, r = 0; i < n; ++i) {
+    if (i == fold) continue;
+    for (int j = 0; j < d; ++j) out(r, j) = m[static_cast<std::size_t>(i) * d + j];
+    ++r;
+  }
+  return out;
+}
+
+}  // namespace
+
+MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
+  const int n = static_cast<int>(data.n()), d = static_cast<int>(data.d());
+  const SettingInfo info = setting_info(spec.settings[setting]);
+  const Eigen::MatrixXd e = without_row(data.error, n, d, fold);
+  MetaTraining t;
+  auto flat = [&](const Eigen::MatrixXd& m) {
+    t.estimate.resize(static_cast<std::size_t>(n - 1) * d);
+    for (int i = 0; i < n - 1; ++i)
+      for (int j = 0; j < d; ++j) t.estimate[static_cast<std::size_t>(i) * d + j] = m(i, j);
+  };
+  if (info.training == SettingInfo::Training::full) {
+    flat(e);
+    t.fraction = 1.0;
+    return t;
+  }
+  const auto full_mask = meta_training_mask(spec, data, setting, fold, repeat);
+  std::vector<std::uint8_t> mask;
+  mask.reserve(static_cast<std::size_t>(n - 1) * d);
+  for (int i = 0; i < n; ++i)
+    if (i != fold)
+      mask.insert(mask.end(), full_mask.begin() + static_cast<std::ptrdiff_t>(i) * d,
+                  full_mask.begin() + static_cast<std::ptrdiff_t>(i + 1) * d);
+  std::size_t observed = 0;
+  for (auto m : mask) observed += m;
+  t.fraction = static_cast<double>(observed) / static_cast<double>(mask.size());
+  const Eigen::MatrixXd observed_e = apply_mask(e, mask);
+  Eigen::MatrixXd weights;
+  SoftImputeOptions opt;
+  if (info.training == SettingInfo::Training::nonuniform) {
+    weights = nonuniform_probabilities(without_row(data.memory, n, d, fold), spec.p_min, spec.p_max)
+                  .cwiseInverse();
+    opt.accelerated = true;  // inverse-probability weights make the problem badly conditioned (F4.3)
+  }
+  if (spec.lambda > 0) {
+    opt.lambda = spec.lambda;
+  } else {
+    const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
+    // CV only ranks the candidate lambdas: it needs no certificate-grade
+    // solves (as complete_campaign does); the final solve below does.
+    SoftImputeOptions cv_opt = opt;
+    cv_opt.gap_tolerance = std::max(opt.gap_tolerance, 1e-5);
+    opt.lambda = cv_lambda(observed_e, weights, cv_opt, {}, 5, cv_seed).lambda;
+  }
+  t.lambda = opt.lambda;
+  flat(soft_impute(observed_e, weights, opt).estimate);
+  return t;
+}
+
+LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& it,
+                                    const MetaTraining& training) {
+  const int d = static_cast<int>(data.d());
+  const std::size_t L = spec.measurements.size();
+  const SettingInfo info = setting_info(spec.settings[it.setting]);
+  Eigen::VectorXd truth(d), mem(d);
+  for (int j = 0; j < d; ++j) {
+    truth(j) = data.error[static_cast<std::size_t>(it.fold) * d + j];
+    mem(j) = data.memory[static_cast<std::size_t>(it.fold) * d + j];
+  }
+  const double budget = spec.cap;
+  double best = std::numeric_limits<double>::infinity();
+  for (int j = 0; j < d; ++j)
+    if (mem(j) <= budget) best = std::min(best, truth(j));
+
+  LoocvItemResult r;
+  r.relative_error.assign(L, kNaN);
+  r.convergence.assign(L, kNaN);
+  r.hyperdiff.assign(L, kNaN);
+  r.selected_error.assign(L, kNaN);
+  r.best_feasible_error.assign(L, best);
+  r.regret.assign(L, kNaN);
+  r.measured_memory.assign(L, 0.0);
+  r.selected_config.assign(L, -1);
+  r.lambda = training.lambda;
+  r.sampled_fraction = training.fraction;
+  const Eigen::MatrixXd train = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      training.estimate.data(), static_cast<Eigen::Index>(data.n() - 1), d);
+
+  if (it.method >= static_cast<int>(spec.methods.size())) {  // F9.2 baseline: no measurements, no estimate
+    const auto base = random_high_memory(mem, truth, budget);
+    r.selected_error.assign(L, base.expected_error);
+    r.regret.assign(L, base.expected_error - best);
+    return r;
+  }
+
+  AcquisitionContext ctx;
+  ctx.y = embed(train, spec.rank).y;
+  ctx.train_errors = train;
+  ctx.feasible = feasible_set(mem, info.capped ? spec.cap : std::numeric_limits<double>::infinity());
+  ctx.seed = mix64(fnv1a64("random-mf", spec.seed) ^ mix64(static_cast<std::uint64_t>(it.fold) * 1000003u +
+                                                           static_cast<std::uint64_t>(it.repeat)));
+  const auto strategy = make_strategy(parse_method(spec.methods[it.method]));
+  const int lmax = spec.measurements.back();
+  r.order = strategy->select(ctx, lmax, [&](int j) { return truth(j); });
+  for (std::size_t c = 0; c < L; ++c) {
+    const int l = std::min<int>(spec.measurements[c], static_cast<int>(r.order.size()));
+    std::vector<int> s(r.order.begin(), r.order.begin() + l);
+    Eigen::VectorXd measured(l);
+    double used = 0;
+    for (int q = 0; q < l; ++q) {
+      measured(q) = truth(s[q]);
+      used += mem(s[q]);
+    }
+    const Eigen::VectorXd estimate = strategy->predict(ctx, s, measured);
+    const FrontierMetrics fm = frontier_metrics(mem, truth, estimate);
+    const int pick = select_configuration(mem, estimate, budget);
+    r.relative_error[c] = fm.relative_error;
+    r.convergence[c] = fm.convergence;
+    r.hyperdiff[c] = fm.hyperdiff;
+    r.selected_config[c] = pick;
+    r.selected_error[c] = truth(pick);
+    r.regret[c] = truth(pick) - best;
+    r.measured_memory[c] = used;
+  }
+  return r;
+}
+
+LoocvEvaluator loocv_evaluator(const LoocvSpec& spec, const LoocvData& data, TrainingLookup lookup) {
+  struct Cache {
+    int kind = -1, fold = -1, repeat = -1;
+    MetaTraining training;
+  };
+  auto cache = std::make_shared<Cache>();
+  return [spec, &data, cache, lookup](const LoocvItem& it) -> LoocvItemResult {
+    // Every method of one (scheme, fold, repeat) shares the meta-training matrix.
+    const MetaTraining* training = lookup ? lookup(it.setting, it.fold, it.repeat) : nullptr;
+    if (!training) {
+      const int kind = static_cast<int>(setting_info(spec.settings[it.setting]).training);
+      if (cache->kind != kind || cache->fold != it.fold || cache->repeat != it.repeat) {
+        cache->training = build_meta_training(spec, data, it.setting, it.fold, it.repeat);
+        cache->kind = kind;
+        cache->fold = it.fold;
+        cache->repeat = it.repeat;
+      }
+      training = &cache->training;
+    }
+    return evaluate_loocv_item(spec, data, it, *training);
+  };
+}
+
+}  // namespace peppp::meta

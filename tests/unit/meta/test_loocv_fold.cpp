@@ -1,0 +1,206 @@
+// One meta-LOOCV fold, serially (meta/loocv.hpp): ED-MF on a held-out task
+// of an exactly low-rank error matrix, checked against what the maths says
+// (exact recovery, zero regret, feasible picks, nested order), the
+// estimate-free baseline, the masks, determinism and the evaluator.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "meta_test_data.hpp"
+#include "peppp/core/error.hpp"
+#include "peppp/meta/loocv.hpp"
+
+using namespace peppp;
+
+namespace {
+
+constexpr int kTasks = 8, kConfigs = 12, kRank = 2, kFold = 3;
+
+meta::LoocvData low_rank_data() {
+  const Eigen::MatrixXd e = test::low_rank_errors(kTasks, kConfigs, kRank, 42);
+  meta::LoocvData data;
+  for (int i = 0; i < kTasks; ++i) data.task.push_back("t" + std::to_string(i));
+  for (int j = 0; j < kConfigs; ++j) data.config.push_back("c" + std::to_string(j));
+  for (int i = 0; i < kTasks; ++i)
+    for (int j = 0; j < kConfigs; ++j) {
+      data.error.push_back(e(i, j));
+      data.memory.push_back(10.0 + j + 0.1 * i);  // MiB; the cap (median) leaves about half of each row
+    }
+  return data;
+}
+
+meta::LoocvSpec spec_for(const meta::LoocvData& data) {
+  meta::LoocvSpec spec;
+  spec.settings = {"I", "II"};
+  spec.methods = {"ed-mf"};
+  spec.measurements = {5, 2, 3};
+  spec.rank = kRank;
+  return meta::validate_loocv(spec, data);
+}
+
+double mem(const meta::LoocvData& data, int j) { return data.memory[static_cast<std::size_t>(kFold) * kConfigs + j]; }
+double truth(const meta::LoocvData& data, int j) { return data.error[static_cast<std::size_t>(kFold) * kConfigs + j]; }
+
+}  // namespace
+
+TEST(LoocvFold, ValidationResolvesTheCapAndSortsTheCounts) {
+  const auto data = low_rank_data();
+  const auto spec = spec_for(data);
+  EXPECT_EQ(spec.measurements, (std::vector<int>{2, 3, 5}));
+  std::vector<double> m = data.memory;
+  std::sort(m.begin(), m.end());
+  EXPECT_DOUBLE_EQ(spec.cap, 0.5 * (m[m.size() / 2 - 1] + m[m.size() / 2]));
+  meta::LoocvSpec bad = spec;
+  bad.measurements = {1, 3};  // below the rank
+  EXPECT_THROW(meta::validate_loocv(bad, data), InputError);
+  bad = spec;
+  bad.methods = {"ed-mf", "ed-mf"};
+  EXPECT_THROW(meta::validate_loocv(bad, data), InputError);
+  EXPECT_THROW(meta::setting_info("VII"), InputError);
+}
+
+TEST(LoocvFold, EdMfRecoversAnExactLowRankTask) {
+  const auto data = low_rank_data();
+  const auto spec = spec_for(data);
+  const meta::LoocvItem item{0, kFold, 0, 0};  // setting I (full, uncapped), ED-MF
+  const meta::MetaTraining training = meta::build_meta_training(spec, data, 0, kFold, 0);
+  ASSERT_EQ(training.estimate.size(), static_cast<std::size_t>((kTasks - 1) * kConfigs));
+  EXPECT_EQ(training.fraction, 1.0);
+  EXPECT_TRUE(std::isnan(training.lambda));  // no completion for the full matrix
+
+  const meta::LoocvItemResult r = meta::evaluate_loocv_item(spec, data, item, training);
+  const std::size_t L = spec.measurements.size();
+  for (const auto* v : {&r.relative_error, &r.convergence, &r.hyperdiff, &r.selected_error, &r.best_feasible_error,
+                        &r.regret, &r.measured_memory})
+    ASSERT_EQ(v->size(), L);
+  ASSERT_EQ(r.selected_config.size(), L);
+
+  // The nested order: max(count) distinct configurations.
+  ASSERT_EQ(r.order.size(), 5u);
+  EXPECT_EQ(std::set<int>(r.order.begin(), r.order.end()).size(), 5u);
+  for (int j : r.order) EXPECT_TRUE(j >= 0 && j < kConfigs);
+
+  // The best error under the budget (= cap), by hand.
+  double best = INFINITY;
+  for (int j = 0; j < kConfigs; ++j)
+    if (mem(data, j) <= spec.cap) best = std::min(best, truth(data, j));
+
+  for (std::size_t c = 0; c < L; ++c) {
+    const int l = spec.measurements[c];
+    // l >= rank measurements of an exactly rank-k row determine it.
+    EXPECT_LT(r.relative_error[c], 1e-8) << "l = " << l;
+    EXPECT_LT(r.hyperdiff[c], 1e-8) << "l = " << l;
+    EXPECT_LT(r.convergence[c], 1e-8) << "l = " << l;
+    const int pick = r.selected_config[c];
+    ASSERT_TRUE(pick >= 0 && pick < kConfigs);
+    EXPECT_LE(mem(data, pick), spec.cap);  // feasible under the budget
+    EXPECT_DOUBLE_EQ(r.best_feasible_error[c], best);
+    EXPECT_DOUBLE_EQ(r.selected_error[c], truth(data, pick));
+    EXPECT_GE(r.regret[c], 0.0);
+    EXPECT_DOUBLE_EQ(r.regret[c], r.selected_error[c] - r.best_feasible_error[c]);
+    EXPECT_NEAR(r.regret[c], 0.0, 1e-12);  // exact prediction: the pick is the best feasible
+    // Count l measures the first l picks of the order.
+    double used = 0;
+    for (int q = 0; q < l; ++q) used += mem(data, r.order[q]);
+    EXPECT_DOUBLE_EQ(r.measured_memory[c], used);
+  }
+
+  // Nested: a smaller largest count gives a prefix of the same order.
+  meta::LoocvSpec small = spec;
+  small.measurements = {2, 3};
+  const auto r3 = meta::evaluate_loocv_item(small, data, item, training);
+  ASSERT_EQ(r3.order.size(), 3u);
+  EXPECT_TRUE(std::equal(r3.order.begin(), r3.order.end(), r.order.begin()));
+  EXPECT_EQ(r3.selected_config[0], r.selected_config[0]);
+
+  // Deterministic, and the evaluator computes the same.
+  const auto again = meta::evaluate_loocv_item(spec, data, item, training);
+  EXPECT_EQ(again.order, r.order);
+  EXPECT_EQ(again.relative_error, r.relative_error);
+  EXPECT_EQ(again.regret, r.regret);
+  const auto via = meta::loocv_evaluator(spec, data)(item);
+  EXPECT_EQ(via.order, r.order);
+  EXPECT_EQ(via.selected_config, r.selected_config);
+  EXPECT_EQ(via.measured_memory, r.measured_memory);
+}
+
+TEST(LoocvFold, CappedSettingMeasuresOnlyUnderTheCap) {
+  const auto data = low_rank_data();
+  const auto spec = spec_for(data);
+  const meta::LoocvItem item{1, kFold, 0, 0};  // setting II: full, capped
+  const auto r = meta::loocv_evaluator(spec, data)(item);
+  ASSERT_EQ(r.order.size(), 5u);
+  for (int j : r.order) EXPECT_LE(mem(data, j), spec.cap) << j;
+  for (std::size_t c = 0; c < spec.measurements.size(); ++c) {
+    EXPECT_GE(r.regret[c], 0.0);
+    EXPECT_LT(r.relative_error[c], 1e-8);
+  }
+}
+
+TEST(LoocvFold, BaselineMeasuresNothingAndHasNoEstimate) {
+  const auto data = low_rank_data();
+  const auto spec = spec_for(data);
+  const meta::LoocvItem item{0, kFold, 0, static_cast<int>(spec.methods.size())};
+  const auto r = meta::loocv_evaluator(spec, data)(item);
+  EXPECT_TRUE(r.order.empty());
+  // The highest memory under the budget, its ties' mean error (F9.2), by hand.
+  double top = -1, sum = 0;
+  int ties = 0;
+  for (int j = 0; j < kConfigs; ++j)
+    if (mem(data, j) <= spec.cap) top = std::max(top, mem(data, j));
+  for (int j = 0; j < kConfigs; ++j)
+    if (mem(data, j) == top) sum += truth(data, j), ++ties;
+  for (std::size_t c = 0; c < spec.measurements.size(); ++c) {
+    EXPECT_TRUE(std::isnan(r.relative_error[c]));
+    EXPECT_TRUE(std::isnan(r.convergence[c]));
+    EXPECT_TRUE(std::isnan(r.hyperdiff[c]));
+    EXPECT_EQ(r.selected_config[c], -1);
+    EXPECT_EQ(r.measured_memory[c], 0.0);
+    EXPECT_DOUBLE_EQ(r.selected_error[c], sum / ties);
+    EXPECT_GE(r.regret[c], 0.0);
+  }
+}
+
+TEST(LoocvFold, MasksHoldOutTheFoldAndSampleTheRatio) {
+  const auto data = low_rank_data();
+  auto spec = spec_for(data);
+  const auto full = meta::meta_training_mask(spec, data, 0, kFold, 0);
+  ASSERT_EQ(full.size(), static_cast<std::size_t>(kTasks * kConfigs));
+  for (int i = 0; i < kTasks; ++i)
+    for (int j = 0; j < kConfigs; ++j) EXPECT_EQ(full[i * kConfigs + j], i == kFold ? 0 : 1);
+
+  spec.settings = {"III"};
+  spec.ratio = 0.25;
+  spec.lambda = 0.05;  // fixed: no cross-validation in a unit test
+  const auto m0 = meta::meta_training_mask(spec, data, 0, kFold, 0);
+  const auto m1 = meta::meta_training_mask(spec, data, 0, kFold, 1);
+  EXPECT_EQ(m0, meta::meta_training_mask(spec, data, 0, kFold, 0));  // seeded
+  EXPECT_NE(m0, m1);                                                 // repeats differ
+  int kept = 0;
+  for (int i = 0; i < kTasks; ++i)
+    for (int j = 0; j < kConfigs; ++j) {
+      kept += m0[i * kConfigs + j];
+      if (i == kFold) EXPECT_EQ(m0[i * kConfigs + j], 0);
+    }
+  EXPECT_EQ(kept, static_cast<int>(std::lround(0.25 * (kTasks - 1) * kConfigs)));
+  const auto t = meta::build_meta_training(spec, data, 0, kFold, 0);
+  EXPECT_DOUBLE_EQ(t.lambda, 0.05);
+  EXPECT_NEAR(t.fraction, static_cast<double>(kept) / ((kTasks - 1) * kConfigs), 1e-15);
+  for (double v : t.estimate) EXPECT_TRUE(std::isfinite(v));
+}
+
+TEST(LoocvFold, FoldsOfASplitRunAreContiguousBlocks) {
+  const auto data = low_rank_data();
+  auto spec = spec_for(data);
+  std::vector<int> all;
+  spec.parts = 3;
+  for (spec.part = 1; spec.part <= 3; ++spec.part) {
+    const auto f = meta::loocv_folds(spec, data.n());
+    all.insert(all.end(), f.begin(), f.end());
+  }
+  std::vector<int> expected(kTasks);
+  for (int i = 0; i < kTasks; ++i) expected[i] = i;
+  EXPECT_EQ(all, expected);
+}
