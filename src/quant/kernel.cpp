@@ -1,35 +1,29 @@
 // The fused CPU kernel: one pass over the float32 bits, every element through
 // the same branch-free sequence (normal path, exact integer subnormal path,
-// saturation, NaN, sign), so that the loop auto-vectorizes.
+// saturation, NaN, sign), so that the loop auto-vectorizes. The loop itself
+// is kernel_impl.hpp, compiled once per instruction set; this file picks the
+// variant once (best the CPU runs, or PEPPP_QUANT_ISA) and splits the work.
 #include "peppp/quant/kernel.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
 
+#include "kernel_impl.hpp"
+#include "peppp/core/error.hpp"
+#include "peppp/core/log.hpp"
 #include "peppp/core/strings.hpp"
 
 namespace peppp::quant {
 
 namespace {
 
-constexpr std::uint64_t kGamma = 0x9e3779b97f4a7c15ULL;
-constexpr std::uint32_t kInfBits = 0x7f800000u;
-
-// Per-call constants (hoisted out of the loop).
-struct Params {
-  std::uint32_t keep;      // clears the 23-M dropped mantissa bits
-  std::uint32_t half;      // nearest: 2^(22-M) (0 for M = 23)
-  std::uint32_t halfm1;    // nearest_even: half - 1 (0 for M = 23)
-  std::uint32_t odd_mask;  // nearest_even: 1 if bits are dropped
-  std::uint32_t drop;      // 23 - M
-  std::uint32_t sat;       // bits of max (E < 8) or of inf (E = 8)
-  std::uint32_t minnorm;   // bits of 2^emin (E < 8); 0 for E = 8: float32's own subnormals are on the grid
-  std::int32_t sub_base;   // 23 - M + biased emin: shift of the significand in the subnormal range
-  float p;                 // 2^(emin - M), the subnormal spacing
-  std::uint64_t key;       // stream key of the stochastic generator
-};
+using detail::kGamma;
+using detail::kInfBits;
+using detail::Params;
 
 Params make_params(FloatFormat f, std::uint64_t seed) {
   Params p{};
@@ -55,85 +49,79 @@ Params make_params(FloatFormat f, std::uint64_t seed) {
   return p;
 }
 
-// Value min/max (no references) so that if-conversion sees plain selects.
-inline std::uint32_t umin(std::uint32_t x, std::uint32_t y) { return x < y ? x : y; }
-inline std::uint32_t umax(std::uint32_t x, std::uint32_t y) { return x > y ? x : y; }
-inline std::int32_t imin(std::int32_t x, std::int32_t y) { return x < y ? x : y; }
-inline std::int32_t imax(std::int32_t x, std::int32_t y) { return x > y ? x : y; }
+// ---------------------------------------------------------------- variants
+struct Variant {
+  const char* name;
+  detail::KernelFn run;
+  bool (*supported)();
+};
 
-inline std::uint32_t splitmix_hi(std::uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return static_cast<std::uint32_t>(z >> 32);
+bool always() { return true; }
+#if defined(PEPPP_QUANT_HAVE_AVX2) || defined(PEPPP_QUANT_HAVE_AVX512)
+// The psABI levels the variants are compiled for (GCC >= 12, Clang >= 16);
+// libgcc also checks that the OS saves the AVX / AVX-512 registers.
+bool cpu_x86_64_v3() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("x86-64-v3");
+}
+bool cpu_x86_64_v4() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("x86-64-v4");
+}
+#endif
+
+// Every variant compiled into this build, best first.
+constexpr Variant kVariants[] = {
+#ifdef PEPPP_QUANT_HAVE_AVX512
+    {"avx512", detail::run_avx512, cpu_x86_64_v4},
+#endif
+#ifdef PEPPP_QUANT_HAVE_AVX2
+    {"avx2", detail::run_avx2, cpu_x86_64_v3},
+#endif
+    {"baseline", detail::run_baseline, always},
+};
+
+std::string variant_names(bool supported_only) {
+  std::string s;
+  for (const auto& v : kVariants)
+    if (!supported_only || v.supported()) s += std::string(s.empty() ? "" : ", ") + v.name;
+  return s;
 }
 
-// `in == out` (in place) is allowed despite __restrict: element i is read
-// once and written once, at the same index, after the read (tested).
-template <Rounding R>
-void kernel(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
-            std::uint64_t counter0) {
-  const std::uint32_t keep = prm.keep, half = prm.half, halfm1 = prm.halfm1, odd_mask = prm.odd_mask;
-  const std::uint32_t drop = prm.drop, sat = prm.sat, minnorm = prm.minnorm;
-  const std::int32_t sub_base = prm.sub_base;
-  const float p = prm.p;
-  const std::uint32_t rshift = 31u - drop;
-  const std::uint64_t z0 = prm.key + counter0 * kGamma;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t b;
-    std::memcpy(&b, in + i, 4);
-    const std::uint32_t sign = b & 0x80000000u;
-    const std::uint32_t a = b ^ sign;
-    std::uint32_t rnd = 0;
-    if constexpr (R == Rounding::stochastic) rnd = splitmix_hi(z0 + static_cast<std::uint64_t>(i) * kGamma);
-
-    // Normal range: rounding on the bits, a carry moves into the exponent.
-    std::uint32_t qn;
-    if constexpr (R == Rounding::nearest) {
-      qn = (a + half) & keep;
-    } else if constexpr (R == Rounding::nearest_even) {
-      qn = (a + halfm1 + ((a >> drop) & odd_mask)) & keep;
-    } else {
-      qn = (a + ((rnd >> 1) >> rshift)) & keep;
-    }
-    qn = umin(qn, sat);
-
-    // Subnormal range of the format: round the 24-bit significand to a
-    // multiple of 2^sh exactly in integers, then k * P (exact: power of two).
-    const std::uint32_t ebe = umax(a >> 23, 1u);
-    const std::uint32_t sig = a - ((ebe - 1u) << 23);
-    std::int32_t sh = sub_base - static_cast<std::int32_t>(ebe);
-    std::uint32_t k;
-    if constexpr (R == Rounding::nearest) {
-      sh = imin(imax(sh, 1), 25);
-      k = (sig + (1u << (sh - 1))) >> sh;
-    } else if constexpr (R == Rounding::nearest_even) {
-      sh = imin(imax(sh, 1), 25);
-      k = (sig + (1u << (sh - 1)) - 1u + ((sig >> sh) & 1u)) >> sh;
-    } else {
-      sh = imin(imax(sh, 1), 64);
-      const std::uint32_t lo = sig >> imin(sh, 31);
-      const std::uint32_t frac =
-          sh <= 32 ? sig << imax(32 - sh, 0) : sig >> imin(imax(sh - 32, 0), 31);
-      k = lo + (rnd < frac ? 1u : 0u);
-    }
-    const float qsf = static_cast<float>(static_cast<std::int32_t>(k)) * p;
-    std::uint32_t qs;
-    std::memcpy(&qs, &qsf, 4);
-
-    std::uint32_t q = a < minnorm ? qs : qn;
-    q = a > kInfBits ? a : q;  // NaN stays NaN (payload kept)
-    q |= sign;
-    std::memcpy(out + i, &q, 4);
+const Variant& find_variant(const std::string& name, const char* what) {
+  for (const auto& v : kVariants) {
+    if (name != v.name) continue;
+    if (!v.supported())
+      throw InputError(std::string(what) + "=" + name + ": this CPU cannot run that kernel variant; it runs " +
+                       variant_names(true));
+    return v;
   }
+  throw InputError(std::string(what) + "=" + name + ": unknown kernel variant; this build has " +
+                   variant_names(false) + " (this CPU runs " + variant_names(true) + ")");
 }
 
-void run_serial(const float* in, float* out, std::size_t n, const Params& prm, Rounding r, std::uint64_t counter0) {
-  switch (r) {
-    case Rounding::nearest: kernel<Rounding::nearest>(in, out, n, prm, counter0); break;
-    case Rounding::nearest_even: kernel<Rounding::nearest_even>(in, out, n, prm, counter0); break;
-    case Rounding::stochastic: kernel<Rounding::stochastic>(in, out, n, prm, counter0); break;
+// The first choice: PEPPP_QUANT_ISA when set (read once), else the best
+// variant the CPU runs.
+const Variant* initial_variant() {
+  const char* env = std::getenv("PEPPP_QUANT_ISA");
+  const Variant* v = nullptr;
+  if (env && *env) {
+    v = &find_variant(env, "PEPPP_QUANT_ISA");
+  } else {
+    for (const auto& c : kVariants)
+      if (c.supported()) {
+        v = &c;
+        break;
+      }
   }
+  log::debug("quant: fused kernel variant ", v->name, env && *env ? " (PEPPP_QUANT_ISA)" : "", "; this CPU runs ",
+             variant_names(true));
+  return v;
+}
+
+std::atomic<const Variant*>& current_variant() {
+  static std::atomic<const Variant*> current{initial_variant()};
+  return current;
 }
 
 // Below this many elements per thread, starting a thread costs more than it saves.
@@ -145,10 +133,11 @@ void quantize_buffer(const float* in, float* out, std::size_t n, FloatFormat for
                      std::uint64_t seed, std::uint64_t offset, int threads) {
   if (n == 0) return;
   const Params prm = make_params(format, seed);
+  const detail::KernelFn run = current_variant().load(std::memory_order_relaxed)->run;
   std::size_t t = threads > 1 ? static_cast<std::size_t>(threads) : 1;
   t = std::min(t, std::max<std::size_t>(1, n / kMinPerThread));
   if (t == 1) {
-    run_serial(in, out, n, prm, rounding, offset);
+    run(in, out, n, prm, rounding, offset);
     return;
   }
   // Chunks on 64-element (cache line) boundaries; element i keeps counter offset + i.
@@ -159,14 +148,27 @@ void quantize_buffer(const float* in, float* out, std::size_t n, FloatFormat for
     const std::size_t begin = j * chunk;
     if (begin >= n) break;
     const std::size_t len = std::min(chunk, n - begin);
-    pool.emplace_back([=, &prm] { run_serial(in + begin, out + begin, len, prm, rounding, offset + begin); });
+    pool.emplace_back([=, &prm] { run(in + begin, out + begin, len, prm, rounding, offset + begin); });
   }
-  run_serial(in, out, std::min(chunk, n), prm, rounding, offset);
+  run(in, out, std::min(chunk, n), prm, rounding, offset);
   for (auto& th : pool) th.join();
 }
 
 std::uint32_t random_bits(std::uint64_t seed, std::uint64_t counter) {
-  return splitmix_hi(mix64(seed) + counter * kGamma);
+  return detail::splitmix_hi(mix64(seed) + counter * kGamma);
+}
+
+const char* kernel_isa() { return current_variant().load(std::memory_order_relaxed)->name; }
+
+std::vector<std::string> kernel_isas() {
+  std::vector<std::string> names;
+  for (const auto& v : kVariants)
+    if (v.supported()) names.insert(names.begin(), v.name);
+  return names;
+}
+
+void set_kernel_isa(const std::string& name) {
+  current_variant().store(&find_variant(name, "kernel variant"), std::memory_order_relaxed);
 }
 
 float quantize_value(float x, FloatFormat format, Rounding rounding, std::uint64_t seed, std::uint64_t counter) {

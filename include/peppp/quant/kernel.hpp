@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "peppp/core/format.hpp"
 
@@ -39,5 +41,31 @@ std::uint32_t random_bits(std::uint64_t seed, std::uint64_t counter);
 /// keyed by `seed` (for scalars: hyper-parameters, tests, tools).
 float quantize_value(float x, FloatFormat format, Rounding rounding = Rounding::nearest, std::uint64_t seed = 0,
                      std::uint64_t counter = 0);
+
+/// @name Instruction-set variants of the fused kernel
+/// The kernel's loop is compiled for several instruction sets and the best
+/// one this CPU runs is chosen at the first call: `baseline` (the build's
+/// flags: x86-64 baseline by default, this machine's with PEPPP_NATIVE) and,
+/// on x86-64 portable builds, `avx2` (x86-64-v3: AVX2, FMA, BMI2) and
+/// `avx512` (x86-64-v4: AVX-512 F/BW/CD/DQ/VL). All variants give
+/// bit-identical results (integer arithmetic and exact float operations).
+/// The environment variable `PEPPP_QUANT_ISA=baseline|avx2|avx512`, read
+/// once at that first call, forces a variant; an unknown name, or one this
+/// CPU cannot run, is an InputError naming what this build and CPU offer.
+/// The choice is logged at debug level (`--verbose`).
+/// @{
+
+/// Name of the variant `quantize_buffer` uses now (chooses it if not yet chosen).
+const char* kernel_isa();
+
+/// The variants of this build that this CPU runs, baseline first, best last.
+std::vector<std::string> kernel_isas();
+
+/// Use variant `name` (one of kernel_isas()) from now on, for every thread
+/// (tests, benchmarks); throws InputError otherwise. Calls of quantize_buffer
+/// already running finish with the variant they started with.
+void set_kernel_isa(const std::string& name);
+
+/// @}
 
 }  // namespace peppp::quant

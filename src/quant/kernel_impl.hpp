@@ -1,0 +1,130 @@
+// Internal to the quant layer: the fused loop of the CPU kernel, compiled
+// once per instruction set (kernel_baseline.cpp, kernel_avx2.cpp,
+// kernel_avx512.cpp) and chosen at run time by kernel.cpp.
+//
+// Everything with code is in an anonymous namespace: each variant's
+// translation unit gets its own copy, compiled with its own -march, and the
+// linker can never swap an AVX-512 copy into the baseline (ODR). Include
+// nothing here that the variants would instantiate out of line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "peppp/core/format.hpp"
+
+namespace peppp::quant::detail {
+
+inline constexpr std::uint64_t kGamma = 0x9e3779b97f4a7c15ULL;
+inline constexpr std::uint32_t kInfBits = 0x7f800000u;
+
+// Per-call constants (hoisted out of the loop).
+struct Params {
+  std::uint32_t keep;      // clears the 23-M dropped mantissa bits
+  std::uint32_t half;      // nearest: 2^(22-M) (0 for M = 23)
+  std::uint32_t halfm1;    // nearest_even: half - 1 (0 for M = 23)
+  std::uint32_t odd_mask;  // nearest_even: 1 if bits are dropped
+  std::uint32_t drop;      // 23 - M
+  std::uint32_t sat;       // bits of max (E < 8) or of inf (E = 8)
+  std::uint32_t minnorm;   // bits of 2^emin (E < 8); 0 for E = 8: float32's own subnormals are on the grid
+  std::int32_t sub_base;   // 23 - M + biased emin: shift of the significand in the subnormal range
+  float p;                 // 2^(emin - M), the subnormal spacing
+  std::uint64_t key;       // stream key of the stochastic generator
+};
+
+// One variant of the kernel: the loop over [in, in + n) for one rounding.
+using KernelFn = void (*)(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
+                          std::uint64_t counter0);
+
+void run_baseline(const float* in, float* out, std::size_t n, const Params& prm, Rounding r, std::uint64_t counter0);
+void run_avx2(const float* in, float* out, std::size_t n, const Params& prm, Rounding r, std::uint64_t counter0);
+void run_avx512(const float* in, float* out, std::size_t n, const Params& prm, Rounding r, std::uint64_t counter0);
+
+namespace {
+
+// Value min/max (no references) so that if-conversion sees plain selects.
+inline std::uint32_t umin(std::uint32_t x, std::uint32_t y) { return x < y ? x : y; }
+inline std::uint32_t umax(std::uint32_t x, std::uint32_t y) { return x > y ? x : y; }
+inline std::int32_t imin(std::int32_t x, std::int32_t y) { return x < y ? x : y; }
+inline std::int32_t imax(std::int32_t x, std::int32_t y) { return x > y ? x : y; }
+
+inline std::uint32_t splitmix_hi(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return static_cast<std::uint32_t>(z >> 32);
+}
+
+// `in == out` (in place) is allowed despite __restrict: element i is read
+// once and written once, at the same index, after the read (tested).
+template <Rounding R>
+void kernel(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
+            std::uint64_t counter0) {
+  const std::uint32_t keep = prm.keep, half = prm.half, halfm1 = prm.halfm1, odd_mask = prm.odd_mask;
+  const std::uint32_t drop = prm.drop, sat = prm.sat, minnorm = prm.minnorm;
+  const std::int32_t sub_base = prm.sub_base;
+  const float p = prm.p;
+  const std::uint32_t rshift = 31u - drop;
+  const std::uint64_t z0 = prm.key + counter0 * kGamma;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t b;
+    std::memcpy(&b, in + i, 4);
+    const std::uint32_t sign = b & 0x80000000u;
+    const std::uint32_t a = b ^ sign;
+    std::uint32_t rnd = 0;
+    if constexpr (R == Rounding::stochastic) rnd = splitmix_hi(z0 + static_cast<std::uint64_t>(i) * kGamma);
+
+    // Normal range: rounding on the bits, a carry moves into the exponent.
+    std::uint32_t qn;
+    if constexpr (R == Rounding::nearest) {
+      qn = (a + half) & keep;
+    } else if constexpr (R == Rounding::nearest_even) {
+      qn = (a + halfm1 + ((a >> drop) & odd_mask)) & keep;
+    } else {
+      qn = (a + ((rnd >> 1) >> rshift)) & keep;
+    }
+    qn = umin(qn, sat);
+
+    // Subnormal range of the format: round the 24-bit significand to a
+    // multiple of 2^sh exactly in integers, then k * P (exact: power of two).
+    const std::uint32_t ebe = umax(a >> 23, 1u);
+    const std::uint32_t sig = a - ((ebe - 1u) << 23);
+    std::int32_t sh = sub_base - static_cast<std::int32_t>(ebe);
+    std::uint32_t k;
+    if constexpr (R == Rounding::nearest) {
+      sh = imin(imax(sh, 1), 25);
+      k = (sig + (1u << (sh - 1))) >> sh;
+    } else if constexpr (R == Rounding::nearest_even) {
+      sh = imin(imax(sh, 1), 25);
+      k = (sig + (1u << (sh - 1)) - 1u + ((sig >> sh) & 1u)) >> sh;
+    } else {
+      sh = imin(imax(sh, 1), 64);
+      const std::uint32_t lo = sig >> imin(sh, 31);
+      const std::uint32_t frac =
+          sh <= 32 ? sig << imax(32 - sh, 0) : sig >> imin(imax(sh - 32, 0), 31);
+      k = lo + (rnd < frac ? 1u : 0u);
+    }
+    const float qsf = static_cast<float>(static_cast<std::int32_t>(k)) * p;
+    std::uint32_t qs;
+    std::memcpy(&qs, &qsf, 4);
+
+    std::uint32_t q = a < minnorm ? qs : qn;
+    q = a > kInfBits ? a : q;  // NaN stays NaN (payload kept)
+    q |= sign;
+    std::memcpy(out + i, &q, 4);
+  }
+}
+
+inline void run_serial(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
+                       std::uint64_t counter0) {
+  switch (r) {
+    case Rounding::nearest: kernel<Rounding::nearest>(in, out, n, prm, counter0); break;
+    case Rounding::nearest_even: kernel<Rounding::nearest_even>(in, out, n, prm, counter0); break;
+    case Rounding::stochastic: kernel<Rounding::stochastic>(in, out, n, prm, counter0); break;
+  }
+}
+
+}  // namespace
+
+}  // namespace peppp::quant::detail
