@@ -1,7 +1,5 @@
 // peppp tasks: list the tasks a catalog declares, with files checked.
 #include <cstdio>
-#include <map>
-#include <set>
 #include <sstream>
 
 #include "commands.hpp"
@@ -59,23 +57,16 @@ int run_tasks(const Options& o, MPI_Comm comm) {
   const data::Catalog cat = data::read_catalog(path);
 
   // Missing files first, per dataset, so a user sees them before the list.
-  std::map<std::string, int> uses;
-  for (const auto& t : cat.tasks) ++uses[t.dataset];
+  const auto checks = data::check_datasets(cat);
   std::size_t missing_total = 0;
-  for (const auto& d : cat.datasets) {
-    if (!uses.count(d.name)) continue;
-    const auto files = data::dataset_files(d.kind, d.path);
-    std::vector<std::string> missing;
-    for (const auto* list : {&files.train, &files.test})
-      for (const auto& f : *list)
-        if (FILE* fp = std::fopen(f.c_str(), "rb")) std::fclose(fp); else missing.push_back(f);
-    missing_total += missing.size();
-    if (missing.empty())
-      log::info("dataset ", d.name, " (", d.kind, ", ", d.classes, " classes): ", d.path, ": all ",
-                files.train.size() + files.test.size(), " files present");
-    else
-      for (const auto& m : missing)
-        log::warn("dataset ", d.name, " (", d.kind, ", used by ", uses[d.name], " tasks): missing file ", m);
+  for (const auto& c : checks) {
+    const auto& d = *c.dataset;
+    missing_total += c.missing.size();
+    if (c.missing.empty())
+      log::info("dataset ", d.name, " (", d.kind, ", ", d.classes, " classes): ", d.path, ": all ", c.files,
+                " files present");
+    for (const auto& m : c.missing)
+      log::warn("dataset ", d.name, " (", d.kind, ", used by ", c.tasks, " tasks): missing file ", m);
   }
 
   std::ostringstream table;
@@ -89,7 +80,7 @@ int run_tasks(const Options& o, MPI_Comm comm) {
                   size_text(t.test_size).c_str(), classes_text(t).c_str());
     table << line;
   }
-  log::info("catalog ", path, ": ", cat.tasks.size(), " tasks from ", uses.size(), " dataset(s)\n",
+  log::info("catalog ", path, ": ", cat.tasks.size(), " tasks from ", checks.size(), " dataset(s)\n",
             table.str().substr(0, table.str().size() - 1));
 
   if (missing_total > 0)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -506,6 +507,28 @@ std::vector<std::string> missing_files(const TaskSpec& task) {
   for (const auto* list : {&f.train, &f.test})
     for (const auto& p : *list)
       if (!fs::exists(p)) out.push_back(p);
+  return out;
+}
+
+std::vector<DatasetCheck> check_datasets(const Catalog& catalog) {
+  std::vector<DatasetCheck> out;
+  for (const auto& d : catalog.datasets) {
+    DatasetCheck c;
+    c.dataset = &d;
+    for (const auto& t : catalog.tasks) c.tasks += t.dataset == d.name ? 1 : 0;
+    if (c.tasks == 0) continue;
+    const auto files = dataset_files(d.kind, d.path);
+    for (const auto* list : {&files.train, &files.test})
+      for (const auto& f : *list) {
+        ++c.files;
+        if (std::FILE* fp = std::fopen(f.c_str(), "rb")) {
+          std::fclose(fp);
+        } else {
+          c.missing.push_back(f);
+        }
+      }
+    out.push_back(std::move(c));
+  }
   return out;
 }
 

@@ -61,4 +61,16 @@ DatasetFiles dataset_files(const std::string& kind, const std::string& path);
 /// Files of a task's dataset that do not exist (empty when all are there).
 std::vector<std::string> missing_files(const TaskSpec& task);
 
+/// The files of one dataset that the catalog's tasks use.
+struct DatasetCheck {
+  const DatasetSpec* dataset = nullptr;  ///< into the catalog
+  int tasks = 0;                         ///< tasks that use it
+  std::size_t files = 0;                 ///< files it reads
+  std::vector<std::string> missing;      ///< of those, the ones that cannot be opened
+};
+
+/// Every dataset some task of `catalog` uses, in declaration order, with
+/// its files checked (opened, not read).
+std::vector<DatasetCheck> check_datasets(const Catalog& catalog);
+
 }  // namespace peppp::data
