@@ -30,9 +30,11 @@ void write_selection(const std::string& path, const Selection& s) {
       file.put_att(-1, "cap_units", "MiB");
       file.put_att(-1, "recommended_config", s.recommended_config);
       file.put_att_int(-1, "recommended_index", {s.recommended_index});
+      file.put_att(-1, "expected_regret", std::vector<double>{s.expected_regret});
+      file.put_att(-1, "acquisition", s.acquisition);
       file.put_extra_atts(s.text_attributes, s.number_attributes,
                           {"task", "budget", "budget_units", "cap", "cap_units", "recommended_config",
-                           "recommended_index"});
+                           "recommended_index", "expected_regret", "acquisition"});
     });
     f.close();
   }
@@ -58,6 +60,9 @@ Selection read_selection(const std::string& path) {
   s.recommended_index = static_cast<int>(number("recommended_index"));
   s.task = attrs.count("task") ? attrs["task"] : "";
   s.recommended_config = attrs.count("recommended_config") ? attrs["recommended_config"] : "";
+  // Files written before sequential selection have neither.
+  if (attrs.count("expected_regret")) s.expected_regret = number("expected_regret");
+  s.acquisition = attrs.count("acquisition") ? attrs["acquisition"] : "ed-mf";
   s.text_attributes = attrs;
   s.validate(path);
   return s;

@@ -8,6 +8,7 @@
 #include "peppp/meta/design.hpp"
 #include "peppp/meta/lowrank.hpp"
 #include "peppp/meta/pareto.hpp"
+#include "peppp/meta/sampling.hpp"
 
 namespace peppp::meta {
 
@@ -78,6 +79,48 @@ SelectionPrediction predict_selection(const Eigen::MatrixXd& train, const Eigen:
   out.selection_order = chosen;
   out.recommended_index = meta::select_configuration(memory, estimate, budget);
   return out;
+}
+
+DecisionRisk decision_risk(const Eigen::VectorXd& mean, const Eigen::MatrixXd& cov, const Eigen::VectorXd& memory,
+                           double budget, int samples, std::uint64_t seed) {
+  const Eigen::Index d = mean.size();
+  if (cov.rows() != d || cov.cols() != d || memory.size() != d || d == 0)
+    throw InputError("decision_risk: mean, covariance and memory sizes differ");
+  if (samples < 1) throw InputError("decision_risk: samples must be >= 1");
+  std::vector<Eigen::Index> feasible;
+  for (Eigen::Index j = 0; j < d; ++j)
+    if (memory(j) <= budget) feasible.push_back(j);
+  if (feasible.empty()) throw InputError("decision_risk: no configuration fits the budget");
+  DecisionRisk r;
+  // The recommendation: argmin of the mean among feasible configurations
+  // (ties: smaller memory, then lower index; F9.1).
+  Eigen::Index rec = feasible.front();
+  for (Eigen::Index j : feasible)
+    if (mean(j) < mean(rec) || (mean(j) == mean(rec) && memory(j) < memory(rec))) rec = j;
+  r.recommended_index = static_cast<int>(rec);
+  // cov = V diag(λ) Vᵀ, λ clipped at 0 (a PSD matrix with rounding noise):
+  // a draw is mean + V·sqrt(λ)·z.
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(0.5 * (cov + cov.transpose()));
+  const Eigen::MatrixXd factor = eig.eigenvectors() * eig.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+  CounterRng rng(seed);
+  auto normal = [&rng]() {  // Box–Muller on the counter-based generator
+    const double u1 = 1.0 - rng.next_double(), u2 = rng.next_double();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  };
+  Eigen::VectorXd z(d), e(d), wins = Eigen::VectorXd::Zero(d);
+  double regret = 0;
+  for (int s = 0; s < samples; ++s) {
+    for (Eigen::Index i = 0; i < d; ++i) z(i) = normal();
+    e = (mean + factor * z).cwiseMax(0.0).cwiseMin(1.0);
+    Eigen::Index best = feasible.front();
+    for (Eigen::Index j : feasible)
+      if (e(j) < e(best) || (e(j) == e(best) && memory(j) < memory(best))) best = j;
+    wins(best) += 1;
+    regret += e(rec) - e(best);
+  }
+  r.p_best = wins / samples;
+  r.expected_regret = regret / samples;
+  return r;
 }
 
 }  // namespace peppp::meta

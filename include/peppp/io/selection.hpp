@@ -6,6 +6,7 @@
 /// frontier, and the recommended configuration under the budget. Not collective.
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,7 +25,17 @@ struct Selection {
   std::vector<std::uint8_t> measured;      ///< 1 where the config was measured on the task
   std::vector<double> measured_error;      ///< the measured error, NaN elsewhere
   std::vector<std::uint8_t> pareto_estimate;  ///< 1 on the estimated Pareto frontier
-  std::vector<int> selection_order;        ///< the measured configs in the order ED-MF chose them
+  std::vector<int> selection_order;        ///< the measured configs in the order they were chosen
+  /// Round of each entry of `selection_order` (0-based; a round trains as
+  /// many configurations as there are ranks); empty when not recorded.
+  std::vector<int> selection_round;
+  /// Per config: posterior probability of being the best feasible one
+  /// (memory ≤ budget); 0 for infeasible ones; empty when not computed.
+  std::vector<double> p_best;
+  /// Expected regret of the recommendation under the posterior (error-rate
+  /// units): E[e_rec − min_feasible e]; NaN when not computed.
+  double expected_regret = std::numeric_limits<double>::quiet_NaN();
+  std::string acquisition = "ed-mf";       ///< the method that chose the measurements
   double budget = 0;                       ///< MiB
   double cap = 0;                          ///< MiB: cap on measured configurations
   std::string recommended_config;          ///< label of the F9.1 pick
@@ -62,8 +73,13 @@ inline const Schema<Selection>& selection_schema() {
           F{"pareto_estimate", {"config"}, NcType::u8, "", "on the estimated Pareto frontier", req,
             &Selection::pareto_estimate, {}, "dominated pareto_optimal"},
           F{"step", {"step"}, NcType::i32, "1", "position in the selection order", Presence::index, {}},
-          F{"selection_order", {"step"}, NcType::i32, "1", "measured configurations in the order ED-MF chose them",
+          F{"selection_order", {"step"}, NcType::i32, "1", "measured configurations in the order they were chosen",
             Presence::optional, &Selection::selection_order},
+          F{"selection_round", {"step"}, NcType::i32, "1", "training round of each measured configuration",
+            Presence::optional, &Selection::selection_round},
+          F{"p_best", {"config"}, NcType::f64, "1",
+            "posterior probability of being the best configuration under the budget", Presence::optional,
+            &Selection::p_best},
       }};
   return schema;
 }

@@ -49,4 +49,24 @@ SelectionPrediction predict_selection(const Eigen::MatrixXd& train, const Eigen:
                                       const std::vector<int>& chosen, const std::vector<double>& measured,
                                       double budget, int rank);
 
+/// The risk of a recommendation under a Gaussian belief about the new
+/// task's errors (METHOD.md F9 with uncertainty; docs/ei-mf.md).
+struct DecisionRisk {
+  Eigen::VectorXd p_best;      ///< d: P(config is the best feasible one); 0 when infeasible
+  double expected_regret = 0;  ///< E[e_rec − min_{feasible} e], error-rate units (≥ 0)
+  int recommended_index = -1;  ///< argmin of the mean among feasible configs (ties: less memory, lower index)
+};
+
+/// p_best and the expected regret of recommending argmin `mean` among the
+/// configurations with `memory` ≤ `budget`, when the errors are jointly
+/// Gaussian with `mean` (d) and covariance `cov` (d×d, PSD: the posterior
+/// of the latent errors plus the measurement noise on its diagonal;
+/// measured configurations have their measured value as mean and zero
+/// variance). Monte Carlo with `samples` draws from the counter-based
+/// generator of `seed` (deterministic on every platform and rank count);
+/// draws are clipped to [0, 1] like the predictions. Serial.
+/// @throws InputError when no configuration fits the budget or the shapes differ.
+DecisionRisk decision_risk(const Eigen::VectorXd& mean, const Eigen::MatrixXd& cov, const Eigen::VectorXd& memory,
+                           double budget, int samples = 4000, std::uint64_t seed = 1);
+
 }  // namespace peppp::meta

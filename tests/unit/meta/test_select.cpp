@@ -83,3 +83,35 @@ TEST(Select, BadRequestsAreRefused) {
   for (int j : chosen) measured.push_back(c.truth(j));
   EXPECT_THROW(meta::predict_selection(c.train, c.memory, chosen, measured, 5, 3), InputError);
 }
+
+TEST(DecisionRisk, CertainBeliefHasNoRegretAndOneWinner) {
+  Eigen::VectorXd mean(4), memory(4);
+  mean << 0.30, 0.10, 0.20, 0.05;
+  memory << 1, 2, 3, 9;  // the last does not fit a budget of 5
+  const auto r = meta::decision_risk(mean, Eigen::MatrixXd::Zero(4, 4), memory, 5, 500, 3);
+  EXPECT_EQ(r.recommended_index, 1);
+  EXPECT_DOUBLE_EQ(r.expected_regret, 0.0);
+  EXPECT_DOUBLE_EQ(r.p_best(1), 1.0);
+  EXPECT_DOUBLE_EQ(r.p_best(3), 0.0);
+}
+
+TEST(DecisionRisk, TwoEqualIndependentChoicesMatchTheClosedForm) {
+  // e1, e2 ~ N(0.3, s²) independent: P(best) = 1/2 each and
+  // E[e_rec − min(e1, e2)] = E[max(0, e1 − e2)] = s·sqrt(2)·φ(0) = s/sqrt(π).
+  const double s = 0.05;
+  Eigen::VectorXd mean = Eigen::VectorXd::Constant(3, 0.3), memory(3);
+  mean(2) = 0.9;
+  memory << 1, 1, 1;
+  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(3, 3);
+  cov(0, 0) = cov(1, 1) = s * s;
+  const auto r = meta::decision_risk(mean, cov, memory, 1, 40000, 11);
+  const double expected = s / std::sqrt(M_PI);
+  const double se = s * std::sqrt(1 - 1 / M_PI) / std::sqrt(40000.0);  // sd of max(0, Δ) is below s
+  EXPECT_NEAR(r.expected_regret, expected, 5 * se) << "expected " << expected;
+  EXPECT_NEAR(r.p_best(0), 0.5, 0.02);
+  EXPECT_NEAR(r.p_best(1), 0.5, 0.02);
+  EXPECT_DOUBLE_EQ(r.p_best(2), 0.0);
+  // Deterministic in the seed.
+  const auto again = meta::decision_risk(mean, cov, memory, 1, 40000, 11);
+  EXPECT_EQ(r.expected_regret, again.expected_regret);
+}
