@@ -347,7 +347,7 @@ TEST(Measure, ReplicatesResumeWithoutRetrainingAFinishedReplicate) {
   expect_same(c.error_std, want.error_std, "error_std");
 }
 
-// A journal written by the code before replicates (tests/golden/journal-v1:
+// A journal written by the code before replicates (tests/golden/before-replicates/journal:
 // 6 of 16 cells of a synthetic campaign on 2 ranks) resumes with 1 replicate:
 // same plan fingerprint, the 6 cells not trained again, the same results.
 TEST(Measure, JournalWrittenBeforeReplicatesResumes) {
@@ -355,7 +355,7 @@ TEST(Measure, JournalWrittenBeforeReplicatesResumes) {
   const std::string out = dir + "/campaign.nc";
   fs::create_directories(io::journal_dir(out));
   for (const char* f : {"rank-0.bin", "rank-1.bin"})
-    fs::copy_file(test::source_path(std::string("tests/golden/journal-v1/") + f), io::journal_dir(out) + "/" + f);
+    fs::copy_file(test::source_path(std::string("tests/golden/before-replicates/journal/") + f), io::journal_dir(out) + "/" + f);
   auto r = test::run_command(measure_cmd(2, out, kSynthetic + " --resume"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("6 of 16 planned cells already done"), std::string::npos) << r.output;
@@ -363,7 +363,7 @@ TEST(Measure, JournalWrittenBeforeReplicatesResumes) {
   const io::Campaign c = io::read_campaign(out);
   EXPECT_EQ(c.text_attributes.at("plan_fingerprint"), "e314b2b470172dcf");
   EXPECT_EQ(journal_records(out, c), 16u);
-  const io::Campaign old = io::read_campaign(test::source_path("tests/golden/journal-v1/campaign.nc"));
+  const io::Campaign old = io::read_campaign(test::source_path("tests/golden/before-replicates/synthetic.nc"));
   EXPECT_EQ(old.text_attributes.at("plan_fingerprint"), "e314b2b470172dcf");
   expect_same_results(c, old);
   expect_same(c.final_loss, old.final_loss, "final_loss");

@@ -166,13 +166,13 @@ TEST(IoCampaign, ProvenanceHasTheRequiredKeys) {
   EXPECT_EQ(p["created"].back(), 'Z');
 }
 
-// A 1-replicate campaign written before replicates existed (the golden ci
+// A 1-replicate campaign written before replicates existed (the golden ci campaign of before,
 // campaign) reads unchanged, as R = 1.
 TEST(IoCampaign, CampaignWrittenBeforeReplicatesReadsAsOneReplicate) {
-  const std::string path = test::source_path("tests/golden/ci/campaign.nc");
+  const std::string path = test::source_path("tests/golden/before-replicates/ci-campaign.nc");
   {
     io::NcFile f = io::NcFile::open(path);
-    ASSERT_FALSE(f.has_var("error_replicates")) << "the golden file was regenerated; use a pre-replicate file";
+    ASSERT_FALSE(f.has_var("error_replicates")) << "not a file of before replicates";
   }
   const io::Campaign c = io::read_campaign(path);
   EXPECT_EQ(c.n_replicates(), 1u);

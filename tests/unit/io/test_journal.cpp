@@ -115,10 +115,10 @@ TEST(IoJournal, ReplicateUsesFormerPaddingSoOldJournalsReadAsReplicateZero) {
   EXPECT_EQ(back.cell, 5u);
   EXPECT_EQ(back.rank, 1);
 
-  // tests/golden/journal-v1: 3 records per rank of a synthetic ci campaign (2 ranks), written
+  // tests/golden/before-replicates/journal: 3 records per rank of a synthetic ci campaign (2 ranks), written
   // by the code before replicates (plan fingerprint e314b2b470172dcf).
   const io::JournalContents jc =
-      io::read_journals(test::source_path("tests/golden/journal-v1"), 0xe314b2b470172dcfULL);
+      io::read_journals(test::source_path("tests/golden/before-replicates/journal"), 0xe314b2b470172dcfULL);
   EXPECT_EQ(jc.files, 2);
   EXPECT_EQ(jc.torn, 0);
   ASSERT_EQ(jc.records.size(), 6u);
