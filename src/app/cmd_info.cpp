@@ -50,7 +50,7 @@ std::string noise_line(const meta::NoiseEstimate& n) {
 }
 
 // The campaign's noise: from replicates, else the residual of a quick
-// completion (λ by CV, no sweep), as `peppp complete` reports it.
+// completion (λ by CV, no sweep), as `peppp complete` with its defaults reports it.
 std::string campaign_noise_line(const io::Campaign& c) {
   const auto n = static_cast<Eigen::Index>(c.n_tasks()), d = static_cast<Eigen::Index>(c.n_configs());
   const Eigen::MatrixXd none = Eigen::MatrixXd::Constant(n, d, std::nan(""));
@@ -61,6 +61,7 @@ std::string campaign_noise_line(const io::Campaign& c) {
         meta::measured_errors(Eigen::Map<const RowMajor>(c.error.data(), n, d), c.status);
     meta::CompletionOptions opt;
     opt.sweep = false;
+    opt.seed = 1;  // peppp complete's default --seed: the same λ, rank and noise
     const auto r =
         meta::complete_campaign(observed, Eigen::Map<const RowMajor>(c.memory.data(), n, d), opt);
     return noise_line(meta::residual_noise(observed, r.estimate, r.rank));
