@@ -49,6 +49,10 @@ void CampaignArgs::declare(OptionSet& s) {
   s.add("train.momentum", Kind::real, "0.9", "", "0.9", "SGD momentum.").at_least(0).at_most(1).to(t.momentum);
   s.add("train.weight_decay", Kind::real, "0.0005", "", "0.0005", "SGD weight decay (L2).")
       .at_least(0).to(t.weight_decay);
+  s.add("train.replicates", Kind::integer, "1", "", "3",
+        "Times every planned cell is trained, each replicate with its own seed hash(seed, task, configuration, "
+        "replicate); replicate 0 is the 1-replicate seed. campaign.nc stores each replicate (error_replicates), "
+        "their mean (error) and sample std (error_std).").at_least(1).at_most(65535).to(spec.replicates);
   s.add("train.rounding_weights", Kind::choice, "stochastic", "", "nearest",
         "Rounding of the forward weights onto Format A.").one_of(kRounding).to(t.rounding.weights, rounding);
   s.add("train.rounding_activations", Kind::choice, "nearest", "", "stochastic",
@@ -120,7 +124,9 @@ void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
 std::string campaign_identity(const Options& o) {
   std::map<std::string, std::string> keys;
   for (const auto& s : measure_options().specs) {
-    const bool relevant = s.key == "campaign.model" || starts_with(s.key, "train.") ||
+    // train.replicates decides how many results a cell gets, not what a result is: the plan's
+    // fingerprint covers it (only when > 1, so 1-replicate journals stay valid).
+    const bool relevant = s.key == "campaign.model" || (starts_with(s.key, "train.") && s.key != "train.replicates") ||
                           (starts_with(s.key, "synthetic.") && s.key != "synthetic.spin" && s.key != "synthetic.tasks");
     if (!relevant) continue;
     if (o.has(s.key)) {

@@ -6,6 +6,10 @@
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/io/campaign.hpp"
+#include "peppp/io/completion.hpp"
+#include "peppp/meta/completion.hpp"
+#include "peppp/meta/noise.hpp"
+#include "peppp/stage/complete.hpp"
 #include "peppp/io/netcdf.hpp"
 #include "peppp/par/mpi_session.hpp"
 
@@ -31,6 +35,40 @@ OptionSet info_options() {
 }
 
 namespace {
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+std::string noise_line(const meta::NoiseEstimate& n) {
+  char buf[200];
+  if (n.source == "replicates")
+    std::snprintf(buf, sizeof buf, "  noise: std %.4g per replicate (replicates: pooled over %d cells, %.0f dof)\n",
+                  n.std, n.cells, n.dof);
+  else
+    std::snprintf(buf, sizeof buf, "  noise: std %.4g (%s: %d observed entries, %.0f dof)\n", n.std,
+                  n.source.c_str(), n.cells, n.dof);
+  return buf;
+}
+
+// The campaign's noise: from replicates, else the residual of a quick
+// completion (λ by CV, no sweep), as `peppp complete` with its defaults reports it.
+std::string campaign_noise_line(const io::Campaign& c) {
+  const auto n = static_cast<Eigen::Index>(c.n_tasks()), d = static_cast<Eigen::Index>(c.n_configs());
+  const Eigen::MatrixXd none = Eigen::MatrixXd::Constant(n, d, std::nan(""));
+  meta::NoiseEstimate rep = stage::campaign_noise(c, none, none, 0);
+  if (rep.source == "replicates") return noise_line(rep);
+  try {
+    const Eigen::MatrixXd observed =
+        meta::measured_errors(Eigen::Map<const RowMajor>(c.error.data(), n, d), c.status);
+    meta::CompletionOptions opt;
+    opt.sweep = false;
+    opt.seed = 1;  // peppp complete's default --seed: the same λ, rank and noise
+    const auto r =
+        meta::complete_campaign(observed, Eigen::Map<const RowMajor>(c.memory.data(), n, d), opt);
+    return noise_line(meta::residual_noise(observed, r.estimate, r.rank));
+  } catch (const Error& e) {
+    return std::string("  noise: not estimable (no replicates; low-rank fit: ") + e.what() + ")\n";
+  }
+}
 
 std::string summarise(const std::string& path) {
   std::ostringstream os;
@@ -76,6 +114,19 @@ std::string summarise(const std::string& path) {
     for (int s = 0; s < 5; ++s) os << " " << label(static_cast<CellStatus>(s)) << "=" << counts[s];
     os << "\n";
     if (counts[1] > 0) os << "  INCOMPLETE: " << counts[1] << " planned cells have no result (resume the campaign)\n";
+    os << "  replicates: " << c.n_replicates() << " per cell\n";
+    if (done > 0) os << campaign_noise_line(c);
+  } else if (kind == "completion") {
+    if (attrs.count("noise_source")) {
+      os << "  noise: std " << attr("noise_std") << " (" << attr("noise_source")
+         << (attrs.count("noise_dof") ? ", " + attr("noise_dof") + " dof" : std::string()) << ")\n";
+    } else {
+      f.close();
+      const io::Completion k = io::read_completion(path);
+      const auto n = static_cast<Eigen::Index>(k.task.size()), d = static_cast<Eigen::Index>(k.config.size());
+      os << noise_line(meta::residual_noise(Eigen::Map<const RowMajor>(k.error_observed.data(), n, d),
+                                            Eigen::Map<const RowMajor>(k.error_estimate.data(), n, d), k.rank));
+    }
   }
   os << "  attributes:\n";
   for (const auto& [k, v] : attrs) {

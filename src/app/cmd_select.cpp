@@ -109,7 +109,8 @@ int run_select(const Options& user, MPI_Comm comm) {
   job.seed = a.campaign.spec.seed;
   job.resources = a.campaign.resources;
   for (const auto& [k, v] : o.values())
-    if (k == "campaign.model" || starts_with(k, "train.")) job.identity += k + "=" + v + "\n";
+    if (k == "campaign.model" || (starts_with(k, "train.") && k != "train.replicates"))
+      job.identity += k + "=" + v + "\n";
   if (o.given("measured")) {
     job.measured = stage::read_measured(a.measured, job.campaign.config);
     job.measured_source = a.measured;

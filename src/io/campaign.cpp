@@ -16,6 +16,61 @@ void Campaign::validate(const std::string& file) const {
   detail::validate(campaign_schema(), *this, file);
 }
 
+void set_cell_replicates(Campaign& c, std::size_t i, const std::vector<ReplicateResult>& r) {
+  const std::size_t R = c.n_replicates();
+  if (r.size() != R || c.error_replicates.size() != c.error.size() * R)
+    throw RuntimeError("campaign: cell " + std::to_string(i) + " has " + std::to_string(r.size()) +
+                       " replicate results, expected " + std::to_string(R));
+  bool finished = true, diverged = false;
+  std::size_t failed = 0, finite = 0, kept = 0;
+  double sum = 0, loss = 0, seconds = 0;
+  for (std::size_t k = 0; k < R; ++k) {
+    const ReplicateResult& x = r[k];
+    const bool done = x.status == CellStatus::measured || x.status == CellStatus::diverged ||
+                      x.status == CellStatus::failed;
+    c.error_replicates[i * R + k] = done && x.status != CellStatus::failed ? x.error : kNcNaN;
+    if (!done) {
+      finished = false;
+      continue;
+    }
+    seconds += x.seconds;
+    if (x.status == CellStatus::failed) {
+      ++failed;
+      continue;
+    }
+    diverged = diverged || x.status == CellStatus::diverged;
+    loss += x.loss;
+    ++kept;
+    if (std::isfinite(x.error)) {
+      sum += x.error;
+      ++finite;
+    }
+  }
+  c.error_std[i] = kNcNaN;
+  if (!finished) {
+    c.status[i] = static_cast<std::uint8_t>(CellStatus::planned);
+    c.error[i] = c.final_loss[i] = c.train_seconds[i] = kNcNaN;
+    return;
+  }
+  c.train_seconds[i] = seconds;
+  if (failed == R) {
+    c.status[i] = static_cast<std::uint8_t>(CellStatus::failed);
+    c.error[i] = c.final_loss[i] = kNcNaN;
+    return;
+  }
+  c.status[i] = static_cast<std::uint8_t>(diverged ? CellStatus::diverged : CellStatus::measured);
+  c.final_loss[i] = loss / static_cast<double>(kept);
+  c.error[i] = finite > 0 ? sum / static_cast<double>(finite) : kNcNaN;
+  if (finite >= 2) {
+    double ss = 0;
+    for (std::size_t k = 0; k < R; ++k) {
+      const double e = c.error_replicates[i * R + k];
+      if (std::isfinite(e)) ss += (e - c.error[i]) * (e - c.error[i]);
+    }
+    c.error_std[i] = std::sqrt(ss / static_cast<double>(finite - 1));
+  }
+}
+
 std::vector<TaskRow> task_rows(const Campaign& c) {
   auto at = [](const auto& column, std::size_t i) {
     using T = typename std::decay_t<decltype(column)>::value_type;
@@ -102,6 +157,11 @@ Campaign read_campaign(const std::string& path) {
     for (std::size_t i = 0; i < nd; ++i)
       c.status[i] = static_cast<std::uint8_t>(std::isfinite(c.error[i]) ? peppp::CellStatus::measured : peppp::CellStatus::not_planned);
   }
+  if (c.replicate.empty() || c.error_replicates.empty()) {  // before replicates, or a minimal file: R = 1
+    c.replicate = {0};
+    c.error_replicates = c.error;
+  }
+  if (c.error_std.empty()) c.error_std.assign(nd, kNcNaN);
   for (auto& [k, v] : f.global_attributes()) c.text_attributes[k] = v;
   c.validate(path);
   return c;

@@ -90,6 +90,7 @@ void encode_record(const JournalRecord& r, unsigned char out[kJournalRecordBytes
   std::memcpy(out + 16, &r.loss, 8);
   std::memcpy(out + 24, &r.seconds, 8);
   out[32] = r.status;
+  std::memcpy(out + 34, &r.replicate, 2);
   std::memcpy(out + 36, &r.rank, 4);
   const std::uint64_t c = checksum(out, 40);
   std::memcpy(out + 40, &c, 8);
@@ -104,6 +105,7 @@ bool decode_record(const unsigned char in[kJournalRecordBytes], JournalRecord& r
   std::memcpy(&r.loss, in + 16, 8);
   std::memcpy(&r.seconds, in + 24, 8);
   r.status = in[32];
+  std::memcpy(&r.replicate, in + 34, 2);
   std::memcpy(&r.rank, in + 36, 4);
   return true;
 }

@@ -32,9 +32,28 @@ std::uint64_t cell_seed(std::uint64_t campaign_seed, const std::string& task, co
   return mix64(fnv1a64(task + "\n" + config, mix64(campaign_seed)));
 }
 
+std::uint64_t replicate_seed(std::uint64_t campaign_seed, const std::string& task, const std::string& config, int r) {
+  if (r == 0) return cell_seed(campaign_seed, task, config);
+  return mix64(fnv1a64(task + "\n" + config + "\nreplicate=" + std::to_string(r), mix64(campaign_seed)));
+}
+
 std::uint64_t Plan::cell_seed(std::uint64_t cell) const {
   const std::size_t d = n_configs();
   return meta::cell_seed(spec.seed, spec.tasks[cell / d].name, spec.configs[cell % d].label());
+}
+
+std::uint64_t Plan::replicate_seed(std::uint64_t cell, int r) const {
+  const std::size_t d = n_configs();
+  return meta::replicate_seed(spec.seed, spec.tasks[cell / d].name, spec.configs[cell % d].label(), r);
+}
+
+std::vector<std::uint64_t> Plan::work_items() const {
+  const auto R = static_cast<std::uint64_t>(spec.replicates);
+  std::vector<std::uint64_t> items;
+  items.reserve(order.size() * R);
+  for (std::uint64_t cell : order)
+    for (std::uint64_t r = 0; r < R; ++r) items.push_back(cell * R + r);
+  return items;
 }
 
 Plan make_plan(PlanSpec spec) {
@@ -55,6 +74,8 @@ Plan make_plan(PlanSpec spec) {
     if (!(std::isfinite(m) && m > 0)) throw InputError("plan: memory values must be finite and > 0 MiB");
   for (auto* v : {&spec.memory_weights, &spec.memory_activations, &spec.memory_optimizer})
     if (!v->empty() && v->size() != nd) throw InputError("plan: a memory breakdown has the wrong size");
+  if (spec.replicates < 1 || spec.replicates > 65535)
+    throw InputError("train.replicates = " + std::to_string(spec.replicates) + "; allowed: 1..65535");
 
   Plan p;
   p.probability.assign(nd, 1.0);
@@ -101,6 +122,8 @@ Plan make_plan(PlanSpec spec) {
   for (const auto& t : spec.tasks) fp += "task=" + t.name + "\n";
   for (const auto& c : spec.configs) fp += "config=" + c.label() + "\n";
   fp.append(reinterpret_cast<const char*>(p.mask.data()), p.mask.size());
+  // Absent for 1 replicate: the fingerprint of every plan made before replicates existed.
+  if (spec.replicates > 1) fp += "\nreplicates=" + std::to_string(spec.replicates) + "\n";
   p.fingerprint = fnv1a64(fp);
   p.spec = std::move(spec);
   return p;

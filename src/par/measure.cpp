@@ -47,6 +47,7 @@ io::Campaign empty_campaign(const meta::Plan& plan) {
   const auto& s = plan.spec;
   io::set_task_rows(c, s.tasks);
   io::set_configurations(c, s.configs);
+  for (int r = 0; r < plan.replicates(); ++r) c.replicate.push_back(r);
   c.allocate();
   c.memory = s.memory;
   if (!s.memory_weights.empty()) c.memory_weights = s.memory_weights;
@@ -68,6 +69,7 @@ io::Campaign empty_campaign(const meta::Plan& plan) {
   }
   c.number_attributes["seed"] = static_cast<double>(s.seed);
   c.number_attributes["planned_cells"] = static_cast<double>(plan.order.size());
+  c.number_attributes["replicates"] = static_cast<double>(plan.replicates());
   return c;
 }
 
@@ -95,24 +97,30 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   check_outputs(plan, st.output, comm);
   const std::string jdir = io::journal_dir(st.output);
 
+  // Work items: cell · R + r, the replicates of a cell adjacent (Plan::work_items).
+  const auto R = static_cast<std::uint64_t>(plan.replicates());
+  const std::vector<std::uint64_t> items = plan.work_items();
   // Root: what earlier runs of this plan finished; everyone: what is left.
   std::vector<io::JournalRecord> done;
   std::vector<std::uint64_t> remaining;
   std::int64_t done_failed = 0;
   if (root) {
     io::JournalContents jc = io::read_journals(jdir, plan.fingerprint);
-    std::vector<char> have(plan.mask.size(), 0);
+    std::vector<char> have(plan.mask.size() * R, 0);
     for (const auto& rec : jc.records) {
-      if (rec.cell >= plan.mask.size() || !plan.mask[rec.cell] || have[rec.cell]) continue;
-      have[rec.cell] = 1;
+      if (rec.cell >= plan.mask.size() || !plan.mask[rec.cell] || rec.replicate >= R) continue;
+      const std::uint64_t item = rec.cell * R + rec.replicate;
+      if (have[item]) continue;
+      have[item] = 1;
       done.push_back(rec);
       if (rec.status == static_cast<std::uint8_t>(CellStatus::failed)) ++done_failed;
     }
-    for (std::uint64_t cell : plan.order)
-      if (!have[cell]) remaining.push_back(cell);
+    for (std::uint64_t item : items)
+      if (!have[item]) remaining.push_back(item);
     if (!done.empty())
-      log::info("measure: resuming from ", jdir, ": ", done.size(), " of ", plan.order.size(),
-                " planned cells already done", jc.torn ? " (a torn last record was ignored)" : "");
+      log::info("measure: resuming from ", jdir, ": ", done.size(), " of ", items.size(),
+                R > 1 ? " planned cell replicates" : " planned cells", " already done",
+                jc.torn ? " (a torn last record was ignored)" : "");
     else if (st.resume)
       log::warn("measure: --resume given but ", jdir, " holds no finished cell of this plan; starting fresh");
   }
@@ -120,30 +128,40 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   io::JournalWriter journal(jdir, me, plan.fingerprint);
 
   WorkQueue queue(comm, static_cast<std::int64_t>(remaining.size()));
-  Progress progress("measure", static_cast<std::int64_t>(plan.order.size()), static_cast<std::int64_t>(done.size()),
+  Progress progress("measure", static_cast<std::int64_t>(items.size()), static_cast<std::int64_t>(done.size()),
                     st.terminal, st.progress_interval_s);
-  if (root)
-    log::info("measure: ", plan.order.size(), " planned cells (", plan.n_tasks(), " tasks x ", d,
-              " configurations), ", remaining.size(), " to train on ", nranks, " ranks");
+  if (root) {
+    if (R > 1)
+      log::info("measure: ", plan.order.size(), " planned cells (", plan.n_tasks(), " tasks x ", d,
+                " configurations) x ", R, " replicates, ", remaining.size(), " replicates to train on ", nranks,
+                " ranks");
+    else
+      log::info("measure: ", plan.order.size(), " planned cells (", plan.n_tasks(), " tasks x ", d,
+                " configurations), ", remaining.size(), " to train on ", nranks, " ranks");
+  }
 
   std::vector<io::JournalRecord> mine;
-  auto train_one = [&](std::int64_t item) {
-    const std::uint64_t cell = remaining[static_cast<std::size_t>(item)];
+  auto train_one = [&](std::int64_t index) {
+    const std::uint64_t item = remaining[static_cast<std::size_t>(index)];
+    const std::uint64_t cell = item / R;
     CellWork w;
     w.cell = cell;
     w.task = static_cast<int>(cell / d);
     w.config = static_cast<int>(cell % d);
+    w.replicate = static_cast<int>(item % R);
     w.task_row = &plan.spec.tasks[static_cast<std::size_t>(w.task)];
     w.configuration = &plan.spec.configs[static_cast<std::size_t>(w.config)];
-    w.seed = plan.cell_seed(cell);
+    w.seed = plan.replicate_seed(cell, w.replicate);
     w.device = st.device;
     w.threads = st.threads;
     w.should_stop = [] { return stop_requested(); };
-    const std::string name = w.task_row->name + " x " + w.configuration->label();
+    const std::string name = w.task_row->name + " x " + w.configuration->label() +
+                             (R > 1 ? " (replicate " + std::to_string(w.replicate) + ")" : "");
 
     const auto t0 = std::chrono::steady_clock::now();
     io::JournalRecord rec;
     rec.cell = cell;
+    rec.replicate = static_cast<std::uint16_t>(w.replicate);
     rec.rank = me;
     auto failed = [&](const std::string& why) {
       log::write_all(log::Level::warn, "cell " + name + " failed: " + why);
@@ -191,18 +209,25 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
     io::Campaign c = empty_campaign(plan);
     for (const auto& [k, v] : st.text_attributes) c.text_attributes[k] = v;
     for (const auto& [k, v] : st.number_attributes) c.number_attributes[k] = v;
+    // Every replicate's result, then each planned cell from its replicates in order 0..R-1.
+    std::vector<io::ReplicateResult> results(c.status.size() * R);
     auto put = [&](const io::JournalRecord& rec) {
-      if (rec.cell >= c.status.size() || c.status[rec.cell] != static_cast<std::uint8_t>(CellStatus::planned))
+      if (rec.cell >= c.status.size() || rec.replicate >= R ||
+          c.status[rec.cell] != static_cast<std::uint8_t>(CellStatus::planned))
         return false;
-      c.status[rec.cell] = rec.status;
-      c.error[rec.cell] = rec.error;
-      c.final_loss[rec.cell] = rec.loss;
-      c.train_seconds[rec.cell] = rec.seconds;
+      io::ReplicateResult& x = results[rec.cell * R + rec.replicate];
+      if (x.status != CellStatus::planned) return false;
+      x = io::ReplicateResult{static_cast<CellStatus>(rec.status), rec.error, rec.loss, rec.seconds};
       return true;
     };
     for (const auto& rec : done) put(rec);
     for (const auto& rec : gathered)
-      if (!put(rec)) log::warn("measure: cell ", rec.cell, " was reported twice; the first result is kept");
+      if (!put(rec))
+        log::warn("measure: cell ", rec.cell, " replicate ", rec.replicate,
+                  " was reported twice; the first result is kept");
+    for (std::uint64_t cell : plan.order)
+      io::set_cell_replicates(c, cell, std::vector<io::ReplicateResult>(results.begin() + cell * R,
+                                                                        results.begin() + (cell + 1) * R));
     MeasureSummary s;
     s.planned = static_cast<std::int64_t>(plan.order.size());
     for (auto v : c.status) {

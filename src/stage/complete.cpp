@@ -7,6 +7,7 @@
 #include "peppp/io/campaign.hpp"
 #include "peppp/io/completion.hpp"
 #include "peppp/io/netcdf.hpp"
+#include "peppp/meta/noise.hpp"
 #include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 
@@ -31,6 +32,17 @@ std::vector<std::uint8_t> flags(const meta::ByteMatrix& m) {
 
 }  // namespace
 
+meta::NoiseEstimate campaign_noise(const io::Campaign& c, const Eigen::MatrixXd& observed,
+                                   const Eigen::MatrixXd& estimate, int rank) {
+  const auto cells = static_cast<Eigen::Index>(c.error.size()), R = static_cast<Eigen::Index>(c.n_replicates());
+  if (c.error_replicates.size() == c.error.size() * c.n_replicates()) {
+    const meta::NoiseEstimate rep =
+        meta::replicate_noise(Eigen::Map<const RowMajor>(c.error_replicates.data(), cells, R));
+    if (rep.cells > 0) return rep;
+  }
+  return meta::residual_noise(observed, estimate, rank);
+}
+
 meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
   if (auto why = io::check_writable(job.output); !why.empty()) throw InputError("--output: " + why);
   // Every rank reads and checks the same input (same error everywhere); only the root writes.
@@ -49,6 +61,7 @@ meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
   opt.seed = job.seed;
   const Eigen::MatrixXd observed = meta::measured_errors(error, c.status);
   const meta::CompletionResult r = meta::complete_campaign(observed, memory, opt);
+  const meta::NoiseEstimate noise = campaign_noise(c, observed, r.estimate, r.rank);
 
   if (par::rank(comm) == 0) {
     io::Completion out;
@@ -83,10 +96,14 @@ meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
     out.number_attributes = job.attributes.number;
     out.number_attributes["observed_entries"] = r.observed;
     out.number_attributes["relative_error_observed"] = r.relative_error_observed;
+    out.number_attributes["noise_std"] = noise.std;
+    out.number_attributes["noise_dof"] = noise.dof;
+    out.text_attributes["noise_source"] = noise.source;
     if (r.fully_observed) out.number_attributes["relative_error_all"] = r.relative_error_all;
     io::write_completion(job.output, out);
     log::info("complete: ", r.observed, " of ", n * d, " entries observed, lambda ", r.lambda, ", rank ", r.rank,
               ", ", r.iterations, " iterations, duality gap ", r.gap, " -> ", job.output);
+    log::info("complete: noise std ", noise.std, " (", noise.source, ", ", noise.dof, " degrees of freedom)");
   }
   par::barrier(comm);
   return r;

@@ -28,6 +28,7 @@ meta::Plan plan_campaign(const CampaignSpec& c, bool synthetic) {
   spec.p_min = c.p_min;
   spec.p_max = c.p_max;
   spec.seed = c.seed;
+  spec.replicates = c.replicates;
   spec.identity = c.identity + (synthetic ? "synthetic=1\n" : "");
   return meta::make_plan(std::move(spec));
 }

@@ -266,3 +266,105 @@ TEST(Measure, BadFilesExitOneOnEveryRankWithoutOutput) {
   expect_refused(dir + "/campaign.nc", "--campaign.tasks " + dir + "/missing-data.ini", "no-such-data");
   expect_refused(dir + "/no/such/folder/c.nc", "", "does not exist");
 }
+
+namespace {
+void expect_same(const std::vector<double>& a, const std::vector<double>& b, const char* what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(a[i])) EXPECT_TRUE(std::isnan(b[i])) << what << " " << i;
+    else EXPECT_EQ(a[i], b[i]) << what << " " << i;  // bit for bit
+  }
+}
+}  // namespace
+
+// Two replicates with real training: error is the mean of the replicates
+// (summed in replicate order) bit for bit, identical at 1, 2 and 3 ranks, and
+// replicate 0 is the 1-replicate campaign's cell.
+TEST(Measure, ReplicatesRealTrainingMeanIdenticalAtOneTwoThreeRanks) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  auto r = test::run_command(measure_cmd(2, dir + "/one.nc"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Campaign one = io::read_campaign(dir + "/one.nc");
+  std::vector<io::Campaign> results;
+  for (int n : {1, 2, 3}) {
+    const std::string out = dir + "/np" + std::to_string(n) + ".nc";
+    r = test::run_command(measure_cmd(n, out, "--train.replicates 2"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    results.push_back(io::read_campaign(out));
+  }
+  const io::Campaign& c = results[0];
+  ASSERT_EQ(c.n_replicates(), 2u);
+  EXPECT_NE(c.text_attributes.at("plan_fingerprint"), one.text_attributes.at("plan_fingerprint"));
+  std::size_t spread = 0;
+  for (std::size_t i = 0; i < c.error.size(); ++i) {
+    ASSERT_TRUE(c.status[i] == 2 || c.status[i] == 3) << int(c.status[i]);
+    const double e0 = c.error_replicates[2 * i], e1 = c.error_replicates[2 * i + 1];
+    EXPECT_EQ(e0, one.error[i]) << i;  // replicate 0 = the 1-replicate cell
+    EXPECT_EQ(c.error[i], (e0 + e1) / 2) << i;
+    EXPECT_TRUE(std::isfinite(c.error_std[i])) << i;
+    spread += e0 != e1;
+  }
+  EXPECT_GT(spread, 0u);  // replicates do differ: their own seeds
+  for (std::size_t k = 1; k < results.size(); ++k) {
+    expect_same_results(c, results[k]);
+    expect_same(c.error_replicates, results[k].error_replicates, "error_replicates");
+    expect_same(c.error_std, results[k].error_std, "error_std");
+    expect_same(c.final_loss, results[k].final_loss, "final_loss");
+  }
+  auto info = test::run_command(test::peppp_exe() + " info " + dir + "/np2.nc");
+  EXPECT_NE(info.output.find("noise: std"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("replicates: pooled over 16 cells"), std::string::npos) << info.output;
+}
+
+// An interrupted 2-replicate campaign resumes without training a finished replicate again.
+TEST(Measure, ReplicatesResumeWithoutRetrainingAFinishedReplicate) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  const std::string slow = " --synthetic.seconds 0.1 --synthetic.fail_fraction 0.1 --train.replicates 2";
+  const std::string ref = dir + "/reference.nc", out = dir + "/campaign.nc";
+  auto r = test::run_command(measure_cmd(2, ref, slow));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  Background bg(dir, measure_cmd(2, out, slow));
+  ASSERT_TRUE(wait_for_records(out, 5)) << bg.log();
+  auto ranks = bg.ranks();
+  ASSERT_EQ(ranks.size(), 2u) << bg.log();
+  for (int pid : ranks) ::kill(pid, SIGTERM);
+  EXPECT_EQ(bg.wait(), 3) << bg.log();
+  const std::size_t before = journaled(out);
+  EXPECT_LT(before, 32u) << "finished before the signal; the test proves nothing";
+  const io::Campaign partial = io::read_campaign(out);
+  std::size_t kept = 0;
+  for (double e : partial.error_replicates) kept += std::isfinite(e);
+  EXPECT_GT(kept, 0u);
+
+  r = test::run_command(measure_cmd(2, out, slow + " --resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resuming"), std::string::npos) << r.output;
+  const io::Campaign c = io::read_campaign(out);
+  EXPECT_EQ(journal_records(out, c), 32u);  // 16 cells x 2 replicates, none trained twice
+  const io::Campaign want = io::read_campaign(ref);
+  expect_same_results(c, want);
+  expect_same(c.error_replicates, want.error_replicates, "error_replicates");
+  expect_same(c.error_std, want.error_std, "error_std");
+}
+
+// A journal written by the code before replicates (tests/golden/before-replicates/journal:
+// 6 of 16 cells of a synthetic campaign on 2 ranks) resumes with 1 replicate:
+// same plan fingerprint, the 6 cells not trained again, the same results.
+TEST(Measure, JournalWrittenBeforeReplicatesResumes) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  const std::string out = dir + "/campaign.nc";
+  fs::create_directories(io::journal_dir(out));
+  for (const char* f : {"rank-0.bin", "rank-1.bin"})
+    fs::copy_file(test::source_path(std::string("tests/golden/before-replicates/journal/") + f), io::journal_dir(out) + "/" + f);
+  auto r = test::run_command(measure_cmd(2, out, kSynthetic + " --resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("6 of 16 planned cells already done"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("10 trained now"), std::string::npos) << r.output;
+  const io::Campaign c = io::read_campaign(out);
+  EXPECT_EQ(c.text_attributes.at("plan_fingerprint"), "e314b2b470172dcf");
+  EXPECT_EQ(journal_records(out, c), 16u);
+  const io::Campaign old = io::read_campaign(test::source_path("tests/golden/before-replicates/synthetic.nc"));
+  EXPECT_EQ(old.text_attributes.at("plan_fingerprint"), "e314b2b470172dcf");
+  expect_same_results(c, old);
+  expect_same(c.final_loss, old.final_loss, "final_loss");
+}

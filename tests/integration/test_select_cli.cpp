@@ -170,8 +170,9 @@ TEST(Select, BadInputsExitOneWithoutOutput) {
     if (!v->empty()) v->resize(2);
   if (!two.task_dataset.empty()) two.task_dataset.resize(2);
   for (auto* v : {&two.error, &two.memory, &two.memory_weights, &two.memory_activations, &two.memory_optimizer,
-                  &two.train_seconds, &two.final_loss, &two.sampling_probability})
+                  &two.train_seconds, &two.final_loss, &two.sampling_probability, &two.error_std})
     if (!v->empty()) v->resize(2 * d);
+  two.error_replicates.resize(2 * d * two.n_replicates());
   two.status.resize(2 * d);
   const std::string two_path = f.dir + "/two.nc";
   io::write_campaign(two_path, two);

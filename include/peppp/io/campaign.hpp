@@ -39,14 +39,27 @@ struct Campaign {
   std::vector<std::string> task_dataset;  ///< per task: source dataset
   std::vector<int> task_classes, task_resolution, task_train_size, task_test_size;  ///< per task
 
-  std::vector<double> error;               ///< test misclassification rate in [0, 1], NaN where not measured
+  /// Coordinate of dim `replicate`: 0, 1, ..., R−1 (`train.replicates` = R).
+  /// Empty only while a campaign is being built; `read_campaign` gives {0}
+  /// for files without replicates.
+  std::vector<int> replicate;
+  /// Test misclassification rate in [0, 1], NaN where not measured: the mean
+  /// of the cell's measured replicates, summed in replicate order 0..R−1
+  /// (bit-for-bit independent of ranks; R = 1: the one measurement).
+  std::vector<double> error;
+  /// Sample standard deviation (n − 1) of the measured replicates of a cell;
+  /// NaN with fewer than 2.
+  std::vector<double> error_std;
+  /// n_tasks·n_configs·R (index `at(t, c) * R + r`): each replicate's error,
+  /// NaN where not measured (failed, or not trained yet).
+  std::vector<double> error_replicates;
   std::vector<double> memory;              ///< theoretical training memory, MiB
   std::vector<double> memory_weights;      ///< its weights part, MiB
   std::vector<double> memory_activations;  ///< its activations part, MiB
   std::vector<double> memory_optimizer;    ///< its optimizer part, MiB
   std::vector<std::uint8_t> status;        ///< CellStatus values
-  std::vector<double> train_seconds;       ///< wall time of the cell, s (NaN where not measured)
-  std::vector<double> final_loss;          ///< last training loss (NaN where not measured)
+  std::vector<double> train_seconds;       ///< wall time of the cell, summed over its replicates, s (NaN where not measured)
+  std::vector<double> final_loss;          ///< last training loss, mean over the non-failed replicates (NaN where not measured)
   std::vector<double> sampling_probability;  ///< probability the plan drew the cell with (1 for full)
 
   std::map<std::string, std::string> text_attributes;  ///< global text attributes (provenance, options)
@@ -54,6 +67,8 @@ struct Campaign {
 
   std::size_t n_tasks() const { return task.size(); }
   std::size_t n_configs() const { return config.size(); }
+  /// Replicates per cell R (1 when `replicate` is empty).
+  std::size_t n_replicates() const { return replicate.empty() ? 1 : replicate.size(); }
   /// Row-major index of (task t, config c).
   std::size_t at(std::size_t t, std::size_t c) const { return t * config.size() + c; }
   /// Size every field to the coordinates: the per-config bit counts and the
@@ -76,7 +91,8 @@ inline const Schema<Campaign>& campaign_schema() {
   static const Schema<Campaign> schema{
       "campaign",
       {{"task", [](const Campaign& c) { return c.n_tasks(); }},
-       {"config", [](const Campaign& c) { return c.n_configs(); }}},
+       {"config", [](const Campaign& c) { return c.n_configs(); }},
+       {"replicate", [](const Campaign& c) { return c.replicate.size(); }, true}},
       {
           // name, dims, type, units, long_name, presence, member, allocate, flag_meanings
           F{"task", {"task"}, NcType::str, "", "task name", req, &Campaign::task},
@@ -99,8 +115,15 @@ inline const Schema<Campaign>& campaign_schema() {
             A::keep_or(0)},
           F{"task_test_size", {"task"}, NcType::i32, "1", "test examples", opt, &Campaign::task_test_size,
             A::keep_or(0)},
-          F{"error", {"task", "config"}, NcType::f64, "1", "test misclassification rate", req, &Campaign::error,
+          F{"replicate", {"replicate"}, NcType::i32, "1", "replicate of a cell (train.replicates)", opt,
+            &Campaign::replicate},
+          F{"error", {"task", "config"}, NcType::f64, "1", "test misclassification rate (mean over replicates)", req,
+            &Campaign::error, A::reset_to(kNcNaN)},
+          F{"error_std", {"task", "config"}, NcType::f64, "1",
+            "sample standard deviation of the test misclassification rate over replicates", opt, &Campaign::error_std,
             A::reset_to(kNcNaN)},
+          F{"error_replicates", {"task", "config", "replicate"}, NcType::f64, "1",
+            "test misclassification rate of each replicate", opt, &Campaign::error_replicates, A::reset_to(kNcNaN)},
           F{"memory", {"task", "config"}, NcType::f64, "MiB", "theoretical training memory", req, &Campaign::memory,
             A::reset_to(kNcNaN)},
           F{"memory_weights", {"task", "config"}, NcType::f64, "MiB", "training memory: weights", opt,
@@ -111,16 +134,37 @@ inline const Schema<Campaign>& campaign_schema() {
             &Campaign::memory_optimizer, A::reset_to(kNcNaN)},
           F{"status", {"task", "config"}, NcType::u8, "", "cell status", opt, &Campaign::status, A::reset_to(0),
             "not_planned planned measured diverged failed"},
-          F{"train_seconds", {"task", "config"}, NcType::f64, "s", "wall time of the cell", opt,
+          F{"train_seconds", {"task", "config"}, NcType::f64, "s", "wall time of the cell (sum over replicates)", opt,
             &Campaign::train_seconds, A::reset_to(kNcNaN)},
-          F{"final_loss", {"task", "config"}, NcType::f64, "1", "last training loss", opt, &Campaign::final_loss,
-            A::reset_to(kNcNaN)},
+          F{"final_loss", {"task", "config"}, NcType::f64, "1", "last training loss (mean over replicates)", opt,
+            &Campaign::final_loss, A::reset_to(kNcNaN)},
           F{"sampling_probability", {"task", "config"}, NcType::f64, "1",
             "probability with which the sampling plan drew the cell", opt, &Campaign::sampling_probability,
             A::reset_to(0)},
       }};
   return schema;
 }
+
+/// One replicate's result of a cell (what a journal record says).
+struct ReplicateResult {
+  CellStatus status = CellStatus::planned;  ///< planned: no result yet; else measured, diverged or failed
+  double error = kNcNaN;    ///< test misclassification rate (NaN if failed)
+  double loss = kNcNaN;     ///< final training loss
+  double seconds = kNcNaN;  ///< wall time, s
+};
+
+/// Set cell `i` of `c` (status, error, error_std, error_replicates,
+/// final_loss, train_seconds) from its `c.n_replicates()` results, replicate
+/// 0 first. The rule: while any replicate has no result the cell stays
+/// planned (error NaN; error_replicates holds the finished ones). Once all
+/// have one: failed when every replicate failed; else diverged when any
+/// diverged; else measured (failed replicates are left out: NaN in
+/// error_replicates). error = mean over the replicates with a finite error
+/// (measured or diverged), summed in replicate order; error_std their sample
+/// std (NaN below 2); final_loss the mean over the non-failed replicates;
+/// train_seconds the sum over all. With R = 1 every value is the one
+/// result's, bit for bit. @throws RuntimeError when `r` has the wrong size.
+void set_cell_replicates(Campaign& c, std::size_t i, const std::vector<ReplicateResult>& r);
 
 /// The task rows of `c` (name and the `task_*` columns; 0 / "" where a
 /// minimal external campaign lacks a column).
@@ -146,7 +190,9 @@ void write_campaign(const std::string& path, const Campaign& c);
 /// Read a campaign file. Required: `task`, `config`, the four bit counts,
 /// `error` and `memory`; every other variable is optional (a minimal
 /// external campaign): status defaults to measured where error is finite,
-/// else not planned. Every global attribute lands in `text_attributes`
+/// else not planned. A file without replicates (every file written before
+/// `train.replicates`, or a minimal one) reads as R = 1: `replicate` = {0},
+/// `error_replicates` = `error`, `error_std` NaN. Every global attribute lands in `text_attributes`
 /// (numeric ones formatted with 17 significant digits).
 /// @throws InputError "FILE: variable 'error' missing" and the like.
 Campaign read_campaign(const std::string& path);

@@ -12,10 +12,15 @@
 
 namespace peppp::io {
 
-/// One finished cell, as journaled (fixed 48 bytes on disk, little-endian
-/// host layout).
+/// One finished cell replicate, as journaled (fixed 48 bytes on disk,
+/// little-endian host layout: cell u64 @0, error f64 @8, loss f64 @16,
+/// seconds f64 @24, status u8 @32, zero u8 @33, replicate u16 @34, rank
+/// i32 @36, checksum u64 @40 over bytes 0..39). The replicate sits in what
+/// was zero padding before replicates existed, so every older record reads
+/// as replicate 0 with its checksum intact (journal version 1 unchanged).
 struct JournalRecord {
   std::uint64_t cell = 0;  ///< flat cell index t * n_configs + c
+  std::uint16_t replicate = 0;  ///< replicate of the cell (0..train.replicates−1)
   double error = 0;        ///< test misclassification rate (NaN if failed)
   double loss = 0;         ///< final training loss
   double seconds = 0;      ///< wall time of the cell, s

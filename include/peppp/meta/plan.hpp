@@ -39,6 +39,11 @@ struct PlanSpec {
   double p_min = 0.0;   ///< nonuniform: probability floor
   double p_max = 0.4;   ///< nonuniform: probability of the cheapest cells, in (0, 1]
   std::uint64_t seed = 1;  ///< campaign seed (sampling and per-cell seeds)
+  /// Times each planned cell is trained (`train.replicates`, >= 1), each
+  /// replicate r with its own seed (`replicate_seed`); replicate 0 is the
+  /// cell seed, so a 1-replicate plan is exactly a plan without replicates.
+  /// Part of the fingerprint only when > 1 (1-replicate journals stay valid).
+  int replicates = 1;
   /// Text that determines the cells' results beyond tasks and configurations
   /// (model, training settings, synthetic marker); part of the fingerprint.
   std::string identity;
@@ -58,6 +63,14 @@ struct Plan {
   std::size_t n_configs() const { return spec.configs.size(); }
   /// Seed of one cell: hash of (campaign seed, task name, config label).
   std::uint64_t cell_seed(std::uint64_t cell) const;
+  /// Seed of replicate `r` of a cell (`meta::replicate_seed`); r = 0 gives `cell_seed(cell)`.
+  std::uint64_t replicate_seed(std::uint64_t cell, int r) const;
+  /// Replicates per planned cell (spec.replicates).
+  int replicates() const { return spec.replicates; }
+  /// Work items of the queue, in queue order: item = cell · R + r for every
+  /// cell of `order` and r = 0..R−1, the replicates of a cell adjacent (the
+  /// plan's task grouping and cost order kept; R = 1: exactly `order`).
+  std::vector<std::uint64_t> work_items() const;
 };
 
 /// Build the plan: validate the spec, sample (full / uniform exact count
@@ -65,11 +78,16 @@ struct Plan {
 /// Deterministic: every rank gets the same plan.
 /// @throws InputError on an empty task or configuration list, duplicate
 ///         names, a ratio outside (0, 1], p_max outside (0, 1], p_min > p_max,
-///         memory sizes/values that are wrong, or a plan with no cell.
+///         memory sizes/values that are wrong, replicates < 1, or a plan with no cell.
 Plan make_plan(PlanSpec spec);
 
 /// Seed of a cell: `mix64(fnv1a64(task + "\n" + config, mix64(campaign_seed)))`,
 /// from the task name and the configuration label "e4m3/e6m7".
 std::uint64_t cell_seed(std::uint64_t campaign_seed, const std::string& task, const std::string& config);
+
+/// Seed of replicate `r` of a cell: `cell_seed(...)` for r = 0 (today's
+/// seeds, so existing campaigns and journals stay valid), else
+/// `mix64(fnv1a64(task + "\n" + config + "\nreplicate=" + r, mix64(campaign_seed)))`.
+std::uint64_t replicate_seed(std::uint64_t campaign_seed, const std::string& task, const std::string& config, int r);
 
 }  // namespace peppp::meta

@@ -20,14 +20,17 @@
 
 namespace peppp::par {
 
-/// One cell handed to a trainer.
+/// One cell replicate handed to a trainer.
 struct CellWork {
   std::uint64_t cell = 0;        ///< flat index task · n_configs + config
   int task = 0;                  ///< row
   int config = 0;                ///< column
+  int replicate = 0;             ///< replicate 0..train.replicates−1 of the cell
   const TaskRow* task_row = nullptr;             ///< the task (the plan's row `task`)
   const Configuration* configuration = nullptr;  ///< the configuration (the plan's column `config`)
-  std::uint64_t seed = 0;        ///< the cell's seed (meta::Plan::cell_seed): same result on any rank
+  /// The replicate's seed (meta::Plan::replicate_seed; replicate 0: the cell
+  /// seed meta::Plan::cell_seed): same result on any rank.
+  std::uint64_t seed = 0;
   std::string device;            ///< "cpu" or "cuda:k" for this rank
   int threads = 1;               ///< threads this rank may use
   /// Poll during long work: true once a stop signal arrived; the trainer
@@ -62,9 +65,9 @@ struct MeasureSummary {
   std::int64_t measured = 0;   ///< status measured
   std::int64_t diverged = 0;   ///< status diverged
   std::int64_t failed = 0;     ///< status failed
-  std::int64_t missing = 0;    ///< planned but without result (interrupted)
-  std::int64_t resumed = 0;    ///< results taken from existing journals
-  std::int64_t trained = 0;    ///< cells trained by this run (all ranks)
+  std::int64_t missing = 0;    ///< planned but some replicate without result (interrupted)
+  std::int64_t resumed = 0;    ///< replicate results taken from existing journals
+  std::int64_t trained = 0;    ///< replicates trained by this run (all ranks)
   bool interrupted = false;    ///< a stop signal arrived on some rank
 };
 
@@ -73,8 +76,9 @@ struct MeasureSummary {
 /// Collective on `comm`. @throws InputError on every rank.
 void check_outputs(const meta::Plan& plan, const std::string& output, MPI_Comm comm);
 
-/// Run the campaign. Collective on `comm`: every rank trains cells; the
-/// root reads existing journals (skipping finished cells), gathers all
+/// Run the campaign. Collective on `comm`: every rank trains work items
+/// (cell replicates, `meta::Plan::work_items`); the root reads existing
+/// journals (skipping finished replicates), gathers all
 /// results and writes `settings.output` atomically — also when interrupted
 /// (then missing cells have status planned). The caller maps an
 /// interrupted / incomplete summary to exit code 3.

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <string>
 
+#include "peppp/io/campaign.hpp"
 #include "peppp/meta/completion.hpp"
+#include "peppp/meta/noise.hpp"
 #include "peppp/stage/common.hpp"
 
 namespace peppp::stage {
@@ -23,6 +25,14 @@ struct CompleteJob {
   std::uint64_t seed = 1;     ///< CV folds and sweep masks
   Attributes attributes;      ///< provenance and options of the output
 };
+
+/// The noise level of campaign `c` (meta/noise.hpp): pooled over the cells
+/// with ≥ 2 measured replicates when there are any, else the residual of the
+/// rank-`rank` fit `estimate` over the `observed` (n×d, NaN = unobserved)
+/// entries. Written by `complete` as completed.nc's `noise_std`,
+/// `noise_source` and `noise_dof`. Not collective.
+meta::NoiseEstimate campaign_noise(const io::Campaign& c, const Eigen::MatrixXd& observed,
+                                   const Eigen::MatrixXd& estimate, int rank);
 
 /// Complete `job.campaign` and write `job.output`. Collective on `comm`.
 /// @returns the completion (identical on every rank).

@@ -32,6 +32,9 @@ struct CampaignSpec {
   std::vector<Configuration> configs;  ///< the columns, A-major (all_configurations)
   std::string model = "small-cnn";     ///< network of every cell (nn model zoo)
   TrainSettings train;                 ///< hyper-parameters and rounding of every cell
+  /// Times every planned cell is trained (`train.replicates`, >= 1), each
+  /// replicate with its own seed; replicate 0 is the cell seed.
+  int replicates = 1;
   meta::Scheme scheme = meta::Scheme::full;  ///< which cells are measured
   double ratio = 0.2;                  ///< uniform: fraction of cells, in (0, 1]
   double p_min = 0.0;                  ///< nonuniform: probability floor

@@ -165,3 +165,71 @@ TEST(IoCampaign, ProvenanceHasTheRequiredKeys) {
   EXPECT_EQ(p["created"].size(), 20u);  // 2026-11-28T23:45:30Z
   EXPECT_EQ(p["created"].back(), 'Z');
 }
+
+// A 1-replicate campaign written before replicates existed (the golden ci campaign of before,
+// campaign) reads unchanged, as R = 1.
+TEST(IoCampaign, CampaignWrittenBeforeReplicatesReadsAsOneReplicate) {
+  const std::string path = test::source_path("tests/golden/before-replicates/ci-campaign.nc");
+  {
+    io::NcFile f = io::NcFile::open(path);
+    ASSERT_FALSE(f.has_var("error_replicates")) << "not a file of before replicates";
+  }
+  const io::Campaign c = io::read_campaign(path);
+  EXPECT_EQ(c.n_replicates(), 1u);
+  EXPECT_EQ(c.replicate, std::vector<int>{0});
+  ASSERT_EQ(c.error_replicates.size(), c.error.size());
+  ASSERT_EQ(c.error_std.size(), c.error.size());
+  for (std::size_t i = 0; i < c.error.size(); ++i) {
+    if (std::isnan(c.error[i])) EXPECT_TRUE(std::isnan(c.error_replicates[i]));
+    else EXPECT_EQ(c.error_replicates[i], c.error[i]);
+    EXPECT_TRUE(std::isnan(c.error_std[i]));
+  }
+  // Written again and read back: the same values, now with the replicate variables.
+  const std::string out = test::scratch_dir(MPI_COMM_SELF) + "/again.nc";
+  io::write_campaign(out, c);
+  const io::Campaign d = io::read_campaign(out);
+  EXPECT_EQ(d.replicate, c.replicate);
+  EXPECT_EQ(d.status, c.status);
+  for (std::size_t i = 0; i < c.error.size(); ++i)
+    if (!std::isnan(c.error[i])) EXPECT_EQ(d.error_replicates[i], c.error[i]);
+}
+
+TEST(IoCampaign, CellStatusAndMeanFromReplicates) {
+  using S = CellStatus;
+  io::Campaign c = small();
+  c.replicate = {0, 1, 2};
+  c.allocate();
+  auto set = [&](std::size_t i, std::vector<io::ReplicateResult> r) { io::set_cell_replicates(c, i, r); };
+  const double nan = std::nan("");
+  set(0, {{S::measured, 0.1, 1.0, 2.0}, {S::measured, 0.3, 3.0, 2.0}, {S::measured, 0.2, 2.0, 2.0}});
+  EXPECT_EQ(c.status[0], static_cast<std::uint8_t>(S::measured));
+  EXPECT_EQ(c.error[0], (0.1 + 0.3 + 0.2) / 3);  // replicate order, bit for bit
+  EXPECT_NEAR(c.error_std[0], 0.1, 1e-15);
+  EXPECT_EQ(c.final_loss[0], 2.0);
+  EXPECT_EQ(c.train_seconds[0], 6.0);
+  EXPECT_EQ(c.error_replicates[1], 0.3);
+  // One failed: left out of the mean; the cell is measured from the others.
+  set(1, {{S::measured, 0.1, 1.0, 1.0}, {S::failed, nan, nan, 1.0}, {S::measured, 0.3, 1.0, 1.0}});
+  EXPECT_EQ(c.status[1], static_cast<std::uint8_t>(S::measured));
+  EXPECT_EQ(c.error[1], (0.1 + 0.3) / 2);
+  EXPECT_TRUE(std::isnan(c.error_replicates[1 * 3 + 1]));
+  EXPECT_EQ(c.train_seconds[1], 3.0);
+  // One diverged: the cell is diverged, its error still in the mean.
+  set(2, {{S::measured, 0.1, 1.0, 1.0}, {S::diverged, 0.9, nan, 1.0}, {S::measured, 0.2, 1.0, 1.0}});
+  EXPECT_EQ(c.status[2], static_cast<std::uint8_t>(S::diverged));
+  EXPECT_EQ(c.error[2], (0.1 + 0.9 + 0.2) / 3);
+  // All failed.
+  set(3, {{S::failed, nan, nan, 1.0}, {S::failed, nan, nan, 1.0}, {S::failed, nan, nan, 1.0}});
+  EXPECT_EQ(c.status[3], static_cast<std::uint8_t>(S::failed));
+  EXPECT_TRUE(std::isnan(c.error[3]));
+  // One measured, two to go: still planned, the finished replicate kept.
+  set(4, {{S::measured, 0.4, 1.0, 1.0}, {}, {}});
+  EXPECT_EQ(c.status[4], static_cast<std::uint8_t>(S::planned));
+  EXPECT_TRUE(std::isnan(c.error[4]));
+  EXPECT_EQ(c.error_replicates[4 * 3], 0.4);
+  // Only one replicate measured: no std.
+  set(5, {{S::measured, 0.4, 1.0, 1.0}, {S::failed, nan, nan, 1.0}, {S::failed, nan, nan, 1.0}});
+  EXPECT_EQ(c.error[5], 0.4);
+  EXPECT_TRUE(std::isnan(c.error_std[5]));
+  EXPECT_THROW(set(0, {{S::measured, 0.1, 1.0, 1.0}}), RuntimeError);
+}

@@ -97,3 +97,33 @@ TEST(IoJournal, JournalOfAnotherPlanIsRefused) {
   std::ofstream(dir + "/rank-1.bin") << "this is not a journal at all, no no no";
   EXPECT_THROW(io::read_journals(dir, 1), InputError);
 }
+
+// The replicate sits in bytes 34..35, zero padding before replicates existed:
+// replicate 0 encodes exactly as before, and journals written before read as replicate 0.
+TEST(IoJournal, ReplicateUsesFormerPaddingSoOldJournalsReadAsReplicateZero) {
+  io::JournalRecord r = rec(5, 1);
+  unsigned char b[io::kJournalRecordBytes];
+  io::encode_record(r, b);
+  EXPECT_EQ(b[33], 0);
+  EXPECT_EQ(b[34], 0);
+  EXPECT_EQ(b[35], 0);
+  r.replicate = 513;
+  io::encode_record(r, b);
+  io::JournalRecord back;
+  ASSERT_TRUE(io::decode_record(b, back));
+  EXPECT_EQ(back.replicate, 513);
+  EXPECT_EQ(back.cell, 5u);
+  EXPECT_EQ(back.rank, 1);
+
+  // tests/golden/before-replicates/journal: 3 records per rank of a synthetic ci campaign (2 ranks), written
+  // by the code before replicates (plan fingerprint e314b2b470172dcf).
+  const io::JournalContents jc =
+      io::read_journals(test::source_path("tests/golden/before-replicates/journal"), 0xe314b2b470172dcfULL);
+  EXPECT_EQ(jc.files, 2);
+  EXPECT_EQ(jc.torn, 0);
+  ASSERT_EQ(jc.records.size(), 6u);
+  for (const auto& x : jc.records) {
+    EXPECT_EQ(x.replicate, 0);
+    EXPECT_LT(x.cell, 16u);
+  }
+}

@@ -95,3 +95,31 @@ TEST(MetaPlan, FingerprintDependsOnIdentityAndCellSeedsOnNames) {
   EXPECT_EQ(a.cell_seed(1), meta::cell_seed(7, "synthetic-t0", "e3m2/e8m7"));
   EXPECT_NE(a.cell_seed(1), a.cell_seed(2));
 }
+
+TEST(MetaPlan, ReplicatesKeepReplicateZeroAndTheOneReplicateFingerprint) {
+  const meta::Plan one = meta::make_plan(spec(3, meta::Scheme::full));
+  meta::PlanSpec s2 = spec(3, meta::Scheme::full);
+  s2.replicates = 2;
+  const meta::Plan two = meta::make_plan(s2);
+  EXPECT_EQ(one.replicates(), 1);
+  EXPECT_EQ(one.work_items(), one.order);  // R = 1: the queue of before
+  EXPECT_NE(one.fingerprint, two.fingerprint);
+  s2.replicates = 3;
+  EXPECT_NE(meta::make_plan(s2).fingerprint, two.fingerprint);
+  const auto items = two.work_items();
+  ASSERT_EQ(items.size(), 2 * two.order.size());
+  for (std::size_t i = 0; i < two.order.size(); ++i) {  // replicates of a cell adjacent, in the plan's order
+    EXPECT_EQ(items[2 * i], two.order[i] * 2);
+    EXPECT_EQ(items[2 * i + 1], two.order[i] * 2 + 1);
+  }
+  std::set<std::uint64_t> seeds;
+  for (std::uint64_t cell : two.order) {
+    EXPECT_EQ(two.replicate_seed(cell, 0), one.cell_seed(cell));
+    seeds.insert(two.replicate_seed(cell, 0));
+    seeds.insert(two.replicate_seed(cell, 1));
+  }
+  EXPECT_EQ(seeds.size(), 2 * two.order.size());
+  EXPECT_EQ(meta::replicate_seed(7, "t", "e4m3/e6m7", 0), meta::cell_seed(7, "t", "e4m3/e6m7"));
+  s2.replicates = 0;
+  EXPECT_THROW(meta::make_plan(s2), InputError);
+}
