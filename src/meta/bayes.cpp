@@ -44,25 +44,40 @@ EmbeddingPrior fit_embedding_prior(const MatrixXd& train, int k, const PriorOpti
     p.noise_variance = std::max(options.noise_variance, 1e-12);
     p.noise_estimated = false;
   } else {
-    // Residual of the rank-r fit with r = k, lowered while the fit has no
-    // residual degrees of freedom left (e.g. k = n_train: an exact fit):
-    // the coarser fit's residual (noise plus model error) is the
-    // conservative estimate there, not the floor.
+    // σ² from the residual of the rank-r fit on the observed entries:
+    //  r = k with at least one residual degree of freedom: RSS/dof;
+    //  else (more parameters than observations, e.g. a 20 % sample) the mean
+    //  squared residual RSS/N_obs when it is above the floor (the shrinkage
+    //  of the completion leaves one);
+    //  else (an exact fit, e.g. k = n_train on a full matrix) the largest
+    //  r < k with a degree of freedom left: the coarser fit's residual
+    //  (noise plus model error) is the conservative estimate, not the floor.
     Index count = 0;
     for (Index i = 0; i < n * d; ++i) count += observed.empty() || observed[static_cast<std::size_t>(i)];
     auto dof = [&](Index r) { return static_cast<double>(count) - static_cast<double>(r * (n + d - r)); };
-    Index r = k;
-    while (r > 1 && dof(r) < 1) --r;
-    const Embedding coarse = r == k ? Embedding{} : embed(train, static_cast<int>(r));
-    const MatrixXd fit = r == k ? MatrixXd(x.transpose() * p.y) : MatrixXd(coarse.x.transpose() * coarse.y);
-    double rss = 0;
-    for (Index i = 0; i < n; ++i)
-      for (Index j = 0; j < d; ++j) {
-        if (!observed.empty() && !observed[static_cast<std::size_t>(i * d + j)]) continue;
-        const double res = train(i, j) - fit(i, j);
-        rss += res * res;
-      }
-    p.noise_variance = std::max(options.noise_floor, rss / std::max(1.0, dof(r)));
+    auto rss = [&](const MatrixXd& fit) {
+      double sum = 0;
+      for (Index i = 0; i < n; ++i)
+        for (Index j = 0; j < d; ++j) {
+          if (!observed.empty() && !observed[static_cast<std::size_t>(i * d + j)]) continue;
+          const double res = train(i, j) - fit(i, j);
+          sum += res * res;
+        }
+      return sum;
+    };
+    const double rss_k = rss(x.transpose() * p.y);
+    double s2 = 0;
+    if (dof(k) >= 1) {
+      s2 = rss_k / dof(k);
+    } else if (rss_k / static_cast<double>(std::max<Index>(count, 1)) > options.noise_floor) {
+      s2 = rss_k / static_cast<double>(count);
+    } else {
+      Index r = k;
+      while (r > 1 && dof(r) < 1) --r;
+      const Embedding coarse = embed(train, static_cast<int>(r));
+      s2 = rss(coarse.x.transpose() * coarse.y) / std::max(1.0, dof(r));
+    }
+    p.noise_variance = std::max(options.noise_floor, s2);
     p.noise_estimated = true;
   }
   return p;

@@ -47,9 +47,9 @@ struct EmbeddingPrior {
 /// is the row-major n_train·d mask of the entries that were measured (1):
 /// the residual used for σ² is taken on them only (a SoftImpute completion
 /// fits its own imputations exactly in the low-rank sense). σ² = max(floor,
-/// RSS_r / max(1, N_obs − r(n_train + d − r))) with r = k, lowered while
-/// that count of residual degrees of freedom is below 1 (an exact rank-k fit
-/// has no residual: the coarser fit's is the conservative estimate).
+/// s²): s² = RSS_k / dof_k with dof_r = N_obs − r(n_train + d − r) when
+/// dof_k ≥ 1; else RSS_k / N_obs when that exceeds the floor; else (an
+/// exact fit) RSS_r / dof_r of the largest r < k with dof_r ≥ 1.
 /// @throws InputError if k is outside 1..min(n_train, d) or sizes disagree.
 EmbeddingPrior fit_embedding_prior(const Eigen::MatrixXd& train, int k, const PriorOptions& options = {},
                                    const std::vector<std::uint8_t>& observed = {});
