@@ -22,9 +22,10 @@ struct PriorOptions {
   /// the variance of their mean). NaN = estimate it from the residual of the
   /// rank-k fit of the meta-training matrix on its observed entries.
   double noise_variance = std::numeric_limits<double>::quiet_NaN();
-  /// Lower bound of the estimated noise variance (0.01² : about the binomial
-  /// noise of a 1000-image test set at 10 % error).
-  double noise_floor = 1e-4;
+  /// Lower bound of the estimated noise variance: numerical only (1e-4 in
+  /// error units of std), so that a noiseless low-rank matrix is fitted
+  /// exactly; real campaigns always leave a residual far above it.
+  double noise_floor = 1e-8;
   /// Ridge added to the prior covariance, as a fraction of its mean
   /// eigenvalue trace(Σ̂₀)/k: keeps Σ₀ SPD when there are fewer than k + 1
   /// meta-training tasks and widens the prior for a new task.
