@@ -70,3 +70,22 @@ BENCHMARK(BM_LoocvSettingsIandIV)
     ->Iterations(1);
 
 }  // namespace
+
+// One LOOCV item (one method on one held-out fold, counts 3..15, setting I
+// on a 20 × 99 matrix, meta-training matrix prebuilt): the per-fold cost of
+// each acquisition method, ei-mf next to ed-mf. Serial (rank 0's work only).
+void BM_LoocvFoldMethod(benchmark::State& state) {
+  const auto data = synthetic(20);
+  peppp::meta::LoocvSpec spec;
+  spec.settings = {"I"};
+  spec.cap = 4.0 * (8.0 * 5 + 1.5 * 20) + 1;
+  spec = peppp::meta::validate_loocv(spec, data);
+  const int m = static_cast<int>(state.range(0));
+  state.SetLabel(spec.methods.at(static_cast<std::size_t>(m)));
+  const auto training = peppp::meta::build_meta_training(spec, data, 0, 3, 0);
+  for (auto _ : state) {
+    auto r = peppp::meta::evaluate_loocv_item(spec, data, {0, 3, 0, m}, training);
+    benchmark::DoNotOptimize(r.regret.data());
+  }
+}
+BENCHMARK(BM_LoocvFoldMethod)->ArgNames({"method"})->DenseRange(0, 5)->Unit(benchmark::kMicrosecond);

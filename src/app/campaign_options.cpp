@@ -152,7 +152,7 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       "Meta-LOOCV settings (METHOD.md F10): I/II full meta-training matrix, III/IV uniform sample + SoftImpute, "
       "V/VI non-uniform sample + weighted SoftImpute; even numbers cap the meta-test measurements.")
       .one_of(meta::loocv_setting_names()).to(spec.settings);
-  add("methods", Kind::list, "ed-mf,qr-mf,random-mf,bo-mf,bo-full", "", "ed-mf,random-mf",
+  add("methods", Kind::list, "ed-mf,qr-mf,random-mf,bo-mf,bo-full,ei-mf", "", "ed-mf,random-mf",
       "Acquisition methods compared; the random-high-memory baseline is always added.")
       .one_of(meta::loocv_method_names()).to(spec.methods);
   add("measurements", Kind::list, "3,4,5,6,8,10,12,15", "configurations", "3,5,8",

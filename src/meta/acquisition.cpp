@@ -24,19 +24,20 @@ std::string method_name(Method m) {
     case Method::random_mf: return "random-mf";
     case Method::bo_mf: return "bo-mf";
     case Method::bo_full: return "bo-full";
+    case Method::ei_mf: return "ei-mf";
   }
   return "?";
 }
 
 std::vector<Method> all_methods() {
-  return {Method::ed_mf, Method::qr_mf, Method::random_mf, Method::bo_mf, Method::bo_full};
+  return {Method::ed_mf, Method::qr_mf, Method::random_mf, Method::bo_mf, Method::bo_full, Method::ei_mf};
 }
 
 Method parse_method(const std::string& name) {
   const std::string n = to_lower(trim(name));
   for (Method m : all_methods())
     if (method_name(m) == n) return m;
-  throw InputError("method '" + name + "' is unknown; allowed: ed-mf, qr-mf, random-mf, bo-mf, bo-full");
+  throw InputError("method '" + name + "' is unknown; allowed: ed-mf, qr-mf, random-mf, bo-mf, bo-full, ei-mf");
 }
 
 GaussianProcess::GaussianProcess(double length_scale, double noise_variance)
@@ -129,14 +130,35 @@ void check_context(const AcquisitionContext& c, int l_max) {
     if (j < 0 || j >= c.y.cols()) throw InputError("acquisition: feasible index " + std::to_string(j) + " out of range");
 }
 
-class LsPrediction : public AcquisitionStrategy {
+// The prior of the context, or one fitted on its meta-training matrix.
+EmbeddingPrior prior_of(const AcquisitionContext& c) {
+  if (c.prior.y.size() > 0) {
+    if (c.prior.y.cols() != c.y.cols())
+      throw InputError("acquisition: the prior's embedding has " + std::to_string(c.prior.y.cols()) +
+                       " configurations, the context " + std::to_string(c.y.cols()));
+    return c.prior;
+  }
+  if (c.train_errors.cols() != c.y.cols() || c.train_errors.rows() < 1)
+    throw InputError("acquisition: no prior and no meta-training matrix of " + std::to_string(c.y.cols()) +
+                     " configurations to fit one on");
+  return fit_embedding_prior(c.train_errors, static_cast<int>(c.y.rows()));
+}
+
+Prediction posterior_prediction(const EmbeddingPrior& p, const std::vector<int>& s, const VectorXd& v) {
+  EmbeddingPosterior post = embedding_posterior(p, s, v);
+  return {std::move(post.mean), std::move(post.std)};
+}
+
+// The *-MF methods: the Bayesian posterior on the embedding (bayes.hpp) in
+// place of the paper's least squares (ls_predict, kept for reference).
+class PosteriorPrediction : public AcquisitionStrategy {
  public:
-  VectorXd predict(const AcquisitionContext& c, const std::vector<int>& s, const VectorXd& v) const override {
-    return ls_predict(c.y, s, v);
+  Prediction predict(const AcquisitionContext& c, const std::vector<int>& s, const VectorXd& v) const override {
+    return posterior_prediction(prior_of(c), s, v);
   }
 };
 
-class EdMf : public LsPrediction {
+class EdMf : public PosteriorPrediction {
  public:
   Method method() const override { return Method::ed_mf; }
   std::vector<int> select(const AcquisitionContext& c, int l, const std::function<double(int)>&) const override {
@@ -145,7 +167,7 @@ class EdMf : public LsPrediction {
   }
 };
 
-class QrMf : public LsPrediction {
+class QrMf : public PosteriorPrediction {
  public:
   Method method() const override { return Method::qr_mf; }
   std::vector<int> select(const AcquisitionContext& c, int l, const std::function<double(int)>&) const override {
@@ -161,7 +183,7 @@ class QrMf : public LsPrediction {
   }
 };
 
-class RandomMf : public LsPrediction {
+class RandomMf : public PosteriorPrediction {
  public:
   Method method() const override { return Method::random_mf; }
   std::vector<int> select(const AcquisitionContext& c, int l, const std::function<double(int)>&) const override {
@@ -222,13 +244,15 @@ class Bo : public AcquisitionStrategy {
     return s;
   }
 
-  VectorXd predict(const AcquisitionContext& c, const std::vector<int>& s, const VectorXd& v) const override {
+  Prediction predict(const AcquisitionContext& c, const std::vector<int>& s, const VectorXd& v) const override {
     const MatrixXd& feat = features(c);
     GaussianProcess gp(scale(c), c.bo.noise_variance);
     gp.fit(columns(feat, s), v);
-    VectorXd mu, sd;
-    gp.predict(feat, mu, sd);
-    return mu;
+    Prediction p;
+    gp.predict(feat, p.mean, p.std);
+    p.mean = p.mean.cwiseMax(0.0).cwiseMin(1.0);
+    for (std::size_t q = 0; q < s.size(); ++q) p.mean[s[q]] = v[static_cast<Index>(q)];
+    return p;
   }
 
  private:
@@ -242,6 +266,70 @@ class Bo : public AcquisitionStrategy {
   bool full_;
 };
 
+// EI-MF (docs/ei-mf.md): measure next, inside T ∩ D not yet measured, the
+// argmax of log EI of the posterior predictive over the best feasible error
+// so far; predict with the posterior.
+class EiMf : public PosteriorPrediction {
+ public:
+  Method method() const override { return Method::ei_mf; }
+  std::vector<int> select(const AcquisitionContext& c, int l, const std::function<double(int)>& measure) const override {
+    check_context(c, l);
+    const EmbeddingPrior prior = prior_of(c);
+    const Index d = c.y.cols();
+    const int tn = static_cast<int>(c.feasible.size());
+    const int target = std::min(l, tn);
+    std::vector<char> in(static_cast<std::size_t>(d), 0), decision(static_cast<std::size_t>(d), 0);
+    for (int j : c.decision.empty() ? c.feasible : c.decision) {
+      if (j < 0 || j >= d) throw InputError("ei-mf: decision index " + std::to_string(j) + " out of range");
+      decision[static_cast<std::size_t>(j)] = 1;
+    }
+    std::vector<int> s;
+    std::vector<double> vals;
+    auto take = [&](int j) {
+      s.push_back(j);
+      vals.push_back(measure(j));
+      in[static_cast<std::size_t>(j)] = 1;
+    };
+    if (c.ei.qr_start) {
+      const int k = static_cast<int>(c.y.rows());
+      for (int p : pivoted_qr_order(columns(c.y, c.feasible), std::min({k, tn, target})))
+        take(c.feasible[static_cast<std::size_t>(p)]);
+    }
+    while (static_cast<int>(s.size()) < target) {
+      const VectorXd v = Eigen::Map<const VectorXd>(vals.data(), static_cast<Index>(vals.size()));
+      const EmbeddingPosterior post = embedding_posterior(prior, s, v);
+      // Incumbent: the best measured feasible error, else the best posterior mean.
+      double best = std::numeric_limits<double>::infinity();
+      for (std::size_t q = 0; q < s.size(); ++q)
+        if (decision[static_cast<std::size_t>(s[q])]) best = std::min(best, vals[q]);
+      if (!std::isfinite(best))
+        for (Index j = 0; j < d; ++j)
+          if (decision[static_cast<std::size_t>(j)]) best = std::min(best, post.mean[j]);
+      int pick = -1;
+      double pick_v = -std::numeric_limits<double>::infinity();
+      for (int j : c.feasible) {
+        if (in[static_cast<std::size_t>(j)] || !decision[static_cast<std::size_t>(j)]) continue;
+        const double le = log_expected_improvement(post.mean[j], post.model_std[j], best, c.ei.xi);
+        if (pick < 0 || le > pick_v) {
+          pick = j;
+          pick_v = le;
+        }
+      }
+      if (pick < 0) {  // every feasible pick measured: learn most where the model is least sure
+        for (int j : c.feasible) {
+          if (in[static_cast<std::size_t>(j)]) continue;
+          if (pick < 0 || post.model_std[j] > pick_v) {
+            pick = j;
+            pick_v = post.model_std[j];
+          }
+        }
+      }
+      take(pick);
+    }
+    return s;
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<AcquisitionStrategy> make_strategy(Method m) {
@@ -251,6 +339,7 @@ std::unique_ptr<AcquisitionStrategy> make_strategy(Method m) {
     case Method::random_mf: return std::make_unique<RandomMf>();
     case Method::bo_mf: return std::make_unique<Bo>(false);
     case Method::bo_full: return std::make_unique<Bo>(true);
+    case Method::ei_mf: return std::make_unique<EiMf>();
   }
   throw InputError("make_strategy: unknown method");
 }

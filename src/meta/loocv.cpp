@@ -32,7 +32,7 @@ const std::vector<std::string>& loocv_setting_names() {
 }
 
 const std::vector<std::string>& loocv_method_names() {
-  static const std::vector<std::string> names{"ed-mf", "qr-mf", "random-mf", "bo-mf", "bo-full"};
+  static const std::vector<std::string> names{"ed-mf", "qr-mf", "random-mf", "bo-mf", "bo-full", "ei-mf"};
   return names;
 }
 

@@ -12,6 +12,7 @@
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/meta/acquisition.hpp"
+#include "peppp/meta/bayes.hpp"
 #include "peppp/meta/design.hpp"
 #include "peppp/meta/lowrank.hpp"
 #include "peppp/meta/pareto.hpp"
@@ -120,15 +121,30 @@ LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data
     return r;
   }
 
+  // The residual noise is taken on the measured meta-training entries only
+  // (a completion fits its own imputations); full settings observe all.
+  std::vector<std::uint8_t> observed;
+  if (info.training != SettingInfo::Training::full) {
+    const auto full_mask = meta_training_mask(spec, data, it.setting, it.fold, it.repeat);
+    observed.reserve(static_cast<std::size_t>(data.n() - 1) * d);
+    for (int i = 0; i < static_cast<int>(data.n()); ++i)
+      if (i != it.fold)
+        observed.insert(observed.end(), full_mask.begin() + static_cast<std::ptrdiff_t>(i) * d,
+                        full_mask.begin() + static_cast<std::ptrdiff_t>(i + 1) * d);
+  }
   AcquisitionContext ctx;
-  ctx.y = embed(train, spec.rank).y;
+  ctx.prior = fit_embedding_prior(train, spec.rank, {}, observed);
+  ctx.y = ctx.prior.y;
   ctx.train_errors = train;
   ctx.feasible = feasible_set(mem, info.capped ? spec.cap : std::numeric_limits<double>::infinity());
+  ctx.decision = feasible_set(mem, budget);
   ctx.seed = mix64(fnv1a64("random-mf", spec.seed) ^ mix64(static_cast<std::uint64_t>(it.fold) * 1000003u +
                                                            static_cast<std::uint64_t>(it.repeat)));
   const auto strategy = make_strategy(parse_method(spec.methods[it.method]));
   const int lmax = spec.measurements.back();
   r.order = strategy->select(ctx, lmax, [&](int j) { return truth(j); });
+  r.predicted_error.assign(L * static_cast<std::size_t>(d), kNaN);
+  r.predicted_std.assign(L * static_cast<std::size_t>(d), kNaN);
   for (std::size_t c = 0; c < L; ++c) {
     const int l = std::min<int>(spec.measurements[c], static_cast<int>(r.order.size()));
     std::vector<int> s(r.order.begin(), r.order.begin() + l);
@@ -138,7 +154,12 @@ LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data
       measured(q) = truth(s[q]);
       used += mem(s[q]);
     }
-    const Eigen::VectorXd estimate = strategy->predict(ctx, s, measured);
+    const Prediction pred = strategy->predict(ctx, s, measured);
+    const Eigen::VectorXd& estimate = pred.mean;
+    for (int j = 0; j < d; ++j) {
+      r.predicted_error[c * static_cast<std::size_t>(d) + static_cast<std::size_t>(j)] = pred.mean[j];
+      r.predicted_std[c * static_cast<std::size_t>(d) + static_cast<std::size_t>(j)] = pred.std[j];
+    }
     const FrontierMetrics fm = frontier_metrics(mem, truth, estimate);
     const int pick = select_configuration(mem, estimate, budget);
     r.relative_error[c] = fm.relative_error;

@@ -42,7 +42,9 @@ Failure failed_item(const std::string& what, const std::exception& e) {
 }
 
 // Number of doubles one packed item result takes.
-std::size_t record_size(std::size_t counts, std::size_t steps) { return 1 + (kLoocvMetricCount + 1) * counts + steps + 2; }
+std::size_t record_size(std::size_t counts, std::size_t steps, std::size_t configs) {
+  return 1 + (kLoocvMetricCount + 1) * counts + steps + 2 + 2 * counts * configs;
+}
 }  // namespace
 
 meta::LoocvData loocv_data(const io::Campaign& c, const std::string& file, const std::vector<double>& fill) {
@@ -142,7 +144,8 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
   }
   const int M = static_cast<int>(spec.methods.size()) + (spec.include_baseline ? 1 : 0);
   const std::size_t L = spec.measurements.size(), P = static_cast<std::size_t>(spec.measurements.back());
-  const std::size_t rec = record_size(L, P);
+  const std::size_t D = data.d();
+  const std::size_t rec = record_size(L, P, D);
   const std::int64_t total = static_cast<std::int64_t>(S) * F * R * M;
   auto decode = [&](std::int64_t k) {
     meta::LoocvItem it;
@@ -156,7 +159,8 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
   };
 
   // Phase 2: the items, each packed as one record of doubles:
-  // k, the metrics (L each, list order), selected_config (L), order (P), lambda, fraction.
+  // k, the metrics (L each, list order), selected_config (L), order (P), lambda, fraction,
+  // predicted_error (L×d), predicted_std (L×d).
   std::vector<double> mine;
   Failure failure;
   {
@@ -190,6 +194,10 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
           for (std::size_t p = 0; p < P; ++p) mine.push_back(p < r.order.size() ? r.order[p] : -1);
           mine.push_back(r.lambda);
           mine.push_back(r.sampled_fraction);
+          r.predicted_error.resize(L * D, kNaN);
+          r.predicted_std.resize(L * D, kNaN);
+          mine.insert(mine.end(), r.predicted_error.begin(), r.predicted_error.end());
+          mine.insert(mine.end(), r.predicted_std.begin(), r.predicted_std.end());
           return ItemOutcome::done;
         },
         loop);
@@ -244,6 +252,12 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
           if (m == 0) {
             out.lambda[s * F + f] = q[L + P];
             out.sampled_fraction[s * F + f] = q[L + P + 1];
+          }
+          const double* pe = q + L + P + 2;
+          const double* ps = pe + L * D;
+          for (std::size_t l = 0; l < L; ++l) {
+            std::copy_n(pe + l * D, D, out.predicted_error.begin() + static_cast<std::ptrdiff_t>(out.at(s, m, l, f, 0)));
+            std::copy_n(ps + l * D, D, out.predicted_std.begin() + static_cast<std::ptrdiff_t>(out.at(s, m, l, f, 0)));
           }
         }
       }
@@ -322,6 +336,12 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
           PEPPP_LOOCV_METRICS(PEPPP_LOOCV_MERGE_)
 #undef PEPPP_LOOCV_MERGE_
           out.selected_config[o] = b.selected_config[i];
+          if (!b.predicted_error.empty())
+            std::copy_n(b.predicted_error.begin() + static_cast<std::ptrdiff_t>(i * d), d,
+                        out.predicted_error.begin() + static_cast<std::ptrdiff_t>(o * d));
+          if (!b.predicted_std.empty())
+            std::copy_n(b.predicted_std.begin() + static_cast<std::ptrdiff_t>(i * d), d,
+                        out.predicted_std.begin() + static_cast<std::ptrdiff_t>(o * d));
         }
         for (std::size_t q = 0; q < P; ++q)
           out.selection_order[((s * M + m) * F + f) * P + q] = b.selection_order[((s * M + m) * G + g) * P + q];

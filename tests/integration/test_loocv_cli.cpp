@@ -92,6 +92,8 @@ void expect_same(const io::Loocv& a, const io::Loocv& b) {
   expect_same_doubles(a.regret, b.regret, "regret");
   expect_same_doubles(a.measured_memory, b.measured_memory, "measured_memory");
   expect_same_doubles(a.lambda, b.lambda, "lambda");
+  expect_same_doubles(a.predicted_error, b.predicted_error, "predicted_error");
+  expect_same_doubles(a.predicted_std, b.predicted_std, "predicted_std");
   EXPECT_EQ(a.selected_config, b.selected_config);
   EXPECT_EQ(a.selection_order, b.selection_order);
   EXPECT_EQ(a.sampling_mask, b.sampling_mask);
@@ -128,14 +130,35 @@ TEST(LoocvCli, SameFileAtOneTwoThreeRanksAndEdMfWins) {
   expect_same(runs[0], runs[2]);
 
   const io::Loocv& l = runs[0];
-  EXPECT_EQ(l.method, (std::vector<std::string>{"ed-mf", "qr-mf", "random-mf", "bo-mf", "bo-full",
+  EXPECT_EQ(l.method, (std::vector<std::string>{"ed-mf", "qr-mf", "random-mf", "bo-mf", "bo-full", "ei-mf",
                                                 "random-high-memory"}));
+  // Every method, setting and count: predictions in [0, 1] with a finite std,
+  // mean relative error below 2.
+  {
+    const std::size_t d = l.config.size();
+    for (std::size_t s = 0; s < l.n_settings(); ++s)
+      for (std::size_t m = 0; m + 1 < l.n_methods(); ++m)
+        for (std::size_t c = 0; c < l.n_counts(); ++c) {
+          double rel = 0;
+          for (std::size_t f = 0; f < l.n_folds(); ++f) {
+            rel += l.relative_error[l.at(s, m, c, f)] / l.n_folds();
+            for (std::size_t j = 0; j < d; ++j) {
+              const double pe = l.predicted_error[l.at(s, m, c, f, j)], ps = l.predicted_std[l.at(s, m, c, f, j)];
+              ASSERT_TRUE(pe >= 0 && pe <= 1) << l.method[m] << " " << pe;
+              ASSERT_TRUE(ps >= 0 && std::isfinite(ps)) << l.method[m] << " " << ps;
+            }
+          }
+          EXPECT_LT(rel, 2.0) << l.setting[s] << " " << l.method[m] << " l=" << l.measurements[c];
+        }
+  }
   EXPECT_EQ(l.fold.size(), 14u);
   {
     io::NcFile f = io::NcFile::open(dir + "/loocv-1.nc");
     for (const auto& [dim, len] : f.dims()) EXPECT_TRUE(f.has_var(dim)) << dim;
     for (const auto& v : io::loocv_metric_names()) EXPECT_TRUE(f.has_var(v)) << v;
     EXPECT_TRUE(f.has_var("selected_config"));
+    EXPECT_TRUE(f.has_var("predicted_error"));
+    EXPECT_TRUE(f.has_var("predicted_std"));
   }
   // Capped settings measure only configurations under the cap.
   const auto c = io::read_campaign(campaign);

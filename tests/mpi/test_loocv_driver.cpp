@@ -46,6 +46,13 @@ meta::LoocvItemResult fake(const meta::LoocvItem& it, std::size_t counts) {
     r.selected_config.push_back(it.fold + it.method + static_cast<int>(l));
   }
   r.order = {it.fold, it.method, it.setting};
+  // Per (count, config) predictions (8 configs), the baseline's left empty (NaN).
+  if (it.method < 2)
+    for (std::size_t l = 0; l < counts; ++l)
+      for (int j = 0; j < 8; ++j) {
+        r.predicted_error.push_back(value(it, 7, l) + j * 1e-5);
+        r.predicted_std.push_back(value(it, 8, l) + j * 1e-5);
+      }
   r.lambda = 0.5 + it.fold;
   r.sampled_fraction = 0.2;
   return r;
@@ -94,6 +101,15 @@ TEST(LoocvDriver, EveryItemOnceInItsPlace) {
           EXPECT_EQ(l.selection_order[o], f);
           EXPECT_EQ(l.selection_order[o + 2], s);
           EXPECT_EQ(l.selection_order[o + 3], -1);
+          for (int j = 0; j < 8; ++j) {
+            const double pe = l.predicted_error[l.at(s, m, c, f, j)], ps = l.predicted_std[l.at(s, m, c, f, j)];
+            if (m == 2) {  // the baseline predicts nothing
+              EXPECT_TRUE(std::isnan(pe) && std::isnan(ps));
+            } else {  // repeat 0's values, not averaged
+              EXPECT_DOUBLE_EQ(pe, value(it, 7, c) + j * 1e-5);
+              EXPECT_DOUBLE_EQ(ps, value(it, 8, c) + j * 1e-5);
+            }
+          }
         }
   EXPECT_DOUBLE_EQ(l.lambda[1 * 5 + 3], 3.5);
   // Setting I's meta-training mask is everything but the held-out row; IV's samples 20%.
@@ -133,6 +149,14 @@ TEST(LoocvDriver, SplitPartsMergeToTheSingleRun) {
   EXPECT_EQ(merged.selection_order, whole.selection_order);
   EXPECT_EQ(merged.sampling_mask, whole.sampling_mask);
   EXPECT_EQ(merged.lambda, whole.lambda);
+  auto same = [](const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
+    return true;
+  };
+  EXPECT_TRUE(same(merged.predicted_error, whole.predicted_error));
+  EXPECT_TRUE(same(merged.predicted_std, whole.predicted_std));
   EXPECT_THROW(par::merge_loocv({parts[0], parts[1]}, {names[0], names[1]}), InputError);  // a fold missing
   EXPECT_THROW(par::merge_loocv({parts[0], parts[0], parts[1], parts[2]}, {"a", "b", "c", "d"}), InputError);
 }

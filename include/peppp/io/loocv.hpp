@@ -44,6 +44,12 @@ struct Loocv {
   PEPPP_LOOCV_METRICS(PEPPP_IO_LOOCV_MEMBER_)
 #undef PEPPP_IO_LOOCV_MEMBER_
   std::vector<int> selected_config;         ///< index of the F9.1 pick (repeat 0); −1 for the baseline
+  /// (setting, acquisition, measurements, fold, config), repeat 0: the
+  /// method's predicted error in [0, 1] of every configuration of the
+  /// held-out task after l measurements (measured ones at their measurement)
+  /// and its predictive standard deviation; NaN for the baseline. Optional:
+  /// empty when read from a file written before they existed.
+  std::vector<double> predicted_error, predicted_std;
 
   /// (setting, acquisition, fold, step): the nested selection order of repeat 0,
   /// −1 past its end (the baseline selects nothing).
@@ -71,6 +77,10 @@ struct Loocv {
   std::size_t at(std::size_t s, std::size_t m, std::size_t l, std::size_t f) const {
     return ((s * n_methods() + m) * n_counts() + l) * n_folds() + f;
   }
+  /// Index into the (setting, acquisition, measurements, fold, config) arrays.
+  std::size_t at(std::size_t s, std::size_t m, std::size_t l, std::size_t f, std::size_t j) const {
+    return at(s, m, l, f) * config.size() + j;
+  }
   /// Size every data array to the coordinates (NaN / −1 / 0 filled);
   /// the coordinates and `fold_task` are the caller's.
   void allocate();
@@ -90,6 +100,7 @@ inline const Schema<Loocv>& loocv_schema() {
   using A = FieldAlloc;
   constexpr Presence req = Presence::required;
   const std::vector<const char*> m4{"setting", "acquisition", "measurements", "fold"};
+  const std::vector<const char*> m5{"setting", "acquisition", "measurements", "fold", "config"};
   static const Schema<Loocv> schema{
       "loocv",
       {{"setting", [](const Loocv& l) { return l.n_settings(); }},
@@ -118,6 +129,13 @@ inline const Schema<Loocv>& loocv_schema() {
 #undef PEPPP_IO_LOOCV_FIELD_
           F{"selected_config", m4, NcType::i32, "1", "index of the configuration picked under the budget (F9.1)", req,
             &Loocv::selected_config, A::reset_to(-1), nullptr, -1},
+          F{"predicted_error", m5, NcType::f64, "1",
+            "predicted test error of each configuration after l measurements (in [0, 1]; measured ones at their "
+            "measurement; repeat 0)",
+            Presence::optional, &Loocv::predicted_error, A::reset_to(kNcNaN)},
+          F{"predicted_std", m5, NcType::f64, "1",
+            "predictive standard deviation of each configuration's error after l measurements (repeat 0)",
+            Presence::optional, &Loocv::predicted_std, A::reset_to(kNcNaN)},
           F{"selection_order", {"setting", "acquisition", "fold", "step"}, NcType::i32, "1",
             "configurations in the order the method measured them (nested in l)", req, &Loocv::selection_order,
             A::reset_to(-1), nullptr, -1},

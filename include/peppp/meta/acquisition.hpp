@@ -1,9 +1,12 @@
 #pragma once
 /// @file acquisition.hpp
 /// @brief Meta-test acquisition strategies behind one interface (METHOD.md
-/// F6–F7): ED-MF, QR-MF, Random-MF, BO-MF and BO-full, plus the Gaussian
-/// process (RBF + white noise, normalized targets) and the stable log
-/// expected improvement that BO uses. Serial, deterministic.
+/// F6–F7): ED-MF, QR-MF, Random-MF, BO-MF, BO-full and the decision-aware
+/// EI-MF (docs/ei-mf.md), plus the Gaussian process (RBF + white noise,
+/// normalized targets) and the stable log expected improvement that BO and
+/// EI-MF use. Every method predicts errors in [0, 1] with a predictive
+/// standard deviation, measured configurations at their measurements.
+/// Serial, deterministic.
 
 #include <cstdint>
 #include <functional>
@@ -13,16 +16,18 @@
 
 #include <Eigen/Core>
 
+#include "peppp/meta/bayes.hpp"
+
 namespace peppp::meta {
 
-/// The acquisition methods of F7 (ED-MF is the paper's own).
-enum class Method { ed_mf, qr_mf, random_mf, bo_mf, bo_full };
+/// The acquisition methods of F7 (ED-MF is the paper's own) and EI-MF.
+enum class Method { ed_mf, qr_mf, random_mf, bo_mf, bo_full, ei_mf };
 
-/// "ed-mf", "qr-mf", "random-mf", "bo-mf", "bo-full".
+/// "ed-mf", "qr-mf", "random-mf", "bo-mf", "bo-full", "ei-mf".
 std::string method_name(Method m);
 /// Inverse of method_name; throws InputError naming the allowed values.
 Method parse_method(const std::string& name);
-/// All five methods in the order above.
+/// All six methods in the order above.
 std::vector<Method> all_methods();
 
 /// Gaussian process regression with kernel RBF(ℓ) + White(σ_n²), fixed
@@ -60,13 +65,35 @@ struct BoOptions {
   double xi = 0.01;                ///< EI exploration offset ξ (error units)
 };
 
+/// EI-MF options (docs/ei-mf.md).
+struct EiOptions {
+  /// Start from the first k pivoted-QR columns of Y_{:T} (as ED-MF and BO);
+  /// false: the first pick is already the EI argmax under the prior.
+  bool qr_start = false;
+  double xi = 0.0;  ///< EI offset ξ (error units)
+};
+
 /// What a strategy sees of the meta-training side.
 struct AcquisitionContext {
   Eigen::MatrixXd y;             ///< k×d configuration embedding (F5.1)
   Eigen::MatrixXd train_errors;  ///< n_train×d (completed) meta-training errors (QR-MF, BO-full)
   std::vector<int> feasible;     ///< T: configurations allowed to be measured (F6.3), ascending
+  /// Configurations the final pick may take (memory ≤ budget), ascending;
+  /// empty = `feasible`. EI-MF measures inside T ∩ this set first.
+  std::vector<int> decision;
   std::uint64_t seed = 0;        ///< Random-MF permutation seed
   BoOptions bo;
+  EiOptions ei;
+  /// The Bayesian prior of the *-MF predictions and of EI-MF (bayes.hpp),
+  /// fitted on `train_errors` with `y`'s rank; empty `prior.y` = fit it on
+  /// demand with default PriorOptions (each call: callers should set it).
+  EmbeddingPrior prior;
+};
+
+/// Predicted errors of all d configurations and their standard deviations.
+struct Prediction {
+  Eigen::VectorXd mean;  ///< in [0, 1]; a measured configuration's is its measurement
+  Eigen::VectorXd std;   ///< predictive standard deviation (of a new measurement), ≥ 0
 };
 
 /// One acquisition method. `select` builds the nested measurement sequence;
@@ -80,10 +107,12 @@ class AcquisitionStrategy {
   /// called for picked j (BO uses it; the others do not need it).
   virtual std::vector<int> select(const AcquisitionContext& ctx, int l_max,
                                   const std::function<double(int)>& measure) const = 0;
-  /// Predicted errors (length d) from the measured prefix `s` with values
-  /// `measured` (same order): least squares on Y for *-MF, GP mean for BO.
-  virtual Eigen::VectorXd predict(const AcquisitionContext& ctx, const std::vector<int>& s,
-                                  const Eigen::VectorXd& measured) const = 0;
+  /// Predicted errors and standard deviations (length d) from the measured
+  /// prefix `s` with values `measured` (same order): the embedding posterior
+  /// of bayes.hpp for the *-MF methods and EI-MF, the GP mean and std for
+  /// BO; means clipped to [0, 1], measured configurations at their values.
+  virtual Prediction predict(const AcquisitionContext& ctx, const std::vector<int>& s,
+                             const Eigen::VectorXd& measured) const = 0;
 };
 
 /// The strategy object for a method.

@@ -26,7 +26,7 @@ inline constexpr const char* kBaselineMethod = "random-high-memory";
 /// The setting names "I".."VI" (METHOD.md F10), in order.
 const std::vector<std::string>& loocv_setting_names();
 /// The acquisition method names accepted on the command line, in order:
-/// ed-mf, qr-mf, random-mf, bo-mf, bo-full.
+/// ed-mf, qr-mf, random-mf, bo-mf, bo-full, ei-mf.
 const std::vector<std::string>& loocv_method_names();
 
 /// How one setting builds the meta-training matrix and caps the meta-test.
@@ -40,7 +40,7 @@ SettingInfo setting_info(const std::string& name);
 /// What to compute.
 struct LoocvSpec {
   std::vector<std::string> settings{"I", "II", "III", "IV", "V", "VI"};  ///< setting names
-  std::vector<std::string> methods{"ed-mf", "qr-mf", "random-mf", "bo-mf", "bo-full"};  ///< methods
+  std::vector<std::string> methods{"ed-mf", "qr-mf", "random-mf", "bo-mf", "bo-full", "ei-mf"};  ///< methods
   std::vector<int> measurements{3, 4, 5, 6, 8, 10, 12, 15};  ///< counts l, ascending after validation
   /// Memory cap on meta-test measurements, MiB; NaN = median of all memory
   /// entries (METHOD.md F2). Also the F9 budget (F12.13).
@@ -97,6 +97,10 @@ struct LoocvItemResult {
 #undef PEPPP_LOOCV_ITEM_MEMBER_
   std::vector<int> selected_config;  ///< per count: column of the F9.1 pick; −1 for the baseline
   std::vector<int> order;            ///< nested selection order (≤ max count entries; empty for the baseline)
+  /// count × d row-major: predicted errors in [0, 1] (measured configurations
+  /// at their measurements) and predictive standard deviations after the
+  /// first l picks; empty for the baseline.
+  std::vector<double> predicted_error, predicted_std;
   double lambda = std::numeric_limits<double>::quiet_NaN();            ///< λ of the meta-training completion
   double sampled_fraction = std::numeric_limits<double>::quiet_NaN();  ///< observed fraction of meta-training
 };
@@ -127,7 +131,10 @@ using TrainingLookup = std::function<const MetaTraining*(int setting, int fold, 
 /// nested selection of max(measurements) configurations on the held-out row
 /// (measuring its true errors), and score every count l by its first l picks:
 /// relative error, convergence, HyperDiff, the F9.1 pick under the budget
-/// `spec.cap`, its regret and the memory measured. The baseline item
+/// `spec.cap` (argmin of the bounded prediction, measured values kept), its
+/// regret, the memory measured and the prediction with its std. The
+/// Bayesian prior of the *-MF methods (bayes.hpp) is fitted on `training`
+/// with σ² from the residual on the observed meta-training entries. The baseline item
 /// (`method == methods.size()`) measures nothing: F9.2 expectation, NaN
 /// frontier metrics. `spec` validated.
 LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& item,

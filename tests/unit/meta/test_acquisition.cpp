@@ -92,7 +92,7 @@ TEST(Acquisition, EveryStrategyRespectsTheMemoryCap) {
     for (int j : measured) EXPECT_NE(std::find(s.begin(), s.end(), j), s.end());
     VectorXd vals(12);
     for (int i = 0; i < 12; ++i) vals[i] = target[s[static_cast<std::size_t>(i)]];
-    const VectorXd pred = st->predict(ctx, s, vals);
+    const VectorXd pred = st->predict(ctx, s, vals).mean;
     ASSERT_EQ(pred.size(), 30);
     EXPECT_TRUE(pred.allFinite());
     EXPECT_LT((pred - target).norm() / target.norm(), 0.5) << method_name(m);
