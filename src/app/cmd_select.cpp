@@ -49,9 +49,18 @@ OptionSet declare(SelectArgs& a) {
         "with memory <= budget (METHOD.md F9.1).")
       .command_line_only().mandatory().above(0).to(a.job.budget);
   s.add("measurements", Kind::integer, "", "configurations", "5",
-        "How many configurations ED-MF picks and trains on the new task (>= --rank). Required unless "
-        "--measured is given.")
+        "How many configurations are trained on the new task at most (ed-mf: exactly, >= --rank). Required "
+        "unless --measured is given.")
       .command_line_only().at_least(1).to(a.job.measurements);
+  s.add("acquisition", Kind::choice, "ei-mf", "", "ed-mf",
+        "How the configurations to train are chosen: ei-mf (sequential rounds of as many configurations as "
+        "ranks, each the best expected improvement of the pick under the budget, docs/ei-mf.md) or ed-mf (the "
+        "paper's D-optimal design, all at once).")
+      .command_line_only().one_of({"ei-mf", "ed-mf"}).to(a.job.acquisition);
+  s.add("tolerance", Kind::real, "0", "error rate", "0.01",
+        "ei-mf: stop before --measurements once the expected regret of the recommendation is at most this; "
+        "0 = train all --measurements.")
+      .command_line_only().at_least(0).to(a.job.tolerance);
   s.add("cap", Kind::real, "", "MiB", "2.0",
         "Memory cap on the measured configurations (METHOD.md F6.3); default: the budget (a "
         "configuration that does not fit the budget is not trained either).")

@@ -275,20 +275,13 @@ class EiMf : public PosteriorPrediction {
   std::vector<int> select(const AcquisitionContext& c, int l, const std::function<double(int)>& measure) const override {
     check_context(c, l);
     const EmbeddingPrior prior = prior_of(c);
-    const Index d = c.y.cols();
     const int tn = static_cast<int>(c.feasible.size());
     const int target = std::min(l, tn);
-    std::vector<char> in(static_cast<std::size_t>(d), 0), decision(static_cast<std::size_t>(d), 0);
-    for (int j : c.decision.empty() ? c.feasible : c.decision) {
-      if (j < 0 || j >= d) throw InputError("ei-mf: decision index " + std::to_string(j) + " out of range");
-      decision[static_cast<std::size_t>(j)] = 1;
-    }
     std::vector<int> s;
     std::vector<double> vals;
     auto take = [&](int j) {
       s.push_back(j);
       vals.push_back(measure(j));
-      in[static_cast<std::size_t>(j)] = 1;
     };
     if (c.ei.qr_start) {
       const int k = static_cast<int>(c.y.rows());
@@ -296,34 +289,8 @@ class EiMf : public PosteriorPrediction {
         take(c.feasible[static_cast<std::size_t>(p)]);
     }
     while (static_cast<int>(s.size()) < target) {
-      const VectorXd v = Eigen::Map<const VectorXd>(vals.data(), static_cast<Index>(vals.size()));
-      const EmbeddingPosterior post = embedding_posterior(prior, s, v);
-      // Incumbent: the best measured feasible error, else the best posterior mean.
-      double best = std::numeric_limits<double>::infinity();
-      for (std::size_t q = 0; q < s.size(); ++q)
-        if (decision[static_cast<std::size_t>(s[q])]) best = std::min(best, vals[q]);
-      if (!std::isfinite(best))
-        for (Index j = 0; j < d; ++j)
-          if (decision[static_cast<std::size_t>(j)]) best = std::min(best, post.mean[j]);
-      int pick = -1;
-      double pick_v = -std::numeric_limits<double>::infinity();
-      for (int j : c.feasible) {
-        if (in[static_cast<std::size_t>(j)] || !decision[static_cast<std::size_t>(j)]) continue;
-        const double le = log_expected_improvement(post.mean[j], post.model_std[j], best, c.ei.xi);
-        if (pick < 0 || le > pick_v) {
-          pick = j;
-          pick_v = le;
-        }
-      }
-      if (pick < 0) {  // every feasible pick measured: learn most where the model is least sure
-        for (int j : c.feasible) {
-          if (in[static_cast<std::size_t>(j)]) continue;
-          if (pick < 0 || post.model_std[j] > pick_v) {
-            pick = j;
-            pick_v = post.model_std[j];
-          }
-        }
-      }
+      const int pick = ei_mf_next(c, prior, s, Eigen::Map<const VectorXd>(vals.data(), static_cast<Index>(vals.size())));
+      if (pick < 0) break;
       take(pick);
     }
     return s;
@@ -331,6 +298,51 @@ class EiMf : public PosteriorPrediction {
 };
 
 }  // namespace
+
+int ei_mf_next(const AcquisitionContext& c, const EmbeddingPrior& prior, const std::vector<int>& s,
+               const VectorXd& values) {
+  const Index d = c.y.cols();
+  if (values.size() != static_cast<Index>(s.size()))
+    throw InputError("ei-mf: " + std::to_string(s.size()) + " configurations but " + std::to_string(values.size()) +
+                     " values");
+  std::vector<char> in(static_cast<std::size_t>(d), 0), decision(static_cast<std::size_t>(d), 0);
+  for (int j : c.decision.empty() ? c.feasible : c.decision) {
+    if (j < 0 || j >= d) throw InputError("ei-mf: decision index " + std::to_string(j) + " out of range");
+    decision[static_cast<std::size_t>(j)] = 1;
+  }
+  for (int j : s) {
+    if (j < 0 || j >= d) throw InputError("ei-mf: measured index " + std::to_string(j) + " out of range");
+    in[static_cast<std::size_t>(j)] = 1;
+  }
+  const EmbeddingPosterior post = embedding_posterior(prior, s, values);
+  // Incumbent: the best measured feasible error, else the best posterior mean.
+  double best = std::numeric_limits<double>::infinity();
+  for (std::size_t q = 0; q < s.size(); ++q)
+    if (decision[static_cast<std::size_t>(s[q])]) best = std::min(best, values[static_cast<Index>(q)]);
+  if (!std::isfinite(best))
+    for (Index j = 0; j < d; ++j)
+      if (decision[static_cast<std::size_t>(j)]) best = std::min(best, post.mean[j]);
+  int pick = -1;
+  double pick_v = -std::numeric_limits<double>::infinity();
+  for (int j : c.feasible) {
+    if (in[static_cast<std::size_t>(j)] || !decision[static_cast<std::size_t>(j)]) continue;
+    const double le = log_expected_improvement(post.mean[j], post.model_std[j], best, c.ei.xi);
+    if (pick < 0 || le > pick_v) {
+      pick = j;
+      pick_v = le;
+    }
+  }
+  if (pick < 0) {  // every feasible pick measured: learn most where the model is least sure
+    for (int j : c.feasible) {
+      if (in[static_cast<std::size_t>(j)]) continue;
+      if (pick < 0 || post.model_std[j] > pick_v) {
+        pick = j;
+        pick_v = post.model_std[j];
+      }
+    }
+  }
+  return pick;
+}
 
 std::unique_ptr<AcquisitionStrategy> make_strategy(Method m) {
   switch (m) {

@@ -9,6 +9,7 @@
 #include "peppp/meta/lowrank.hpp"
 #include "peppp/meta/pareto.hpp"
 #include "peppp/meta/sampling.hpp"
+#include "peppp/meta/bayes.hpp"
 
 namespace peppp::meta {
 
@@ -78,6 +79,47 @@ SelectionPrediction predict_selection(const Eigen::MatrixXd& train, const Eigen:
   out.pareto_estimate = meta::pareto_mask(meta::normalize_memory(memory), estimate);
   out.selection_order = chosen;
   out.recommended_index = meta::select_configuration(memory, estimate, budget);
+  return out;
+}
+
+SelectionPrediction posterior_selection(const EmbeddingPrior& prior, const Eigen::VectorXd& memory,
+                                        const std::vector<int>& chosen, const std::vector<double>& measured,
+                                        double budget, int samples, std::uint64_t seed) {
+  const Eigen::Index d = prior.y.cols();
+  if (memory.size() != d || measured.size() != chosen.size())
+    throw InputError("select: memory, configurations and measurements sizes differ");
+  std::vector<int> s;
+  std::vector<double> v;
+  for (std::size_t q = 0; q < chosen.size(); ++q)
+    if (std::isfinite(measured[q])) {
+      s.push_back(chosen[q]);
+      v.push_back(measured[q]);
+    }
+  const EmbeddingPosterior post =
+      embedding_posterior(prior, s, Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size())));
+  SelectionPrediction out;
+  out.predicted_error = post.mean;
+  out.predicted_std = post.std;
+  out.measured.assign(static_cast<std::size_t>(d), 0);
+  out.measured_error = Eigen::VectorXd::Constant(d, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t q = 0; q < chosen.size(); ++q) {
+    out.measured[static_cast<std::size_t>(chosen[q])] = 1;
+    out.measured_error(chosen[q]) = measured[q];
+  }
+  out.pareto_estimate = pareto_mask(normalize_memory(memory), post.mean);
+  out.selection_order = chosen;
+  // The belief about the errors one would measure: latent posterior plus
+  // noise for the unmeasured configurations, the measurement itself for the measured ones.
+  Eigen::MatrixXd cov = prior.y.transpose() * post.x_cov * prior.y;
+  cov.diagonal().array() += prior.noise_variance;
+  for (int j : s) {
+    cov.row(j).setZero();
+    cov.col(j).setZero();
+  }
+  const DecisionRisk risk = decision_risk(post.mean, cov, memory, budget, samples, seed);
+  out.recommended_index = risk.recommended_index;
+  out.p_best = risk.p_best;
+  out.expected_regret = risk.expected_regret;
   return out;
 }
 

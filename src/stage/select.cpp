@@ -20,6 +20,9 @@
 #include "peppp/meta/completion.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/mpi_session.hpp"
+#include "peppp/meta/acquisition.hpp"
+#include "peppp/meta/bayes.hpp"
+#include "peppp/meta/noise.hpp"
 #include "peppp/meta/plan.hpp"
 #include "peppp/meta/select.hpp"
 #include "peppp/par/collectives.hpp"
@@ -137,13 +140,14 @@ void print_selection(const io::Selection& s) {
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return s.memory[a] < s.memory[b]; });
   log::info("select: estimated Pareto frontier of task '", s.task, "' (memory MiB, predicted error +- std; "
             "* measured):");
-  log::info("  config            memory   predicted        measured");
+  log::info("  config            memory   predicted        measured    p_best");
   for (int j : order) {
     if (!s.pareto_estimate[j] && j != s.recommended_index) continue;
     char line[160];
-    std::snprintf(line, sizeof line, "  %-15s %8.3f   %.3f +- %.3f   %s%s", s.config[j].c_str(), s.memory[j],
+    const std::string pb = s.p_best.empty() ? std::string("     ") : fixed(s.p_best[j], 3);
+    std::snprintf(line, sizeof line, "  %-15s %8.3f   %.3f +- %.3f   %s   %s%s", s.config[j].c_str(), s.memory[j],
                   s.predicted_error[j], s.predicted_std[j],
-                  s.measured[j] ? ("* " + fixed(s.measured_error[j], 3)).c_str() : "       ",
+                  s.measured[j] ? ("* " + fixed(s.measured_error[j], 3)).c_str() : "       ", pb.c_str(),
                   j == s.recommended_index ? "   <- recommended" : "");
     log::info(line);
   }
@@ -151,7 +155,10 @@ void print_selection(const io::Selection& s) {
   log::info("select: recommended configuration under the budget of ", fixed(s.budget, 3), " MiB: ",
             s.recommended_config, " (", fixed(s.memory[r], 3), " MiB), predicted error ",
             fixed(s.predicted_error[r], 3), " +- ", fixed(s.predicted_std[r], 3),
-            s.measured[r] ? ", measured " + fixed(s.measured_error[r], 3) : std::string());
+            s.measured[r] ? ", measured " + fixed(s.measured_error[r], 3) : std::string(),
+            std::isnan(s.expected_regret) ? std::string()
+                                          : "; expected regret " + fixed(s.expected_regret, 4) + ", p_best " +
+                                                fixed(s.p_best.empty() ? 0.0 : s.p_best[r], 3));
 }
 
 io::Selection to_selection(const meta::SelectionPrediction& p, const std::vector<std::string>& config,
@@ -169,7 +176,32 @@ io::Selection to_selection(const meta::SelectionPrediction& p, const std::vector
   out.budget = budget;
   out.recommended_index = p.recommended_index;
   out.recommended_config = config[p.recommended_index];
+  out.p_best.assign(p.p_best.data(), p.p_best.data() + p.p_best.size());
+  out.expected_regret = p.expected_regret;
   return out;
+}
+
+// The new task's measured cells of a sequential selection as one campaign-like
+// file (what --measured reads back): one row, the measured configurations in pick order.
+void write_measured(const SelectJob& job, const std::vector<Configuration>& configs, const std::vector<int>& used,
+                    const std::vector<double>& measured, const Eigen::VectorXd& memory, const std::string& path) {
+  io::Campaign m;
+  io::set_task_rows(m, {TaskRow::of(job.task)});
+  std::vector<Configuration> picked;
+  for (int j : used) picked.push_back(configs[static_cast<std::size_t>(j)]);
+  io::set_configurations(m, picked);
+  m.allocate();
+  for (std::size_t q = 0; q < used.size(); ++q) {
+    m.error[q] = measured[q];
+    m.memory[q] = memory(used[q]);
+    m.status[q] = static_cast<std::uint8_t>(std::isfinite(measured[q]) ? CellStatus::measured : CellStatus::failed);
+  }
+  m.text_attributes = job.attributes.text;
+  m.text_attributes["campaign_name"] = "select: " + job.task.name;
+  m.text_attributes["model"] = job.model;
+  m.text_attributes["meta_training_campaign"] = job.campaign_path;
+  m.text_attributes["title"] = "configurations measured by a sequential selection (rounds in <output>.round-K.nc)";
+  io::write_campaign(path, m);
 }
 
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -196,7 +228,7 @@ Eigen::MatrixXd meta_training(const io::Campaign& c, std::uint64_t seed) {
 // configurations) and return their errors, NaN where not measured; the same on every rank.
 std::vector<double> train_chosen(const SelectJob& job, const std::vector<Configuration>& configs,
                                  const std::vector<int>& chosen, double cap, const std::string& measured_nc,
-                                 MPI_Comm comm) {
+                                 const std::string& chooser, MPI_Comm comm) {
   if (auto why = io::check_writable(measured_nc); !why.empty()) throw InputError("--output: " + why);
   const TaskSpec& task = job.task;
   meta::PlanSpec spec;
@@ -227,7 +259,7 @@ std::vector<double> train_chosen(const SelectJob& job, const std::vector<Configu
   st.number_attributes["synthetic"] = 0;
 
   par::install_stop_handlers();
-  log::info("select: training ", chosen.size(), " configurations of task '", task.name, "' chosen by ED-MF under ",
+  log::info("select: training ", chosen.size(), " configurations of task '", task.name, "' chosen by ", chooser, " under ",
             fixed(cap, 3), " MiB on ", par::size(comm), " rank(s), device ", st.device);
   const par::MeasureSummary s = par::measure(plan, real_trainer({task}, picked, job.train, job.model), st, comm);
   if (s.interrupted || s.missing > 0)
@@ -263,6 +295,9 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
     throw InputError("--task '" + job.task_text + "': task '" + job.task.name + "' is already in the campaign " +
                      job.campaign_path + "; select is for a new task (use peppp loocv to evaluate held-out campaign "
                      "tasks, or rename the task)");
+  const bool ei = job.acquisition == "ei-mf";
+  if (!ei && job.acquisition != "ed-mf")
+    throw InputError("--acquisition '" + job.acquisition + "': allowed: ei-mf, ed-mf");
   const std::vector<Configuration> configs = io::configurations(c, job.campaign_path);
   const std::vector<double> memory_v = task_memory(job.task, configs, job.model, job.train.batch_size);
   const Eigen::VectorXd memory = Eigen::Map<const Eigen::VectorXd>(memory_v.data(), static_cast<Eigen::Index>(d));
@@ -281,13 +316,41 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
     throw InputError("--measurements: required (how many configurations to train), unless --measured FILE is given");
 
   const Eigen::MatrixXd train_matrix = meta_training(c, job.seed);
-  std::vector<int> chosen;
-  if (job.measurements > 0) chosen = meta::choose_configurations(train_matrix, memory, job.measurements, cap, rank);
+  meta::PriorOptions prior_options;
+  double noise_std = job.noise_std;
+  if (std::isnan(noise_std) && c.n_replicates() > 1 && c.error_replicates.size() == c.error.size() * c.n_replicates()) {
+    // The campaign's replicates give the noise of one measurement.
+    const meta::NoiseEstimate rep = meta::replicate_noise(Eigen::Map<const RowMajor>(
+        c.error_replicates.data(), static_cast<Eigen::Index>(c.error.size()),
+        static_cast<Eigen::Index>(c.n_replicates())));
+    if (rep.cells > 0) noise_std = rep.std;
+  }
+  if (std::isfinite(noise_std)) prior_options.noise_variance = noise_std * noise_std;
+  const meta::EmbeddingPrior prior = meta::fit_embedding_prior(train_matrix, rank, prior_options);
+  meta::AcquisitionContext ctx;
+  ctx.y = prior.y;
+  ctx.train_errors = train_matrix;
+  ctx.prior = prior;
+  for (std::size_t j = 0; j < d; ++j) {
+    if (memory(static_cast<Eigen::Index>(j)) <= cap) ctx.feasible.push_back(static_cast<int>(j));
+    if (memory(static_cast<Eigen::Index>(j)) <= job.budget) ctx.decision.push_back(static_cast<int>(j));
+  }
+  if (ctx.feasible.empty())
+    throw InputError("--cap " + shortest(cap) + ": no configuration of task '" + job.task.name + "' fits (" +
+                     fixed(memory.minCoeff(), 3) + " MiB and more)");
+  if (!have_file && job.measurements > static_cast<int>(ctx.feasible.size()))
+    throw InputError("--measurements " + std::to_string(job.measurements) + " exceeds the " +
+                     std::to_string(ctx.feasible.size()) + " configurations of task '" + job.task.name +
+                     "' under the cap of " + fixed(cap, 3) + " MiB; allowed: 1.." +
+                     std::to_string(ctx.feasible.size()));
 
   std::vector<double> measured;
-  std::vector<int> used;  // the configurations whose errors enter the fit, in pick order
+  std::vector<int> used, rounds;  // the configurations whose errors enter the fit, in pick order, and their round
   const std::string measured_nc = job.output + ".measured.nc";
   if (have_file) {
+    std::vector<int> chosen;
+    if (!ei && job.measurements > 0)
+      chosen = meta::choose_configurations(train_matrix, memory, job.measurements, cap, rank);
     auto pairs = job.measured;
     // ED-MF's order first (when measurements were asked for), then the file's.
     auto pos = [&](int j) {
@@ -307,17 +370,80 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
                 "the file's");
     int finite = 0;
     for (double e : measured) finite += std::isfinite(e) ? 1 : 0;
-    if (finite < rank)
+    if (finite < 1 || (!ei && finite < rank))
       throw InputError("--measured " + job.measured_source + ": " + std::to_string(finite) +
-                       " finite errors; at least the rank " + std::to_string(rank) + " are needed");
+                       " finite errors; at least " + std::to_string(ei ? 1 : rank) + " are needed");
+  } else if (!ei) {
+    // ED-MF: every pick chosen up front, trained in one round.
+    used = meta::choose_configurations(train_matrix, memory, job.measurements, cap, rank);
+    measured = train_chosen(job, configs, used, cap, measured_nc, "ED-MF", comm);
+    rounds.assign(used.size(), 0);
   } else {
-    measured = train_chosen(job, configs, chosen, cap, measured_nc, comm);
-    used = chosen;
+    // EI-MF, sequential: each round trains as many configurations as there are
+    // ranks, chosen jointly by fantasizing the pending ones at their posterior
+    // mean; the posterior is updated and the loop stops at --measurements or
+    // when the expected regret of the recommendation is within --tolerance.
+    // Every round is a deterministic function of the rounds before it, so a
+    // rerun replays them and the journals make finished cells free (resume).
+    const int per_round = par::size(comm);
+    std::vector<int> failed;
+    for (int round = 0; static_cast<int>(used.size()) < job.measurements; ++round) {
+      std::vector<int> s;
+      std::vector<double> v;
+      for (std::size_t q = 0; q < used.size(); ++q)
+        if (std::isfinite(measured[q])) {
+          s.push_back(used[q]);
+          v.push_back(measured[q]);
+        }
+      meta::AcquisitionContext rc = ctx;  // failed cells are not tried again
+      for (auto* set : {&rc.feasible, &rc.decision})
+        set->erase(std::remove_if(set->begin(), set->end(),
+                                  [&](int j) { return std::find(failed.begin(), failed.end(), j) != failed.end(); }),
+                   set->end());
+      std::vector<int> picks;
+      const int want = std::min(per_round, job.measurements - static_cast<int>(used.size()));
+      for (int i = 0; i < want; ++i) {
+        const Eigen::VectorXd values = Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
+        const int j = meta::ei_mf_next(rc, prior, s, values);
+        if (j < 0) break;
+        const double fantasy = meta::embedding_posterior(prior, s, values).mean(j);
+        picks.push_back(j);
+        s.push_back(j);
+        v.push_back(fantasy);
+      }
+      if (picks.empty()) break;  // every configuration under the cap is measured
+      const std::string round_nc = job.output + ".round-" + std::to_string(round + 1) + ".nc";
+      const std::vector<double> got =
+          train_chosen(job, configs, picks, cap, round_nc, "EI-MF round " + std::to_string(round + 1), comm);
+      for (std::size_t q = 0; q < picks.size(); ++q) {
+        used.push_back(picks[q]);
+        measured.push_back(got[q]);
+        rounds.push_back(round);
+        if (!std::isfinite(got[q])) failed.push_back(picks[q]);
+      }
+      const meta::SelectionPrediction now =
+          meta::posterior_selection(prior, memory, used, measured, job.budget, job.risk_samples, job.seed);
+      log::info("select: round ", round + 1, ": ", used.size(), " measured, recommendation ",
+                c.config[static_cast<std::size_t>(now.recommended_index)], " (predicted ",
+                fixed(now.predicted_error(now.recommended_index), 3), "), expected regret ",
+                fixed(now.expected_regret, 4));
+      if (job.tolerance > 0 && now.expected_regret <= job.tolerance) {
+        log::info("select: expected regret ", fixed(now.expected_regret, 4), " <= --tolerance ",
+                  shortest(job.tolerance), ": stopping after ", used.size(), " of at most ", job.measurements,
+                  " measurements");
+        break;
+      }
+    }
+    if (par::rank(comm) == 0) write_measured(job, configs, used, measured, memory, measured_nc);
   }
 
-  io::Selection sel = to_selection(meta::predict_selection(train_matrix, memory, used, measured, job.budget, rank),
-                                   c.config, memory, cap, job.budget);
+  const meta::SelectionPrediction p =
+      meta::posterior_selection(prior, memory, used, measured, job.budget, job.risk_samples, job.seed);
+  io::Selection sel = to_selection(p, c.config, memory, cap, job.budget);
   sel.task = job.task.name;
+  sel.acquisition = job.acquisition;
+  sel.selection_round = rounds;
+  if (have_file) sel.selection_round.clear();
   if (par::rank(comm) == 0) {
     sel.text_attributes = job.attributes.text;
     sel.text_attributes["campaign"] = job.campaign_path;
@@ -325,8 +451,11 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
     sel.text_attributes["model"] = job.model;
     sel.text_attributes["measurements_source"] = have_file ? "file " + job.measured_source : "trained: " + measured_nc;
     sel.text_attributes["cap_choice"] = cap_given ? "given" : "budget";
+    sel.text_attributes["noise_source"] = prior.noise_estimated ? "low-rank residual of the meta-training matrix"
+                                                                : "given (replicates of the campaign)";
     for (const auto& [k, v] : job.attributes.number) sel.number_attributes[k] = v;
     sel.number_attributes["rank"] = rank;
+    sel.number_attributes["noise_std"] = std::sqrt(prior.noise_variance);
     sel.number_attributes["measurements"] = static_cast<double>(used.size());
     sel.number_attributes["memory_used"] = 0;
     for (int j : used) sel.number_attributes["memory_used"] += memory(j);

@@ -86,8 +86,10 @@ TEST(Select, TrainsNUnderCapAndMeasuredFileReproduces) {
   const double budget = sorted[sorted.size() / 2];  // at least half the configurations fit
   const int n_measure = 3;
   const std::string out = f.dir + "/sel.nc";
+  // The paper's one-shot ED-MF: every pick up front, one training round.
   auto r = test::run_command(select_cmd(f.campaign, f.catalog + ":tshirt-dress", out,
-                                        "--budget " + num(budget) + " --measurements " + std::to_string(n_measure)));
+                                        "--acquisition ed-mf --budget " + num(budget) + " --measurements " +
+                                            std::to_string(n_measure)));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("recommended"), std::string::npos) << r.output;
 
@@ -122,8 +124,8 @@ TEST(Select, TrainsNUnderCapAndMeasuredFileReproduces) {
   fs::remove(out);
   fs::remove(out + ".measured.nc");
   r = test::run_command(select_cmd(f.campaign, f.catalog + ":tshirt-dress", out,
-                                   "--budget " + num(budget) + " --measurements " + std::to_string(n_measure) +
-                                       " --resume"));
+                                   "--acquisition ed-mf --budget " + num(budget) + " --measurements " +
+                                       std::to_string(n_measure) + " --resume"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(journal_records(out + ".measured.nc"), static_cast<std::size_t>(n_measure));
   EXPECT_EQ(io::read_selection(out).recommended_config, s.recommended_config);
@@ -137,7 +139,7 @@ TEST(Select, TrainsNUnderCapAndMeasuredFileReproduces) {
   }
   const std::string out2 = f.dir + "/sel2.nc";
   r = test::run_command(select_cmd(f.campaign, f.catalog + ":tshirt-dress", out2,
-                                   "--budget " + num(budget) + " --measured " + csv));
+                                   "--acquisition ed-mf --budget " + num(budget) + " --measured " + csv));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_FALSE(fs::exists(out2 + ".measured.nc"));
   EXPECT_FALSE(fs::exists(io::journal_dir(out2 + ".measured.nc")));
@@ -150,9 +152,75 @@ TEST(Select, TrainsNUnderCapAndMeasuredFileReproduces) {
   // The measured .nc of the first run works as --measured too.
   const std::string out3 = f.dir + "/sel3.nc";
   r = test::run_command(select_cmd(f.campaign, f.catalog + ":tshirt-dress", out3,
-                                   "--budget " + num(budget) + " --measured " + out + ".measured.nc"));
+                                   "--acquisition ed-mf --budget " + num(budget) + " --measured " + out +
+                                       ".measured.nc"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(io::read_selection(out3).recommended_config, s.recommended_config);
+}
+
+// Journal records of every round of a sequential selection.
+std::size_t round_records(const std::string& out) {
+  std::size_t n = 0;
+  for (int k = 1; fs::exists(io::journal_dir(out + ".round-" + std::to_string(k) + ".nc")); ++k)
+    n += journal_records(out + ".round-" + std::to_string(k) + ".nc");
+  return n;
+}
+
+TEST(Select, SequentialEiMfStopsAtTheToleranceOrTrainsAllAndResumes) {
+  const Fixture& f = fixture();
+  std::vector<double> sorted = f.memory;
+  std::sort(sorted.begin(), sorted.end());
+  const double budget = sorted[sorted.size() / 2];
+  const std::string task = f.catalog + ":tshirt-dress";
+  // A tolerance nothing reaches: all 4 measurements, in rounds of 2 (2 ranks).
+  const std::string full = f.dir + "/seq-full.nc";
+  auto r = test::run_command(select_cmd(f.campaign, task, full,
+                                        "--budget " + num(budget) + " --measurements 4 --tolerance 1e-12"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Selection s = io::read_selection(full);
+  EXPECT_EQ(s.acquisition, "ei-mf");
+  ASSERT_EQ(s.selection_order.size(), 4u);
+  EXPECT_EQ(s.selection_round, (std::vector<int>{0, 0, 1, 1}));
+  EXPECT_EQ(round_records(full), 4u);
+  EXPECT_FALSE(fs::exists(full + ".round-3.nc"));
+  ASSERT_EQ(s.p_best.size(), s.config.size());
+  double total = 0;
+  for (std::size_t j = 0; j < s.config.size(); ++j) {
+    EXPECT_GE(s.predicted_error[j], 0.0);
+    EXPECT_LE(s.predicted_error[j], 1.0);
+    if (s.memory[j] > budget) EXPECT_EQ(s.p_best[j], 0.0) << s.config[j];
+    if (s.measured[j]) {
+      EXPECT_EQ(s.predicted_error[j], s.measured_error[j]) << "a measured configuration keeps its measurement";
+      EXPECT_LE(s.memory[j], budget) << "ei-mf measures under the budget first";
+    }
+    total += s.p_best[j];
+  }
+  EXPECT_NEAR(total, 1.0, 1e-9);
+  EXPECT_TRUE(std::isfinite(s.expected_regret));
+  EXPECT_GE(s.expected_regret, 0.0);
+  // The measured file holds the 4 cells in pick order.
+  const io::Campaign m = io::read_campaign(full + ".measured.nc");
+  EXPECT_EQ(m.n_configs(), 4u);
+  // Rerun (an interrupted job resubmitted): the rounds replay, nothing is trained again.
+  r = test::run_command(select_cmd(f.campaign, task, full,
+                                   "--budget " + num(budget) + " --measurements 4 --tolerance 1e-12 --resume"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(round_records(full), 4u);
+  EXPECT_EQ(io::read_selection(full).selection_order, s.selection_order);
+  EXPECT_EQ(io::read_selection(full).recommended_config, s.recommended_config);
+
+  // A tolerance the first round already meets: one round of 2, then stop.
+  const std::string early = f.dir + "/seq-early.nc";
+  r = test::run_command(select_cmd(f.campaign, task, early,
+                                   "--budget " + num(budget) + " --measurements 4 --tolerance 0.5"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("stopping after 2 of at most 4"), std::string::npos) << r.output;
+  const io::Selection e = io::read_selection(early);
+  EXPECT_EQ(e.selection_order.size(), 2u);
+  EXPECT_LE(e.expected_regret, 0.5);
+  EXPECT_EQ(round_records(early), 2u);
+  // The first round is the same whatever the tolerance.
+  EXPECT_EQ(e.selection_order, std::vector<int>(s.selection_order.begin(), s.selection_order.begin() + 2));
 }
 
 TEST(Select, BadInputsExitOneWithoutOutput) {

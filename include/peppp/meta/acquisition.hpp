@@ -118,4 +118,15 @@ class AcquisitionStrategy {
 /// The strategy object for a method.
 std::unique_ptr<AcquisitionStrategy> make_strategy(Method m);
 
+/// One EI-MF step (docs/ei-mf.md): the configuration to measure next given
+/// the configurations `s` already measured (or pending, with fantasized
+/// values) and their `values` (same order). Among the unmeasured
+/// configurations of T ∩ D (under the cap and the budget), the argmax of
+/// log EI of the posterior predictive over the incumbent (best measured
+/// value in D, else the best posterior mean in D); when none is left, the
+/// unmeasured one of T with the largest predictive std; −1 when T is
+/// exhausted. `prior` is the context's (`fit_embedding_prior`). Serial.
+int ei_mf_next(const AcquisitionContext& ctx, const EmbeddingPrior& prior, const std::vector<int>& s,
+               const Eigen::VectorXd& values);
+
 }  // namespace peppp::meta

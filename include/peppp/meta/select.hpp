@@ -8,9 +8,12 @@
 /// the caller's (the ranks train the chosen cells). Serial, not collective.
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <Eigen/Core>
+
+#include "peppp/meta/bayes.hpp"
 
 namespace peppp::meta {
 
@@ -34,6 +37,12 @@ struct SelectionPrediction {
   std::vector<std::uint8_t> pareto_estimate;  ///< d: 1 on the estimated frontier of (memory/max memory, ê)
   std::vector<int> selection_order;         ///< the measured configurations in pick order (= `chosen`)
   int recommended_index = -1;               ///< the F9.1 pick under the budget: column index
+  /// d: posterior probability of being the best feasible configuration
+  /// (`posterior_selection` only; empty otherwise).
+  Eigen::VectorXd p_best;
+  /// Expected regret of the recommendation under the posterior (error-rate
+  /// units; NaN unless `posterior_selection`).
+  double expected_regret = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Predict the task's errors from `measured` (errors of `chosen`, same
@@ -48,6 +57,19 @@ struct SelectionPrediction {
 SelectionPrediction predict_selection(const Eigen::MatrixXd& train, const Eigen::VectorXd& memory,
                                       const std::vector<int>& chosen, const std::vector<double>& measured,
                                       double budget, int rank);
+
+/// The bounded Bayesian prediction of the new task (docs/ei-mf.md) from
+/// `measured` (errors of `chosen`, same order; NaN entries are left out):
+/// the embedding posterior of `prior` (predicted errors in [0, 1], measured
+/// configurations at their measurements, predictive std), the estimated
+/// frontier, the recommendation argmin of the posterior mean among
+/// configurations with `memory` ≤ `budget`, and its risk (`decision_risk`:
+/// p_best and expected regret, `samples` draws of `seed`; the latent
+/// covariance YᵀΣ_post Y plus σ² on the diagonal, zero for measured configurations).
+/// @throws InputError when the budget is below every configuration.
+SelectionPrediction posterior_selection(const EmbeddingPrior& prior, const Eigen::VectorXd& memory,
+                                        const std::vector<int>& chosen, const std::vector<double>& measured,
+                                        double budget, int samples = 4000, std::uint64_t seed = 1);
 
 /// The risk of a recommendation under a Gaussian belief about the new
 /// task's errors (METHOD.md F9 with uncertainty; docs/ei-mf.md).

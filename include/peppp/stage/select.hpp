@@ -28,7 +28,19 @@ struct SelectJob {
   std::string task_text;      ///< how the user named it (CATALOG:TASK), for provenance
   double budget = 0;          ///< MiB: the pick is the best predicted configuration with memory ≤ budget
   double cap = std::numeric_limits<double>::quiet_NaN();  ///< MiB cap on measured configurations; NaN = budget
-  int measurements = 0;       ///< configurations ED-MF picks and trains; 0 = none (then `measured` is required)
+  /// At most this many configurations are trained (all of them with ED-MF);
+  /// 0 = none (then `measured` is required).
+  int measurements = 0;
+  /// "ei-mf" (default: sequential, decision-aware, docs/ei-mf.md) or "ed-mf"
+  /// (the paper's: every pick chosen up front, trained at once).
+  std::string acquisition = "ei-mf";
+  /// ei-mf: stop once the expected regret of the recommendation is at most
+  /// this (error-rate units); 0 = train all `measurements`.
+  double tolerance = 0;
+  /// Noise std of one measured error when known (e.g. the campaign's
+  /// replicates); NaN = estimate it from the meta-training matrix.
+  double noise_std = std::numeric_limits<double>::quiet_NaN();
+  int risk_samples = 4000;    ///< Monte Carlo draws of p_best and the expected regret
   int rank = 3;               ///< embedding rank k
   /// Errors measured elsewhere, (config index, error) in file order; empty = train.
   std::vector<std::pair<int, double>> measured;
