@@ -27,6 +27,9 @@ CPUS=${PEPPP_SLURM_CPUS:-$(nproc)}
 GPUS=${PEPPP_SLURM_FAKE_GPUS:-2}
 CONF=$STATE/etc/slurm.conf
 MUNGE_SOCKET=$STATE/munge/munge.socket
+# Ports from the state folder, so two checkouts' clusters (two test runs on one
+# machine) do not collide; below the ephemeral range. PEPPP_SLURM_PORT overrides.
+PORT=${PEPPP_SLURM_PORT:-$((16000 + $(printf '%s' "$STATE" | cksum | cut -d' ' -f1) % 8000 * 2))}
 
 die() { echo "local-slurm: $*" >&2; exit 1; }
 
@@ -62,8 +65,8 @@ SlurmctldPidFile=$STATE/run/slurmctld.pid
 SlurmdPidFile=$STATE/run/slurmd.pid
 SlurmctldLogFile=$STATE/log/slurmctld.log
 SlurmdLogFile=$STATE/log/slurmd.log
-SlurmctldPort=$((16817))
-SlurmdPort=$((16818))
+SlurmctldPort=$PORT
+SlurmdPort=$((PORT + 1))
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
