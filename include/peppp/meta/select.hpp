@@ -45,8 +45,11 @@ struct SelectionPrediction {
   double expected_regret = std::numeric_limits<double>::quiet_NaN();
 };
 
-/// Predict the task's errors from `measured` (errors of `chosen`, same
-/// order; NaN entries, e.g. failed cells, are left out of the fit):
+/// The paper's least-squares prediction (METHOD.md F6.2), kept as the
+/// reference its tests pin down; `peppp select` predicts with
+/// `posterior_selection` (bounded, noise-aware). Predict the task's errors
+/// from `measured` (errors of `chosen`, same order; NaN entries, e.g. failed
+/// cells, are left out of the fit):
 /// predicted error ê = Yᵀx̂ (F6.2), its standard deviation
 /// sqrt(s²·y_jᵀ(Y_S Y_Sᵀ)⁻¹y_j) with s² the residual variance of the fit
 /// (or, with no residual degree of freedom, the rank-k residual variance
