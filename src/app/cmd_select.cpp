@@ -22,13 +22,14 @@ OptionSet declare(SelectArgs& a) {
   s.summary = "meta-test: pick, train and predict configurations for a new task -> selection.nc";
   s.usage =
       "mpirun -np N peppp select --campaign campaign.nc --task CATALOG.ini:TASK --budget MiB --measurements N\n"
-      "       [--cap MiB] [--rank K] --output selection.nc [--resume]\n"
+      "       [--tolerance E] [--acquisition ei-mf|ed-mf] [--cap MiB] [--rank K] --output selection.nc [--resume]\n"
       "  or:  peppp select ... --measured errors.csv   (errors measured elsewhere; nothing is trained)\n"
       "The new task is trained with the campaign's model and [train] settings (its option.* attributes);\n"
       "--config FILE or --train.KEY / --campaign.model on the command line override them. The\n"
-      "configurations are the campaign's (campaign.formats_a/b and [sampling] are ignored). The cells\n"
-      "measured are written to <output>.measured.nc, their journal to <output>.measured.nc.journal/\n"
-      "(an interrupted selection resumes from it).";
+      "configurations are the campaign's (campaign.formats_a/b and [sampling] are ignored). ei-mf trains\n"
+      "in rounds of one configuration per rank (round K: <output>.round-K.nc and its journal) until\n"
+      "--measurements or --tolerance; ed-mf trains its picks at once (journal <output>.measured.nc.journal/).\n"
+      "The cells measured are collected in <output>.measured.nc; a rerun resumes without retraining.";
   s.other_stage_sections = {"complete", "loocv"};
   a.campaign.declare(s);
   s.get("campaign.tasks").mandatory(false).help = "Ignored by select (the new task is --task).";
