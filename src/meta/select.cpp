@@ -30,23 +30,32 @@ std::vector<int> choose_configurations(const Eigen::MatrixXd& train, const Eigen
   return meta::greedy_d_optimal(e.y, feasible, count);
 }
 
+FiniteMeasurements finite_measurements(const std::vector<int>& chosen, const std::vector<double>& measured) {
+  if (chosen.size() != measured.size())
+    throw InputError("select: " + std::to_string(chosen.size()) + " configurations but " +
+                     std::to_string(measured.size()) + " measurements");
+  FiniteMeasurements out;
+  std::vector<double> v;
+  for (std::size_t q = 0; q < chosen.size(); ++q)
+    if (std::isfinite(measured[q])) {
+      out.configs.push_back(chosen[q]);
+      v.push_back(measured[q]);
+    }
+  out.errors = Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
+  return out;
+}
+
 SelectionPrediction predict_selection(const Eigen::MatrixXd& train, const Eigen::VectorXd& memory,
                                       const std::vector<int>& chosen, const std::vector<double>& measured,
                                       double budget, int rank) {
   const int d = static_cast<int>(train.cols());
   const meta::Embedding emb = meta::embed(train, rank);
-  std::vector<int> s;
-  std::vector<double> v;
-  for (std::size_t q = 0; q < chosen.size(); ++q)
-    if (std::isfinite(measured[q])) {
-      s.push_back(chosen[q]);
-      v.push_back(measured[q]);
-    }
+  const FiniteMeasurements fm = finite_measurements(chosen, measured);
+  const std::vector<int>& s = fm.configs;
   if (static_cast<int>(s.size()) < rank)
     throw InputError("select: only " + std::to_string(s.size()) + " of " + std::to_string(chosen.size()) +
                      " measurements are usable; at least the rank " + std::to_string(rank) + " are needed");
-  const Eigen::VectorXd e_s = Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
-  const Eigen::VectorXd estimate = meta::ls_predict(emb.y, s, e_s);
+  const Eigen::VectorXd estimate = meta::ls_predict(emb.y, s, fm.errors);
 
   // Var(ê_j) = s² y_jᵀ (Y_S Y_Sᵀ)⁻¹ y_j (F6.4's model).
   Eigen::MatrixXd ys(rank, static_cast<Eigen::Index>(s.size()));
@@ -55,7 +64,7 @@ SelectionPrediction predict_selection(const Eigen::MatrixXd& train, const Eigen:
   const int dof = static_cast<int>(s.size()) - rank;
   if (dof > 0) {
     double rss = 0;
-    for (std::size_t q = 0; q < s.size(); ++q) rss += std::pow(estimate(s[q]) - v[q], 2);
+    for (std::size_t q = 0; q < s.size(); ++q) rss += std::pow(estimate(s[q]) - fm.errors(static_cast<Eigen::Index>(q)), 2);
     s2 = rss / dof;
   } else {
     const Eigen::MatrixXd resid = train - emb.x.transpose() * emb.y;
@@ -88,15 +97,9 @@ SelectionPrediction posterior_selection(const EmbeddingPrior& prior, const Eigen
   const Eigen::Index d = prior.y.cols();
   if (memory.size() != d || measured.size() != chosen.size())
     throw InputError("select: memory, configurations and measurements sizes differ");
-  std::vector<int> s;
-  std::vector<double> v;
-  for (std::size_t q = 0; q < chosen.size(); ++q)
-    if (std::isfinite(measured[q])) {
-      s.push_back(chosen[q]);
-      v.push_back(measured[q]);
-    }
-  const EmbeddingPosterior post =
-      embedding_posterior(prior, s, Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size())));
+  const FiniteMeasurements fm = finite_measurements(chosen, measured);
+  const std::vector<int>& s = fm.configs;
+  const EmbeddingPosterior post = embedding_posterior(prior, s, fm.errors);
   SelectionPrediction out;
   out.predicted_error = post.mean;
   out.predicted_std = post.std;

@@ -388,13 +388,9 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
     const int per_round = par::size(comm);
     std::vector<int> failed;
     for (int round = 0; static_cast<int>(used.size()) < job.measurements; ++round) {
-      std::vector<int> s;
-      std::vector<double> v;
-      for (std::size_t q = 0; q < used.size(); ++q)
-        if (std::isfinite(measured[q])) {
-          s.push_back(used[q]);
-          v.push_back(measured[q]);
-        }
+      const meta::FiniteMeasurements fm = meta::finite_measurements(used, measured);
+      std::vector<int> s = fm.configs;  // measured, then the round's pending picks
+      std::vector<double> v(fm.errors.data(), fm.errors.data() + fm.errors.size());
       meta::AcquisitionContext rc = ctx;  // failed cells are not tried again
       for (auto* set : {&rc.feasible, &rc.decision})
         set->erase(std::remove_if(set->begin(), set->end(),
@@ -442,8 +438,7 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
   io::Selection sel = to_selection(p, c.config, memory, cap, job.budget);
   sel.task = job.task.name;
   sel.acquisition = job.acquisition;
-  sel.selection_round = rounds;
-  if (have_file) sel.selection_round.clear();
+  sel.selection_round = rounds;  // empty for --measured: nothing was trained in rounds
   if (par::rank(comm) == 0) {
     sel.text_attributes = job.attributes.text;
     sel.text_attributes["campaign"] = job.campaign_path;

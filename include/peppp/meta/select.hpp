@@ -17,6 +17,15 @@
 
 namespace peppp::meta {
 
+/// The measured configurations with a finite error (failed cells left out):
+/// `configs[q]`, `errors[q]` for the q with finite `measured[q]`, in order.
+struct FiniteMeasurements {
+  std::vector<int> configs;  ///< configuration indices
+  Eigen::VectorXd errors;    ///< their errors
+};
+/// Keep the entries of `chosen` whose `measured` error (same order) is finite.
+FiniteMeasurements finite_measurements(const std::vector<int>& chosen, const std::vector<double>& measured);
+
 /// The first `count` configurations ED-MF (F6.5) measures on a task whose
 /// memory per configuration (MiB) is `memory` (length d), learnt from the
 /// complete meta-training matrix `train` (n×d), only among configurations
