@@ -49,6 +49,9 @@ void CampaignArgs::declare(OptionSet& s) {
   s.add("train.momentum", Kind::real, "0.9", "", "0.9", "SGD momentum.").at_least(0).at_most(1).to(t.momentum);
   s.add("train.weight_decay", Kind::real, "0.0005", "", "0.0005", "SGD weight decay (L2).")
       .at_least(0).to(t.weight_decay);
+  s.add("train.lr_schedule", Kind::choice, "constant", "", "cosine",
+        "Learning-rate schedule: constant, or cosine annealing from learning_rate to 0 over the cell's steps.")
+      .one_of({"constant", "cosine"}).to(t.cosine_schedule, [](const std::string& v) { return v == "cosine"; });
   s.add("train.replicates", Kind::integer, "1", "", "3",
         "Times every planned cell is trained, each replicate with its own seed hash(seed, task, configuration, "
         "replicate); replicate 0 is the 1-replicate seed. campaign.nc stores each replicate (error_replicates), "
@@ -129,6 +132,9 @@ std::string campaign_identity(const Options& o) {
     const bool relevant = s.key == "campaign.model" || (starts_with(s.key, "train.") && s.key != "train.replicates") ||
                           (starts_with(s.key, "synthetic.") && s.key != "synthetic.spin" && s.key != "synthetic.tasks");
     if (!relevant) continue;
+    // A key added later enters the fingerprint only when it differs from its default, so
+    // campaigns and journals written before it stay valid.
+    if (s.key == "train.lr_schedule" && (!o.has(s.key) || o.text(s.key) == s.default_value)) continue;
     if (o.has(s.key)) {
       keys[s.key] = o.text(s.key);
     } else if (!s.default_value.empty()) {

@@ -86,6 +86,7 @@ stage::MeasureJob measure_job(const Options& o, MPI_Comm comm) {
   at.number["learning_rate"] = t.learning_rate;
   at.number["momentum"] = t.momentum;
   at.number["weight_decay"] = t.weight_decay;
+  at.text["lr_schedule"] = t.cosine_schedule ? "cosine" : "constant";
   at.number["synthetic"] = synthetic ? 1 : 0;
   if (synthetic) {
     at.text["title"] = "SYNTHETIC peppp campaign: timed dummy cells with fake errors, not measurements";

@@ -1,5 +1,6 @@
 #include "peppp/meta/completion.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -54,6 +55,13 @@ Solve solve(const MatrixXd& a, const MatrixXd& w, const CompletionOptions& o, bo
   }
   s.r = soft_impute(a, w, so);
   return s;
+}
+// The residual A − B of a centered completion is an order of magnitude smaller
+// than A: one more small λ candidate keeps the grid's low end useful.
+CompletionOptions centered_grid(CompletionOptions o) {
+  if (o.lambda_auto && std::find(o.lambda_grid.begin(), o.lambda_grid.end(), 0.01) == o.lambda_grid.end())
+    o.lambda_grid.insert(o.lambda_grid.begin(), 0.01);
+  return o;
 }
 }  // namespace
 
@@ -113,8 +121,9 @@ CompletionResult complete_campaign(const MatrixXd& error, const MatrixXd& memory
   res.observed = observed;
   res.fully_observed = observed == n * d;
   res.lambda_auto = o.lambda_auto;
-  const Solve s = solve(error, w, o, weighted, o.seed);
-  res.estimate = s.r.estimate;
+  const MatrixXd base = o.center ? two_way_baseline(error) : MatrixXd::Zero(n, d);
+  const Solve s = o.center ? solve(error - base, w, centered_grid(o), weighted, o.seed) : solve(error, w, o, weighted, o.seed);
+  res.estimate = s.r.estimate + base;
   res.lambda = s.r.lambda;
   res.cv_grid = s.cv.grid;
   res.cv_error = s.cv.heldout_error;

@@ -393,6 +393,41 @@ SubgradientCheck softimpute_subgradient(const MatrixXd& z, const MatrixXd& data,
   return c;
 }
 
+MatrixXd two_way_baseline(const MatrixXd& data, double pseudo_count) {
+  if (!(pseudo_count >= 0)) throw InputError("two_way_baseline: pseudo count " + std::to_string(pseudo_count) + " < 0");
+  const Index n = data.rows(), d = data.cols();
+  double sum = 0;
+  Index count = 0;
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < d; ++j)
+      if (!std::isnan(data(i, j))) {
+        sum += data(i, j);
+        ++count;
+      }
+  if (count == 0) throw InputError("two_way_baseline: no observed entry");
+  const double g = sum / static_cast<double>(count);
+  Eigen::VectorXd col = Eigen::VectorXd::Zero(d), row = Eigen::VectorXd::Zero(n);
+  for (Index j = 0; j < d; ++j) {
+    double s = 0, c = 0;
+    for (Index i = 0; i < n; ++i)
+      if (!std::isnan(data(i, j))) {
+        s += data(i, j) - g;
+        c += 1;
+      }
+    col(j) = c + pseudo_count > 0 ? s / (c + pseudo_count) : 0.0;
+  }
+  for (Index i = 0; i < n; ++i) {
+    double s = 0, c = 0;
+    for (Index j = 0; j < d; ++j)
+      if (!std::isnan(data(i, j))) {
+        s += data(i, j) - g - col(j);
+        c += 1;
+      }
+    row(i) = c + pseudo_count > 0 ? s / (c + pseudo_count) : 0.0;
+  }
+  return (MatrixXd::Constant(n, d, g).rowwise() + col.transpose()).colwise() + row;
+}
+
 LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImputeOptions& options,
                    std::vector<double> grid, int folds, std::uint64_t seed) {
   if (grid.empty()) grid = {0.03, 0.1, 0.3, 1, 3, 10};

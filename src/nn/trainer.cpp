@@ -86,6 +86,10 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
     std::mt19937_64 rng(mix64(seed ^ 0x73687566ULL));
     const double scale = settings.loss_scale > 0 ? settings.loss_scale : static_cast<double>(settings.batch_size);
     r.status = CellStatus::measured;
+    // Steps of the whole cell (the batch-norm guard skips a final batch of one).
+    const int64_t steps_per_epoch = n / settings.batch_size + (n % settings.batch_size >= 2 ? 1 : 0);
+    const double total_steps = static_cast<double>(steps_per_epoch) * settings.epochs;
+    int64_t step = 0;
     for (int epoch = 0; epoch < settings.epochs && r.status == CellStatus::measured; ++epoch) {
       net->train();
       // Fisher-Yates by hand: std::shuffle's algorithm is implementation-defined.
@@ -104,6 +108,12 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
         const torch::Tensor idx = perm.narrow(0, start, len);
         torch::Tensor x = task.train_x.index_select(0, idx).to(device);
         torch::Tensor y = task.train_y.index_select(0, idx).to(device);
+        if (settings.cosine_schedule) {
+          constexpr double kPi = 3.14159265358979323846;
+          opt.set_learning_rate(settings.learning_rate * 0.5 *
+                                (1.0 + std::cos(kPi * static_cast<double>(step) / std::max(1.0, total_steps))));
+        }
+        ++step;
         opt.zero_grad();
         torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(x), y);
         const double value = loss.item<double>();

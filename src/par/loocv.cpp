@@ -119,22 +119,27 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
               mine.push_back(static_cast<double>(k));
               mine.push_back(t.lambda);
               mine.push_back(t.fraction);
+              mine.push_back(t.centered.empty() ? 0.0 : 1.0);
               mine.insert(mine.end(), t.estimate.begin(), t.estimate.end());
+              mine.insert(mine.end(), t.centered.begin(), t.centered.end());
               return ItemOutcome::done;
             },
             loop);
       }
       agree(failure, comm);
       const std::vector<double> all = allgatherv(mine, comm);
-      for (std::size_t off = 0; off + 3 + cells <= all.size(); off += 3 + cells) {
+      for (std::size_t off = 0; off + 4 + cells <= all.size();) {
         const auto k = static_cast<std::int64_t>(all[off]);
         const int ks = static_cast<int>(k / (F * R)), f = static_cast<int>((k / R) % F), r = static_cast<int>(k % R);
         MetaTraining& t =
             shared[{static_cast<int>(meta::setting_info(spec.settings[scheme_setting[ks]]).training), folds[f], r}];
         t.lambda = all[off + 1];
         t.fraction = all[off + 2];
-        t.estimate.assign(all.begin() + static_cast<std::ptrdiff_t>(off + 3),
-                          all.begin() + static_cast<std::ptrdiff_t>(off + 3 + cells));
+        const bool has_centered = all[off + 3] != 0.0;
+        const auto at = [&](std::size_t o) { return all.begin() + static_cast<std::ptrdiff_t>(o); };
+        t.estimate.assign(at(off + 4), at(off + 4 + cells));
+        if (has_centered) t.centered.assign(at(off + 4 + cells), at(off + 4 + 2 * cells));
+        off += 4 + (has_centered ? 2 : 1) * cells;
       }
     }
     eval = meta::loocv_evaluator(spec, data, [&spec, &shared](int setting, int fold, int repeat) -> const MetaTraining* {

@@ -213,13 +213,14 @@ Eigen::MatrixXd meta_training(const io::Campaign& c, std::uint64_t seed) {
   if (observed.allFinite()) return observed;
   meta::CompletionOptions opt;
   opt.sweep = false;
+  opt.center = true;  // the posterior's prior: unmeasured cells near their task and configuration means
   opt.seed = seed;
   auto scheme = c.text_attributes.find("sampling_scheme");
   if (scheme != c.text_attributes.end() && scheme->second == "nonuniform" && !c.sampling_probability.empty())
     opt.sampling_probabilities = Eigen::Map<const RowMajor>(c.sampling_probability.data(), ni, di);
   const meta::CompletionResult r =
       meta::complete_campaign(observed, Eigen::Map<const RowMajor>(c.memory.data(), ni, di), opt);
-  log::info("select: campaign partially measured; completed by SoftImpute (lambda ", r.lambda, ", rank ", r.rank,
+  log::info("select: campaign partially measured; completed by centered SoftImpute (lambda ", r.lambda, ", rank ", r.rank,
             ")");
   return r.estimate;
 }

@@ -30,6 +30,11 @@ struct TrainSettings {
   double learning_rate = 1e-3;  ///< SGD step size
   double momentum = 0.9;        ///< SGD momentum (0 = none)
   double weight_decay = 5e-4;   ///< L2 penalty added to the gradient
+  /// Learning-rate schedule over the cell's steps: constant (false) or cosine
+  /// annealing to 0 at the last step, lr_t = lr (1 + cos(pi t / T)) / 2,
+  /// t = 0 .. T-1 (true): the annealed last iterate varies much less from seed
+  /// to seed (docs/reference-matrix.md).
+  bool cosine_schedule = false;
   RoundingRoles rounding;       ///< rounding mode per role
   /// The loss is multiplied by this before back-propagation and the gradients
   /// divided by it before the optimizer (static loss scaling): with a mean

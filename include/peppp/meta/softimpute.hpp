@@ -98,6 +98,17 @@ LambdaCv cv_lambda(const Eigen::MatrixXd& data, const Eigen::MatrixXd& weights,
                    const SoftImputeOptions& options, std::vector<double> grid = {},
                    int folds = 5, std::uint64_t seed = 0);
 
+/// Additive two-way baseline of a partly observed matrix (NaN = unobserved):
+/// B_ij = g + c_j + r_i with g the mean of the observed entries, c_j the
+/// column effects sum_i (A_ij − g) / (n_j + κ) and r_i the row effects
+/// sum_j (A_ij − g − c_j) / (n_i + κ) over the observed entries of column j /
+/// row i (n_j, n_i of them): means shrunk to 0 by κ pseudo-observations, so a
+/// column seen twice moves only partway from the grand mean. SoftImpute of
+/// A − B then shrinks unobserved entries toward B, not toward 0
+/// (docs/ei-mf.md, "Centered completion"). Throws InputError with no observed
+/// entry or κ < 0.
+Eigen::MatrixXd two_way_baseline(const Eigen::MatrixXd& data, double pseudo_count = 2.0);
+
 /// Singular triplets of X with σ > tau (descending): X ≈ U diag(s) Vᵀ on that
 /// part. `warm_v` (d×r, may be empty) seeds the subspace iteration, which
 /// stops when the singular values change by ≤ max(accuracy, 1e-13)·σ_1.

@@ -33,6 +33,8 @@ class LowPrecisionSgd {
   /// One update from the current gradients divided by `grad_divisor` (undoes
   /// a loss scale); parameters without a gradient are skipped.
   void step(double grad_divisor = 1.0);
+  /// Step size of the following steps (a schedule sets it before each step).
+  void set_learning_rate(double lr) { settings_.learning_rate = lr; }
   /// Accumulator (master weights, Format B) of parameter i.
   const torch::Tensor& accumulator(std::size_t i) const { return acc_[i]; }
   /// Momentum buffer (Format B) of parameter i; undefined before the first step.
