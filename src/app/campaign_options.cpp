@@ -164,7 +164,8 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
   add("measurements", Kind::list, "3,4,5,6,8,10,12,15", "configurations", "3,5,8",
       "Numbers of configurations measured on the held-out task (each >= rank).").to(measurements);
   add("cap", Kind::text, "median", "MiB", "816",
-      "Memory cap on meta-test measurements and budget of the final pick: 'median' (of all memory entries) or MiB.")
+      "Memory cap on meta-test measurements and budget of the final pick: 'median' (of all memory entries), "
+      "'task-median' (each held-out task's own median memory: for campaigns mixing resolutions) or MiB.")
       .to(cap);
   add("repeats", Kind::integer, "1", "", "3",
       "Repeats with different sampling masks and random orders; metrics are averaged over them.")
@@ -192,11 +193,12 @@ void LoocvArgs::finish(const Options& o) {
                        ") is not allowed; allowed: comma-separated integers >= 1");
     spec.measurements.push_back(static_cast<int>(v));
   }
-  if (cap == "median") {
+  spec.cap_per_task = cap == "task-median";
+  if (cap == "median" || cap == "task-median") {
     spec.cap = std::numeric_limits<double>::quiet_NaN();
   } else if (!parse_double(cap, spec.cap) || !(spec.cap > 0) || !std::isfinite(spec.cap)) {
     throw InputError("--" + p + "cap: value '" + cap + "' (from " + o.source(p + "cap") +
-                     ") is not allowed; allowed: 'median' or a number of MiB > 0");
+                     ") is not allowed; allowed: 'median', 'task-median' or a number of MiB > 0");
   }
   spec.lambda = lambda_value(o, p + "lambda");
 }

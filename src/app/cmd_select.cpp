@@ -1,4 +1,7 @@
 // peppp select: meta-test: pick, train and predict configurations for a new task -> selection.nc.
+#include <cstdlib>
+#include <filesystem>
+
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
@@ -21,7 +24,7 @@ OptionSet declare(SelectArgs& a) {
   s.command = "select";
   s.summary = "meta-test: pick, train and predict configurations for a new task -> selection.nc";
   s.usage =
-      "mpirun -np N peppp select --campaign campaign.nc --task CATALOG.ini:TASK --budget MiB --measurements N\n"
+      "mpirun -np N peppp select [--campaign campaign.nc] --task CATALOG.ini:TASK --budget MiB --measurements N\n"
       "       [--tolerance E] [--acquisition ei-mf|ed-mf] [--cap MiB] [--rank K] --output selection.nc [--resume]\n"
       "  or:  peppp select ... --measured errors.csv   (errors measured elsewhere; nothing is trained)\n"
       "The new task is trained with the campaign's model and [train] settings (its option.* attributes);\n"
@@ -39,8 +42,10 @@ OptionSet declare(SelectArgs& a) {
     if (starts_with(spec.key, "sampling.")) spec.help = "Ignored by select.";
   s.add("campaign", Kind::text, "", "path", "campaign.nc",
         "Campaign file written by peppp measure (the meta-training tasks, at least 3). A partially "
-        "measured campaign is completed with SoftImpute first.")
-      .command_line_only().mandatory().to(a.campaign_path);
+        "measured campaign is completed with SoftImpute first. Default (cold start): the shipped reference "
+        "matrix fashion-small-cnn.nc (24 Fashion-MNIST tasks x 99 configurations, docs/reference-matrix.md; "
+        "$PEPPP_REFERENCE overrides where it is found).")
+      .command_line_only().to(a.campaign_path);
   s.add("task", Kind::text, "", "CATALOG.ini:TASK", "inputs/tasks/new.ini:shirt-dress",
         "The new task: a catalog file and a task name, or a catalog declaring exactly one task. "
         "A task whose name is already in the campaign is refused.")
@@ -81,6 +86,20 @@ OptionSet declare(SelectArgs& a) {
   return s;
 }
 
+// The cold-start campaign: $PEPPP_REFERENCE, else the source tree's copy, else the installed one.
+std::string reference_campaign() {
+  if (const char* env = std::getenv("PEPPP_REFERENCE"); env && *env) {
+    if (!std::filesystem::exists(env))
+      throw InputError("PEPPP_REFERENCE = '" + std::string(env) + "': no such file; unset it or name the reference matrix");
+    return env;
+  }
+  for (const char* p : {PEPPP_SOURCE_REFERENCE, PEPPP_INSTALL_REFERENCE})
+    if (std::filesystem::exists(p)) return p;
+  throw InputError(std::string("--campaign not given and the reference matrix is not found (looked at ") +
+                   PEPPP_SOURCE_REFERENCE + " and " + PEPPP_INSTALL_REFERENCE +
+                   "); give --campaign FILE or set PEPPP_REFERENCE");
+}
+
 }  // namespace
 
 OptionSet select_options() {
@@ -90,7 +109,8 @@ OptionSet select_options() {
 
 int run_select(const Options& user, MPI_Comm comm) {
   // The campaign first: the new task inherits its model and training settings.
-  const std::string campaign_path = user.path("campaign");
+  const std::string campaign_path = user.given("campaign") ? user.path("campaign") : reference_campaign();
+  if (!user.given("campaign")) log::info("select: cold start: meta-training campaign ", campaign_path);
   io::Campaign campaign = io::read_campaign(campaign_path);
   // The keys the new task inherits from the campaign unless the user gives them.
   auto inherited = [](const std::string& key) {
@@ -111,7 +131,7 @@ int run_select(const Options& user, MPI_Comm comm) {
   apply(declare(a), o);
   stage::SelectJob& job = a.job;
   job.campaign = std::move(campaign);
-  job.campaign_path = a.campaign_path;
+  job.campaign_path = campaign_path;
   job.task = stage::read_task(a.task);
   job.task_text = a.task;
   job.model = a.campaign.spec.model;

@@ -80,6 +80,21 @@ EmbeddingPrior fit_embedding_prior(const MatrixXd& train, int k, const PriorOpti
     p.noise_variance = std::max(options.noise_floor, s2);
     p.noise_estimated = true;
   }
+  // An exactly low-rank meta-training matrix (σ² at the floor) is explained by
+  // its embedding: the offset would only add an unidentified parameter.
+  if (options.level_offset && n > 1 && p.noise_variance > 1e3 * std::max(options.noise_floor, 1e-12)) {
+    const Eigen::VectorXd level = train.rowwise().mean();
+    const double tau2 = (level.array() - level.mean()).square().sum() / static_cast<double>(n - 1);
+    const Index k1 = k + 1;
+    p.y.conservativeResize(k1, d);
+    p.y.row(k).setOnes();
+    p.mean.conservativeResize(k1);
+    p.mean(k) = 0;
+    Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(k1, k1);
+    cov.topLeftCorner(k, k) = p.cov;
+    cov(k, k) = std::max(tau2, 1e-12);
+    p.cov = cov;
+  }
   return p;
 }
 

@@ -47,6 +47,14 @@ SettingInfo setting_info(const std::string& name) {
   throw InputError("loocv: setting '" + name + "' is unknown; allowed: " + joined(loocv_setting_names()));
 }
 
+double task_cap(const LoocvSpec& spec, const LoocvData& data, std::size_t task) {
+  if (!spec.cap_per_task) return spec.cap;
+  const std::size_t d = data.d();
+  std::vector<double> row(data.memory.begin() + static_cast<std::ptrdiff_t>(task * d),
+                          data.memory.begin() + static_cast<std::ptrdiff_t>((task + 1) * d));
+  return median_of(row);
+}
+
 LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
   const std::size_t n = data.n(), d = data.d();
   if (n < 3)
@@ -79,8 +87,12 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
   if (spec.parts < 1 || spec.part < 1 || spec.part > spec.parts || static_cast<std::size_t>(spec.parts) > n)
     throw InputError("loocv: --part " + std::to_string(spec.part) + "/" + std::to_string(spec.parts) +
                      " is not allowed; K/N needs 1 <= K <= N <= tasks (" + std::to_string(n) + ")");
-  if (std::isnan(spec.cap)) spec.cap = median_of(data.memory);
-  if (!(spec.cap > 0)) throw InputError("loocv: --cap " + std::to_string(spec.cap) + " MiB; allowed: > 0");
+  if (spec.cap_per_task) {
+    spec.cap = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    if (std::isnan(spec.cap)) spec.cap = median_of(data.memory);
+    if (!(spec.cap > 0)) throw InputError("loocv: --cap " + std::to_string(spec.cap) + " MiB; allowed: > 0");
+  }
   const int lmax = spec.measurements.back();
   bool any_capped = false;
   for (const auto& s : spec.settings) any_capped |= setting_info(s).capped;
@@ -90,13 +102,14 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
   // F9 needs something under the budget on every task; capped settings need lmax feasible configs.
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t feasible = 0;
-    for (std::size_t j = 0; j < d; ++j) feasible += data.memory[i * d + j] <= spec.cap;
+    const double cap = task_cap(spec, data, i);
+    for (std::size_t j = 0; j < d; ++j) feasible += data.memory[i * d + j] <= cap;
     if (feasible == 0)
-      throw InputError("loocv: --cap " + std::to_string(spec.cap) + " MiB is below every configuration of task '" +
-                       data.task[i] + "'");
+      throw InputError("loocv: --cap " + std::to_string(cap) + " MiB is below every configuration of task '" +
+                       data.task[i] + "'; allowed: a larger cap, or --cap task-median");
     if (any_capped && feasible < static_cast<std::size_t>(lmax))
       throw InputError("loocv: --measurements " + std::to_string(lmax) + " exceeds the " + std::to_string(feasible) +
-                       " configurations of task '" + data.task[i] + "' under the cap of " + std::to_string(spec.cap) +
+                       " configurations of task '" + data.task[i] + "' under the cap of " + std::to_string(cap) +
                        " MiB");
   }
   if (spec.ratio <= 0 || spec.ratio > 1)

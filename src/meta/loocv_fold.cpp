@@ -109,7 +109,7 @@ LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data
     truth(j) = data.error[static_cast<std::size_t>(it.fold) * d + j];
     mem(j) = data.memory[static_cast<std::size_t>(it.fold) * d + j];
   }
-  const double budget = spec.cap;
+  const double budget = task_cap(spec, data, static_cast<std::size_t>(it.fold));
   double best = std::numeric_limits<double>::infinity();
   for (int j = 0; j < d; ++j)
     if (mem(j) <= budget) best = std::min(best, truth(j));
@@ -152,9 +152,9 @@ LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data
   }
   AcquisitionContext ctx;
   ctx.prior = fit_embedding_prior(train, spec.rank, {}, observed);
-  ctx.y = ctx.prior.y;
+  ctx.y = ctx.prior.y.topRows(spec.rank);  // the designs use the embedding, not the level offset
   ctx.train_errors = train;
-  ctx.feasible = feasible_set(mem, info.capped ? spec.cap : std::numeric_limits<double>::infinity());
+  ctx.feasible = feasible_set(mem, info.capped ? budget : std::numeric_limits<double>::infinity());
   ctx.decision = feasible_set(mem, budget);
   ctx.seed = mix64(fnv1a64("random-mf", spec.seed) ^ mix64(static_cast<std::uint64_t>(it.fold) * 1000003u +
                                                            static_cast<std::uint64_t>(it.repeat)));

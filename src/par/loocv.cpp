@@ -233,6 +233,7 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
   out.config = data.config;
   out.budget = spec.cap;
   out.cap = spec.cap;
+  if (spec.cap_per_task) out.text_attributes["cap_rule"] = "task-median: each held-out task's median memory";
   out.repeats = R;
   out.allocate();
   const std::array<std::vector<double>*, kLoocvMetricCount> metrics = metrics_of(out);
@@ -297,7 +298,8 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
     if (b.method != a.method) differs("methods");
     if (b.measurements != a.measurements) differs("measurement counts");
     if (b.task != a.task || b.config != a.config) differs("campaign tasks or configurations");
-    if (b.repeats != a.repeats || !(b.cap == a.cap) || !(b.budget == a.budget)) differs("repeats, cap or budget");
+    auto same = [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); };
+    if (b.repeats != a.repeats || !same(b.cap, a.cap) || !same(b.budget, a.budget)) differs("repeats, cap or budget");
     for (const char* k : keys) {
       auto ia = a.text_attributes.find(k), ib = b.text_attributes.find(k);
       const bool ha = ia != a.text_attributes.end(), hb = ib != b.text_attributes.end();
@@ -402,8 +404,12 @@ std::string loocv_summary(const io::Loocv& l) {
     }
     return c.str();
   };
-  os << "meta-LOOCV over " << F << " folds, budget " << std::fixed << std::setprecision(1) << l.budget
-     << " MiB (cap " << l.cap << " MiB), " << l.repeats << " repeat(s); mean±standard error over folds.\n"
+  os << "meta-LOOCV over " << F << " folds, ";
+  if (std::isnan(l.cap))
+    os << "budget = cap = each held-out task's median memory";
+  else
+    os << "budget " << std::fixed << std::setprecision(1) << l.budget << " MiB (cap " << l.cap << " MiB)";
+  os << ", " << l.repeats << " repeat(s); mean±standard error over folds.\n"
      << "regret mark: * best at that count, = tie (difference within the combined standard error)\n";
   for (std::size_t s = 0; s < l.n_settings(); ++s) {
     const meta::SettingInfo info = meta::setting_info(l.setting[s]);

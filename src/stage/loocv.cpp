@@ -2,6 +2,7 @@
 #include "peppp/stage/loocv.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include "peppp/core/error.hpp"
@@ -51,6 +52,9 @@ io::Loocv loocv(const LoocvJob& job, MPI_Comm comm) {
       throw InputError("--completed: " + job.completed + " does not complete " + job.campaign +
                        " (different tasks or configurations)");
     fill = c.error_estimate;
+    // SoftImpute estimates are not confined to [0, 1]; as the truth of an error rate they are clamped.
+    for (double& v : fill)
+      if (std::isfinite(v)) v = std::clamp(v, 0.0, 1.0);
   }
   const meta::LoocvData data = par::loocv_data(campaign, job.campaign, fill);
   meta::LoocvSpec spec = job.spec;

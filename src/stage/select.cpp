@@ -329,7 +329,7 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
   if (std::isfinite(noise_std)) prior_options.noise_variance = noise_std * noise_std;
   const meta::EmbeddingPrior prior = meta::fit_embedding_prior(train_matrix, rank, prior_options);
   meta::AcquisitionContext ctx;
-  ctx.y = prior.y;
+  ctx.y = prior.y.topRows(rank);  // the designs use the embedding, not the level offset
   ctx.train_errors = train_matrix;
   ctx.prior = prior;
   for (std::size_t j = 0; j < d; ++j) {

@@ -30,12 +30,21 @@ struct PriorOptions {
   /// eigenvalue trace(Σ̂₀)/k: keeps Σ₀ SPD when there are fewer than k + 1
   /// meta-training tasks and widens the prior for a new task.
   double ridge_fraction = 0.1;
+  /// Add a task-level offset b ~ N(0, τ²) to the model, e = Yᵀx + b·1 + ε,
+  /// with τ² the variance of the meta-training tasks' mean errors: a new task
+  /// uniformly easier or harder than the embedding's profiles allows (an easy
+  /// task at error 0.01 whose first measurements are all ~0.01) moves every
+  /// prediction down with them instead of keeping the training tasks' level.
+  /// The offset is the last row of `y` (all ones) and of `mean`/`cov`. Not
+  /// added when σ² is at the floor (an exactly low-rank matrix, fitted by its
+  /// embedding alone: k measurements then recover a rank-k task exactly).
+  bool level_offset = true;
 };
 
 /// The prior of a new task's embedding x ~ N(μ₀, Σ₀) and the noise model
 /// e_S = Y_Sᵀx + ε, ε ~ N(0, σ²I).
 struct EmbeddingPrior {
-  Eigen::MatrixXd y;       ///< k×d configuration embedding Y = V_kᵀ
+  Eigen::MatrixXd y;       ///< k×d configuration embedding Y = V_kᵀ (+ a row of ones: level_offset)
   Eigen::VectorXd mean;    ///< μ₀ (k): mean of the meta-training task embeddings (columns of X = Σ_k U_kᵀ)
   Eigen::MatrixXd cov;     ///< Σ₀ (k×k): their covariance (divisor n − 1; 0 for one task) + ridge·I
   double ridge = 0;        ///< the ridge added to Σ₀'s diagonal

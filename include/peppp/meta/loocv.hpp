@@ -45,6 +45,11 @@ struct LoocvSpec {
   /// Memory cap on meta-test measurements, MiB; NaN = median of all memory
   /// entries (METHOD.md F2). Also the F9 budget (F12.13).
   double cap = std::numeric_limits<double>::quiet_NaN();
+  /// `--cap task-median`: each held-out task's cap (and budget) is the median
+  /// of its own configurations' memory, so tasks whose memory differs by a
+  /// factor (14 vs 28 px) keep about half their configurations feasible;
+  /// `cap` is then NaN.
+  bool cap_per_task = false;
   int repeats = 1;          ///< repeats (masks and random orders differ per repeat), ≥ 1
   int rank = 3;             ///< embedding rank k
   double lambda = 0;        ///< SoftImpute λ; ≤ 0 = choose by 5-fold CV (F3.5)
@@ -125,6 +130,9 @@ struct MetaTraining {
   /// or when no ei-mf item is run (docs/ei-mf.md).
   std::vector<double> centered;
 };
+/// The cap (= budget) of task `task`: `spec.cap`, or with `cap_per_task` the
+/// median memory of that task's row.
+double task_cap(const LoocvSpec& spec, const LoocvData& data, std::size_t task);
 /// Build it for `setting`'s scheme (METHOD.md F10 step 1).
 MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat);
 /// Finds a prebuilt meta-training matrix, or returns nullptr.

@@ -41,7 +41,7 @@ std::vector<int> all(int d) {
 AcquisitionContext context(const MatrixXd& train, int k, const PriorOptions& po = {}) {
   AcquisitionContext ctx;
   ctx.prior = fit_embedding_prior(train, k, po);
-  ctx.y = ctx.prior.y;
+  ctx.y = ctx.prior.y.topRows(k);
   ctx.train_errors = train;
   ctx.feasible = all(static_cast<int>(train.cols()));
   return ctx;
@@ -50,6 +50,27 @@ AcquisitionContext context(const MatrixXd& train, int k, const PriorOptions& po 
 double rel(const VectorXd& a, const VectorXd& b) { return (a - b).norm() / b.norm(); }
 
 }  // namespace
+
+TEST(Bayes, LevelOffsetFollowsAUniformlyEasierTask) {
+  // A new task 0.15 below every training task's level: with the offset, three
+  // measurements pull the unmeasured predictions down with them.
+  const MatrixXd e = (test::low_rank_errors(10, 20, 3, 5, 0.02).array() + 0.2).min(1.0);
+  VectorXd truth = e.colwise().mean().transpose().array() - 0.15;
+  const std::vector<int> s{1, 8, 14};
+  VectorXd v(3);
+  for (int q = 0; q < 3; ++q) v(q) = truth(s[static_cast<std::size_t>(q)]);
+  PriorOptions with, without;
+  without.level_offset = false;
+  const EmbeddingPosterior a = embedding_posterior(fit_embedding_prior(e, 3, with), s, v);
+  const EmbeddingPosterior b = embedding_posterior(fit_embedding_prior(e, 3, without), s, v);
+  double err_a = 0, err_b = 0;
+  for (int j = 0; j < 20; ++j) {
+    if (std::find(s.begin(), s.end(), j) != s.end()) continue;
+    err_a += std::abs(a.mean[j] - truth(j));
+    err_b += std::abs(b.mean[j] - truth(j));
+  }
+  EXPECT_LT(err_a, err_b);
+}
 
 TEST(Bayes, PosteriorEqualsDenseFormula) {
   const MatrixXd e = test::low_rank_errors(10, 20, 3, 3, 0.02);
@@ -63,7 +84,9 @@ TEST(Bayes, PosteriorEqualsDenseFormula) {
   VectorXd v(4);
   v << 0.3, 0.5, 0.2, 0.4;
   const EmbeddingPosterior post = embedding_posterior(p, s, v);
-  MatrixXd ys(3, 4);
+  EXPECT_EQ(p.y.rows(), 4);  // the embedding's 3 rows + the level offset's row of ones
+  EXPECT_TRUE((p.y.row(3).array() == 1.0).all());
+  MatrixXd ys(p.y.rows(), 4);
   for (int q = 0; q < 4; ++q) ys.col(q) = p.y.col(s[static_cast<std::size_t>(q)]);
   const MatrixXd prec = p.cov.inverse() + ys * ys.transpose() / p.noise_variance;
   const MatrixXd cov = prec.inverse();
