@@ -42,6 +42,7 @@ struct Solve {
 Solve solve(const MatrixXd& a, const MatrixXd& w, const CompletionOptions& o, bool weighted, std::uint64_t seed) {
   SoftImputeOptions so;
   so.gap_tolerance = o.gap_tolerance;
+  if (o.center) so.gap_absolute = 1e-8;  // the residual's objective is near 0
   so.max_iterations = o.max_iterations;
   so.accelerated = o.accelerated.value_or(weighted);
   Solve s;

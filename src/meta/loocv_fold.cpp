@@ -87,6 +87,7 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
     const Eigen::MatrixXd base = two_way_baseline(observed_e);
     const Eigen::MatrixXd residual = observed_e - base;  // NaN stays NaN
     SoftImputeOptions copt = opt;
+    copt.gap_absolute = 1e-8;  // a residual near 0: the relative gap test would ask for round-off
     const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
     SoftImputeOptions cv_opt = copt;
     cv_opt.gap_tolerance = std::max(copt.gap_tolerance, 1e-5);

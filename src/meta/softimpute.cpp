@@ -238,7 +238,7 @@ int solve_fixed(const Observed& o, double lambda, const SoftImputeOptions& opt, 
     const GapParts g = gap_parts(o, residual(o, st.z), st.s.sum(), lambda, work);
     objective = g.f;
     gap = g.gap;
-    converged = gap <= opt.gap_tolerance * objective;
+    converged = gap <= std::max(opt.gap_tolerance * objective, opt.gap_absolute);
     return converged;
   };
   if (check()) return 0;

@@ -76,7 +76,7 @@ io::Loocv loocv(const LoocvJob& job, MPI_Comm comm) {
   }
   spec = meta::validate_loocv(spec, data);
   log::info("loocv: ", data.n(), " tasks x ", data.d(), " configurations, settings ", join(spec.settings, ","),
-            ", methods ", join(spec.methods, ","), ", cap ", spec.cap, " MiB, part ", spec.part, "/", spec.parts);
+            ", methods ", join(spec.methods, ","), ", cap ", (spec.cap_per_task ? std::string("task-median") : std::to_string(spec.cap) + " MiB"), ", part ", spec.part, "/", spec.parts);
 
   io::Loocv result = par::run_loocv(data, spec, comm);
   if (root) {

@@ -27,6 +27,10 @@ enum class SvdMethod {
 struct SoftImputeOptions {
   double lambda = 0.1;          ///< regularization λ > 0 (same units as the data)
   double gap_tolerance = 1e-7;  ///< stop when duality gap ≤ gap_tolerance · F(Z)
+  /// Also stop when the gap is at most this (data units squared): for data
+  /// near 0, e.g. the residual of a centered completion, whose objective is
+  /// so small that the relative test asks for round-off. 0 = relative only.
+  double gap_absolute = 0;
   int max_iterations = 50000;   ///< hard cap; reaching it sets `converged = false`
   int check_every = 5;          ///< evaluate the gap every this many iterations
   bool accelerated = false;     ///< FISTA momentum + gradient restart (F3.2); same optimum
