@@ -122,9 +122,10 @@ CompletionResult complete_campaign(const MatrixXd& error, const MatrixXd& memory
   res.observed = observed;
   res.fully_observed = observed == n * d;
   res.lambda_auto = o.lambda_auto;
-  const MatrixXd base = o.center ? two_way_baseline(error) : MatrixXd::Zero(n, d);
-  const Solve s = o.center ? solve(error - base, w, centered_grid(o), weighted, o.seed) : solve(error, w, o, weighted, o.seed);
-  res.estimate = s.r.estimate + base;
+  const MatrixXd scaled = o.center ? log_error_scale(error) : MatrixXd();
+  const MatrixXd base = o.center ? two_way_baseline(scaled) : MatrixXd::Zero(n, d);
+  const Solve s = o.center ? solve(scaled - base, w, centered_grid(o), weighted, o.seed) : solve(error, w, o, weighted, o.seed);
+  res.estimate = o.center ? error_scale(s.r.estimate + base) : s.r.estimate;
   res.lambda = s.r.lambda;
   res.cv_grid = s.cv.grid;
   res.cv_error = s.cv.heldout_error;

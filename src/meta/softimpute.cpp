@@ -428,6 +428,17 @@ MatrixXd two_way_baseline(const MatrixXd& data, double pseudo_count) {
   return (MatrixXd::Constant(n, d, g).rowwise() + col.transpose()).colwise() + row;
 }
 
+MatrixXd log_error_scale(const MatrixXd& errors, double offset) {
+  MatrixXd out = errors;
+  for (Index q = 0; q < out.size(); ++q)
+    if (!std::isnan(out.data()[q])) out.data()[q] = std::log(std::max(out.data()[q], 0.0) + offset);
+  return out;
+}
+
+MatrixXd error_scale(const MatrixXd& logs, double offset) {
+  return (logs.array().exp() - offset).max(0.0).min(1.0).matrix();
+}
+
 LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImputeOptions& options,
                    std::vector<double> grid, int folds, std::uint64_t seed) {
   if (grid.empty()) grid = {0.03, 0.1, 0.3, 1, 3, 10};

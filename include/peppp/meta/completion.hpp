@@ -37,9 +37,11 @@ struct CompletionOptions {
   double gap_tolerance = 1e-7;     ///< stop at duality gap ≤ tol · objective (the certificate)
   int max_iterations = 50000;
   std::optional<bool> accelerated; ///< default: on when weighted (F4.3), off otherwise
-  /// Complete A − B and add B back, B = two_way_baseline(A) (grand, task and
-  /// configuration means): unobserved cells shrink toward their row and
-  /// column means instead of toward 0. `peppp select` uses it for its prior.
+  /// Complete on the log scale L = log_error_scale(A): SoftImpute of L − B
+  /// plus B, B = two_way_baseline(L) (grand, task and configuration means),
+  /// mapped back by error_scale: unobserved cells shrink toward their row and
+  /// column means (multiplicatively) instead of toward 0. Only the main
+  /// solve; `peppp select` uses it for its prior.
   bool center = false;
   bool sweep = true;               ///< run the ratio sweep when the matrix is fully observed
   std::vector<double> sweep_ratios = {0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50};

@@ -113,6 +113,15 @@ LambdaCv cv_lambda(const Eigen::MatrixXd& data, const Eigen::MatrixXd& weights,
 /// entry or κ < 0.
 Eigen::MatrixXd two_way_baseline(const Eigen::MatrixXd& data, double pseudo_count = 2.0);
 
+/// The scale of a centered completion: L = log(max(A, 0) + offset), NaN kept.
+/// Format effects scale with a task's difficulty (an easy task loses less to
+/// a coarse format than a hard one), so the additive baseline fits them on
+/// this multiplicative scale.
+constexpr double kLogErrorOffset = 0.01;
+Eigen::MatrixXd log_error_scale(const Eigen::MatrixXd& errors, double offset = kLogErrorOffset);
+/// Its inverse, clamped to error rates: clamp(exp(L) − offset, 0, 1).
+Eigen::MatrixXd error_scale(const Eigen::MatrixXd& logs, double offset = kLogErrorOffset);
+
 /// Singular triplets of X with σ > tau (descending): X ≈ U diag(s) Vᵀ on that
 /// part. `warm_v` (d×r, may be empty) seeds the subspace iteration, which
 /// stops when the singular values change by ≤ max(accuracy, 1e-13)·σ_1.
