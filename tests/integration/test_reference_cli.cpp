@@ -24,6 +24,18 @@ const std::string kReference = "inputs/reference/fashion-small-cnn.nc";
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
+// A fresh scratch folder `name` with a Fashion-MNIST catalog `catalog.ini` of the given sections.
+std::string scratch_catalog(const std::string& name, const std::string& sections) {
+  const std::string dir = test::scratch_dir() + "/" + name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir + "/catalog.ini") << "[dataset fashion]\nkind = idx\npath = /usr/share/datasets/fashion-mnist\n"
+                                         "class_names = t-shirt, trouser, pullover, dress, coat, sandal, shirt, "
+                                         "sneaker, bag, ankle-boot\n\n"
+                                      << sections;
+  return dir;
+}
+
 }  // namespace
 
 TEST(Reference, ShippedMatrixIsComplete) {
@@ -47,18 +59,13 @@ TEST(Reference, ShippedMatrixIsComplete) {
 }
 
 TEST(Reference, ReproduceCommandOnTwoTasksGivesTheShippedValuesBitForBit) {
-  const std::string dir = test::scratch_dir() + "/reference";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
   // Two of the reference catalog's tasks, declared exactly as there (same
   // classes, sizes and subsample seed): cell seeds hash the task's name.
-  const std::string catalog = dir + "/two.ini";
-  std::ofstream(catalog) << "[dataset fashion]\nkind = idx\npath = /usr/share/datasets/fashion-mnist\n"
-                            "class_names = t-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, "
-                            "bag, ankle-boot\n\n[defaults]\ndataset = fashion\nresolution = 14\nchannels = 1\n"
-                            "train_size = 1800\ntest_size = 2000\nseed = 12\n\n"
-                            "[task shoes-sandal-sneaker]\nclasses = sandal, sneaker\n\n"
-                            "[task dress-coat]\nclasses = dress, coat\n";
+  const std::string dir = scratch_catalog(
+      "reference", "[defaults]\ndataset = fashion\nresolution = 14\nchannels = 1\ntrain_size = 1800\n"
+                   "test_size = 2000\nseed = 12\n\n[task shoes-sandal-sneaker]\nclasses = sandal, sneaker\n\n"
+                   "[task dress-coat]\nclasses = dress, coat\n");
+  const std::string catalog = dir + "/catalog.ini";
   const std::string out = dir + "/subset.nc";
   auto r = test::run_command("mpirun -np 2 " + test::peppp_exe() + " measure --config " +
                              test::source_path("inputs/reference/fashion-small-cnn.ini") + " --campaign.tasks " +
@@ -88,14 +95,10 @@ TEST(Reference, ReproduceCommandOnTwoTasksGivesTheShippedValuesBitForBit) {
 }
 
 TEST(Reference, ColdStartSelectTrainsFiveCellsWithoutACampaign) {
-  const std::string dir = test::scratch_dir() + "/cold-start";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string catalog = dir + "/new.ini";
-  std::ofstream(catalog) << "[dataset fashion]\nkind = idx\npath = /usr/share/datasets/fashion-mnist\n"
-                            "class_names = t-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, "
-                            "bag, ankle-boot\n\n[task trouser-coat-tiny]\ndataset = fashion\nclasses = trouser, coat\n"
-                            "resolution = 14\nchannels = 1\ntrain_size = 200\ntest_size = 100\nseed = 3\n";
+  const std::string dir = scratch_catalog(
+      "cold-start", "[task trouser-coat-tiny]\ndataset = fashion\nclasses = trouser, coat\nresolution = 14\n"
+                    "channels = 1\ntrain_size = 200\ntest_size = 100\nseed = 3\n");
+  const std::string catalog = dir + "/catalog.ini";
   const std::string out = dir + "/selection.nc";
   // The budget: the reference's median memory of its 14-px pairs is ~0.9 MiB;
   // 2 MiB leaves most configurations feasible for a 14-px pair.
