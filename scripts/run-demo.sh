@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build, and run the demo on
-# Fashion-MNIST with 2 MPI ranks, in three parts (about 5 minutes after the build
+# Fashion-MNIST with 2 MPI ranks, in three parts (about 7 minutes after the build
 # on 2 cores):
 #   1. a small fresh campaign over the MPI ranks: peppp run --config inputs/demo.ini
 #      (measure a 25 % sample of 16 tasks x 15 configurations -> complete -> loocv);
