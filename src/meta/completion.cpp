@@ -42,7 +42,7 @@ struct Solve {
 Solve solve(const MatrixXd& a, const MatrixXd& w, const CompletionOptions& o, bool weighted, std::uint64_t seed) {
   SoftImputeOptions so;
   so.gap_tolerance = o.gap_tolerance;
-  if (o.center) so.gap_absolute = 1e-8;  // the residual's objective is near 0
+  if (o.center) so.gap_absolute = kCenteredGapAbsolute;  // the residual's objective is near 0
   so.max_iterations = o.max_iterations;
   so.accelerated = o.accelerated.value_or(weighted);
   Solve s;
@@ -122,10 +122,10 @@ CompletionResult complete_campaign(const MatrixXd& error, const MatrixXd& memory
   res.observed = observed;
   res.fully_observed = observed == n * d;
   res.lambda_auto = o.lambda_auto;
-  const MatrixXd scaled = o.center ? log_error_scale(error) : MatrixXd();
-  const MatrixXd base = o.center ? two_way_baseline(scaled) : MatrixXd::Zero(n, d);
-  const Solve s = o.center ? solve(scaled - base, w, centered_grid(o), weighted, o.seed) : solve(error, w, o, weighted, o.seed);
-  res.estimate = o.center ? error_scale(s.r.estimate + base) : s.r.estimate;
+  const CenteredErrors centered = o.center ? center_errors(error) : CenteredErrors{};
+  const Solve s = o.center ? solve(centered.residual, w, centered_grid(o), weighted, o.seed)
+                           : solve(error, w, o, weighted, o.seed);
+  res.estimate = o.center ? uncenter_errors(s.r.estimate, centered) : s.r.estimate;
   res.lambda = s.r.lambda;
   res.cv_grid = s.cv.grid;
   res.cv_error = s.cv.heldout_error;

@@ -84,17 +84,14 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
   flat(soft_impute(observed_e, weights, opt).estimate);
   const auto& methods = spec.methods;
   if (std::find(methods.begin(), methods.end(), method_name(Method::ei_mf)) != methods.end()) {
-    const Eigen::MatrixXd scaled = log_error_scale(observed_e);  // NaN stays NaN
-    const Eigen::MatrixXd base = two_way_baseline(scaled);
-    const Eigen::MatrixXd residual = scaled - base;  // NaN stays NaN
+    const CenteredErrors centered = center_errors(observed_e);
     SoftImputeOptions copt = opt;
-    copt.gap_absolute = 1e-8;  // a residual near 0: the relative gap test would ask for round-off
+    copt.gap_absolute = kCenteredGapAbsolute;  // a residual near 0: the relative gap test would ask for round-off
     const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
     SoftImputeOptions cv_opt = copt;
     cv_opt.gap_tolerance = std::max(copt.gap_tolerance, 1e-5);
-    copt.lambda = cv_lambda(residual, weights, cv_opt, {0.01, 0.03, 0.1, 0.3, 1, 3}, 5, cv_seed).lambda;
-    Eigen::MatrixXd c = soft_impute(residual, weights, copt).estimate + base;
-    c = error_scale(c);
+    copt.lambda = cv_lambda(centered.residual, weights, cv_opt, {0.01, 0.03, 0.1, 0.3, 1, 3}, 5, cv_seed).lambda;
+    const Eigen::MatrixXd c = uncenter_errors(soft_impute(centered.residual, weights, copt).estimate, centered);
     t.centered.resize(static_cast<std::size_t>(n - 1) * d);
     for (int i = 0; i < n - 1; ++i)
       for (int j = 0; j < d; ++j) t.centered[static_cast<std::size_t>(i) * d + j] = c(i, j);

@@ -439,6 +439,18 @@ MatrixXd error_scale(const MatrixXd& logs, double offset) {
   return (logs.array().exp() - offset).max(0.0).min(1.0).matrix();
 }
 
+CenteredErrors center_errors(const MatrixXd& errors) {
+  CenteredErrors c;
+  const MatrixXd scaled = log_error_scale(errors);
+  c.base = two_way_baseline(scaled);
+  c.residual = scaled - c.base;  // NaN stays NaN
+  return c;
+}
+
+MatrixXd uncenter_errors(const MatrixXd& completed_residual, const CenteredErrors& centered) {
+  return error_scale(completed_residual + centered.base);
+}
+
 LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImputeOptions& options,
                    std::vector<double> grid, int folds, std::uint64_t seed) {
   if (grid.empty()) grid = {0.03, 0.1, 0.3, 1, 3, 10};

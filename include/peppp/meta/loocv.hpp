@@ -125,8 +125,8 @@ struct MetaTraining {
   std::vector<double> estimate;  ///< (n−1)×d row-major: the data without the fold (full) or its SoftImpute completion
   double lambda = std::numeric_limits<double>::quiet_NaN();    ///< SoftImpute λ (NaN for full)
   double fraction = std::numeric_limits<double>::quiet_NaN();  ///< observed fraction of its entries
-  /// (n−1)×d row-major: the centered completion (two_way_baseline + SoftImpute
-  /// of the residual) that ei-mf's prior is fitted to; empty for full settings
+  /// (n−1)×d row-major: the centered completion (center_errors, SoftImpute of
+  /// the residual, uncenter_errors) that ei-mf's prior is fitted to; empty for full settings
   /// or when no ei-mf item is run (docs/ei-mf.md).
   std::vector<double> centered;
 };

@@ -122,6 +122,19 @@ Eigen::MatrixXd log_error_scale(const Eigen::MatrixXd& errors, double offset = k
 /// Its inverse, clamped to error rates: clamp(exp(L) − offset, 0, 1).
 Eigen::MatrixXd error_scale(const Eigen::MatrixXd& logs, double offset = kLogErrorOffset);
 
+/// The centered completion's two ends (docs/ei-mf.md): `center_errors` maps a
+/// partly observed error matrix (NaN = unobserved) to the log scale and
+/// splits it into the two-way baseline B and the residual L − B (NaN kept)
+/// that SoftImpute completes; `uncenter_errors` maps a completed residual back
+/// to error rates, error_scale(Z + B).
+struct CenteredErrors {
+  Eigen::MatrixXd base, residual;
+};
+CenteredErrors center_errors(const Eigen::MatrixXd& errors);
+Eigen::MatrixXd uncenter_errors(const Eigen::MatrixXd& completed_residual, const CenteredErrors& centered);
+/// Absolute duality-gap floor of the residual's solves (SoftImputeOptions::gap_absolute).
+constexpr double kCenteredGapAbsolute = 1e-8;
+
 /// Singular triplets of X with σ > tau (descending): X ≈ U diag(s) Vᵀ on that
 /// part. `warm_v` (d×r, may be empty) seeds the subspace iteration, which
 /// stops when the singular values change by ≤ max(accuracy, 1e-13)·σ_1.
