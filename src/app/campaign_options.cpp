@@ -127,14 +127,14 @@ void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
 std::string campaign_identity(const Options& o) {
   std::map<std::string, std::string> keys;
   for (const auto& s : measure_options().specs) {
+    // synthetic.fail_fraction injects failures, which are not results: a failed cell is trained
+    // again on --resume, so a rerun with another fraction is the "cause repaired" case.
     // train.replicates decides how many results a cell gets, not what a result is: the plan's
-    // fingerprint covers it (only when > 1, so 1-replicate journals stay valid).
+    // identity has its own "replicates" line.
     const bool relevant = s.key == "campaign.model" || (starts_with(s.key, "train.") && s.key != "train.replicates") ||
-                          (starts_with(s.key, "synthetic.") && s.key != "synthetic.spin" && s.key != "synthetic.tasks");
+                          (starts_with(s.key, "synthetic.") && s.key != "synthetic.spin" && s.key != "synthetic.tasks" &&
+                           s.key != "synthetic.fail_fraction");
     if (!relevant) continue;
-    // A key added later enters the fingerprint only when it differs from its default, so
-    // campaigns and journals written before it stay valid.
-    if (s.key == "train.lr_schedule" && (!o.has(s.key) || o.text(s.key) == s.default_value)) continue;
     if (o.has(s.key)) {
       keys[s.key] = o.text(s.key);
     } else if (!s.default_value.empty()) {

@@ -1,5 +1,6 @@
 #include "peppp/app/cli.hpp"
 
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -41,6 +42,51 @@ std::string main_help() {
   return os.str();
 }
 
+namespace {
+
+// Do two paths name the same file? Existing files by identity (symlinks and
+// hard links resolved), else by their normalized absolute paths with every
+// existing link resolved.
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec1, ec2;
+  if (fs::exists(a, ec1) && fs::exists(b, ec2)) {
+    std::error_code ec;
+    const bool eq = fs::equivalent(a, b, ec);
+    if (!ec) return eq;
+  }
+  std::error_code ec;
+  const fs::path ca = fs::weakly_canonical(fs::absolute(a), ec), cb = fs::weakly_canonical(fs::absolute(b), ec);
+  return ca.lexically_normal() == cb.lexically_normal();
+}
+
+}  // namespace
+
+void check_output_paths(const OptionSet& set, const Options& o) {
+  // Inputs: the config file and every path option but the outputs.
+  std::vector<std::pair<std::string, std::string>> inputs;  // (what, path)
+  if (!o.config_file().empty()) inputs.emplace_back("--config", o.config_file());
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (const auto& spec : set.specs) {
+    if (spec.unit != "path" || !o.has(spec.key) || o.text(spec.key).empty()) continue;
+    if (spec.key == "output") {
+      outputs.emplace_back("--output", o.path(spec.key));
+    } else if (spec.key == "output-dir") {
+      for (const char* f : {"campaign.nc", "completed.nc", "loocv.nc"})
+        outputs.emplace_back("--output-dir", (std::filesystem::path(o.path(spec.key)) / f).string());
+    } else if (spec.kind == Kind::list) {
+      for (const auto& p : o.list(spec.key)) inputs.emplace_back("--" + spec.key, p);
+    } else {
+      inputs.emplace_back("--" + spec.key, o.path(spec.key));
+    }
+  }
+  for (const auto& [okey, out] : outputs)
+    for (const auto& [ikey, in] : inputs)
+      if (same_file(out, in))
+        throw InputError(okey + " '" + out + "' is the same file as the input " + ikey + " '" + in +
+                         "': an output never overwrites an input of the same command; choose another output path");
+}
+
 int run_cli(int argc, char** argv, MPI_Comm comm) {
   std::vector<std::string> args(argv + 1, argv + argc);
   const bool root = par::rank(comm) == 0;
@@ -73,6 +119,7 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
     if (root) std::cout << help_text(set) << std::flush;
     return 0;
   }
+  check_output_paths(set, opts);
   return cmd->run(opts, comm);
 }
 

@@ -16,7 +16,7 @@ OptionSet declare(MeasureArgs& a) {
   OptionSet s;
   s.command = "measure";
   s.summary = "train the planned (task, configuration) cells over MPI ranks -> campaign.nc";
-  s.usage = "mpirun -np N peppp measure --config FILE --output campaign.nc [--resume]";
+  s.usage = "mpirun -np N peppp measure --config FILE --output campaign.nc [--resume | --restart] [--break-lock]";
   s.other_stage_sections = {"complete", "loocv", "select"};
   a.campaign.declare(s);
   // Synthetic campaigns may name their tasks without a catalog (checked in run_measure).
@@ -24,8 +24,16 @@ OptionSet declare(MeasureArgs& a) {
   s.add("output", Kind::text, "", "path", "campaign.nc",
         "Campaign file to write (NetCDF-4); its journal folder is <output>.journal/.")
       .command_line_only().mandatory().to(a.job.output);
-  s.add("resume", Kind::flag, "false", "", "", "Resume from the journals of an interrupted run of the same plan.")
+  s.add("resume", Kind::flag, "false", "", "",
+        "Resume from the journals of an interrupted run of the same plan (measured and diverged cells kept, "
+        "failed ones trained again). Without it an existing journal is refused.")
       .command_line_only().to(a.job.resume);
+  s.add("restart", Kind::flag, "false", "", "",
+        "Move an existing journal folder aside (<output>.journal.moved-<UTC time>, never deleted) and start over.")
+      .command_line_only().to(a.job.restart);
+  s.add("break-lock", Kind::flag, "false", "", "",
+        "Take over the output's lock (<output>.lock) even if its holder may be alive on another host.")
+      .command_line_only().to(a.job.break_lock);
   s.add("synthetic.seconds", Kind::real, "0", "s", "0.2",
         "Synthetic campaign (tests, scaling runs): each cell sleeps about this long and returns a fake "
         "error hashed from its seed; 0 = real training. The output is marked synthetic = 1.")

@@ -15,7 +15,7 @@ struct RunArgs {
   CampaignArgs campaign;
   LoocvArgs loocv;
   std::string dir;
-  bool resume = false, figures = true;
+  bool resume = false, restart = false, break_lock = false, figures = true;
 };
 
 OptionSet declare(RunArgs& a) {
@@ -33,6 +33,12 @@ OptionSet declare(RunArgs& a) {
   s.add("resume", Kind::flag, "false", "", "",
         "Resume the measurement from the journals of an interrupted run in the same folder.")
       .command_line_only().to(a.resume);
+  s.add("restart", Kind::flag, "false", "", "",
+        "Move the measurement's existing journal folder aside (timestamped, never deleted) and start over.")
+      .command_line_only().to(a.restart);
+  s.add("break-lock", Kind::flag, "false", "", "",
+        "Take over the campaign's lock (campaign.nc.lock) even if its holder may be alive on another host.")
+      .command_line_only().to(a.break_lock);
   s.add("figures", Kind::flag, "true", "", "false",
         "Draw the figures and report.md into OUTPUT_DIR/figures with scripts/report.py (needs Python 3 "
         "with numpy, netCDF4, xarray, matplotlib).")
@@ -59,6 +65,8 @@ int run_run(const Options& o, MPI_Comm comm) {
   job.dir = a.dir;
   job.measure = measure_job(o, comm);
   job.measure.resume = a.resume;
+  job.measure.restart = a.restart;
+  job.measure.break_lock = a.break_lock;
   job.complete.lambda = lambda_value(o, "complete.lambda");
   job.complete.attributes = output_attributes(o, comm, "run: complete");
   job.loocv.spec = a.loocv.spec;

@@ -6,9 +6,11 @@
 #include "peppp/app/cli.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
+#include "peppp/io/netcdf.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 int main(int argc, char** argv) {
+  peppp::io::prepare_netcdf();  // before any NetCDF/HDF5 call
   try {
     peppp::par::MpiSession mpi(argc, argv);
     try {

@@ -510,6 +510,33 @@ std::vector<std::string> missing_files(const TaskSpec& task) {
   return out;
 }
 
+std::string task_definition(const TaskSpec& t) {
+  std::ostringstream os;
+  os << "dataset_kind=" << t.dataset_kind << "\n";
+  if (!t.label_set.empty()) os << "label_set=" << t.label_set << "\n";
+  os << "source_classes=" << t.source_classes << "\n";
+  std::vector<std::string> cls;
+  for (int c : t.classes) cls.push_back(std::to_string(c));
+  os << "classes=" << join(cls, ",") << "\n";
+  os << "resolution=" << t.resolution << "\nchannels=" << t.channels << "\ntrain_size=" << t.train_size
+     << "\ntest_size=" << t.test_size << "\nsubsample_seed=" << t.seed << "\n";
+  const auto f = dataset_files(t.dataset_kind, t.dataset_path);
+  for (const auto* list : {&f.train, &f.test})
+    for (const auto& path : *list) {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) throw InputError("task '" + t.name + "' (" + t.origin + "): dataset file " + path + " cannot be read");
+      std::string head(4096, '\0');
+      in.read(head.data(), static_cast<std::streamsize>(head.size()));
+      head.resize(static_cast<std::size_t>(in.gcount()));
+      std::error_code ec;
+      const auto bytes = fs::file_size(path, ec);
+      char hash[24];
+      std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a64(head)));
+      os << "file." << fs::path(path).filename().string() << "=" << (ec ? 0 : bytes) << ":" << hash << "\n";
+    }
+  return os.str();
+}
+
 std::vector<DatasetCheck> check_datasets(const Catalog& catalog) {
   std::vector<DatasetCheck> out;
   for (const auto& d : catalog.datasets) {

@@ -224,7 +224,9 @@ torch::Tensor remap_labels(const std::vector<std::int32_t>& labels, const std::v
 
 }  // namespace
 
-TaskData make_task(const TaskSpec& spec, const SourceData& source) {
+namespace {
+// The checks of a task against its loaded source that need no tensors.
+void check_against_source(const TaskSpec& spec, const SourceData& source) {
   const std::string what = spec.origin + ": task " + spec.name;
   if (spec.classes.size() < 2) throw InputError(what + ": needs at least 2 classes");
   if (spec.channels != 1 && spec.channels != 3)
@@ -241,6 +243,20 @@ TaskData make_task(const TaskSpec& spec, const SourceData& source) {
       throw InputError(what + ": class " + std::to_string(k) + " is '" + spec.class_names[t] +
                        "' in the catalog but '" + file_name + "' in the dataset files; fix the catalog's class_names");
   }
+}
+}  // namespace
+
+void check_task_data(const TaskSpec& spec) {
+  const auto source = DatasetCache::process().get(spec);
+  check_against_source(spec, *source);
+  const std::string what = spec.origin + ": task " + spec.name;
+  balanced_sample(source->train.labels, spec.classes, spec.train_size, spec.seed, 0, what + " (training split)");
+  balanced_sample(source->test.labels, spec.classes, spec.test_size, spec.seed, 1, what + " (test split)");
+}
+
+TaskData make_task(const TaskSpec& spec, const SourceData& source) {
+  const std::string what = spec.origin + ": task " + spec.name;
+  check_against_source(spec, source);
   TaskData d;
   d.name = spec.name;
   d.classes = spec.num_classes();

@@ -1,6 +1,8 @@
 #include "peppp/io/campaign.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <set>
 
 #include "peppp/core/error.hpp"
 #include "peppp/io/netcdf.hpp"
@@ -10,10 +12,80 @@ namespace peppp::io {
 
 void Campaign::allocate() { detail::allocate(campaign_schema(), *this); }
 
+namespace {
+
+std::string num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// Values, not only shapes: every cell's numbers must be possible.
+void validate_values(const Campaign& c, const std::string& file) {
+  const std::size_t d = c.n_configs(), R = c.n_replicates();
+  auto cell = [&](std::size_t i) {
+    return "task '" + c.task[i / d] + "', config '" + c.config[i % d] + "'";
+  };
+  std::set<std::string> seen;
+  for (const auto& t : c.task)
+    if (!seen.insert(t).second) throw InputError(file + ": variable 'task': the label '" + t + "' appears twice; task labels must be unique");
+  seen.clear();
+  for (const auto& k : c.config)
+    if (!seen.insert(k).second)
+      throw InputError(file + ": variable 'config': the label '" + k + "' appears twice; configuration labels must be unique");
+  for (std::size_t i = 0; i < c.error.size(); ++i) {
+    const double e = c.error[i];
+    if (!std::isnan(e) && !(e >= 0 && e <= 1))
+      throw InputError(file + ": variable 'error' at " + cell(i) + " holds " + num(e) +
+                       "; allowed: a misclassification rate in [0, 1], or NaN where not measured");
+  }
+  for (std::size_t i = 0; i < c.error_replicates.size(); ++i) {
+    const double e = c.error_replicates[i];
+    if (!std::isnan(e) && !(e >= 0 && e <= 1))
+      throw InputError(file + ": variable 'error_replicates' at " + cell(i / R) + ", replicate " +
+                       std::to_string(i % R) + " holds " + num(e) + "; allowed: [0, 1], or NaN where not measured");
+  }
+  for (std::size_t i = 0; i < c.error_std.size(); ++i)
+    if (!std::isnan(c.error_std[i]) && !(c.error_std[i] >= 0 && c.error_std[i] <= 1))
+      throw InputError(file + ": variable 'error_std' at " + cell(i) + " holds " + num(c.error_std[i]) +
+                       "; allowed: [0, 1], or NaN");
+  for (std::size_t i = 0; i < c.memory.size(); ++i)
+    if (!(std::isfinite(c.memory[i]) && c.memory[i] > 0))
+      throw InputError(file + ": variable 'memory' at " + cell(i) + " holds " + num(c.memory[i]) +
+                       "; allowed: a finite number of MiB > 0");
+  const std::pair<const char*, const std::vector<double>*> parts[] = {
+      {"memory_weights", &c.memory_weights}, {"memory_activations", &c.memory_activations},
+      {"memory_optimizer", &c.memory_optimizer}};
+  for (const auto& [name, v] : parts)
+    for (std::size_t i = 0; i < v->size(); ++i)
+      if (!std::isnan((*v)[i]) && !(std::isfinite((*v)[i]) && (*v)[i] >= 0))
+        throw InputError(file + ": variable '" + name + "' at " + cell(i) + " holds " + num((*v)[i]) +
+                         "; allowed: a finite number of MiB >= 0, or NaN where unknown");
+  for (std::size_t i = 0; i < c.sampling_probability.size(); ++i) {
+    const double p = c.sampling_probability[i];
+    if (!std::isnan(p) && !(p >= 0 && p <= 1))
+      throw InputError(file + ": variable 'sampling_probability' at " + cell(i) + " holds " + num(p) +
+                       "; allowed: [0, 1]");
+  }
+  for (std::size_t i = 0; i < c.status.size() && i < c.error.size(); ++i) {
+    const auto st = static_cast<CellStatus>(c.status[i]);
+    const bool finite = std::isfinite(c.error[i]);
+    if (st == CellStatus::measured && !finite)
+      throw InputError(file + ": " + cell(i) + " has status 'measured' but error " + num(c.error[i]) +
+                       "; a measured cell needs a finite error (status and error disagree)");
+    if ((st == CellStatus::not_planned || st == CellStatus::planned || st == CellStatus::failed) && finite)
+      throw InputError(file + ": " + cell(i) + " has status '" + label(st) + "' but error " + num(c.error[i]) +
+                       "; only a measured or diverged cell has an error (status and error disagree)");
+  }
+}
+
+}  // namespace
+
 void Campaign::validate(const std::string& file) const {
   if (n_tasks() == 0) throw InputError(file + ": campaign has no tasks");
   if (n_configs() == 0) throw InputError(file + ": campaign has no configurations");
   detail::validate(campaign_schema(), *this, file);
+  validate_values(*this, file);
 }
 
 void set_cell_replicates(Campaign& c, std::size_t i, const std::vector<ReplicateResult>& r) {

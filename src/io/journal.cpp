@@ -9,51 +9,71 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <string_view>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
+#include "peppp/io/netcdf.hpp"
 
 namespace fs = std::filesystem;
 
 namespace peppp::io {
 
 namespace {
-constexpr char kMagic[8] = {'P', 'E', 'P', 'P', 'J', 'N', 'L', '1'};
-constexpr std::uint32_t kVersion = 1;
+constexpr char kMagic[8] = {'P', 'E', 'P', 'P', 'J', 'N', 'L', '2'};
+constexpr std::uint32_t kRecordMagic = 0x3243524au;  // "JRC2" little-endian
 
 std::uint64_t checksum(const unsigned char* p, std::size_t n) {
   return mix64(fnv1a64(std::string_view(reinterpret_cast<const char*>(p), n)));
 }
 
-// Header: magic[8] version u32 record_bytes u32 fingerprint u64 checksum u64.
 void encode_header(std::uint64_t fingerprint, unsigned char out[kJournalHeaderBytes]) {
   std::memset(out, 0, kJournalHeaderBytes);
   std::memcpy(out, kMagic, 8);
   const std::uint32_t rb = kJournalRecordBytes;
-  std::memcpy(out + 8, &kVersion, 4);
+  std::memcpy(out + 8, &kJournalVersion, 4);
   std::memcpy(out + 12, &rb, 4);
   std::memcpy(out + 16, &fingerprint, 8);
-  const std::uint64_t c = checksum(out, 24);
-  std::memcpy(out + 24, &c, 8);
+  const std::uint64_t c = checksum(out, 56);
+  std::memcpy(out + 56, &c, 8);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // Returns an empty string when valid, else why not.
-std::string check_header(const unsigned char* h, std::size_t n, std::uint64_t fingerprint) {
-  if (n < kJournalHeaderBytes || std::memcmp(h, kMagic, 8) != 0) return "is not a peppp journal";
+std::string check_header(const unsigned char* h, std::size_t n, std::uint64_t fingerprint, const std::string& dir,
+                         const std::string& identity_text) {
+  // Every journal version starts with "PEPPJNL" and a u32 version at byte 8.
+  if (n < 12 || std::memcmp(h, kMagic, 7) != 0) return "is not a peppp journal";
   std::uint32_t version = 0, rb = 0;
-  std::uint64_t fp = 0, c = 0;
   std::memcpy(&version, h + 8, 4);
+  if (version != kJournalVersion || h[7] != kMagic[7])
+    return "was written by another peppp (journal version " + std::to_string(version) + "; this peppp reads version " +
+           std::to_string(kJournalVersion) + "): finish that campaign with the peppp that started it, or pass "
+           "--restart to move the journal aside and start over";
+  if (n < kJournalHeaderBytes) return "has a torn header";
+  std::uint64_t fp = 0, c = 0;
   std::memcpy(&rb, h + 12, 4);
   std::memcpy(&fp, h + 16, 8);
-  std::memcpy(&c, h + 24, 8);
-  if (c != checksum(h, 24)) return "has a corrupt header";
-  if (version != kVersion || rb != kJournalRecordBytes) return "has an unsupported journal version";
+  std::memcpy(&c, h + 56, 8);
+  if (c != checksum(h, 56)) return "has a corrupt header";
+  if (rb != kJournalRecordBytes) return "has records of " + std::to_string(rb) + " bytes, expected " +
+                                        std::to_string(kJournalRecordBytes);
   if (fp != fingerprint) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "belongs to another plan (fingerprint %016llx, this plan %016llx)",
+    std::snprintf(buf, sizeof buf, "fingerprint %016llx, this plan %016llx",
                   static_cast<unsigned long long>(fp), static_cast<unsigned long long>(fingerprint));
-    return buf;
+    std::string what;
+    const std::string old_text = read_text(plan_text_path(dir));
+    if (!old_text.empty() && !identity_text.empty()) what = plan_differences(old_text, identity_text);
+    return "belongs to another plan (" + (what.empty() ? std::string(buf) : "differs in " + what) +
+           "): pass --restart to move it aside and start over, or use another --output";
   }
   return {};
 }
@@ -64,50 +84,175 @@ std::string read_file(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// Number of valid records at the start of `bytes` (after the header).
-std::size_t scan(const std::string& bytes, std::vector<JournalRecord>* out) {
-  std::size_t n = 0;
-  for (std::size_t off = kJournalHeaderBytes; off + kJournalRecordBytes <= bytes.size(); off += kJournalRecordBytes) {
+// Scan the records after the header. A record that fails its magic or
+// checksum is skipped: the scan resynchronizes on the next offset where a
+// whole valid record starts. Returns the offset just after the last valid
+// record; counts skipped stretches in `corrupt` (a bad stretch at the very end
+// is a torn tail, not counted).
+std::size_t scan(const std::string& bytes, std::vector<JournalRecord>* out, int* corrupt) {
+  std::size_t off = kJournalHeaderBytes, end_valid = kJournalHeaderBytes;
+  int bad = 0;
+  bool in_bad = false;
+  const auto* base = reinterpret_cast<const unsigned char*>(bytes.data());
+  while (off + kJournalRecordBytes <= bytes.size()) {
     JournalRecord r;
-    if (!decode_record(reinterpret_cast<const unsigned char*>(bytes.data() + off), r)) break;
-    if (out) out->push_back(r);
-    ++n;
+    if (decode_record(base + off, r)) {
+      if (in_bad) ++bad;
+      in_bad = false;
+      if (out) out->push_back(r);
+      off += kJournalRecordBytes;
+      end_valid = off;
+      continue;
+    }
+    in_bad = true;
+    ++off;  // resynchronize byte by byte on the next record magic
+    while (off + kJournalRecordBytes <= bytes.size()) {
+      std::uint32_t m = 0;
+      std::memcpy(&m, base + off, 4);
+      if (m == kRecordMagic) break;
+      ++off;
+    }
   }
-  return n;
+  if (corrupt) *corrupt += bad;
+  return end_valid;
 }
 
 [[noreturn]] void refuse(const std::string& path, const std::string& why) {
-  throw InputError("journal " + path + " " + why +
-                   "; resume with the same configuration, or use another --output, or remove " +
-                   fs::path(path).parent_path().string());
+  throw InputError("journal " + path + " " + why);
 }
 }  // namespace
 
 void encode_record(const JournalRecord& r, unsigned char out[kJournalRecordBytes]) {
   std::memset(out, 0, kJournalRecordBytes);
-  std::memcpy(out + 0, &r.cell, 8);
-  std::memcpy(out + 8, &r.error, 8);
-  std::memcpy(out + 16, &r.loss, 8);
-  std::memcpy(out + 24, &r.seconds, 8);
-  out[32] = r.status;
-  std::memcpy(out + 34, &r.replicate, 2);
-  std::memcpy(out + 36, &r.rank, 4);
-  const std::uint64_t c = checksum(out, 40);
-  std::memcpy(out + 40, &c, 8);
+  std::memcpy(out + 0, &kRecordMagic, 4);
+  std::memcpy(out + 4, &r.rank, 4);
+  std::memcpy(out + 8, &r.cell, 8);
+  std::memcpy(out + 16, &r.error, 8);
+  std::memcpy(out + 24, &r.loss, 8);
+  std::memcpy(out + 32, &r.seconds, 8);
+  std::memcpy(out + 40, &r.replicate, 2);
+  out[42] = r.status;
+  out[43] = r.attempts;
+  const std::uint64_t c = checksum(out, 56);
+  std::memcpy(out + 56, &c, 8);
 }
 
 bool decode_record(const unsigned char in[kJournalRecordBytes], JournalRecord& r) {
+  std::uint32_t m = 0;
+  std::memcpy(&m, in, 4);
+  if (m != kRecordMagic) return false;
   std::uint64_t c = 0;
-  std::memcpy(&c, in + 40, 8);
-  if (c != checksum(in, 40)) return false;
-  std::memcpy(&r.cell, in + 0, 8);
-  std::memcpy(&r.error, in + 8, 8);
-  std::memcpy(&r.loss, in + 16, 8);
-  std::memcpy(&r.seconds, in + 24, 8);
-  r.status = in[32];
-  std::memcpy(&r.replicate, in + 34, 2);
-  std::memcpy(&r.rank, in + 36, 4);
+  std::memcpy(&c, in + 56, 8);
+  if (c != checksum(in, 56)) return false;
+  std::memcpy(&r.rank, in + 4, 4);
+  std::memcpy(&r.cell, in + 8, 8);
+  std::memcpy(&r.error, in + 16, 8);
+  std::memcpy(&r.loss, in + 24, 8);
+  std::memcpy(&r.seconds, in + 32, 8);
+  std::memcpy(&r.replicate, in + 40, 2);
+  r.status = in[42];
+  r.attempts = in[43];
   return true;
+}
+
+std::string plan_text_path(const std::string& dir) { return (fs::path(dir) / "plan.txt").string(); }
+
+void write_plan_text(const std::string& dir, const std::string& identity_text) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!fs::is_directory(dir)) throw RuntimeError("cannot create journal folder " + dir + ": " + ec.message());
+  const std::string path = plan_text_path(dir), tmp = path + ".tmp-" + std::to_string(::getpid());
+  write_file_durably(tmp, identity_text.data(), identity_text.size());
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    fs::remove(tmp, ec);
+    throw RuntimeError("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(err));
+  }
+}
+
+bool has_journals(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return false;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (starts_with(name, "rank-") && name.size() > 9 && name.substr(name.size() - 4) == ".bin") return true;
+  }
+  return false;
+}
+
+std::string move_journals_aside(const std::string& dir) {
+  std::string base = fs::path(dir).lexically_normal().string();
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  std::string stamp = iso8601_now();  // 2026-12-01T15:40:00Z -> 20261201T154000Z
+  stamp.erase(std::remove(stamp.begin(), stamp.end(), '-'), stamp.end());
+  stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
+  std::string target = base + ".moved-" + stamp;
+  std::error_code ec;
+  for (int k = 2; fs::exists(target, ec); ++k) target = base + ".moved-" + stamp + "-" + std::to_string(k);
+  if (std::rename(base.c_str(), target.c_str()) != 0)
+    throw RuntimeError("cannot move journal folder " + base + " aside to " + target + ": " + std::strerror(errno));
+  return target;
+}
+
+std::string plan_differences(const std::string& old_text, const std::string& new_text, std::size_t max_items) {
+  auto parse = [](const std::string& text) {
+    std::map<std::string, std::string> kv;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      const auto eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      kv[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return kv;
+  };
+  const auto a = parse(old_text), b = parse(new_text);
+  std::set<std::string> keys;
+  for (const auto& [k, v] : a) keys.insert(k);
+  for (const auto& [k, v] : b) keys.insert(k);
+  // Section of a key, and a phrase for it.
+  std::vector<std::string> items;
+  std::set<std::string> seen;
+  auto value = [](const std::map<std::string, std::string>& m, const std::string& k) {
+    const auto it = m.find(k);
+    return it == m.end() ? std::string("(none)") : it->second;
+  };
+  for (const auto& k : keys) {
+    const std::string va = value(a, k), vb = value(b, k);
+    if (va == vb) continue;
+    std::string section, phrase;
+    const std::string change = va + " -> " + vb;
+    if (k == "plan-version") {
+      section = k;
+      phrase = "plan version (" + change + ")";
+    } else if (k == "seed" || k == "replicates") {
+      section = k;
+      phrase = k + " (" + change + ")";
+    } else if (starts_with(k, "sampling.")) {
+      section = "sampling";
+      phrase = "sampling (" + k + ": " + change + ")";
+    } else if (starts_with(k, "config.")) {
+      section = "config";
+      phrase = "configurations (" + k + ": " + change + ")";
+    } else if (starts_with(k, "task.")) {
+      const std::string rest = k.substr(5);
+      const auto dot = rest.find('.');
+      if (dot == std::string::npos) {
+        section = "tasks";
+        phrase = "tasks (task " + rest + ": " + change + ")";
+      } else {
+        const std::string task = rest.substr(0, dot);
+        section = "task." + task;
+        phrase = "task '" + task + "' definition (" + rest.substr(dot + 1) + ": " + change + ")";
+      }
+    } else {
+      section = "training";
+      phrase = "training keys (" + k + ": " + change + ")";
+    }
+    if (!seen.insert(section).second) continue;
+    items.push_back(phrase);
+    if (items.size() >= max_items) break;
+  }
+  return join(items, "; ");
 }
 
 std::string journal_dir(const std::string& output) { return output + ".journal"; }
@@ -116,7 +261,7 @@ std::string journal_path(const std::string& dir, int rank) {
   return (fs::path(dir) / ("rank-" + std::to_string(rank) + ".bin")).string();
 }
 
-JournalContents read_journals(const std::string& dir, std::uint64_t fingerprint) {
+JournalContents read_journals(const std::string& dir, std::uint64_t fingerprint, const std::string& identity_text) {
   JournalContents jc;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return jc;
@@ -131,14 +276,18 @@ JournalContents read_journals(const std::string& dir, std::uint64_t fingerprint)
     const std::string bytes = read_file(path);
     // An empty file or a torn header: the rank died while creating it.
     if (bytes.size() < kJournalHeaderBytes) {
+      // A prefix of a header: the rank died while creating it. Anything else is not a journal.
+      if (std::memcmp(bytes.data(), kMagic, std::min<std::size_t>(bytes.size(), 7)) != 0)
+        refuse(path, "is not a peppp journal");
       ++jc.torn;
       ++jc.files;
       continue;
     }
-    std::string why = check_header(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), fingerprint);
+    std::string why = check_header(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), fingerprint,
+                                   dir, identity_text);
     if (!why.empty()) refuse(path, why);
-    const std::size_t n = scan(bytes, &jc.records);
-    if (kJournalHeaderBytes + n * kJournalRecordBytes != bytes.size()) ++jc.torn;
+    const std::size_t end = scan(bytes, &jc.records, &jc.corrupt);
+    if (end != bytes.size()) ++jc.torn;
     ++jc.files;
   }
   return jc;
@@ -155,9 +304,9 @@ JournalWriter::JournalWriter(const std::string& dir, int rank, std::uint64_t fin
     const std::string bytes = read_file(path_);
     if (bytes.size() >= kJournalHeaderBytes) {
       std::string why =
-          check_header(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), fingerprint);
+          check_header(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), fingerprint, dir, "");
       if (!why.empty()) refuse(path_, why);
-      keep = kJournalHeaderBytes + scan(bytes, nullptr) * kJournalRecordBytes;
+      keep = scan(bytes, nullptr, nullptr);  // drop a torn tail; corrupt records in the middle stay (skipped on read)
       fresh = false;
     }
   }

@@ -1,12 +1,16 @@
 #include "peppp/io/netcdf.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <netcdf.h>
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -28,6 +32,16 @@ namespace {
 
 void check(int rc, const std::string& file, const std::string& what) {
   if (rc != NC_NOERR) fail(file, what, rc);
+}
+
+// A failed call that wrote to disk: HDF5 reports "HDF error"; the system's
+// reason (ENOSPC, EIO, EROFS, ...) is in errno, set to 0 before the call.
+void check_write(int rc, const std::string& file, const std::string& what) {
+  if (rc == NC_NOERR) return;
+  const int err = errno;
+  std::string why = nc_strerror(rc);
+  if (err != 0) why = std::strerror(err) + std::string(" (") + why + ")";
+  throw RuntimeError(file + ": " + what + ": " + why);
 }
 
 int nc_varid(int varid) { return varid < 0 ? NC_GLOBAL : varid; }
@@ -83,7 +97,22 @@ std::string check_writable(const std::string& path) {
 AtomicPath::AtomicPath(std::string path) : path_(std::move(path)) {
   std::string why = check_writable(path_);
   if (!why.empty()) throw InputError(why);
-  temp_ = path_ + ".tmp-" + std::to_string(::getpid());
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "host");
+  const std::string prefix = fs::path(path_).filename().string() + ".tmp-" + host + "-";
+  temp_ = path_ + ".tmp-" + host + "-" + std::to_string(::getpid());
+  // Temporaries left by a process of this host that was killed mid-write
+  // (SIGKILL leaves no chance to clean up): removed once their pid is gone.
+  fs::path dir = fs::path(path_).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+  }
 }
 
 AtomicPath::~AtomicPath() {
@@ -97,6 +126,53 @@ void AtomicPath::commit() {
   if (std::rename(temp_.c_str(), path_.c_str()) != 0)
     throw RuntimeError("cannot rename '" + temp_ + "' to '" + path_ + "': " + std::strerror(errno));
   committed_ = true;
+  // Make the rename durable: a crash right after commit must not bring the old file back.
+  fs::path dir = fs::path(path_).parent_path();
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void write_file_durably(const std::string& path, const void* data, std::size_t size, const std::string& display) {
+  const std::string name = display.empty() ? path : display;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw RuntimeError(name + ": cannot create '" + path + "': " + std::strerror(errno));
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    ::close(fd);
+    std::error_code ec;
+    fs::remove(path, ec);
+    throw RuntimeError(name + ": " + what + ": " + std::strerror(err));
+  };
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t w = ::write(fd, p + done, size - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write");
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  if (::fsync(fd) != 0) fail("cannot flush to disk");
+  if (::close(fd) != 0) {
+    const int err = errno;
+    std::error_code ec;
+    fs::remove(path, ec);
+    throw RuntimeError(name + ": cannot close: " + std::strerror(err));
+  }
+}
+
+void prepare_netcdf() {
+  // HDF5 closes every file still open from an exit handler; after a write
+  // that failed half-way (a full disk) that handler crashes in H5F__close_cb.
+  // peppp closes or aborts every file itself, so the handler is not needed:
+  // H5dont_atexit(), found at run time (HDF5 is netCDF's dependency, not ours).
+  using Fn = int (*)();
+  if (auto fn = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "H5dont_atexit"))) fn();
 }
 
 std::string iso8601_now() {
@@ -121,8 +197,11 @@ std::map<std::string, std::string> provenance(const std::string& command_line, i
 NcFile NcFile::create(const std::string& path, const std::string& display) {
   int id = -1;
   std::string name = display.empty() ? path : display;
-  check(nc_create(path.c_str(), NC_NETCDF4 | NC_CLOBBER, &id), name, "cannot create");
-  return NcFile(id, name);
+  errno = 0;
+  check_write(nc_create(path.c_str(), NC_NETCDF4 | NC_CLOBBER, &id), name, "cannot create");
+  NcFile f(id, name);
+  f.writing_ = true;
+  return f;
 }
 
 NcFile NcFile::open(const std::string& path) {
@@ -134,27 +213,47 @@ NcFile NcFile::open(const std::string& path) {
   return NcFile(id, path);
 }
 
-NcFile::NcFile(NcFile&& o) noexcept : id_(o.id_), display_(std::move(o.display_)) { o.id_ = -1; }
+NcFile::NcFile(NcFile&& o) noexcept : id_(o.id_), display_(std::move(o.display_)), writing_(o.writing_) {
+  o.id_ = -1;
+}
 
 NcFile& NcFile::operator=(NcFile&& o) noexcept {
   if (this != &o) {
     if (id_ >= 0) nc_close(id_);
     id_ = o.id_;
     display_ = std::move(o.display_);
+    writing_ = o.writing_;
     o.id_ = -1;
   }
   return *this;
 }
 
 NcFile::~NcFile() {
-  if (id_ >= 0) nc_close(id_);
+  if (id_ < 0) return;
+  // A file being written that was never closed explicitly is on an error
+  // path: abort (no more writes), so a failing disk is not written again.
+  if (writing_) nc_abort(id_);
+  else nc_close(id_);
+}
+
+void NcFile::check_written(int rc, const std::string& what) {
+  if (rc == NC_NOERR) return;
+  // After a write failed (full disk, EIO), HDF5's state of this file is
+  // broken and closing or aborting it crashes inside HDF5 (H5G_rootof):
+  // the handle is given up, never touched again (the caller removes the
+  // temporary file; prepare_netcdf keeps HDF5's exit handler away from it).
+  id_ = -1;
+  check_write(rc, display_, what);
 }
 
 void NcFile::close() {
   if (id_ < 0) return;
   int id = id_;
   id_ = -1;
-  check(nc_close(id), display_, "cannot close (write failed?)");
+  errno = 0;
+  const int rc = nc_close(id);
+  if (writing_) check_written(rc, "cannot write (close)");
+  else check(rc, display_, "cannot close");
 }
 
 int NcFile::def_dim(const std::string& name, std::size_t length) {
@@ -190,7 +289,10 @@ void NcFile::put_att_ubyte(int varid, const std::string& name, const std::vector
         display_, "cannot write attribute '" + name + "'");
 }
 
-void NcFile::end_def() { check(nc_enddef(id_), display_, "cannot leave define mode"); }
+void NcFile::end_def() {
+  errno = 0;
+  check_written(nc_enddef(id_), "cannot write the header (leave define mode)");
+}
 
 std::size_t NcFile::var_size(int varid) const {
   int ndims = 0;
@@ -220,7 +322,9 @@ std::string var_name(int file, int varid) {
       throw RuntimeError(display_ + ": variable '" + var_name(id_, varid) + "' needs " +              \
                          std::to_string(var_size(varid)) + " values, got " + std::to_string(values.size())); \
     if (values.empty()) return;                                                                        \
-    check(CALL(id_, varid, values.data()), display_, "cannot write variable '" + var_name(id_, varid) + "'"); \
+    errno = 0;                                                                                         \
+    const std::string what_ = "cannot write variable '" + var_name(id_, varid) + "'";                 \
+    check_written(CALL(id_, varid, values.data()), what_);                                            \
   }
 PEPPP_NC_PUT(double, nc_put_var_double)
 PEPPP_NC_PUT(int, nc_put_var_int)
@@ -234,7 +338,9 @@ void NcFile::put(int varid, const std::vector<std::string>& values) {
   if (values.empty()) return;
   std::vector<const char*> p;
   for (const auto& s : values) p.push_back(s.c_str());
-  check(nc_put_var_string(id_, varid, p.data()), display_, "cannot write variable '" + var_name(id_, varid) + "'");
+  errno = 0;
+  const std::string what = "cannot write variable '" + var_name(id_, varid) + "'";
+  check_written(nc_put_var_string(id_, varid, p.data()), what);
 }
 
 bool NcFile::has_var(const std::string& name) const {

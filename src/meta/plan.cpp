@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <map>
 #include <set>
+#include <sstream>
+#include <string_view>
 
 #include <Eigen/Core>
 
@@ -118,13 +122,39 @@ Plan make_plan(PlanSpec spec) {
     return mem[a] > mem[b];
   });
 
-  std::string fp = "peppp-plan-v1\n" + spec.identity + "\nseed=" + std::to_string(spec.seed) + "\n";
-  for (const auto& t : spec.tasks) fp += "task=" + t.name + "\n";
-  for (const auto& c : spec.configs) fp += "config=" + c.label() + "\n";
-  fp.append(reinterpret_cast<const char*>(p.mask.data()), p.mask.size());
-  // Absent for 1 replicate: the fingerprint of every plan made before replicates existed.
-  if (spec.replicates > 1) fp += "\nreplicates=" + std::to_string(spec.replicates) + "\n";
-  p.fingerprint = fnv1a64(fp);
+  // The identity text: one "key=value" per line, so two plans can be compared key by key.
+  std::string id = "plan-version=2\n";
+  {
+    std::istringstream lines(spec.identity);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty()) id += line + "\n";
+  }
+  id += "seed=" + std::to_string(spec.seed) + "\n";
+  id += "replicates=" + std::to_string(spec.replicates) + "\n";
+  id += std::string("sampling.scheme=") + label(spec.scheme) + "\n";
+  if (spec.scheme == Scheme::uniform) id += "sampling.ratio=" + std::to_string(spec.ratio) + "\n";
+  if (spec.scheme == Scheme::nonuniform)
+    id += "sampling.p_min=" + std::to_string(spec.p_min) + "\nsampling.p_max=" + std::to_string(spec.p_max) + "\n";
+  {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%016llx",
+                  static_cast<unsigned long long>(fnv1a64(std::string_view(
+                      reinterpret_cast<const char*>(p.mask.data()), p.mask.size()))));
+    id += "sampling.mask=" + std::string(buf) + " (" + std::to_string(p.order.size()) + " cells)\n";
+  }
+  for (std::size_t t = 0; t < spec.tasks.size(); ++t) {
+    const std::string& name = spec.tasks[t].name;
+    id += "task." + std::to_string(t) + "=" + name + "\n";
+    if (t < spec.task_definitions.size()) {
+      std::istringstream lines(spec.task_definitions[t]);
+      for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) id += "task." + name + "." + line + "\n";
+    }
+  }
+  for (std::size_t j = 0; j < spec.configs.size(); ++j)
+    id += "config." + std::to_string(j) + "=" + spec.configs[j].label() + "\n";
+  p.fingerprint = fnv1a64(id);
+  p.identity_text = std::move(id);
   p.spec = std::move(spec);
   return p;
 }

@@ -4,11 +4,14 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
+#include <algorithm>
 #include <vector>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/io/journal.hpp"
+#include "peppp/io/lock.hpp"
 #include "peppp/io/netcdf.hpp"
 #include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
@@ -80,7 +83,7 @@ void check_outputs(const meta::Plan& plan, const std::string& output, MPI_Comm c
     std::string err = io::check_writable(output);
     if (err.empty()) {
       try {
-        io::read_journals(io::journal_dir(output), plan.fingerprint);
+        io::read_journals(io::journal_dir(output), plan.fingerprint, plan.identity_text);
       } catch (const Error& e) {
         err = e.what();
       }
@@ -94,36 +97,72 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   const int me = rank(comm), nranks = size(comm);
   const bool root = me == 0;
   const std::size_t d = plan.n_configs();
-  check_outputs(plan, st.output, comm);
   const std::string jdir = io::journal_dir(st.output);
 
-  // Work items: cell · R + r, the replicates of a cell adjacent (Plan::work_items).
+  // Root: the lock (one writer per output), then the resume rules, then what
+  // earlier runs of this plan finished; everyone: what is left.
   const auto R = static_cast<std::uint64_t>(plan.replicates());
   const std::vector<std::uint64_t> items = plan.work_items();
-  // Root: what earlier runs of this plan finished; everyone: what is left.
+  std::unique_ptr<io::OutputLock> lock;
   std::vector<io::JournalRecord> done;
   std::vector<std::uint64_t> remaining;
-  std::int64_t done_failed = 0;
-  if (root) {
-    io::JournalContents jc = io::read_journals(jdir, plan.fingerprint);
-    std::vector<char> have(plan.mask.size() * R, 0);
-    for (const auto& rec : jc.records) {
-      if (rec.cell >= plan.mask.size() || !plan.mask[rec.cell] || rec.replicate >= R) continue;
-      const std::uint64_t item = rec.cell * R + rec.replicate;
-      if (have[item]) continue;
-      have[item] = 1;
-      done.push_back(rec);
-      if (rec.status == static_cast<std::uint8_t>(CellStatus::failed)) ++done_failed;
-    }
-    for (std::uint64_t item : items)
-      if (!have[item]) remaining.push_back(item);
-    if (!done.empty())
-      log::info("measure: resuming from ", jdir, ": ", done.size(), " of ", items.size(),
-                R > 1 ? " planned cell replicates" : " planned cells", " already done",
-                jc.torn ? " (a torn last record was ignored)" : "");
-    else if (st.resume)
-      log::warn("measure: --resume given but ", jdir, " holds no finished cell of this plan; starting fresh");
-  }
+  std::int64_t corrupt = 0;
+  agreed(
+      [&] {
+        if (!root) return;
+        const std::string why = io::check_writable(st.output);
+        if (!why.empty()) throw InputError(why);
+        lock = std::make_unique<io::OutputLock>(st.output, st.command, st.break_lock);
+        if (st.restart && io::has_journals(jdir)) {
+          const std::string moved = io::move_journals_aside(jdir);
+          log::warn("measure: --restart: the journal folder ", jdir, " was moved aside to ", moved,
+                    " (nothing deleted); starting over");
+        }
+        io::JournalContents jc = io::read_journals(jdir, plan.fingerprint, plan.identity_text);
+        std::vector<char> have(plan.mask.size() * R, 0);  // 0 none, 1 failed, 2 measured/diverged
+        std::vector<std::size_t> where(plan.mask.size() * R, 0);
+        std::int64_t usable = 0;
+        for (const auto& rec : jc.records) {
+          if (rec.cell >= plan.mask.size() || !plan.mask[rec.cell] || rec.replicate >= R) continue;
+          const std::uint64_t item = rec.cell * R + rec.replicate;
+          const char kind = rec.status == static_cast<std::uint8_t>(CellStatus::failed) ? 1 : 2;
+          if (have[item] >= kind) continue;  // the first result stands; a success replaces a failure
+          if (have[item] == 0) {
+            where[item] = done.size();
+            done.push_back(rec);
+          } else {
+            done[where[item]] = rec;
+          }
+          have[item] = kind;
+        }
+        for (char h : have) usable += h == 2 ? 1 : 0;
+        if (jc.files > 0 && !jc.records.empty() && !st.resume)
+          throw InputError("journal folder " + jdir + " holds " + std::to_string(jc.records.size()) +
+                           " results of this plan from an earlier run: pass --resume to continue it, or --restart "
+                           "to move it aside and start over");
+        // Failed replicates are trained again; measured and diverged ones are kept.
+        std::int64_t failed_before = 0;
+        done.erase(std::remove_if(done.begin(), done.end(),
+                                  [&](const io::JournalRecord& r) {
+                                    const bool f = r.status == static_cast<std::uint8_t>(CellStatus::failed);
+                                    failed_before += f ? 1 : 0;
+                                    return f;
+                                  }),
+                   done.end());
+        for (std::uint64_t item : items)
+          if (have[item] != 2) remaining.push_back(item);
+        corrupt = jc.corrupt;
+        if (!done.empty() || failed_before > 0)
+          log::info("measure: resuming from ", jdir, ": ", usable, " of ", items.size(),
+                    R > 1 ? " planned cell replicates" : " planned cells", " already done",
+                    failed_before ? ", " + std::to_string(failed_before) + " failed before (trained again)" : "",
+                    jc.torn ? " (a torn last record was ignored)" : "",
+                    jc.corrupt ? " (" + std::to_string(jc.corrupt) + " corrupt journal record(s) skipped)" : "");
+        else if (st.resume)
+          log::info("measure: --resume given but ", jdir, " holds no finished cell of this plan; starting fresh");
+        io::write_plan_text(jdir, plan.identity_text);
+      },
+      comm);
   broadcast(remaining, comm);
   io::JournalWriter journal(jdir, me, plan.fingerprint);
 
@@ -141,6 +180,7 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   }
 
   std::vector<io::JournalRecord> mine;
+  std::int64_t retried_here = 0;
   auto train_one = [&](std::int64_t index) {
     const std::uint64_t item = remaining[static_cast<std::size_t>(index)];
     const std::uint64_t cell = item / R;
@@ -169,24 +209,35 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
       rec.loss = std::numeric_limits<double>::quiet_NaN();
       rec.status = static_cast<std::uint8_t>(CellStatus::failed);
     };
-    try {
-      const CellResult res = trainer(w);
-      rec.error = res.test_error;
-      rec.loss = res.final_loss;
-      rec.status = static_cast<std::uint8_t>(res.status);
-      if (res.status == CellStatus::failed) {
-        failed(res.message.empty() ? "training failed" : res.message);
-      } else if (res.status != CellStatus::measured && res.status != CellStatus::diverged) {
-        failed(std::string("the trainer reported status '") + label(res.status) + "'");
-      } else if (res.status == CellStatus::measured && !std::isfinite(res.test_error)) {
-        log::write_all(log::Level::warn,
-                       "cell " + name + ": the trainer reported a non-finite error; recorded as failed");
-        rec.status = static_cast<std::uint8_t>(CellStatus::failed);
+    rec.attempts = 0;
+    const int attempts = st.retry_failed ? 2 : 1;
+    for (int attempt = 1; attempt <= attempts; ++attempt) {
+      rec.attempts = static_cast<std::uint8_t>(attempt);
+      std::string why;
+      try {
+        const CellResult res = trainer(w);
+        rec.error = res.test_error;
+        rec.loss = res.final_loss;
+        rec.status = static_cast<std::uint8_t>(res.status);
+        if (res.status == CellStatus::failed) {
+          why = res.message.empty() ? "training failed" : res.message;
+        } else if (res.status != CellStatus::measured && res.status != CellStatus::diverged) {
+          why = std::string("the trainer reported status '") + label(res.status) + "'";
+        } else if (res.status == CellStatus::measured && !std::isfinite(res.test_error)) {
+          why = "the trainer reported a non-finite error";
+        }
+      } catch (const Interrupted&) {
+        return ItemOutcome::abandoned;  // re-run on resume
+      } catch (const std::exception& e) {
+        why = e.what();
       }
-    } catch (const Interrupted&) {
-      return ItemOutcome::abandoned;  // re-run on resume
-    } catch (const std::exception& e) {
-      failed(e.what());
+      if (why.empty()) break;
+      if (attempt < attempts) {
+        log::write_all(log::Level::warn, "cell " + name + " failed: " + why + "; retrying it once");
+        ++retried_here;
+        continue;
+      }
+      failed(why + (attempts > 1 ? " (also on the retry)" : ""));
     }
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     journal.append(rec);
@@ -196,14 +247,16 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   QueueLoopOptions loop;
   loop.progress = &progress;
   loop.done_before = static_cast<std::int64_t>(done.size());
-  loop.failed_before = done_failed;
+  loop.failed_before = 0;
   loop.should_stop = [] { return stop_requested(); };
   const QueueLoopResult ran = for_each_item(queue, train_one, loop);
 
   std::vector<io::JournalRecord> gathered = gather_records(mine, comm);
   const bool stop_any = any_true(ran.stopped, comm);
 
+  const std::int64_t retried = sum(retried_here, comm);
   std::vector<std::int64_t> sums(8, 0);
+  std::vector<std::string> failed_cells;
   Failure write_failure;
   if (root) {
     io::Campaign c = empty_campaign(plan);
@@ -239,6 +292,9 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
         default: break;
       }
     }
+    for (std::size_t i = 0; i < c.status.size() && failed_cells.size() < 3; ++i)
+      if (c.status[i] == static_cast<std::uint8_t>(CellStatus::failed))
+        failed_cells.push_back(c.task[i / d] + " x " + c.config[i % d]);
     c.number_attributes["complete"] = s.missing == 0 ? 1 : 0;
     try {
       io::write_campaign(st.output, c);
@@ -250,6 +306,8 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   }
   agree(write_failure, comm);
   broadcast(sums, comm);
+  broadcast(failed_cells, comm);
+  broadcast(corrupt, comm);
   MeasureSummary s;
   s.planned = sums[0];
   s.measured = sums[1];
@@ -258,6 +316,9 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   s.missing = sums[4];
   s.resumed = sums[5];
   s.trained = sums[6];
+  s.retried = retried;
+  s.corrupt = corrupt;
+  s.failed_cells = failed_cells;
   s.interrupted = stop_any;
   return s;
 }

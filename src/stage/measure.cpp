@@ -5,6 +5,7 @@
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/data/catalog.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "peppp/par/signals.hpp"
 
@@ -30,7 +31,35 @@ meta::Plan plan_campaign(const CampaignSpec& c, bool synthetic) {
   spec.seed = c.seed;
   spec.replicates = c.replicates;
   spec.identity = c.identity + (synthetic ? "synthetic=1\n" : "");
+  spec.task_definitions = c.task_definitions;
   return meta::make_plan(std::move(spec));
+}
+
+std::vector<std::string> task_definitions(const std::vector<TaskSpec>& tasks, MPI_Comm comm) {
+  std::vector<std::string> defs;
+  par::agreed(
+      [&] {
+        if (par::rank(comm) != 0) return;
+        for (const TaskSpec& t : tasks) defs.push_back(data::task_definition(t));
+      },
+      comm);
+  par::broadcast(defs, comm);
+  return defs;
+}
+
+void check_task_data(const std::vector<TaskSpec>& tasks, MPI_Comm comm) {
+  par::agreed(
+      [&] {
+        if (par::rank(comm) != 0) return;
+        for (const TaskSpec& t : tasks) {
+          try {
+            data::check_task_data(t);
+          } catch (const InputError& e) {
+            throw InputError("campaign.tasks: task '" + t.name + "' (" + t.origin + "): " + e.what());
+          }
+        }
+      },
+      comm);
 }
 
 par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
@@ -45,12 +74,19 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
       throw InputError("campaign.tasks: task '" + t.name + "' (" + t.origin + "): dataset file " + missing.front() +
                        " not found");
   }
-  const meta::Plan plan = plan_campaign(job.campaign, synthetic);
-  par::check_outputs(plan, job.output, comm);
+  if (job.resume && job.restart) throw InputError("--resume and --restart: give one of them, not both");
+  // Bad data is bad input: found here, before a cell is trained or a file created.
+  if (!synthetic) check_task_data(job.campaign.tasks, comm);
+  CampaignSpec campaign = job.campaign;
+  if (!campaign.tasks.empty()) campaign.task_definitions = task_definitions(campaign.tasks, comm);
+  const meta::Plan plan = plan_campaign(campaign, synthetic);
+  // par::measure checks the output, takes the lock and applies the resume rules before any work.
 
   par::MeasureSettings st;
   st.output = job.output;
   st.resume = job.resume;
+  st.restart = job.restart;
+  st.break_lock = job.break_lock;
   set_rank_resources(st, job.resources, comm);
   st.text_attributes = job.attributes.text;
   st.number_attributes = job.attributes.number;
@@ -63,13 +99,22 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
             synthetic ? " [SYNTHETIC cells]" : "");
   const par::MeasureSummary s = par::measure(plan, trainer, st, comm);
   log::info("measure: ", s.measured, " measured, ", s.diverged, " diverged, ", s.failed, " failed, ", s.missing,
-            " missing of ", s.planned, " planned (", s.resumed, " from journals, ", s.trained, " trained now) -> ",
-            job.output);
+            " missing of ", s.planned, " planned (", s.resumed, " from journals, ", s.trained, " trained now",
+            s.retried ? ", " + std::to_string(s.retried) + " retried once" : "", ") -> ", job.output);
   if (s.interrupted || s.missing > 0)
     throw Interrupted("measure: stopped early" +
                       (par::stop_signal() ? " by signal " + std::to_string(par::stop_signal()) : std::string()) +
                       "; " + std::to_string(s.planned - s.missing) + " of " + std::to_string(s.planned) +
                       " planned cells done and written to " + job.output + "; rerun with --resume to finish");
+  if (s.failed > 0) {
+    std::string names;
+    for (const auto& n : s.failed_cells) names += (names.empty() ? "" : ", ") + n;
+    throw RuntimeError("measure: " + std::to_string(s.failed) + " of " + std::to_string(s.planned) +
+                           " planned cells failed, also on their retry (" + names + (s.failed > 3 ? ", ..." : "") +
+                           "; the warnings above say why); " + job.output +
+                           " holds them as failed: fix the cause and rerun with --resume to train them again",
+                       true);
+  }
   return s;
 }
 

@@ -27,6 +27,7 @@
 #include "peppp/meta/select.hpp"
 #include "peppp/par/collectives.hpp"
 #include "peppp/par/signals.hpp"
+#include "peppp/stage/measure.hpp"
 
 namespace peppp::stage {
 
@@ -241,12 +242,17 @@ std::vector<double> train_chosen(const SelectJob& job, const std::vector<Configu
   spec.scheme = meta::Scheme::full;
   spec.seed = job.seed;
   spec.identity = "select\n" + job.identity;
+  check_task_data({task}, comm);
+  spec.task_definitions = task_definitions({task}, comm);
   const meta::Plan plan = meta::make_plan(std::move(spec));
   par::check_outputs(plan, measured_nc, comm);
 
   par::MeasureSettings st;
   st.output = measured_nc;
-  st.resume = job.resume;
+  // A selection's journals are part of its replay (rounds are a deterministic
+  // function of the rounds before), so they are always resumed.
+  st.resume = true;
+  st.command = "peppp select";
   set_rank_resources(st, job.resources, comm);
   st.text_attributes = job.attributes.text;
   st.text_attributes["campaign_name"] = "select: " + task.name;

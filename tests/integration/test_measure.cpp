@@ -88,6 +88,7 @@ std::size_t journaled(const std::string& out) {
   std::size_t n = 0;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(io::journal_dir(out), ec)) {
+    if (e.path().extension() != ".bin") continue;  // plan.txt
     auto size = fs::file_size(e.path(), ec);
     if (!ec && size > io::kJournalHeaderBytes) n += (size - io::kJournalHeaderBytes) / io::kJournalRecordBytes;
   }
@@ -127,7 +128,9 @@ TEST(Measure, IdenticalMatricesAtOneTwoThreeRanks) {
   for (int n : {1, 2, 3}) {
     const std::string out = dir + "/np" + std::to_string(n) + ".nc";
     auto r = test::run_command(measure_cmd(n, out, kSynthetic + " --sampling.scheme uniform --sampling.ratio 0.75"));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
+    // Injected failures fail again on their retry: the file is written, the exit code says so.
+    ASSERT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("planned cells failed, also on their retry"), std::string::npos) << r.output;
     results.push_back(io::read_campaign(out));
   }
   const io::Campaign& c = results[0];
@@ -186,7 +189,9 @@ TEST(Measure, IdenticalMatricesRealTrainingAtOneTwoThreeRanks) {
 
 TEST(Measure, KillOneRankThenResume) {
   const std::string dir = test::scratch_dir(MPI_COMM_SELF);
-  const std::string slow = " --synthetic.seconds 0.15 --synthetic.fail_fraction 0.1";
+  // No injected failures: a failed cell is trained again on --resume (tests/fault), which would
+  // blur "nothing trained twice" here.
+  const std::string slow = " --synthetic.seconds 0.15 --synthetic.diverge_fraction 0.1";
   const std::string ref = dir + "/reference.nc", out = dir + "/killed.nc";
   auto r = test::run_command(measure_cmd(2, ref, slow));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -319,7 +324,7 @@ TEST(Measure, ReplicatesRealTrainingMeanIdenticalAtOneTwoThreeRanks) {
 // An interrupted 2-replicate campaign resumes without training a finished replicate again.
 TEST(Measure, ReplicatesResumeWithoutRetrainingAFinishedReplicate) {
   const std::string dir = test::scratch_dir(MPI_COMM_SELF);
-  const std::string slow = " --synthetic.seconds 0.1 --synthetic.fail_fraction 0.1 --train.replicates 2";
+  const std::string slow = " --synthetic.seconds 0.1 --synthetic.diverge_fraction 0.1 --train.replicates 2";
   const std::string ref = dir + "/reference.nc", out = dir + "/campaign.nc";
   auto r = test::run_command(measure_cmd(2, ref, slow));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -347,24 +352,5 @@ TEST(Measure, ReplicatesResumeWithoutRetrainingAFinishedReplicate) {
   expect_same(c.error_std, want.error_std, "error_std");
 }
 
-// A journal written by the code before replicates (tests/golden/before-replicates/journal:
-// 6 of 16 cells of a synthetic campaign on 2 ranks) resumes with 1 replicate:
-// same plan fingerprint, the 6 cells not trained again, the same results.
-TEST(Measure, JournalWrittenBeforeReplicatesResumes) {
-  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
-  const std::string out = dir + "/campaign.nc";
-  fs::create_directories(io::journal_dir(out));
-  for (const char* f : {"rank-0.bin", "rank-1.bin"})
-    fs::copy_file(test::source_path(std::string("tests/golden/before-replicates/journal/") + f), io::journal_dir(out) + "/" + f);
-  auto r = test::run_command(measure_cmd(2, out, kSynthetic + " --resume"));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("6 of 16 planned cells already done"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("10 trained now"), std::string::npos) << r.output;
-  const io::Campaign c = io::read_campaign(out);
-  EXPECT_EQ(c.text_attributes.at("plan_fingerprint"), "e314b2b470172dcf");
-  EXPECT_EQ(journal_records(out, c), 16u);
-  const io::Campaign old = io::read_campaign(test::source_path("tests/golden/before-replicates/synthetic.nc"));
-  EXPECT_EQ(old.text_attributes.at("plan_fingerprint"), "e314b2b470172dcf");
-  expect_same_results(c, old);
-  expect_same(c.final_loss, old.final_loss, "final_loss");
-}
+// A journal written before journal version 2 (tests/golden/before-replicates/journal) is refused
+// naming its version: tests/fault (fault_old_version).

@@ -12,7 +12,7 @@ id=$(sbatch --parsable --ntasks=2 --overcommit --output="$W/job.out" \
 # Wait until a few cells are journaled, then signal the batch shell.
 for _ in $(seq 1 120); do
   n=$( (cat "$W"/campaign.nc.journal/rank-*.bin 2>/dev/null || true) | wc -c)
-  [ "$n" -gt $((2 * 32 + 3 * 48)) ] && break   # two headers + three records
+  [ "$n" -gt $((2 * 64 + 3 * 64)) ] && break   # two headers + three records (journal version 2: 64 bytes each)
   sleep 0.5
 done
 scancel --signal=USR1 --batch "$id"
@@ -26,11 +26,11 @@ cat "$W/info.txt"
 planned=$(ncdump -v status "$W/campaign.nc" | sed -n '/^ status =/,/;/p' | grep -o '[0-9]' | grep -c -v '^[01]$' || true)
 total=$(ncdump -v status "$W/campaign.nc" | sed -n '/^ status =/,/;/p' | grep -o '[0-9]' | wc -l)
 [ "$planned" = "$total" ] || fail "$planned of $total cells have a result"
-# Nothing trained twice: one journal record (48 bytes after a 32-byte
-# header per rank file) per planned cell.
+# Nothing trained twice: one journal record (64 bytes after a 64-byte
+# header per rank file, journal version 2) per planned cell.
 records=0
 for f in "$W"/campaign.nc.journal/rank-*.bin; do
-  records=$((records + ($(stat -c %s "$f") - 32) / 48))
+  records=$((records + ($(stat -c %s "$f") - 64) / 64))
 done
 [ "$records" = "$total" ] || fail "$records journal records for $total cells"
 # Results equal an uninterrupted run.

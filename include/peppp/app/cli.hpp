@@ -27,6 +27,13 @@ const std::vector<Command>& commands();
 /// @throws peppp::Error (InputError for bad input) on failure.
 int run_cli(int argc, char** argv, MPI_Comm comm);
 
+/// Refuse an output that is one of the command's inputs: `--output` (or
+/// the files of `--output-dir`) against `--config` and every other path
+/// option (each element of a path list), after resolving links (symlinks,
+/// hard links, `..`). Not collective (every rank decides alike).
+/// @throws InputError naming both options and paths.
+void check_output_paths(const OptionSet& set, const Options& options);
+
 /// The `peppp --help` text.
 std::string main_help();
 

@@ -61,6 +61,23 @@ DatasetFiles dataset_files(const std::string& kind, const std::string& path);
 /// Files of a task's dataset that do not exist (empty when all are there).
 std::vector<std::string> missing_files(const TaskSpec& task);
 
+/// A task's full definition as "key=value" lines, the part of a campaign's
+/// plan fingerprint that says what the task is: dataset kind and label set,
+/// source classes, classes, resolution, channels, train/test sizes,
+/// subsample seed, and for each dataset file its name, size and a hash of
+/// its first 4 KiB (`file.<name>=<bytes>:<hash>`); not its folder, so a
+/// campaign resumes after the data moved. Opens (does not parse) the files.
+/// @throws InputError naming a file that cannot be read.
+std::string task_definition(const TaskSpec& task);
+
+/// Check that a task's data can be trained on, before any training: read
+/// its source files (every header, size, count and label checked; see
+/// images.hpp) and draw its class-balanced train and test subsamples
+/// (enough images per class). The source is kept in the per-process cache
+/// for the trainer. Not collective.
+/// @throws InputError with one line naming the task, the file and the fault.
+void check_task_data(const TaskSpec& task);
+
 /// The files of one dataset that the catalog's tasks use.
 struct DatasetCheck {
   const DatasetSpec* dataset = nullptr;  ///< into the catalog

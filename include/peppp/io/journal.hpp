@@ -1,10 +1,14 @@
 #pragma once
 /// @file journal.hpp
 /// @brief Per-rank journals of a measurement campaign (DESIGN.md §3):
-/// `<campaign>.journal/rank-<r>.bin`, a header with the plan fingerprint,
-/// then one fixed-size record per finished cell, each written, flushed and
-/// fsync'd before the next cell starts. A record carries a checksum, so a
-/// torn last record (crash mid-write) is detected and ignored. Not collective.
+/// `<campaign>.journal/rank-<r>.bin`, a header with the journal version and
+/// the plan fingerprint, then one fixed-size record per finished cell, each
+/// written, flushed and fsync'd before the next cell starts; beside them
+/// `plan.txt`, the plan's identity text, so a journal of another plan is
+/// refused naming what differs. Every record starts with a magic number and
+/// ends with a checksum: a torn last record (crash mid-write) is ignored,
+/// and a corrupt record in the middle is skipped by resynchronizing on the
+/// next record's magic, so only that record's cell is lost. Not collective.
 
 #include <cstdint>
 #include <string>
@@ -12,12 +16,11 @@
 
 namespace peppp::io {
 
-/// One finished cell replicate, as journaled (fixed 48 bytes on disk,
-/// little-endian host layout: cell u64 @0, error f64 @8, loss f64 @16,
-/// seconds f64 @24, status u8 @32, zero u8 @33, replicate u16 @34, rank
-/// i32 @36, checksum u64 @40 over bytes 0..39). The replicate sits in what
-/// was zero padding before replicates existed, so every older record reads
-/// as replicate 0 with its checksum intact (journal version 1 unchanged).
+/// One finished cell replicate, as journaled (journal version 2: fixed 64
+/// bytes on disk, little-endian host layout: magic u32 "JRC2" @0, rank i32
+/// @4, cell u64 @8, error f64 @16, loss f64 @24, seconds f64 @32, replicate
+/// u16 @40, status u8 @42, attempts u8 @43, zero @44..55, checksum u64 @56
+/// over bytes 0..55).
 struct JournalRecord {
   std::uint64_t cell = 0;  ///< flat cell index t * n_configs + c
   std::uint16_t replicate = 0;  ///< replicate of the cell (0..train.replicates−1)
@@ -26,18 +29,23 @@ struct JournalRecord {
   double seconds = 0;      ///< wall time of the cell, s
   std::uint8_t status = 0; ///< CellStatus (measured, diverged, failed)
   std::int32_t rank = 0;   ///< rank that trained it
+  std::uint8_t attempts = 1;  ///< times it was trained in that run (2: retried once on the spot)
 };
 
 /// Size in bytes of one record on disk.
-constexpr std::size_t kJournalRecordBytes = 48;
-/// Size in bytes of the file header.
-constexpr std::size_t kJournalHeaderBytes = 32;
+constexpr std::size_t kJournalRecordBytes = 64;
+/// Size in bytes of the file header: magic "PEPPJNL2" [8], version u32,
+/// record bytes u32, fingerprint u64, zero [32], checksum u64 over 0..55.
+constexpr std::size_t kJournalHeaderBytes = 64;
+/// The journal version this peppp writes and reads.
+constexpr std::uint32_t kJournalVersion = 2;
 
 /// What reading a journal folder found.
 struct JournalContents {
   std::vector<JournalRecord> records;  ///< valid records of every rank file, file by file
   int files = 0;                       ///< rank files read
   int torn = 0;                        ///< files whose tail was a torn/corrupt record (ignored)
+  int corrupt = 0;                     ///< corrupt records skipped in the middle of a file (resynchronized)
 };
 
 /// The journal folder of a campaign output: "<output>.journal".
@@ -47,10 +55,35 @@ std::string journal_dir(const std::string& output);
 std::string journal_path(const std::string& dir, int rank);
 
 /// Read every `rank-*.bin` in `dir` (a missing folder gives no records).
-/// @throws InputError naming the file when its header is not a peppp journal
-///         or its plan fingerprint differs from `fingerprint` (a journal of
-///         another plan: "use another --output or remove the folder").
-JournalContents read_journals(const std::string& dir, std::uint64_t fingerprint);
+/// `identity_text` (the plan's, optional) lets a mismatch name what differs
+/// from the journal's `plan.txt`.
+/// @throws InputError naming the file when its header is not a peppp journal,
+///         is of another journal version, or its plan fingerprint differs
+///         from `fingerprint` (naming the differing keys; "pass --restart to
+///         move it aside, or use another --output").
+JournalContents read_journals(const std::string& dir, std::uint64_t fingerprint,
+                              const std::string& identity_text = "");
+
+/// What differs between two plans' identity texts, one phrase per section
+/// ("task 'a' definition (classes: 0,1 -> 0,2)", "training keys (train.epochs:
+/// 1 -> 2)", "configurations", "sampling", "replicates (1 -> 2)", "seed (1 -> 2)",
+/// "plan version (1 -> 2)"), at most `max_items`, joined by "; ". Empty when equal.
+std::string plan_differences(const std::string& old_text, const std::string& new_text, std::size_t max_items = 4);
+
+/// True when `dir` holds at least one rank journal file.
+bool has_journals(const std::string& dir);
+
+/// Path of the plan's identity text in a journal folder: "<dir>/plan.txt".
+std::string plan_text_path(const std::string& dir);
+
+/// Write `identity_text` to `<dir>/plan.txt` atomically (creating `dir`).
+/// @throws RuntimeError on I/O errors.
+void write_plan_text(const std::string& dir, const std::string& identity_text);
+
+/// Move a journal folder aside (never deleted): renamed to
+/// "<dir>.moved-<UTC yyyymmddThhmmssZ>" (plus "-N" if taken). Returns the new name.
+/// @throws RuntimeError when the rename fails.
+std::string move_journals_aside(const std::string& dir);
 
 /// Appends records to one rank's journal. Opening creates the folder and the
 /// file (with its header) if needed; an existing file must carry the same
@@ -72,9 +105,9 @@ class JournalWriter {
   int fd_ = -1;
 };
 
-/// Encode a record into its 48 on-disk bytes (with checksum); exposed for tests.
+/// Encode a record into its 64 on-disk bytes (with magic and checksum); exposed for tests.
 void encode_record(const JournalRecord& r, unsigned char out[kJournalRecordBytes]);
-/// Decode 48 bytes; false when the checksum does not match (torn or corrupt).
+/// Decode 64 bytes; false when the magic or checksum does not match (torn or corrupt).
 bool decode_record(const unsigned char in[kJournalRecordBytes], JournalRecord& r);
 
 }  // namespace peppp::io

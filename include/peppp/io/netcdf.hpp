@@ -14,9 +14,12 @@
 
 namespace peppp::io {
 
-/// An output path written atomically: write to `temp()` (`<path>.tmp-<pid>`),
-/// then `commit()` renames it onto `path`. If `commit()` is never called the
-/// destructor removes the temporary, so a failed write leaves no partial file.
+/// An output path written atomically: write to `temp()`
+/// (`<path>.tmp-<host>-<pid>`), then `commit()` renames it onto `path` and
+/// fsyncs the folder. If `commit()` is never called the destructor removes
+/// the temporary, so a failed write leaves no partial file; temporaries of
+/// this host whose process is gone (killed mid-write) are removed when the
+/// next AtomicPath for the same path is made.
 class AtomicPath {
  public:
   /// @throws InputError if the folder of `path` does not exist or is not writable.
@@ -38,6 +41,16 @@ class AtomicPath {
   bool committed_ = false;
 };
 
+/// Write `size` bytes to `path` (created or truncated), fsync'd, with POSIX
+/// I/O; on any failure the partial file is removed and a RuntimeError names
+/// `display` (or the path) and the system error (e.g. "No space left on device").
+void write_file_durably(const std::string& path, const void* data, std::size_t size, const std::string& display = "");
+
+/// Call once at program start, before any NetCDF call: keeps HDF5 from
+/// registering its exit handler, which crashes after a write that failed
+/// half-way (e.g. on a full disk). Every peppp file is closed explicitly.
+void prepare_netcdf();
+
 /// Check that a file could be created at `path` (its folder exists and is
 /// writable); returns an empty string when it can, else a one-line reason
 /// naming the folder. Creates nothing.
@@ -56,7 +69,8 @@ class NcFile {
  public:
   /// Create a NetCDF-4 file at `path` (overwriting it), in define mode.
   /// `display` is the name used in messages (e.g. the final path when writing
-  /// a temporary). @throws RuntimeError.
+  /// a temporary). A created file that is destroyed without `close()` (an
+  /// error path) is aborted, not flushed. @throws RuntimeError.
   static NcFile create(const std::string& path, const std::string& display = "");
   /// Open an existing file read-only.
   /// @throws InputError naming the file when it is missing or not NetCDF.
@@ -67,7 +81,9 @@ class NcFile {
   NcFile(const NcFile&) = delete;
   NcFile& operator=(const NcFile&) = delete;
   ~NcFile();
-  /// Close now (errors reported, unlike in the destructor).
+  /// Close now (errors reported, unlike in the destructor). @throws
+  /// RuntimeError naming the file and, for a write, the system's reason
+  /// (e.g. "No space left on device").
   void close();
   /// Name used in messages.
   const std::string& name() const { return display_; }
@@ -126,8 +142,12 @@ class NcFile {
  private:
   NcFile(int id, std::string display) : id_(id), display_(std::move(display)) {}
   std::size_t var_size(int varid) const;
+  /// Throw naming the system's reason when a writing call failed; the
+  /// handle is given up first (HDF5 cannot close it safely any more).
+  void check_written(int rc, const std::string& what);
   int id_ = -1;
   std::string display_;
+  bool writing_ = false;  ///< created by create(): aborted, not closed, when never closed explicitly
 };
 
 }  // namespace peppp::io

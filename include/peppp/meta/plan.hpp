@@ -47,6 +47,11 @@ struct PlanSpec {
   /// Text that determines the cells' results beyond tasks and configurations
   /// (model, training settings, synthetic marker); part of the fingerprint.
   std::string identity;
+  /// Per task (same order as `tasks`, or empty): its full definition as
+  /// "key=value" lines (dataset kind, files' sizes and header hashes,
+  /// classes, resolution, channels, sizes, subsample seed); part of the
+  /// fingerprint, so a changed task never reuses another task's results.
+  std::vector<std::string> task_definitions;
 };
 
 /// A validated plan (built by `make_plan`).
@@ -57,7 +62,12 @@ struct Plan {
   /// Planned cells (flat index t·d + c) in queue order: by task, then
   /// descending memory, then index.
   std::vector<std::uint64_t> order;
-  std::uint64_t fingerprint = 0;    ///< hash of identity, tasks, configs, seed and mask
+  std::uint64_t fingerprint = 0;    ///< FNV-1a hash of `identity_text`
+  /// Everything that decides the cells' results, one "key=value" per line
+  /// (`plan-version`, training keys, seed, replicates, sampling and its mask,
+  /// task.<name>.<key>, config.<j>): written beside the journals so a journal
+  /// of another plan is refused naming what differs (`plan_differences`).
+  std::string identity_text;
 
   std::size_t n_tasks() const { return spec.tasks.size(); }
   std::size_t n_configs() const { return spec.configs.size(); }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "peppp/core/cell.hpp"
 #include "peppp/core/format.hpp"
@@ -49,7 +50,17 @@ using CellTrainer = std::function<CellResult(const CellWork&)>;
 /// How to run the campaign.
 struct MeasureSettings {
   std::string output;           ///< campaign.nc path; journals in <output>.journal/
-  bool resume = false;          ///< --resume given (journals of the same plan are used either way)
+  /// --resume given: continue from the journals of the same plan. Without it
+  /// a journal holding results is refused (exit 1: pass --resume or --restart).
+  bool resume = false;
+  /// --restart given: move an existing journal folder aside (timestamped,
+  /// never deleted) and start over.
+  bool restart = false;
+  /// --break-lock given: take over the output's lock whoever holds it.
+  bool break_lock = false;
+  /// Train a failed cell once more on the spot before recording it failed.
+  bool retry_failed = true;
+  std::string command = "peppp measure";  ///< recorded in the lock file
   std::string device = "cpu";   ///< this rank's device (select_device)
   int threads = 1;              ///< this rank's threads (select_threads)
   double progress_interval_s = 10;  ///< seconds between progress lines
@@ -68,17 +79,25 @@ struct MeasureSummary {
   std::int64_t missing = 0;    ///< planned but some replicate without result (interrupted)
   std::int64_t resumed = 0;    ///< replicate results taken from existing journals
   std::int64_t trained = 0;    ///< replicates trained by this run (all ranks)
+  std::int64_t retried = 0;    ///< of those, replicates trained twice because the first attempt failed
+  std::int64_t corrupt = 0;    ///< corrupt journal records skipped (their cells trained again)
+  /// Up to 3 failed cells, "TASK x CONFIG", for the summary line.
+  std::vector<std::string> failed_cells;
   bool interrupted = false;    ///< a stop signal arrived on some rank
 };
 
 /// Check, consistently on every rank and before any work, that the output
-/// can be written and that existing journals belong to this plan.
+/// can be written and that existing journals belong to this plan and this
+/// journal version (naming what differs). Creates nothing.
 /// Collective on `comm`. @throws InputError on every rank.
 void check_outputs(const meta::Plan& plan, const std::string& output, MPI_Comm comm);
 
-/// Run the campaign. Collective on `comm`: every rank trains work items
-/// (cell replicates, `meta::Plan::work_items`); the root reads existing
-/// journals (skipping finished replicates), gathers all
+/// Run the campaign. Collective on `comm`: the root takes the output's lock
+/// (`io::OutputLock`, held to the end), applies the resume rules
+/// (`settings.resume` / `restart`), and reads existing journals: measured and
+/// diverged replicates are kept, failed ones are trained again. Every rank
+/// trains work items (cell replicates, `meta::Plan::work_items`), retrying a
+/// failed one once on the spot; the root gathers all
 /// results and writes `settings.output` atomically — also when interrupted
 /// (then missing cells have status planned). The caller maps an
 /// interrupted / incomplete summary to exit code 3.

@@ -42,6 +42,9 @@ struct CampaignSpec {
   /// Text of everything else that decides a cell's result (the journal
   /// fingerprint covers it): "key=value" lines of the model and training keys.
   std::string identity;
+  /// Per task, its full definition (`task_definitions`); empty: not part of
+  /// the fingerprint (synthetic rows without a catalog).
+  std::vector<std::string> task_definitions;
 };
 
 /// Everything `peppp measure` does.
@@ -49,6 +52,8 @@ struct MeasureJob {
   CampaignSpec campaign;
   std::string output;      ///< campaign.nc path; journals in <output>.journal/
   bool resume = false;     ///< --resume given
+  bool restart = false;    ///< --restart given: move an old journal aside and start over
+  bool break_lock = false; ///< --break-lock given: take over the output's lock
   Resources resources;
   /// Synthetic cells (tests, scaling runs) when `synthetic.seconds` > 0:
   /// timed dummy cells with fake errors; the output is marked synthetic = 1.
@@ -57,16 +62,31 @@ struct MeasureJob {
 };
 
 /// Plan the campaign and measure it over the ranks of `comm`; the root
-/// writes `job.output`. Collective.
+/// writes `job.output`. Before anything is trained or created, rank 0 reads
+/// every task's data (headers, sizes, counts, labels, enough images per
+/// class) and all ranks agree on the outcome. Collective.
 /// @returns the summary (identical on every rank).
-/// @throws InputError (every rank) on an unusable plan, output or journal;
+/// @throws InputError (every rank) on bad data, an unusable plan, output,
+///         lock or journal (nothing trained, no output written);
 ///         Interrupted when stopped by a signal or cells are missing (the
-///         file holds what was done; rerun with resume).
+///         file holds what was done; rerun with resume); RuntimeError (every
+///         rank, exit 2) when cells failed even after their retry (the file
+///         holds them as failed; `--resume` trains them again).
 par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm);
 
 /// The plan `measure` runs for `campaign` (the memory model is the cost of
 /// each cell). Not collective; every rank builds the same plan.
 /// @throws InputError on an impossible campaign (empty rows, bad model, ...).
 meta::Plan plan_campaign(const CampaignSpec& campaign, bool synthetic);
+
+/// Each catalog task's definition (`data::task_definition`), read on rank 0
+/// and broadcast, so every rank plans with the same text even if it sees
+/// the files differently. Collective. @throws InputError on every rank.
+std::vector<std::string> task_definitions(const std::vector<TaskSpec>& tasks, MPI_Comm comm);
+
+/// Read every task's data on rank 0 (`data::check_task_data`) and share the
+/// verdict. Collective. @throws InputError on every rank naming the task,
+/// the file and the fault.
+void check_task_data(const std::vector<TaskSpec>& tasks, MPI_Comm comm);
 
 }  // namespace peppp::stage

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "peppp/core/error.hpp"
 #include "peppp/io/journal.hpp"
@@ -98,32 +99,77 @@ TEST(IoJournal, JournalOfAnotherPlanIsRefused) {
   EXPECT_THROW(io::read_journals(dir, 1), InputError);
 }
 
-// The replicate sits in bytes 34..35, zero padding before replicates existed:
-// replicate 0 encodes exactly as before, and journals written before read as replicate 0.
-TEST(IoJournal, ReplicateUsesFormerPaddingSoOldJournalsReadAsReplicateZero) {
+// Journal version 2: magic at 0, replicate at 40, attempts at 43, checksum at 56.
+TEST(IoJournal, RecordLayoutVersionTwo) {
   io::JournalRecord r = rec(5, 1);
+  r.replicate = 513;
+  r.attempts = 2;
   unsigned char b[io::kJournalRecordBytes];
   io::encode_record(r, b);
-  EXPECT_EQ(b[33], 0);
-  EXPECT_EQ(b[34], 0);
-  EXPECT_EQ(b[35], 0);
-  r.replicate = 513;
-  io::encode_record(r, b);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(b), 4), "JRC2");
+  EXPECT_EQ(b[40] | (b[41] << 8), 513);
+  EXPECT_EQ(b[43], 2);
   io::JournalRecord back;
   ASSERT_TRUE(io::decode_record(b, back));
   EXPECT_EQ(back.replicate, 513);
+  EXPECT_EQ(back.attempts, 2);
   EXPECT_EQ(back.cell, 5u);
   EXPECT_EQ(back.rank, 1);
+  b[0] = 'X';  // wrong magic
+  EXPECT_FALSE(io::decode_record(b, back));
+}
 
-  // tests/golden/before-replicates/journal: 3 records per rank of a synthetic ci campaign (2 ranks), written
-  // by the code before replicates (plan fingerprint e314b2b470172dcf).
-  const io::JournalContents jc =
-      io::read_journals(test::source_path("tests/golden/before-replicates/journal"), 0xe314b2b470172dcfULL);
-  EXPECT_EQ(jc.files, 2);
-  EXPECT_EQ(jc.torn, 0);
-  ASSERT_EQ(jc.records.size(), 6u);
-  for (const auto& x : jc.records) {
-    EXPECT_EQ(x.replicate, 0);
-    EXPECT_LT(x.cell, 16u);
+// A journal of version 1 (tests/golden/before-replicates/journal) is refused naming its version.
+TEST(IoJournal, VersionOneJournalRefusedNamingVersion) {
+  try {
+    io::read_journals(test::source_path("tests/golden/before-replicates/journal"), 0xe314b2b470172dcfULL);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("journal version 1; this peppp reads version 2"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("--restart"), std::string::npos) << e.what();
   }
+}
+
+// A corrupt record in the middle costs only that record; a shifted stretch is resynchronized on the magic.
+TEST(IoJournal, CorruptMiddleRecordIsSkippedAndReadingResynchronizes) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF) + "/j";
+  {
+    io::JournalWriter w(dir, 0, 5);
+    for (int c = 0; c < 8; ++c) w.append(rec(static_cast<std::uint64_t>(c), 0));
+  }
+  const std::string path = io::journal_path(dir, 0);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  bytes[io::kJournalHeaderBytes + 2 * io::kJournalRecordBytes + 17] ^= 0x40;  // record 2 corrupt
+  bytes.insert(io::kJournalHeaderBytes + 5 * io::kJournalRecordBytes, std::string(9, 'J'));  // 9 stray bytes before record 5
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  auto jc = io::read_journals(dir, 5);
+  ASSERT_EQ(jc.records.size(), 7u);
+  EXPECT_EQ(jc.corrupt, 2);
+  EXPECT_EQ(jc.torn, 0);
+  std::vector<std::uint64_t> cells;
+  for (const auto& r : jc.records) cells.push_back(r.cell);
+  EXPECT_EQ(cells, (std::vector<std::uint64_t>{0, 1, 3, 4, 5, 6, 7}));
+  {  // appending keeps the earlier records and the new one is read back
+    io::JournalWriter w(dir, 0, 5);
+    w.append(rec(2, 0));
+  }
+  jc = io::read_journals(dir, 5);
+  EXPECT_EQ(jc.records.size(), 8u);
+  EXPECT_EQ(jc.records.back().cell, 2u);
+}
+
+TEST(IoJournal, PlanDifferencesNameTheSection) {
+  const std::string a = "plan-version=2\ntrain.epochs=1\nseed=1\ntask.0=a\ntask.a.classes=0,1\nconfig.0=e4m3/e6m7\n";
+  std::string b = a;
+  b.replace(b.find("classes=0,1"), 11, "classes=0,2");
+  EXPECT_EQ(io::plan_differences(a, b), "task 'a' definition (classes: 0,1 -> 0,2)");
+  b.replace(b.find("train.epochs=1"), 14, "train.epochs=3");
+  EXPECT_EQ(io::plan_differences(a, b), "task 'a' definition (classes: 0,1 -> 0,2); training keys (train.epochs: 1 -> 3)");
+  EXPECT_EQ(io::plan_differences(a, a), "");
+  EXPECT_EQ(io::plan_differences(a, "plan-version=3\n" + a.substr(15)), "plan version (2 -> 3)");
 }

@@ -39,9 +39,11 @@ void fill_every_field(const io::Schema<S>& schema, S& s) {
             v.resize(n);
             for (std::size_t i = 0; i < n; ++i, ++k) {
               if constexpr (std::is_same_v<T, std::string>) v[i] = std::string(f.name) + std::to_string(i);
-              else if constexpr (std::is_same_v<T, std::uint8_t>) v[i] = static_cast<std::uint8_t>(k % 2);
+              // status: measured, the one status whose finite error the campaign checks accept.
+              else if constexpr (std::is_same_v<T, std::uint8_t>)
+                v[i] = static_cast<std::uint8_t>(std::string(f.name) == "status" ? 2 : k % 2);
               else if constexpr (std::is_same_v<T, int>) v[i] = static_cast<int>(i % 3);  // valid indices
-              else v[i] = 0.25 * k;
+              else v[i] = 1.0 / (k + 1);  // distinct, and a possible value of every field (rates, MiB, s)
             }
           }
         },
