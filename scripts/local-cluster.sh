@@ -217,11 +217,16 @@ hosts() {
 }
 
 # ---- Slurm over the nodes: slurmctld on the host (bridge address, its own
-# UTS namespace named pcctl), one slurmd per node inside the node, one munged.
+# UTS namespace named pcctl), one slurmd per node inside the node (NodeName =
+# hostname, with a node-local tmp folder), one munged. PEPPP_SLURM_CPUS
+# (default nproc) CPUs and PEPPP_SLURM_FAKE_GPUS (default 2, 0: none) fake
+# GPUs per node. Same facts as scripts/local-slurm.sh (MpiDefault=pmix,
+# cred_expire=10 for prompt requeues, proctrack/linuxproc, task/none).
 SL=$STATE/slurm
 slurm_conf() {
-  local cpus=${PEPPP_SLURM_CPUS:-$(nproc)} port=$((16000 + HASH % 8000 * 2 + 1))
-  mkdir -p "$SL"/{etc,log,spool,munge,run}
+  local cpus=${PEPPP_SLURM_CPUS:-$(nproc)} port=$((16000 + HASH % 8000 * 2 + 1)) gpus=${PEPPP_SLURM_FAKE_GPUS:-2}
+  [ "$gpus" = 0 ] && gpus=""
+  mkdir -p "$SL"/{etc,log,spool,munge,run,dev}
   local nodes; nodes=$(known_nodes | paste -sd, -)
   {
     cat <<CONF
@@ -254,12 +259,22 @@ SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 JobRequeue=1
 TmpFS=$SL/tmp
 CONF
+    [ -n "$gpus" ] && echo "GresTypes=gpu"
     for n in $(known_nodes); do
-      echo "NodeName=$n NodeAddr=$(addr_of "$n") NodeHostname=$n CPUs=$cpus RealMemory=4096 State=UNKNOWN"
+      echo "NodeName=$n NodeAddr=$(addr_of "$n") NodeHostname=$n CPUs=$cpus RealMemory=4096 State=UNKNOWN${gpus:+ Gres=gpu:$gpus}"
     done
     echo "PartitionName=debug Nodes=$nodes Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4"
   } > "$SL/etc/slurm.conf"
-  # PMIx client rendezvous folders per node (the nodes share /tmp).
+  # Fake GPUs (character devices with /dev/null's numbers) so --gpus-per-task
+  # works and Slurm sets CUDA_VISIBLE_DEVICES per task, as on GPU nodes.
+  echo "AutoDetect=off" > "$SL/etc/gres.conf"
+  for n in $(known_nodes); do
+    for ((g = 0; g < ${gpus:-0}; g++)); do
+      [ -e "$SL/dev/$n-gpu$g" ] || mknod "$SL/dev/$n-gpu$g" c 1 3
+      echo "NodeName=$n Name=gpu File=$SL/dev/$n-gpu$g" >> "$SL/etc/gres.conf"
+    done
+  done
+  # PMIx client rendezvous folders in the node-local tmp (see slurm_up).
   echo "PMIxCliTmpDirBase=$SL/tmp" > "$SL/etc/mpi.conf"
   mkdir -p "$SL/tmp" "$SL/spool/ctld"
   for n in $(known_nodes); do mkdir -p "$SL/spool/d-$n"; done
@@ -281,9 +296,14 @@ slurm_up() {
     mountpoint -q "$NSDIR/ctl.uts" || unshare --uts="$NSDIR/ctl.uts" hostname pcctl
     nsenter --uts="$NSDIR/ctl.uts" -- slurmctld -f "$SLURM_CONF" -i
   fi
+  # Each slurmd (with its steps and tasks) sees its node's own $SL/tmp, like
+  # a node-local /tmp: PMIx names its client folders by job and step only.
   for n in $(known_nodes); do
+    mkdir -p "$SL/tmp-$n"
     pid_alive "$SL/run/slurmd-$n.pid" ||
-      nsenter --net="/run/netns/$(netns_of "$n")" --uts="$NSDIR/$n.uts" -- slurmd -f "$SLURM_CONF" -N "$n"
+      nsenter --net="/run/netns/$(netns_of "$n")" --uts="$NSDIR/$n.uts" -- \
+        unshare --mount --propagation private -- /bin/sh -c \
+        "mount --bind '$SL/tmp-$n' '$SL/tmp' && exec slurmd -f '$SLURM_CONF' -N '$n'"
   done
   local want; want=$(known_nodes | wc -l)
   for _ in $(seq 1 150); do
