@@ -219,12 +219,12 @@ hosts() {
 # ---- Slurm over the nodes: slurmctld on the host (bridge address, its own
 # UTS namespace named pcctl), one slurmd per node inside the node (NodeName =
 # hostname, with a node-local tmp folder), one munged. PEPPP_SLURM_CPUS
-# (default nproc) CPUs and PEPPP_SLURM_FAKE_GPUS (default 2, 0: none) fake
+# (default: the online CPUs, not nproc, which OMP_NUM_THREADS lowers) and PEPPP_SLURM_FAKE_GPUS (default 2, 0: none) fake
 # GPUs per node. Same facts as scripts/local-slurm.sh (MpiDefault=pmix,
 # cred_expire=10 for prompt requeues, proctrack/linuxproc, task/none).
 SL=$STATE/slurm
 slurm_conf() {
-  local cpus=${PEPPP_SLURM_CPUS:-$(nproc)} port=$((16000 + HASH % 8000 * 2 + 1)) gpus=${PEPPP_SLURM_FAKE_GPUS:-2}
+  local cpus=${PEPPP_SLURM_CPUS:-$(getconf _NPROCESSORS_ONLN)} port=$((16000 + HASH % 8000 * 2 + 1)) gpus=${PEPPP_SLURM_FAKE_GPUS:-2}
   [ "$gpus" = 0 ] && gpus=""
   mkdir -p "$SL"/{etc,log,spool,munge,run,dev}
   local nodes; nodes=$(known_nodes | paste -sd, -)
@@ -294,7 +294,9 @@ slurm_up() {
   if ! pid_alive "$SL/run/slurmctld.pid"; then
     touch "$NSDIR/ctl.uts"
     mountpoint -q "$NSDIR/ctl.uts" || unshare --uts="$NSDIR/ctl.uts" hostname pcctl
-    nsenter --uts="$NSDIR/ctl.uts" -- slurmctld -f "$SLURM_CONF" -i
+    # -c: no jobs or node states from an earlier cluster of this folder.
+    rm -rf "$SL/spool/ctld"/* "$SL"/spool/d-*/*
+    nsenter --uts="$NSDIR/ctl.uts" -- slurmctld -f "$SLURM_CONF" -c
   fi
   # Each slurmd (with its steps and tasks) sees its node's own $SL/tmp, like
   # a node-local /tmp: PMIx names its client folders by job and step only.

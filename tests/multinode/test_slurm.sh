@@ -18,7 +18,7 @@ single "$PEPPP_EXE" measure --config inputs/ci.ini --output "$W/ref.nc" --quiet 
   || fail "reference run failed"
 
 # 1. As on a GPU cluster: sbatch --nodes=2 --ntasks-per-node=2 --gpus-per-task=1.
-sbatch --wait --nodes=2 --ntasks-per-node=2 --gpus-per-task=1 --output="$W/job.out" \
+timeout 240 sbatch --wait --nodes=2 --ntasks-per-node=2 --gpus-per-task=1 --output="$W/job.out" \
   jobs/slurm/measure.sbatch inputs/ci.ini "$W/slurm.nc" --synthetic.seconds 0.05 --synthetic.spread 0 \
   || { cat "$W/job.out"; fail "2-node sbatch job failed"; }
 grep -v "cells (" "$W/job.out"
