@@ -167,6 +167,13 @@ down() {
   fi
   sed -i "\\|# peppp-local-cluster $STATE\$|d" /etc/hosts 2>/dev/null || true
   rm -f "$STATE/nodes" "$STATE/nodes.tmp"
+  # Nothing may be left: say what is, and fail.
+  local left=""
+  ip netns list 2>/dev/null | grep -q "^pc$TAG-" && left+=" network namespaces"
+  ip link show "$BRIDGE" >/dev/null 2>&1 && left+=" bridge $BRIDGE"
+  mountpoint -q "$NSDIR" 2>/dev/null && left+=" mount $NSDIR"
+  grep -q "# peppp-local-cluster $STATE\$" /etc/hosts 2>/dev/null && left+=" /etc/hosts lines"
+  [ -z "$left" ] || die "down: still there:$left"
   return 0
 }
 
