@@ -1,5 +1,6 @@
 #include "peppp/app/cli.hpp"
 
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -9,6 +10,7 @@
 #include "peppp/core/strings.hpp"
 #include "peppp/core/version.hpp"
 #include "peppp/par/mpi_session.hpp"
+#include "peppp/par/work_queue.hpp"
 
 namespace peppp::app {
 
@@ -73,6 +75,8 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
     if (root) std::cout << help_text(set) << std::flush;
     return 0;
   }
+  // A bad PEPPP_WORK_QUEUE is bad input: refused before any output exists.
+  if (const char* q = std::getenv("PEPPP_WORK_QUEUE")) par::parse_queue_kind(q);
   return cmd->run(opts, comm);
 }
 

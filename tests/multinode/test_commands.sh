@@ -65,4 +65,12 @@ across "$PEPPP_EXE" select --campaign "$W/four.nc" --output "$W/sel-four.nc" "${
 cat "$W/s4.log"
 same_files "$W/sel-one.nc" "$W/sel-four.nc"
 same_files "$W/sel-one.nc.measured.nc" "$W/sel-four.nc.measured.nc"
+# A bad PEPPP_WORK_QUEUE is bad input: one line, exit 1, nothing written.
+rc=0
+PEPPP_WORK_QUEUE=rma across -x PEPPP_WORK_QUEUE "$PEPPP_EXE" measure --config inputs/ci.ini --output "$W/bad.nc" \
+  --synthetic.seconds 0.01 > "$W/bad.log" 2>&1 || rc=$?
+[ $rc -eq 1 ] || { cat "$W/bad.log"; fail "PEPPP_WORK_QUEUE=rma: exit $rc, expected 1"; }
+[ "$(grep -c "^error: PEPPP_WORK_QUEUE='rma': allowed auto, one-sided, messages" "$W/bad.log")" = 1 ] \
+  || { cat "$W/bad.log"; fail "PEPPP_WORK_QUEUE=rma: not one error line naming the value"; }
+ls "$W" | grep -q "^bad.nc" && fail "PEPPP_WORK_QUEUE=rma left output behind"
 echo "PASS: measure, loocv, loocv parts + merge and select on 2 nodes x 2 ranks equal 1 rank"
