@@ -7,10 +7,15 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "peppp/core/log.hpp"
+#include "peppp/io/journal.hpp"
+#include "peppp/par/collectives.hpp"
 #include "peppp/meta/plan.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/mpi_session.hpp"
@@ -34,6 +39,68 @@ peppp::meta::Plan scaling_plan(int ranks, int cells_per_rank) {
   return peppp::meta::make_plan(s);
 }
 
+// One measure() run of `plan` with cells sleeping `seconds(cell)`: makespan
+// (MAX over ranks, barrier to written file) and each rank's busy time (the
+// sum of its cells' wall times), from which the tail imbalance (busiest rank
+// against the mean) and the coordination overhead (makespan beyond the
+// busiest rank: queue, journal fsync, gather, write) follow.
+struct CampaignRun {
+  double makespan = 0, busy_max = 0, busy_mean = 0;
+};
+CampaignRun run_campaign(const peppp::meta::Plan& plan, const std::function<double(std::uint64_t)>& seconds,
+                         MPI_Comm comm) {
+  const std::string dir = "bench_par_scratch";
+  peppp::par::MeasureSettings st;
+  st.output = dir + "/campaign.nc";
+  if (peppp::par::rank(comm) == 0) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  double busy = 0;
+  auto trainer = [&](const peppp::par::CellWork& w) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds(w.cell)));
+    busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    peppp::CellResult r;
+    r.status = peppp::CellStatus::measured;
+    r.test_error = 0.5;
+    r.final_loss = 1.0;
+    return r;
+  };
+  MPI_Barrier(comm);
+  const double t0 = MPI_Wtime();
+  peppp::par::measure(plan, trainer, st, comm);
+  const double dt = MPI_Wtime() - t0;
+  CampaignRun r;
+  MPI_Allreduce(&dt, &r.makespan, 1, MPI_DOUBLE, MPI_MAX, comm);
+  MPI_Allreduce(&busy, &r.busy_max, 1, MPI_DOUBLE, MPI_MAX, comm);
+  MPI_Allreduce(&busy, &r.busy_mean, 1, MPI_DOUBLE, MPI_SUM, comm);
+  r.busy_mean /= peppp::par::size(comm);
+  if (peppp::par::rank(comm) == 0) std::filesystem::remove_all(dir);
+  return r;
+}
+
+void report(benchmark::State& state, const peppp::meta::Plan& plan, const CampaignRun& r, double total,
+            double longest) {
+  const int ranks = peppp::par::size(MPI_COMM_WORLD);
+  const double ideal = std::max(total / ranks, longest);
+  const double cells = static_cast<double>(plan.order.size());
+  state.counters["ranks"] = ranks;
+  state.counters["cells"] = cells;
+  state.counters["makespan_s"] = r.makespan;
+  state.counters["ideal_s"] = ideal;
+  state.counters["efficiency"] = ideal / r.makespan;
+  // Everything beyond the sleeping: queue, journal fsync, tail imbalance, gather, write.
+  state.counters["overhead_per_cell_ms"] = (r.makespan * ranks - total) / cells * 1000.0;
+  // Split of the loss: the tail (busiest rank beyond the mean, ranks idle at
+  // the end) and coordination (makespan beyond the busiest rank's sleeping).
+  state.counters["tail_s"] = r.busy_max - r.busy_mean;
+  state.counters["coordination_s"] = r.makespan - r.busy_max;
+  // The sleeps themselves overshoot (timer slack, oversubscribed wake-ups):
+  // busy time per rank beyond the requested cell time.
+  state.counters["sleep_overshoot_per_cell_ms"] = (r.busy_mean * ranks - total) / cells * 1000.0;
+}
+
 // Args: mean cell time in ms (cells vary uniformly by +-50%), cells per rank.
 void BM_CampaignScaling(benchmark::State& state) {
   peppp::log::set_level(peppp::log::Level::warn);
@@ -49,43 +116,122 @@ void BM_CampaignScaling(benchmark::State& state) {
     total += t;
     longest = std::max(longest, t);
   }
-  const double ideal = std::max(total / ranks, longest);
-  const std::string dir = "bench_par_scratch";
-  peppp::par::MeasureSettings st;
-  st.output = dir + "/campaign.nc";
-  double makespan = 0;
+  // Untimed warm-up: a campaign of 1 ms cells opens the connections every
+  // later run uses (Open MPI's TCP transport connects pairs lazily, on the
+  // first message: seconds at 64 ranks on a loaded machine, once per job).
+  const peppp::meta::Plan warm = scaling_plan(ranks, 8);
+  run_campaign(warm, [](std::uint64_t) { return 0.001; }, comm);
+  CampaignRun r;
   for (auto _ : state) {
-    if (peppp::par::rank(comm) == 0) {
-      std::filesystem::remove_all(dir);
-      std::filesystem::create_directories(dir);
-    }
-    MPI_Barrier(comm);
-    const double t0 = MPI_Wtime();
-    peppp::par::measure(plan, peppp::par::synthetic_trainer(syn), st, comm);
-    double dt = MPI_Wtime() - t0, max_dt = 0;
-    MPI_Allreduce(&dt, &max_dt, 1, MPI_DOUBLE, MPI_MAX, comm);
-    makespan = max_dt;
-    state.SetIterationTime(max_dt);
+    r = run_campaign(plan, [&](std::uint64_t cell) { return peppp::par::synthetic_seconds(syn, plan.cell_seed(cell)); },
+                     comm);
+    state.SetIterationTime(r.makespan);
   }
-  if (peppp::par::rank(comm) == 0) std::filesystem::remove_all(dir);
-  const double cells = static_cast<double>(plan.order.size());
-  state.counters["ranks"] = ranks;
-  state.counters["cells"] = cells;
-  state.counters["makespan_s"] = makespan;
-  state.counters["ideal_s"] = ideal;
-  state.counters["efficiency"] = ideal / makespan;
-  // Everything beyond the sleeping: queue, journal fsync, tail imbalance, gather, write.
-  state.counters["overhead_per_cell_ms"] = (makespan * ranks - total) / cells * 1000.0;
+  report(state, plan, r, total, longest);
 }
 BENCHMARK(BM_CampaignScaling)->Args({200, 16})->Args({200, 64})->Args({10, 16})->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// The plan's order against the tail: cell time proportional to the plan's
+// cost estimate (memory; mean 0.2 s at arg 200), queued in the plan's order
+// (by task, most expensive first: order 0) or reversed (cheapest first, the
+// most expensive cells last: order 1). Args: mean ms, cells per rank, order.
+void BM_CampaignOrder(benchmark::State& state) {
+  peppp::log::set_level(peppp::log::Level::warn);
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const int ranks = peppp::par::size(comm);
+  peppp::meta::Plan plan = scaling_plan(ranks, static_cast<int>(state.range(1)));
+  if (state.range(2) == 1) std::reverse(plan.order.begin(), plan.order.end());
+  double mean_memory = 0;
+  for (auto cell : plan.order) mean_memory += plan.spec.memory[cell];
+  mean_memory /= static_cast<double>(plan.order.size());
+  const double mean_s = static_cast<double>(state.range(0)) / 1000.0;
+  auto seconds = [&](std::uint64_t cell) { return mean_s * plan.spec.memory[cell] / mean_memory; };
+  double total = 0, longest = 0;
+  for (auto cell : plan.order) {
+    total += seconds(cell);
+    longest = std::max(longest, seconds(cell));
+  }
+  CampaignRun r;
+  for (auto _ : state) {
+    r = run_campaign(plan, seconds, comm);
+    state.SetIterationTime(r.makespan);
+  }
+  report(state, plan, r, total, longest);
+  state.counters["shortest_over_longest"] = [&] {
+    double lo = longest;
+    for (auto cell : plan.order) lo = std::min(lo, seconds(cell));
+    return lo / longest;
+  }();
+}
+BENCHMARK(BM_CampaignOrder)->Args({200, 16, 0})->Args({200, 16, 1})->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// One journal record appended and fsync'd while every rank appends to its
+// own file in the same folder (the per-cell cost of "a finished cell is
+// never lost"; the folder is on the shared file system in the multinode runs).
+void BM_JournalAppend(benchmark::State& state) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const std::string dir = "bench_par_journal";
+  if (peppp::par::rank(comm) == 0) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  MPI_Barrier(comm);
+  const int n = static_cast<int>(state.range(0));
+  double per_record_ms = 0;
+  for (auto _ : state) {
+    peppp::io::JournalWriter j(dir, peppp::par::rank(comm), 42);
+    MPI_Barrier(comm);
+    const double t0 = MPI_Wtime();
+    for (int i = 0; i < n; ++i) {
+      peppp::io::JournalRecord rec;
+      rec.cell = static_cast<std::uint64_t>(peppp::par::rank(comm)) * n + i;
+      rec.rank = peppp::par::rank(comm);
+      rec.error = 0.5;
+      j.append(rec);
+    }
+    const double dt = MPI_Wtime() - t0;
+    double sum = 0;
+    MPI_Allreduce(&dt, &sum, 1, MPI_DOUBLE, MPI_SUM, comm);
+    per_record_ms = sum / peppp::par::size(comm) / n * 1000.0;
+    state.SetIterationTime(dt);
+  }
+  MPI_Barrier(comm);
+  if (peppp::par::rank(comm) == 0) std::filesystem::remove_all(dir);
+  state.counters["ranks"] = peppp::par::size(comm);
+  state.counters["append_fsync_ms"] = per_record_ms;
+}
+BENCHMARK(BM_JournalAppend)->Arg(50)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// The end-of-campaign gather of every rank's records to rank 0 (48 bytes per
+// cell; args: cells per rank), as measure() does it.
+void BM_GatherRecords(benchmark::State& state) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const std::vector<unsigned char> mine(static_cast<std::size_t>(state.range(0)) * peppp::io::kJournalRecordBytes, 7);
+  double ms = 0;
+  for (auto _ : state) {
+    MPI_Barrier(comm);
+    const double t0 = MPI_Wtime();
+    const auto all = peppp::par::gatherv(mine, comm);
+    benchmark::DoNotOptimize(all.data());
+    double dt = MPI_Wtime() - t0, max_dt = 0;
+    MPI_Allreduce(&dt, &max_dt, 1, MPI_DOUBLE, MPI_MAX, comm);
+    ms = max_dt * 1000.0;
+    state.SetIterationTime(max_dt);
+  }
+  state.counters["ranks"] = peppp::par::size(comm);
+  state.counters["gather_ms"] = ms;
+}
+BENCHMARK(BM_GatherRecords)->Arg(16)->Arg(270)->Iterations(5)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // Cost of taking one item from the shared queue while every rank hammers it.
 void BM_QueueNext(benchmark::State& state) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   const std::int64_t items = state.range(0);
   double per_item_us = 0;
+  bool messages = false;
   for (auto _ : state) {
     peppp::par::WorkQueue q(comm, items);
+    messages = q.kind() == peppp::par::WorkQueue::Kind::messages;
     MPI_Barrier(comm);
     const double t0 = MPI_Wtime();
     std::int64_t taken = 0;
@@ -100,6 +246,7 @@ void BM_QueueNext(benchmark::State& state) {
   }
   state.counters["ranks"] = peppp::par::size(comm);
   state.counters["fetch_us"] = per_item_us;
+  state.counters["messages_queue"] = messages ? 1 : 0;  // 1: the fallback (no one-sided atomics)
   state.SetItemsProcessed(state.iterations() * items);
 }
 BENCHMARK(BM_QueueNext)->Arg(20000)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);

@@ -22,6 +22,8 @@ PACKAGES=(
   python3 python3-numpy python3-netcdf4 python3-xarray python3-matplotlib python3-pil
   # local one-node Slurm for the job-script tests
   slurm-wlm munge
+  # virtual multi-node cluster of the multinode tests (ip, unshare, nsenter)
+  iproute2 util-linux
 )
 
 missing=()

@@ -9,7 +9,7 @@
 #   scripts/local-slurm.sh env    [STATE_DIR]   the export line for SLURM_CONF
 #
 # STATE_DIR defaults to $PEPPP_SLURM_DIR, else /tmp/peppp-slurm. Options by
-# environment: PEPPP_SLURM_CPUS (default: nproc), PEPPP_SLURM_FAKE_GPUS
+# environment: PEPPP_SLURM_CPUS (default: the online CPUs), PEPPP_SLURM_FAKE_GPUS
 # (default 2: fake GPU devices so --gpus-per-task works and sets
 # CUDA_VISIBLE_DEVICES per task; 0 disables).
 #
@@ -23,7 +23,7 @@ set -euo pipefail
 
 cmd=${1:-status}
 STATE=${2:-${PEPPP_SLURM_DIR:-/tmp/peppp-slurm}}
-CPUS=${PEPPP_SLURM_CPUS:-$(nproc)}
+CPUS=${PEPPP_SLURM_CPUS:-$(getconf _NPROCESSORS_ONLN)}   # not nproc: it follows OMP_NUM_THREADS
 GPUS=${PEPPP_SLURM_FAKE_GPUS:-2}
 CONF=$STATE/etc/slurm.conf
 MUNGE_SOCKET=$STATE/munge/munge.socket

@@ -1,5 +1,6 @@
 #include "peppp/app/cli.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "peppp/core/strings.hpp"
 #include "peppp/core/version.hpp"
 #include "peppp/par/mpi_session.hpp"
+#include "peppp/par/work_queue.hpp"
 
 namespace peppp::app {
 
@@ -120,6 +122,8 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
     return 0;
   }
   check_output_paths(set, opts);
+  // A bad PEPPP_WORK_QUEUE is bad input: refused before any output exists.
+  if (const char* q = std::getenv("PEPPP_WORK_QUEUE")) par::parse_queue_kind(q);
   return cmd->run(opts, comm);
 }
 

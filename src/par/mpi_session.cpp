@@ -1,5 +1,6 @@
 #include "peppp/par/mpi_session.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "peppp/core/log.hpp"
@@ -10,7 +11,10 @@ MpiSession::MpiSession(int& argc, char**& argv, int required) {
   int initialized = 0;
   PEPPP_MPI(MPI_Initialized(&initialized));
   if (initialized) throw RuntimeError("MpiSession: MPI is already initialised (one session per process)");
-  PEPPP_MPI(MPI_Init_thread(&argc, &argv, required, &provided_));
+  // Ask for MPI_THREAD_MULTIPLE, need only `required`: the work queue's
+  // message fallback (no one-sided atomics, e.g. Open MPI over TCP) runs a
+  // service thread on rank 0 and uses it only when MPI provides it.
+  PEPPP_MPI(MPI_Init_thread(&argc, &argv, std::max(required, static_cast<int>(MPI_THREAD_MULTIPLE)), &provided_));
   // From here on, failing MPI calls return codes that PEPPP_MPI turns into exceptions.
   PEPPP_MPI(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
   PEPPP_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));

@@ -1,7 +1,14 @@
 #include "peppp/par/work_queue.hpp"
 
-#include <algorithm>
+#include <pthread.h>
 
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+
+#include "peppp/core/error.hpp"
+#include "peppp/core/log.hpp"
 #include "peppp/par/mpi_error.hpp"
 #include "peppp/par/mpi_session.hpp"
 
@@ -9,27 +16,175 @@ namespace peppp::par {
 
 namespace {
 constexpr int kNext = 0, kFinished = 1, kFailed = 2, kSlots = 3;
+// messages: a request is {slot, value}; slot kStop ends the service thread.
+constexpr int kStop = -1;
+constexpr int kTagRequest = 1, kTagReply = 2;
+
+std::string mpi_error_string(int rc) {
+  char buf[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(rc, buf, &len) != MPI_SUCCESS) return "MPI error " + std::to_string(rc);
+  return std::string(buf, static_cast<std::size_t>(len));
 }
 
-WorkQueue::WorkQueue(MPI_Comm comm, std::int64_t total) : comm_(comm), total_(total) {
+// The first construction of each kind in this process is logged at info
+// level (rank 0), later ones (LOOCV builds one queue per phase) at debug.
+std::atomic<bool> logged_kind[3] = {false, false, false};
+}  // namespace
+
+const char* label(WorkQueue::Kind kind) {
+  switch (kind) {
+    case WorkQueue::Kind::one_sided: return "one-sided";
+    case WorkQueue::Kind::messages: return "messages";
+    default: return "auto";
+  }
+}
+
+WorkQueue::Kind parse_queue_kind(const std::string& value) {
+  if (value.empty() || value == "auto") return WorkQueue::Kind::automatic;
+  if (value == "one-sided") return WorkQueue::Kind::one_sided;
+  if (value == "messages") return WorkQueue::Kind::messages;
+  throw InputError("PEPPP_WORK_QUEUE='" + value + "': allowed auto, one-sided, messages", true);
+}
+
+bool WorkQueue::try_window(MPI_Comm comm) {
   const bool root = rank(comm) == 0;
   const MPI_Aint bytes = root ? static_cast<MPI_Aint>(kSlots * sizeof(std::int64_t)) : 0;
-  PEPPP_MPI(MPI_Win_allocate(bytes, sizeof(std::int64_t), MPI_INFO_NULL, comm, &base_, &win_));
-  PEPPP_MPI(MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN));
-  if (root) std::fill(base_, base_ + kSlots, std::int64_t{0});
-  // Zeroed before anyone can touch it.
-  PEPPP_MPI(MPI_Barrier(comm));
-  PEPPP_MPI(MPI_Win_lock_all(MPI_MODE_NOCHECK, win_));
+  // Window creation reports failure through the communicator's error handler
+  // (MPI_ERRORS_RETURN, inherited from MPI_COMM_WORLD): no exception here,
+  // every rank learns whether all ranks got their window.
+  const int rc = MPI_Win_allocate(bytes, sizeof(std::int64_t), MPI_INFO_NULL, comm, &base_, &win_);
+  int ok = rc == MPI_SUCCESS ? 1 : 0, all = 0;
+  PEPPP_MPI(MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm));
+  if (all) {
+    PEPPP_MPI(MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN));
+    if (root) std::fill(base_, base_ + kSlots, std::int64_t{0});
+    // Zeroed before anyone can touch it.
+    PEPPP_MPI(MPI_Barrier(comm));
+    PEPPP_MPI(MPI_Win_lock_all(MPI_MODE_NOCHECK, win_));
+    return true;
+  }
+  // The lowest failing rank's MPI error says why (for the log).
+  int candidate = ok ? size(comm) : rank(comm), first = 0;
+  PEPPP_MPI(MPI_Allreduce(&candidate, &first, 1, MPI_INT, MPI_MIN, comm));
+  std::string why = ok ? std::string() : mpi_error_string(rc);
+  int len = static_cast<int>(why.size());
+  PEPPP_MPI(MPI_Bcast(&len, 1, MPI_INT, first, comm));
+  why.resize(static_cast<std::size_t>(len));
+  PEPPP_MPI(MPI_Bcast(why.data(), len, MPI_CHAR, first, comm));
+  reason_ = "MPI_Win_allocate failed: " + why;
+  // A window some ranks did get is left alone: freeing it is collective over
+  // ranks that have none. (Open MPI fails on every rank alike.)
+  win_ = MPI_WIN_NULL;
+  base_ = nullptr;
+  return false;
+}
+
+WorkQueue::WorkQueue(MPI_Comm comm, std::int64_t total, Kind kind) : comm_(comm), total_(total) {
+  if (kind == Kind::automatic) {
+    const char* env = std::getenv("PEPPP_WORK_QUEUE");
+    kind = parse_queue_kind(env ? env : "");
+  }
+  if (kind == Kind::one_sided) {
+    if (!try_window(comm)) throw RuntimeError("work queue: one-sided requested (PEPPP_WORK_QUEUE) but " + reason_, true);
+    kind_ = Kind::one_sided;
+  } else if (kind == Kind::automatic && try_window(comm)) {
+    kind_ = Kind::one_sided;
+  } else {
+    start_service();
+    kind_ = Kind::messages;
+  }
+  const std::string what = kind_ == Kind::one_sided
+                               ? std::string("work queue: one-sided (MPI_Fetch_and_op on a window on rank 0)")
+                               : "work queue: messages to a service thread on rank 0 (" +
+                                     (reason_.empty() ? std::string("PEPPP_WORK_QUEUE=messages") : reason_) + ")";
+  if (!logged_kind[static_cast<int>(kind_)].exchange(true))
+    log::info(what);
+  else
+    log::debug(what);
+}
+
+void WorkQueue::start_service() {
+  int level = MPI_THREAD_SINGLE;
+  PEPPP_MPI(MPI_Query_thread(&level));
+  if (level < MPI_THREAD_MULTIPLE)
+    throw RuntimeError(std::string("work queue: MPI one-sided atomics are unavailable") +
+                           (reason_.empty() ? "" : " (" + reason_ + ")") +
+                           " and the message queue needs MPI_THREAD_MULTIPLE, which this MPI does not provide",
+                       true);
+  for (auto& v : local_) v.store(0);
+  PEPPP_MPI(MPI_Comm_dup(comm_, &service_comm_));
+  if (rank(comm_) == 0) service_ = std::thread([this] { serve(); });
+}
+
+// Rank 0's service thread: answers {slot, value} requests with the counter's
+// old value until a stop request (from rank 0 itself, in the destructor).
+// Polls with MPI_Test and sleeps when idle: a blocking receive would
+// busy-poll a core away from the ranks that train.
+void WorkQueue::serve() {
+  using namespace std::chrono;
+  // Stop signals go to the main thread, as without the service thread.
+  sigset_t block;
+  sigemptyset(&block);
+  for (int sig : {SIGTERM, SIGUSR1, SIGINT}) sigaddset(&block, sig);
+  pthread_sigmask(SIG_BLOCK, &block, nullptr);
+  auto idle = microseconds(0);
+  for (;;) {
+    std::int64_t req[2] = {0, 0};
+    MPI_Request r;
+    MPI_Status st;
+    if (MPI_Irecv(req, 2, MPI_INT64_T, MPI_ANY_SOURCE, kTagRequest, service_comm_, &r) != MPI_SUCCESS) {
+      log::error_all("work queue: the service thread cannot receive; stopping it");
+      return;
+    }
+    for (int flag = 0;;) {
+      if (MPI_Test(&r, &flag, &st) != MPI_SUCCESS) {
+        log::error_all("work queue: the service thread failed to receive; stopping it");
+        return;
+      }
+      if (flag) break;
+      if (idle > microseconds(0)) std::this_thread::sleep_for(idle);
+      // Back off to at most 200 µs between polls: a take waits that long at
+      // worst, and an idle rank 0 wakes 5000 times a second (a few % of a core).
+      idle = std::min(microseconds(200), idle + microseconds(10));
+    }
+    idle = microseconds(0);
+    if (req[0] == kStop) return;
+    const int slot = static_cast<int>(req[0]);
+    std::int64_t old = (slot >= 0 && slot < kSlots) ? local_[static_cast<std::size_t>(slot)].fetch_add(req[1]) : 0;
+    if (MPI_Send(&old, 1, MPI_INT64_T, st.MPI_SOURCE, kTagReply, service_comm_) != MPI_SUCCESS) {
+      log::error_all("work queue: the service thread cannot reply; stopping it");
+      return;
+    }
+  }
 }
 
 WorkQueue::~WorkQueue() {
-  if (win_ == MPI_WIN_NULL) return;
-  PEPPP_MPI_NOEXCEPT(MPI_Win_unlock_all(win_));
-  PEPPP_MPI_NOEXCEPT(MPI_Win_free(&win_));
+  if (win_ != MPI_WIN_NULL) {
+    PEPPP_MPI_NOEXCEPT(MPI_Win_unlock_all(win_));
+    PEPPP_MPI_NOEXCEPT(MPI_Win_free(&win_));
+  }
+  if (service_comm_ != MPI_COMM_NULL) {
+    // Every rank's requests are answered before it enters the barrier.
+    PEPPP_MPI_NOEXCEPT(MPI_Barrier(service_comm_));
+    if (service_.joinable()) {
+      std::int64_t stop[2] = {kStop, 0};
+      PEPPP_MPI_NOEXCEPT(MPI_Send(stop, 2, MPI_INT64_T, 0, kTagRequest, service_comm_));
+      service_.join();
+    }
+    PEPPP_MPI_NOEXCEPT(MPI_Comm_free(&service_comm_));
+  }
 }
 
 std::int64_t WorkQueue::fetch_add(int slot, std::int64_t value) {
   std::int64_t old = 0;
+  if (kind_ == Kind::messages) {
+    if (service_.joinable()) return local_[static_cast<std::size_t>(slot)].fetch_add(value);
+    std::int64_t req[2] = {slot, value};
+    PEPPP_MPI(MPI_Send(req, 2, MPI_INT64_T, 0, kTagRequest, service_comm_));
+    PEPPP_MPI(MPI_Recv(&old, 1, MPI_INT64_T, 0, kTagReply, service_comm_, MPI_STATUS_IGNORE));
+    return old;
+  }
   PEPPP_MPI(MPI_Fetch_and_op(&value, &old, MPI_INT64_T, 0, slot, value == 0 ? MPI_NO_OP : MPI_SUM, win_));
   PEPPP_MPI(MPI_Win_flush(0, win_));
   return old;

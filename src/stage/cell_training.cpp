@@ -67,6 +67,13 @@ void set_rank_resources(par::MeasureSettings& st, const Resources& resources, MP
   st.progress_interval_s = resources.progress_interval_s;
   st.threads = par::select_threads(resources.threads, std::getenv("SLURM_CPUS_PER_TASK"),
                                    static_cast<int>(std::thread::hardware_concurrency()), local.size);
+  // Where each rank runs (one line per rank): the node, its rank among the
+  // node's ranks (MPI_COMM_TYPE_SHARED), the device that rank takes from it.
+  char host[256] = "?";
+  ::gethostname(host, sizeof host - 1);
+  const char* cvd = std::getenv("CUDA_VISIBLE_DEVICES");
+  log::info_all("placement: host ", host, ", node-local rank ", local.rank, " of ", local.size, ", device ",
+                st.device, ", CUDA_VISIBLE_DEVICES=", cvd ? cvd : "(unset)", ", ", st.threads, " thread(s)");
   // mpirun hands ranks a pseudo-terminal even when its own output is a file:
   // under a launcher, print one line per update.
   st.terminal = ::isatty(1) != 0 && !std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMI_SIZE") &&

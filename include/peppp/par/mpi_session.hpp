@@ -13,8 +13,10 @@
 
 namespace peppp::par {
 
-/// Initialises MPI on construction (asking for `MPI_THREAD_FUNNELED`: only
-/// the main thread calls MPI, torch's worker threads never do) and finalises
+/// Initialises MPI on construction (needing `MPI_THREAD_FUNNELED`: only
+/// the main thread calls MPI, torch's worker threads never do; asking for
+/// `MPI_THREAD_MULTIPLE`, which the work queue's message fallback needs for
+/// its service thread on rank 0) and finalises
 /// it on destruction. Sets MPI's error handler on `MPI_COMM_WORLD` to return
 /// errors (turned into exceptions by `PEPPP_MPI`) and tells the logger the
 /// rank. Exactly one per process, created first in `main`.

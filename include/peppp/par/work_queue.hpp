@@ -1,23 +1,49 @@
 #pragma once
 /// @file work_queue.hpp
-/// @brief The shared work queue (DESIGN.md §3): a counter in an MPI window
-/// on rank 0; every rank, root included, takes the next item with an atomic
-/// `MPI_Fetch_and_op`. No coordinator thread. Also counts finished and
-/// failed items, so rank 0 can report progress without messages.
+/// @brief The shared work queue (DESIGN.md §3): three counters on rank 0
+/// (next item, finished, failed); every rank, root included, takes the next
+/// item with one atomic fetch-and-add, so rank 0 can also report progress
+/// without messages.
+///
+/// Two implementations with the same semantics, chosen at construction:
+/// - `one_sided`: the counters live in an MPI window on rank 0 and are
+///   updated with `MPI_Fetch_and_op` (no thread, no target involvement).
+///   Needs an MPI one-sided component that works for the communicator:
+///   Open MPI 4.1's `osc sm` on one node, `osc rdma`/`ucx` on RDMA networks.
+/// - `messages`: when no window can be created (Open MPI 4.1 over TCP only:
+///   `MPI_Win_allocate` fails with MPI_ERR_WIN on every rank), rank 0 keeps
+///   the counters in std::atomic and a service thread answers the other ranks'
+///   fetch-and-add requests (two-sided messages on a private duplicate of the
+///   communicator). Rank 0's own takes are local atomics. Needs
+///   `MPI_THREAD_MULTIPLE` (MpiSession asks for it).
+/// `automatic` (the default) tries `one_sided` and falls back to `messages`,
+/// agreed by every rank; the environment variable PEPPP_WORK_QUEUE
+/// (auto | one-sided | messages) overrides the default for a whole run.
 
 #include <mpi.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
+#include <string>
+#include <thread>
 
 namespace peppp::par {
 
 /// Items 0..total-1 handed out once each, in order, to whichever rank asks.
 class WorkQueue {
  public:
-  /// Collective on `comm`: allocates the window and opens a passive-target
-  /// epoch on every rank.
-  WorkQueue(MPI_Comm comm, std::int64_t total);
-  /// Collective: closes the epoch and frees the window.
+  enum class Kind { automatic, one_sided, messages };
+
+  /// Collective on `comm`: sets the queue up on every rank (a window and a
+  /// passive-target epoch, or a duplicate communicator and rank 0's service
+  /// thread). `automatic` reads PEPPP_WORK_QUEUE, else tries one-sided first.
+  /// @throws RuntimeError when the chosen kind cannot work (one_sided: no
+  ///   window; messages: MPI below MPI_THREAD_MULTIPLE), InputError for a bad
+  ///   PEPPP_WORK_QUEUE value. Every rank throws alike.
+  WorkQueue(MPI_Comm comm, std::int64_t total, Kind kind = Kind::automatic);
+  /// Collective: closes the epoch and frees the window, or stops the service
+  /// thread and frees the duplicate communicator.
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
@@ -42,13 +68,33 @@ class WorkQueue {
   std::int64_t total() const { return total_; }
   /// The communicator the queue spans.
   MPI_Comm comm() const { return comm_; }
+  /// The implementation in use (never `automatic`).
+  Kind kind() const { return kind_; }
+  /// Why `automatic` fell back to `messages` (MPI's error), else empty.
+  const std::string& fallback_reason() const { return reason_; }
 
  private:
   std::int64_t fetch_add(int slot, std::int64_t value);
+  bool try_window(MPI_Comm comm);
+  void start_service();
+  void serve();
   MPI_Comm comm_;
+  std::int64_t total_;
+  Kind kind_ = Kind::one_sided;
+  std::string reason_;
+  // one_sided
   MPI_Win win_ = MPI_WIN_NULL;
   std::int64_t* base_ = nullptr;
-  std::int64_t total_;
+  // messages
+  MPI_Comm service_comm_ = MPI_COMM_NULL;
+  std::array<std::atomic<std::int64_t>, 3> local_{};
+  std::thread service_;
 };
+
+/// "one-sided", "messages" or "auto".
+const char* label(WorkQueue::Kind kind);
+/// Parse PEPPP_WORK_QUEUE's value ("auto", "one-sided", "messages").
+/// @throws InputError naming the value and what is allowed.
+WorkQueue::Kind parse_queue_kind(const std::string& value);
 
 }  // namespace peppp::par

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Campaign scaling across virtual nodes: benchmarks/bench_par (synthetic
+# sleeping cells through the real measure driver, queue takes, journal
+# appends, the record gather) on 1, 2, 4, ... 64 ranks spread evenly over 1, 2
+# and 4 virtual nodes of scripts/local-cluster.sh (ranks on different nodes
+# talk over TCP; Open MPI defaults, no --mca osc). Writes one JSON per run,
+# a Markdown table, and with --update replaces the generated part of
+# BENCHMARKS.md (between the multinode-scaling markers).
+#
+#   benchmarks/run_multinode_scaling.sh BUILD_DIR [--ranks "1 2 4 8 16 32 64"] [--nodes "1 2 4"]
+#                                       [--out DIR] [--update BENCHMARKS.md]
+#
+# Needs root (namespaces). Ranks beyond the cores are oversubscribed: cells
+# sleep, so such runs measure coordination cost (queue, fsync, gather,
+# wake-ups), not compute. The load average is recorded with every run.
+set -euo pipefail
+build=${1:?usage: run_multinode_scaling.sh BUILD_DIR [--ranks LIST] [--nodes LIST] [--out DIR] [--update FILE]}
+shift
+RANKS="1 2 4 8 16 32 64"
+NODES="1 2 4"
+OUT=${PWD}/multinode_scaling
+UPDATE=""
+FILTER=${PEPPP_SCALING_FILTER:-'CampaignScaling/200/16/|CampaignOrder|JournalAppend|GatherRecords/16/|QueueNext'}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --ranks) RANKS=$2; shift 2 ;;
+    --nodes) NODES=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --update) UPDATE=$2; shift 2 ;;
+    *) echo "run_multinode_scaling: unknown option '$1'; allowed: --ranks, --nodes, --out, --update" >&2; exit 1 ;;
+  esac
+done
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+bench=$(cd "$build" && pwd)/benchmarks/bench_par
+[ -x "$bench" ] || { echo "run_multinode_scaling: $bench not built (cmake --build $build --target bench_par)" >&2; exit 1; }
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+max_nodes=1
+for n in $NODES; do [ "$n" -gt "$max_nodes" ] && max_nodes=$n; done
+cluster="$src/scripts/local-cluster.sh"
+state="$OUT/cluster"
+"$cluster" down --state "$state" > /dev/null 2>&1 || true
+trap '"$cluster" down --state "$state" > /dev/null 2>&1 || true' EXIT
+"$cluster" up --nodes "$((max_nodes < 2 ? 2 : max_nodes))" --state "$state"
+eval "$("$cluster" env --state "$state")"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMP_NUM_THREADS=1
+unset OMPI_MCA_btl OMPI_MCA_osc
+names=(nodeA nodeB nodeC nodeD nodeE nodeF nodeG nodeH)
+cd "$OUT"
+for nodes in $NODES; do
+  for ranks in $RANKS; do
+    [ "$ranks" -ge "$nodes" ] || continue
+    [ $((ranks % nodes)) -eq 0 ] || continue
+    per=$((ranks / nodes)) hosts=""
+    for ((i = 0; i < nodes; i++)); do hosts+="${hosts:+,}${names[$i]}:$per"; done
+    tag="n${nodes}_r${ranks}"
+    load0=$(cut -d' ' -f1 /proc/loadavg)
+    t0=$(date +%s)
+    echo "== $ranks ranks on $nodes node(s) ($hosts), load $load0, $(date -u +%H:%M:%S)"
+    # Only rank 0 writes the JSON (every rank would open and truncate it).
+    OUT_JSON="$OUT/$tag.json" mpirun -x OUT_JSON --host "$hosts" -np "$ranks" /bin/sh -c \
+      'if [ "$OMPI_COMM_WORLD_RANK" = 0 ]; then exec "$0" "$@" --benchmark_out="$OUT_JSON" --benchmark_out_format=json; else exec "$0" "$@"; fi' \
+      "$bench" --benchmark_filter="$FILTER" --benchmark_format=console \
+      > "$OUT/$tag.log" 2>&1 || { tail -20 "$OUT/$tag.log"; echo "run_multinode_scaling: $tag failed" >&2; exit 1; }
+    load1=$(cut -d' ' -f1 /proc/loadavg)
+    echo "{\"nodes\": $nodes, \"ranks\": $ranks, \"load_before\": $load0, \"load_after\": $load1, \"wall_s\": $(( $(date +%s) - t0 ))}" > "$OUT/$tag.meta.json"
+    grep -E "^BM_|efficiency" "$OUT/$tag.log" | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-200 || true
+  done
+done
+/usr/bin/python3 "$here/scaling_table.py" "$OUT" ${UPDATE:+--update "$UPDATE"}

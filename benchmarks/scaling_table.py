@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Tables of benchmarks/run_multinode_scaling.sh's runs (Markdown).
+
+    benchmarks/scaling_table.py OUT_DIR [--update BENCHMARKS.md]
+
+Reads OUT_DIR/n<nodes>_r<ranks>.json (Google Benchmark) and .meta.json (load
+average, wall time) and prints the tables; --update replaces the text between
+<!-- multinode-scaling:begin --> and <!-- multinode-scaling:end --> in the
+given file (the markers must be there).
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+
+BEGIN, END = "<!-- multinode-scaling:begin -->", "<!-- multinode-scaling:end -->"
+
+
+def runs(out):
+    rows = []
+    for path in sorted(glob.glob(os.path.join(out, "n*_r*.json"))):
+        if path.endswith(".meta.json"):
+            continue
+        m = re.search(r"n(\d+)_r(\d+)\.json$", path)
+        with open(path) as f:
+            bench = {b["name"]: b for b in json.load(f)["benchmarks"]}
+        meta_path = path[:-5] + ".meta.json"
+        meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+        rows.append((int(m.group(1)), int(m.group(2)), bench, meta))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return rows
+
+
+def find(bench, prefix):
+    for name, b in bench.items():
+        if name.startswith(prefix):
+            return b
+    return None
+
+
+def fmt(v, spec):
+    return "–" if v is None else format(v, spec)
+
+
+def tables(rows):
+    out = []
+    out.append("| nodes | ranks | cells | efficiency | makespan (s) | tail (s) | coordination (s) | overhead/cell (ms) "
+               "| queue take (µs) | queue | journal append+fsync (ms) | gather 16/rank (ms) | load avg |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|")
+    for nodes, ranks, bench, meta in rows:
+        s = find(bench, "BM_CampaignScaling/200/16/")
+        q = find(bench, "BM_QueueNext")
+        j = find(bench, "BM_JournalAppend")
+        g = find(bench, "BM_GatherRecords/16/")
+        g = g if g is None else g  # per-iteration rows: the aggregate is not emitted with Iterations()
+        get = lambda b, k: None if b is None else b.get(k)
+        kind = None if q is None else ("messages" if q.get("messages_queue", 0) >= 0.5 else "one-sided")
+        load = f"{meta.get('load_before', '?')}–{meta.get('load_after', '?')}" if meta else "?"
+        out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            nodes, ranks, fmt(get(s, "cells"), ".0f"), fmt(get(s, "efficiency"), ".3f"),
+            fmt(get(s, "makespan_s"), ".2f"), fmt(get(s, "tail_s"), ".3f"), fmt(get(s, "coordination_s"), ".3f"),
+            fmt(get(s, "overhead_per_cell_ms"), ".1f"), fmt(get(q, "fetch_us"), ".1f"), kind or "–",
+            fmt(get(j, "append_fsync_ms"), ".2f"), fmt(get(g, "gather_ms"), ".2f"), load))
+    out.append("")
+    out.append("Plan order against the tail (cell time proportional to the plan's cost estimate, mean 0.2 s, "
+               "16 cells per rank): the plan's order (by task, most expensive first) against the same cells "
+               "reversed (cheapest first, the most expensive last).")
+    out.append("")
+    out.append("| nodes | ranks | efficiency, plan order | tail (s) | efficiency, reversed | tail (s) |")
+    out.append("|---:|---:|---:|---:|---:|---:|")
+    for nodes, ranks, bench, meta in rows:
+        a = find(bench, "BM_CampaignOrder/200/16/0")
+        b = find(bench, "BM_CampaignOrder/200/16/1")
+        if a is None and b is None:
+            continue
+        get = lambda x, k: None if x is None else x.get(k)
+        out.append("| {} | {} | {} | {} | {} | {} |".format(
+            nodes, ranks, fmt(get(a, "efficiency"), ".3f"), fmt(get(a, "tail_s"), ".3f"),
+            fmt(get(b, "efficiency"), ".3f"), fmt(get(b, "tail_s"), ".3f")))
+    return "\n".join(out) + "\n"
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("out")
+    p.add_argument("--update")
+    a = p.parse_args(argv)
+    rows = runs(a.out)
+    if not rows:
+        print(f"scaling_table.py: no n*_r*.json in {a.out}", file=sys.stderr)
+        return 1
+    text = tables(rows)
+    print(text)
+    if a.update:
+        doc = open(a.update).read()
+        if BEGIN not in doc or END not in doc:
+            print(f"scaling_table.py: {a.update} has no {BEGIN} ... {END} markers", file=sys.stderr)
+            return 1
+        head, rest = doc.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        open(a.update, "w").write(head + BEGIN + "\n" + text + END + tail)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
