@@ -31,17 +31,53 @@ struct Params {
   std::int32_t sub_base;   // 23 - M + biased emin: shift of the significand in the subnormal range
   float p;                 // 2^(emin - M), the subnormal spacing
   std::uint64_t key;       // stream key of the stochastic generator
+  // MX block formats (QUANT.md "Standard formats", block rules 1-4): the
+  // element grid is the fields above; these give the block structure.
+  std::size_t row_length;  // elements per row (blocks never straddle rows)
+  std::size_t block;       // k, elements per block (32)
+  std::int32_t emax_elem;  // exponent of the element format's largest normal
 };
 
 // One variant of the kernel: the loop over [in, in + n) for one rounding.
 using KernelFn = void (*)(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
                           std::uint64_t counter0);
+// One variant of the MX block kernel: [in, in + n) starts at column `col0`
+// of its row, a block boundary, and ends at one.
+using BlockFn = void (*)(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
+                         std::uint64_t counter0, std::size_t col0);
 
 void run_baseline(const float* in, float* out, std::size_t n, const Params& prm, Rounding r, std::uint64_t counter0);
 void run_avx2(const float* in, float* out, std::size_t n, const Params& prm, Rounding r, std::uint64_t counter0);
 void run_avx512(const float* in, float* out, std::size_t n, const Params& prm, Rounding r, std::uint64_t counter0);
+void run_blocks_baseline(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
+                         std::uint64_t counter0, std::size_t col0);
+void run_blocks_avx2(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
+                     std::uint64_t counter0, std::size_t col0);
+void run_blocks_avx512(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
+                       std::uint64_t counter0, std::size_t col0);
 
 namespace {
+
+// The MX shared scale exponent of a block whose largest magnitude has the
+// float32 bits `amax_bits` (finite): s = floor(log2 amax) - emax_elem clamped
+// to [-127, 127] (QUANT.md block rule 3; amax = 0 or a float32 subnormal
+// gives -127; floor(log2 amax) <= 127 and emax_elem >= 2 keep s <= 125).
+inline std::int32_t mx_scale_exponent(std::uint32_t amax_bits, std::int32_t emax_elem) {
+  const std::int32_t s = static_cast<std::int32_t>(amax_bits >> 23) - 127 - emax_elem;
+  return s < -127 ? -127 : s;
+}
+
+// 2^s as a float32 for s in [-127, 127] (2^-127 is a float32 subnormal).
+inline float pow2f(std::int32_t s) {
+  const std::uint32_t b = s >= -126 ? static_cast<std::uint32_t>(s + 127) << 23 : 0x00400000u;
+  float x;
+  std::memcpy(&x, &b, 4);
+  return x;
+}
+
+// The canonical quiet NaN a block with a NaN or an infinity becomes (rule 1).
+inline constexpr std::uint32_t kBlockNaN = 0x7fc00000u;
+
 
 // Value min/max (no references) so that if-conversion sees plain selects.
 inline std::uint32_t umin(std::uint32_t x, std::uint32_t y) { return x < y ? x : y; }
@@ -58,9 +94,14 @@ inline std::uint32_t splitmix_hi(std::uint64_t z) {
 
 // `in == out` (in place) is allowed despite __restrict: element i is read
 // once and written once, at the same index, after the read (tested).
-template <Rounding R>
+// Scaled (MX block formats, QUANT.md block rule 4): element i is in[i]·inv
+// (inv = 1/X, exact: a power of two; a float32-subnormal quotient can only
+// lose bits far below the element grid's half spacing, so it still rounds to
+// ±0), rounded onto the element grid, and written times X (exact: grid
+// values times a power of two within float32's range).
+template <Rounding R, bool Scaled = false>
 void kernel(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
-            std::uint64_t counter0) {
+            std::uint64_t counter0, float inv = 1.0f, float scale = 1.0f) {
   const std::uint32_t keep = prm.keep, half = prm.half, halfm1 = prm.halfm1, odd_mask = prm.odd_mask;
   const std::uint32_t drop = prm.drop, sat = prm.sat, minnorm = prm.minnorm;
   const std::int32_t sub_base = prm.sub_base;
@@ -69,7 +110,12 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
   const std::uint64_t z0 = prm.key + counter0 * kGamma;
   for (std::size_t i = 0; i < n; ++i) {
     std::uint32_t b;
-    std::memcpy(&b, in + i, 4);
+    if constexpr (Scaled) {
+      const float xs = in[i] * inv;
+      std::memcpy(&b, &xs, 4);
+    } else {
+      std::memcpy(&b, in + i, 4);
+    }
     const std::uint32_t sign = b & 0x80000000u;
     const std::uint32_t a = b ^ sign;
     std::uint32_t rnd = 0;
@@ -112,7 +158,50 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
     std::uint32_t q = a < minnorm ? qs : qn;
     q = a > kInfBits ? a : q;  // NaN stays NaN (payload kept)
     q |= sign;
-    std::memcpy(out + i, &q, 4);
+    if constexpr (Scaled) {
+      float qf;
+      std::memcpy(&qf, &q, 4);
+      out[i] = qf * scale;
+    } else {
+      std::memcpy(out + i, &q, 4);
+    }
+  }
+}
+
+// The MX block loop (QUANT.md block rules 1-4) over [in, in + n), which
+// starts at column col0 (a block boundary) of a row of prm.row_length.
+template <Rounding R>
+void blocks(const float* in, float* out, std::size_t n, const Params& prm, std::uint64_t counter0,
+            std::size_t col0) {
+  const std::size_t L = prm.row_length, k = prm.block;
+  std::size_t pos = 0, col = col0;
+  while (pos < n) {
+    std::size_t len = L - col < k ? L - col : k;
+    if (len > n - pos) len = n - pos;
+    std::uint32_t amax = 0;
+    for (std::size_t j = 0; j < len; ++j) {
+      std::uint32_t b;
+      std::memcpy(&b, in + pos + j, 4);
+      amax = umax(amax, b & 0x7fffffffu);
+    }
+    if (amax >= kInfBits) {  // rule 1: a NaN or an infinity poisons the block
+      for (std::size_t j = 0; j < len; ++j) std::memcpy(out + pos + j, &kBlockNaN, 4);
+    } else {  // rules 2-4 (amax = 0: zeros times anything stay signed zeros)
+      const std::int32_t s = mx_scale_exponent(amax, prm.emax_elem);
+      kernel<R, true>(in + pos, out + pos, len, prm, counter0 + pos, pow2f(-s), pow2f(s));
+    }
+    pos += len;
+    col += len;
+    if (col == L) col = 0;
+  }
+}
+
+inline void run_blocks_serial(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
+                              std::uint64_t counter0, std::size_t col0) {
+  switch (r) {
+    case Rounding::nearest: blocks<Rounding::nearest>(in, out, n, prm, counter0, col0); break;
+    case Rounding::nearest_even: blocks<Rounding::nearest_even>(in, out, n, prm, counter0, col0); break;
+    case Rounding::stochastic: blocks<Rounding::stochastic>(in, out, n, prm, counter0, col0); break;
   }
 }
 
