@@ -202,6 +202,47 @@ inline std::vector<float> block_inputs(const Spec& s, std::size_t rows, std::siz
   return v;
 }
 
+/// What `peppp quantize` counts as saturated: non-NaN inputs beyond the
+/// largest finite value of their grid (elementwise saturating formats: max,
+/// ±inf included; bf16: finite inputs that overflow to inf; block formats:
+/// beyond the block scale times the element max, in blocks without NaN/inf).
+inline std::size_t saturated(const std::vector<float>& v, std::size_t row, const Spec& s) {
+  std::size_t n = 0;
+  if (s.block == 1) {
+    const auto q = reference(v, v.size(), s);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (std::isnan(v[i])) continue;
+      if (s.saturate ? std::fabs(static_cast<long double>(v[i])) > s.max : (std::isfinite(v[i]) && std::isinf(q[i])))
+        ++n;
+    }
+    return n;
+  }
+  const float t = s.nvfp4 ? nvfp4_t(v) : 1.0f;
+  for (std::size_t r0 = 0; r0 < v.size(); r0 += row)
+    for (std::size_t b0 = r0; b0 < r0 + row; b0 += static_cast<std::size_t>(s.block)) {
+      const std::size_t b1 = std::min(b0 + static_cast<std::size_t>(s.block), r0 + row);
+      long double amax = 0;
+      bool special = false;
+      for (std::size_t i = b0; i < b1; ++i) {
+        special = special || !std::isfinite(v[i]);
+        if (std::isfinite(v[i])) amax = std::max(amax, std::fabs(static_cast<long double>(v[i])));
+      }
+      if (special || amax == 0) continue;
+      long double cap;
+      if (s.nvfp4) {
+        cap = 6.0L * rne(static_cast<double>(amax) / 6.0 / static_cast<double>(t), 3, -6, 448.0L, true) *
+              static_cast<long double>(t);
+      } else {
+        int ex = 0;
+        std::frexp(amax, &ex);
+        cap = std::ldexp(s.max, std::min(127, std::max(-127, ex - 1 - s.emax)));
+      }
+      for (std::size_t i = b0; i < b1; ++i)
+        if (std::fabs(static_cast<long double>(v[i])) > cap) ++n;
+    }
+  return n;
+}
+
 /// Equal as the tests compare: same bits, or both NaN.
 inline bool same(float a, float b) { return (std::isnan(a) && std::isnan(b)) || ref::bits(a) == ref::bits(b); }
 
