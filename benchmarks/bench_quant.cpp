@@ -174,3 +174,39 @@ static void quant_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_QuantizeBuffer)->Apply(quant_args);
 BENCHMARK(BM_QuantizeInPlace)->Apply(quant_args);
 BENCHMARK(BM_QuantizeTensor)->Apply(quant_args);
+
+// The named standard formats (QUANT.md "Standard formats"), into a given
+// buffer next to the eEmM rows above: elementwise ones (ocp-e4m3, bf16) and
+// the block formats on rows of 1024 (MX: block max, E8M0 scale, element
+// rounding; nvfp4: its float64 path).
+namespace {
+const char* const kStandardLabels[] = {"ocp-e4m3", "bf16", "mxfp8-e4m3", "mxfp6-e3m2", "mxfp4", "nvfp4"};
+constexpr std::size_t kRow = 1024;
+}  // namespace
+
+static void BM_QuantizeStandard(benchmark::State& state) {
+  auto& b = buffers();
+  const auto f = peppp::FloatFormat::parse(kStandardLabels[state.range(0)]);
+  const auto r = kRoundings[state.range(1)];
+  const int t = static_cast<int>(state.range(2));
+  const bool inplace = state.range(3) != 0;
+  std::vector<float> x(inplace ? b.in : std::vector<float>());
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    if (inplace) peppp::quant::quantize_rows(x.data(), x.data(), kN, kRow, f, r, ++seed, 0, t);
+    else peppp::quant::quantize_rows(b.in.data(), b.out.data(), kN, kRow, f, r, ++seed, 0, t);
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(inplace ? "in place " : "buffer ") + f.label() + " " + peppp::label(r) +
+                 " threads=" + std::to_string(t) + " row=" + std::to_string(kRow));
+  report(state, t);
+}
+static void standard_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"format", "rounding", "threads", "inplace"});
+  for (int f = 0; f < 6; ++f)
+    for (int r : {0, 2}) b->Args({f, r, 1, 0});
+  for (int f : {2, 4}) b->Args({f, 0, 2, 0});
+  for (int f : {2, 4}) b->Args({f, 0, 1, 1});
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_QuantizeStandard)->Apply(standard_args);

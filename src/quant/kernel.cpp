@@ -169,13 +169,28 @@ double grid_round(double a, int m, int emin, double max, Rounding r, std::uint32
   int ex = 0;
   std::frexp(a, &ex);  // a = f 2^ex, f in [0.5, 1)
   const double ulp = std::ldexp(1.0, std::max(ex - 1, emin) - m);
-  const double t = a / ulp;
-  const double fl = std::floor(t);
-  const double frac = t - fl;
+  const double t = a / ulp;  // < 2^(m+1) unless a is far beyond max (then capped: it saturates)
+  const auto k = static_cast<std::int64_t>(std::min(t, 4611686018427387904.0));  // floor for t >= 0
+  const double frac = t - static_cast<double>(k);
   bool up;
   if (r == Rounding::stochastic) up = static_cast<double>(rnd) < frac * 4294967296.0;
-  else up = frac > 0.5 || (frac == 0.5 && std::fmod(fl, 2.0) == 1.0);
-  return std::min((fl + (up ? 1.0 : 0.0)) * ulp, max);
+  else up = frac > 0.5 || (frac == 0.5 && (k & 1) == 1);
+  return std::min(static_cast<double>(k + (up ? 1 : 0)) * ulp, max);
+}
+
+// grid_round onto E2M1 {0, 0.5, 1, 1.5, 2, 3, 4, 6} (M = 1, emin = 0, max 6)
+// without frexp: the spacing is 0.5 below 2, 1 below 4, 2 above; ties to
+// even (0.25 -> 0, 0.75 -> 1, 1.25 -> 1, 1.75 -> 2, 2.5 -> 2, 3.5 -> 4, 5 -> 4).
+inline double e2m1_round(double y, Rounding r, std::uint32_t rnd) {
+  const double u = y < 2.0 ? 0.5 : (y < 4.0 ? 1.0 : 2.0);
+  // t >= 0; beyond 16 it saturates anyway (and the cast stays in range).
+  const double t = std::min(y / u, 16.0);
+  const auto k = static_cast<std::int64_t>(t);  // floor for t >= 0, no libm call
+  const double frac = t - static_cast<double>(k);
+  bool up;
+  if (r == Rounding::stochastic) up = static_cast<double>(rnd) < frac * 4294967296.0;
+  else up = frac > 0.5 || (frac == 0.5 && (k & 1) == 1);
+  return std::min(static_cast<double>(k + (up ? 1 : 0)) * u, 6.0);
 }
 
 constexpr int kNvBlock = 16;
@@ -209,7 +224,7 @@ void nvfp4_blocks(const float* in, float* out, std::size_t n, std::size_t L, std
         }
         std::uint32_t rnd = 0;
         if (r == Rounding::stochastic) rnd = detail::splitmix_hi(key + (counter0 + pos + j) * kGamma);
-        const double q = grid_round(std::fabs(static_cast<double>(v)) / xs, 1, 0, 6.0, r, rnd);
+        const double q = e2m1_round(std::fabs(static_cast<double>(v)) / xs, r, rnd);
         out[pos + j] = static_cast<float>(std::copysign(xs * q, static_cast<double>(v)));
       }
     }
