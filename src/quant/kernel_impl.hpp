@@ -94,14 +94,15 @@ inline std::uint32_t splitmix_hi(std::uint64_t z) {
 
 // `in == out` (in place) is allowed despite __restrict: element i is read
 // once and written once, at the same index, after the read (tested).
-// Scaled (MX block formats, QUANT.md block rule 4): element i is in[i]·inv
-// (inv = 1/X, exact: a power of two; a float32-subnormal quotient can only
+// Scaled (MX block formats, QUANT.md block rule 4): element i is in[i]·inv[i]
+// (inv[i] = 1/X of its block, exact: a power of two; a float32-subnormal quotient can only
 // lose bits far below the element grid's half spacing, so it still rounds to
-// ±0), rounded onto the element grid, and written times X (exact: grid
+// ±0), rounded onto the element grid, and written times scale[i] = X (exact: grid
 // values times a power of two within float32's range).
 template <Rounding R, bool Scaled = false>
 void kernel(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
-            std::uint64_t counter0, float inv = 1.0f, float scale = 1.0f) {
+            std::uint64_t counter0, const float* __restrict inv = nullptr,
+            const float* __restrict scale = nullptr) {
   const std::uint32_t keep = prm.keep, half = prm.half, halfm1 = prm.halfm1, odd_mask = prm.odd_mask;
   const std::uint32_t drop = prm.drop, sat = prm.sat, minnorm = prm.minnorm;
   const std::int32_t sub_base = prm.sub_base;
@@ -111,7 +112,7 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
   for (std::size_t i = 0; i < n; ++i) {
     std::uint32_t b;
     if constexpr (Scaled) {
-      const float xs = in[i] * inv;
+      const float xs = in[i] * inv[i];
       std::memcpy(&b, &xs, 4);
     } else {
       std::memcpy(&b, in + i, 4);
@@ -161,34 +162,75 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
     if constexpr (Scaled) {
       float qf;
       std::memcpy(&qf, &q, 4);
-      out[i] = qf * scale;
+      out[i] = qf * scale[i];
     } else {
       std::memcpy(out + i, &q, 4);
     }
   }
 }
 
+// The largest |x| of a block as float32 bits (NaN and inf give >= kInfBits).
+template <std::size_t K>
+inline std::uint32_t block_amax(const float* in, std::size_t len) {
+  std::uint32_t amax = 0;
+  const std::size_t m = K ? K : len;  // a compile-time trip count for full blocks
+  for (std::size_t j = 0; j < m; ++j) {
+    std::uint32_t b;
+    std::memcpy(&b, in + j, 4);
+    amax = umax(amax, b & 0x7fffffffu);
+  }
+  return amax;
+}
+
 // The MX block loop (QUANT.md block rules 1-4) over [in, in + n), which
 // starts at column col0 (a block boundary) of a row of prm.row_length.
+// Runs of up to kChunk full blocks of 32 go through one vectorized pass of
+// the scaled kernel with each element's 1/X and X laid out beside it (pass
+// 1: block maxima and scales, pass 2: the elements); a short last block of
+// a row, and any other block size, one block at a time.
 template <Rounding R>
 void blocks(const float* in, float* out, std::size_t n, const Params& prm, std::uint64_t counter0,
             std::size_t col0) {
+  constexpr std::size_t kK = 32, kChunk = 8;
+  float inv[kChunk * kK], scale[kChunk * kK];
+  bool poisoned[kChunk];
   const std::size_t L = prm.row_length, k = prm.block;
   std::size_t pos = 0, col = col0;
   while (pos < n) {
-    std::size_t len = L - col < k ? L - col : k;
-    if (len > n - pos) len = n - pos;
-    std::uint32_t amax = 0;
-    for (std::size_t j = 0; j < len; ++j) {
-      std::uint32_t b;
-      std::memcpy(&b, in + pos + j, 4);
-      amax = umax(amax, b & 0x7fffffffu);
-    }
-    if (amax >= kInfBits) {  // rule 1: a NaN or an infinity poisons the block
-      for (std::size_t j = 0; j < len; ++j) std::memcpy(out + pos + j, &kBlockNaN, 4);
-    } else {  // rules 2-4 (amax = 0: zeros times anything stay signed zeros)
-      const std::int32_t s = mx_scale_exponent(amax, prm.emax_elem);
-      kernel<R, true>(in + pos, out + pos, len, prm, counter0 + pos, pow2f(-s), pow2f(s));
+    const std::size_t left = (L - col < n - pos) ? L - col : n - pos;
+    std::size_t nb = k == kK ? left / kK : 0;
+    nb = nb < kChunk ? nb : kChunk;
+    std::size_t len;
+    if (nb > 0) {
+      len = nb * kK;
+      for (std::size_t b = 0; b < nb; ++b) {
+        const std::uint32_t amax = block_amax<kK>(in + pos + b * kK, kK);
+        poisoned[b] = amax >= kInfBits;
+        const std::int32_t s = mx_scale_exponent(poisoned[b] ? 0u : amax, prm.emax_elem);
+        const float iv = pow2f(-s), x = pow2f(s);
+        for (std::size_t j = 0; j < kK; ++j) {
+          inv[b * kK + j] = iv;
+          scale[b * kK + j] = x;
+        }
+      }
+      kernel<R, true>(in + pos, out + pos, len, prm, counter0 + pos, inv, scale);
+      for (std::size_t b = 0; b < nb; ++b)  // rule 1: a NaN or an infinity poisons the block
+        if (poisoned[b])
+          for (std::size_t j = 0; j < kK; ++j) std::memcpy(out + pos + b * kK + j, &kBlockNaN, 4);
+    } else {
+      len = left < k ? left : k;
+      const std::uint32_t amax = block_amax<0>(in + pos, len);
+      if (amax >= kInfBits) {
+        for (std::size_t j = 0; j < len; ++j) std::memcpy(out + pos + j, &kBlockNaN, 4);
+      } else {  // rules 2-4 (amax = 0: zeros times anything stay signed zeros)
+        const std::int32_t s = mx_scale_exponent(amax, prm.emax_elem);
+        const float iv = pow2f(-s), x = pow2f(s);
+        for (std::size_t j = 0; j < len; ++j) {
+          inv[j] = iv;
+          scale[j] = x;
+        }
+        kernel<R, true>(in + pos, out + pos, len, prm, counter0 + pos, inv, scale);
+      }
     }
     pos += len;
     col += len;
