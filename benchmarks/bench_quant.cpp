@@ -1,8 +1,9 @@
 // Quantization throughput on 16M-element float32 buffers, next to the
 // limits it is measured against in the same run: memcpy of the same buffer
 // (memory bandwidth) and torch's clone() (allocation + copy). Counters
-// `x_memcpy` / `x_clone` (printed with a spurious "/s") are this
-// benchmark's rate over the limit's rate, the limit measured once per thread
+// `x_memcpy` / `x_clone` / `x_read_write` (printed with a spurious "/s") are
+// this benchmark's rate over the limit's rate (read_write: one in-place read
+// and write of every element, the limit of the in-place form), the limit measured once per thread
 // count at first use (median of 11 runs).
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
@@ -53,6 +54,24 @@ void parallel_memcpy(float* dst, const float* src, std::size_t n, int threads) {
   for (auto& t : pool) t.join();
 }
 
+// The in-place limit: one read and one write of every element (a sign flip
+// of the bits, vectorized and memory-bound), split like parallel_memcpy.
+void parallel_read_write(float* x, std::size_t n, int threads) {
+  auto flip = [](float* p, std::size_t m) {
+    auto* u = reinterpret_cast<std::uint32_t*>(p);
+    for (std::size_t i = 0; i < m; ++i) u[i] ^= 0x80000000u;
+  };
+  if (threads <= 1) {
+    flip(x, n);
+    return;
+  }
+  const std::size_t chunk = (n + threads - 1) / threads;
+  std::vector<std::thread> pool;
+  for (int j = 1; j < threads; ++j) pool.emplace_back([=] { flip(x + j * chunk, std::min(chunk, n - j * chunk)); });
+  flip(x, chunk);
+  for (auto& t : pool) t.join();
+}
+
 template <class F>
 double rate(F&& f) {  // median of 11 timed runs after a warm-up, elements/s
   f();
@@ -75,6 +94,15 @@ double memcpy_rate(int threads) {
   return cache[threads];
 }
 
+double read_write_rate(int threads) {
+  static std::map<int, double> cache;
+  if (!cache.count(threads)) {
+    std::vector<float> x(buffers().in);
+    cache[threads] = rate([&] { parallel_read_write(x.data(), kN, threads); });
+  }
+  return cache[threads];
+}
+
 double clone_rate(int threads) {
   static std::map<int, double> cache;
   if (!cache.count(threads)) {
@@ -90,6 +118,7 @@ void report(benchmark::State& state, int threads) {
   state.SetItemsProcessed(static_cast<std::int64_t>(items));
   state.counters["x_memcpy"] = benchmark::Counter(items / memcpy_rate(threads), benchmark::Counter::kIsRate);
   state.counters["x_clone"] = benchmark::Counter(items / clone_rate(threads), benchmark::Counter::kIsRate);
+  state.counters["x_read_write"] = benchmark::Counter(items / read_write_rate(threads), benchmark::Counter::kIsRate);
 }
 
 void set_label(benchmark::State& state, const char* what) {
@@ -109,6 +138,18 @@ static void BM_Memcpy(benchmark::State& state) {
   report(state, t);
 }
 BENCHMARK(BM_Memcpy)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The in-place limit itself (read and write every element once).
+static void BM_ReadWrite(benchmark::State& state) {
+  std::vector<float> x(buffers().in);
+  const int t = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    parallel_read_write(x.data(), kN, t);
+    benchmark::ClobberMemory();
+  }
+  report(state, t);
+}
+BENCHMARK(BM_ReadWrite)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 static void BM_Clone(benchmark::State& state) {
   const int t = static_cast<int>(state.range(0));
