@@ -175,6 +175,63 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
   }
 }
 
+// The normal-range path alone: exact for elements that are 0, ±inf or of
+// magnitude >= the format's smallest normal (for E = 8 every non-NaN
+// float32, its subnormals included: minnorm = 0), where the full kernel's
+// result is its normal-range branch (0 rounds to 0 there as well).
+template <Rounding R>
+void kernel_normal(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
+                   std::uint64_t counter0) {
+  const std::uint32_t keep = prm.keep, half = prm.half, halfm1 = prm.halfm1, odd_mask = prm.odd_mask;
+  const std::uint32_t drop = prm.drop, sat = prm.sat;
+  const std::uint32_t rshift = 31u - drop;
+  std::uint64_t z = prm.key + counter0 * kGamma;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t b;
+    std::memcpy(&b, in + i, 4);
+    const std::uint32_t sign = b & 0x80000000u;
+    const std::uint32_t a = b ^ sign;
+    std::uint32_t qn;
+    if constexpr (R == Rounding::nearest) {
+      qn = (a + half) & keep;
+    } else if constexpr (R == Rounding::nearest_even) {
+      qn = (a + halfm1 + ((a >> drop) & odd_mask)) & keep;
+    } else {
+      const std::uint32_t rnd = splitmix_hi(z);
+      z += kGamma;
+      qn = (a + ((rnd >> 1) >> rshift)) & keep;
+    }
+    const std::uint32_t q = umin(qn, sat) | sign;
+    std::memcpy(out + i, &q, 4);
+  }
+}
+
+// The elementwise kernel in tiles of 256: a tile whose every element is 0,
+// ±inf or normal for the format (no NaN, nothing in the format's subnormal
+// range) takes kernel_normal, any other the full kernel. Same bits either
+// way; typical tensors skip the subnormal path's work.
+template <Rounding R>
+void kernel_tiled(const float* in, float* out, std::size_t n, const Params& prm, std::uint64_t counter0) {
+  constexpr std::size_t kTile = 256;
+  std::size_t i = 0;
+  for (; i + kTile <= n; i += kTile) {
+    // lo = min over the tile of |x| - 1 in wrapping arithmetic (0 gives
+    // 0xffffffff: zeros never force the full path), hi = max |x|.
+    std::uint32_t lo = 0xffffffffu, hi = 0;
+    for (std::size_t j = 0; j < kTile; ++j) {
+      std::uint32_t b;
+      std::memcpy(&b, in + i + j, 4);
+      const std::uint32_t a = b & 0x7fffffffu;
+      lo = umin(lo, a - 1u);
+      hi = umax(hi, a);
+    }
+    const bool normal = (prm.minnorm == 0 || lo >= prm.minnorm - 1u) && hi <= kInfBits;
+    if (normal) kernel_normal<R>(in + i, out + i, kTile, prm, counter0 + i);
+    else kernel<R>(in + i, out + i, kTile, prm, counter0 + i);
+  }
+  if (i < n) kernel<R>(in + i, out + i, n - i, prm, counter0 + i);
+}
+
 // The largest |x| of a block as float32 bits (NaN and inf give >= kInfBits).
 template <std::size_t K>
 inline std::uint32_t block_amax(const float* in, std::size_t len) {
@@ -256,9 +313,9 @@ inline void run_blocks_serial(const float* in, float* out, std::size_t n, const 
 inline void run_serial(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
                        std::uint64_t counter0) {
   switch (r) {
-    case Rounding::nearest: kernel<Rounding::nearest>(in, out, n, prm, counter0); break;
-    case Rounding::nearest_even: kernel<Rounding::nearest_even>(in, out, n, prm, counter0); break;
-    case Rounding::stochastic: kernel<Rounding::stochastic>(in, out, n, prm, counter0); break;
+    case Rounding::nearest: kernel_tiled<Rounding::nearest>(in, out, n, prm, counter0); break;
+    case Rounding::nearest_even: kernel_tiled<Rounding::nearest_even>(in, out, n, prm, counter0); break;
+    case Rounding::stochastic: kernel_tiled<Rounding::stochastic>(in, out, n, prm, counter0); break;
   }
 }
 
