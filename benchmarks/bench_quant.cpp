@@ -1,8 +1,9 @@
 // Quantization throughput on 16M-element float32 buffers, next to the
 // limits it is measured against in the same run: memcpy of the same buffer
 // (memory bandwidth) and torch's clone() (allocation + copy). Counters
-// `x_memcpy` / `x_clone` (printed with a spurious "/s") are this
-// benchmark's rate over the limit's rate, the limit measured once per thread
+// `x_memcpy` / `x_clone` / `x_read_write` (printed with a spurious "/s") are
+// this benchmark's rate over the limit's rate (read_write: one in-place read
+// and write of every element, the limit of the in-place form), the limit measured once per thread
 // count at first use (median of 11 runs).
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
@@ -53,6 +54,24 @@ void parallel_memcpy(float* dst, const float* src, std::size_t n, int threads) {
   for (auto& t : pool) t.join();
 }
 
+// The in-place limit: one read and one write of every element (a sign flip
+// of the bits, vectorized and memory-bound), split like parallel_memcpy.
+void parallel_read_write(float* x, std::size_t n, int threads) {
+  auto flip = [](float* p, std::size_t m) {
+    auto* u = reinterpret_cast<std::uint32_t*>(p);
+    for (std::size_t i = 0; i < m; ++i) u[i] ^= 0x80000000u;
+  };
+  if (threads <= 1) {
+    flip(x, n);
+    return;
+  }
+  const std::size_t chunk = (n + threads - 1) / threads;
+  std::vector<std::thread> pool;
+  for (int j = 1; j < threads; ++j) pool.emplace_back([=] { flip(x + j * chunk, std::min(chunk, n - j * chunk)); });
+  flip(x, chunk);
+  for (auto& t : pool) t.join();
+}
+
 template <class F>
 double rate(F&& f) {  // median of 11 timed runs after a warm-up, elements/s
   f();
@@ -75,6 +94,15 @@ double memcpy_rate(int threads) {
   return cache[threads];
 }
 
+double read_write_rate(int threads) {
+  static std::map<int, double> cache;
+  if (!cache.count(threads)) {
+    std::vector<float> x(buffers().in);
+    cache[threads] = rate([&] { parallel_read_write(x.data(), kN, threads); });
+  }
+  return cache[threads];
+}
+
 double clone_rate(int threads) {
   static std::map<int, double> cache;
   if (!cache.count(threads)) {
@@ -90,6 +118,7 @@ void report(benchmark::State& state, int threads) {
   state.SetItemsProcessed(static_cast<std::int64_t>(items));
   state.counters["x_memcpy"] = benchmark::Counter(items / memcpy_rate(threads), benchmark::Counter::kIsRate);
   state.counters["x_clone"] = benchmark::Counter(items / clone_rate(threads), benchmark::Counter::kIsRate);
+  state.counters["x_read_write"] = benchmark::Counter(items / read_write_rate(threads), benchmark::Counter::kIsRate);
 }
 
 void set_label(benchmark::State& state, const char* what) {
@@ -109,6 +138,18 @@ static void BM_Memcpy(benchmark::State& state) {
   report(state, t);
 }
 BENCHMARK(BM_Memcpy)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The in-place limit itself (read and write every element once).
+static void BM_ReadWrite(benchmark::State& state) {
+  std::vector<float> x(buffers().in);
+  const int t = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    parallel_read_write(x.data(), kN, t);
+    benchmark::ClobberMemory();
+  }
+  report(state, t);
+}
+BENCHMARK(BM_ReadWrite)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 static void BM_Clone(benchmark::State& state) {
   const int t = static_cast<int>(state.range(0));
@@ -174,3 +215,39 @@ static void quant_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_QuantizeBuffer)->Apply(quant_args);
 BENCHMARK(BM_QuantizeInPlace)->Apply(quant_args);
 BENCHMARK(BM_QuantizeTensor)->Apply(quant_args);
+
+// The named standard formats (QUANT.md "Standard formats"), into a given
+// buffer next to the eEmM rows above: elementwise ones (ocp-e4m3, bf16) and
+// the block formats on rows of 1024 (MX: block max, E8M0 scale, element
+// rounding; nvfp4: its float64 path).
+namespace {
+const char* const kStandardLabels[] = {"ocp-e4m3", "bf16", "mxfp8-e4m3", "mxfp6-e3m2", "mxfp4", "nvfp4"};
+constexpr std::size_t kRow = 1024;
+}  // namespace
+
+static void BM_QuantizeStandard(benchmark::State& state) {
+  auto& b = buffers();
+  const auto f = peppp::FloatFormat::parse(kStandardLabels[state.range(0)]);
+  const auto r = kRoundings[state.range(1)];
+  const int t = static_cast<int>(state.range(2));
+  const bool inplace = state.range(3) != 0;
+  std::vector<float> x(inplace ? b.in : std::vector<float>());
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    if (inplace) peppp::quant::quantize_rows(x.data(), x.data(), kN, kRow, f, r, ++seed, 0, t);
+    else peppp::quant::quantize_rows(b.in.data(), b.out.data(), kN, kRow, f, r, ++seed, 0, t);
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(inplace ? "in place " : "buffer ") + f.label() + " " + peppp::label(r) +
+                 " threads=" + std::to_string(t) + " row=" + std::to_string(kRow));
+  report(state, t);
+}
+static void standard_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"format", "rounding", "threads", "inplace"});
+  for (int f = 0; f < 6; ++f)
+    for (int r : {0, 2}) b->Args({f, r, 1, 0});
+  for (int f : {2, 4}) b->Args({f, 0, 2, 0});
+  for (int f : {2, 4}) b->Args({f, 0, 1, 1});
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_QuantizeStandard)->Apply(standard_args);

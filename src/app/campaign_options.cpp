@@ -36,11 +36,12 @@ void CampaignArgs::declare(OptionSet& s) {
       .one_of({"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"})
       .to(spec.model);
   s.add("campaign.formats_a", Kind::list, kFormatsA, "", "e3m1,e4m3,e5m2",
-        "Format A list (weights, activations, errors): labels eEmM or 1-E-M, E in 2..8, M in 1..23. "
-        "Default: the paper's 11 formats.").to(formats_a);
+        "Format A list (weights, activations, errors): labels eEmM or 1-E-M, E in 2..8, M in 1..23, "
+        "or named formats ocp-e4m3, ocp-e5m2, fp16, bf16, mxfp8-e4m3, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, "
+        "mxfp4, nvfp4 (docs/formats.md). Default: the paper's 11 formats.").to(formats_a);
   s.add("campaign.formats_b", Kind::list, kFormatsB, "", "e6m7,e8m7",
-        "Format B list (optimizer: gradient, momentum, accumulator). Configurations are all "
-        "(A, B) pairs, A-major. Default: the paper's 9 formats.").to(formats_b);
+        "Format B list (optimizer: gradient, momentum, accumulator), labels as Format A. Configurations "
+        "are all (A, B) pairs, A-major. Default: the paper's 9 formats.").to(formats_b);
 
   s.add("train.epochs", Kind::integer, "10", "epochs", "2", "Training epochs per cell.").at_least(1).to(t.epochs);
   s.add("train.batch_size", Kind::integer, "32", "samples", "64",

@@ -178,8 +178,21 @@ std::vector<Configuration> configurations(const Campaign& c, const std::string& 
   std::vector<Configuration> out;
   for (std::size_t j = 0; j < d; ++j) {
     try {
-      out.push_back(Configuration{FloatFormat(c.a_exponent_bits[j], c.a_mantissa_bits[j]),
-                                  FloatFormat(c.b_exponent_bits[j], c.b_mantissa_bits[j])});
+      Configuration k{FloatFormat(c.a_exponent_bits[j], c.a_mantissa_bits[j]),
+                      FloatFormat(c.b_exponent_bits[j], c.b_mantissa_bits[j])};
+      // Named formats (QUANT.md "Standard formats") share E and M with an
+      // eEmM grid: the label says which, when its bits agree with the columns.
+      if (j < c.config.size()) {
+        try {
+          const Configuration named = Configuration::parse(c.config[j]);
+          auto same_bits = [](const FloatFormat& x, const FloatFormat& y) {
+            return x.exponent_bits() == y.exponent_bits() && x.mantissa_bits() == y.mantissa_bits();
+          };
+          if (same_bits(named.a, k.a) && same_bits(named.b, k.b)) k = named;
+        } catch (const InputError&) {
+        }
+      }
+      out.push_back(k);
     } catch (const InputError& e) {
       throw InputError(file + ": configuration '" + c.config[j] + "' (index " + std::to_string(j) + "): " + e.what());
     }
@@ -196,6 +209,16 @@ void set_configurations(Campaign& c, const std::vector<Configuration>& configs) 
     c.a_mantissa_bits.push_back(k.a.mantissa_bits());
     c.b_exponent_bits.push_back(k.b.exponent_bits());
     c.b_mantissa_bits.push_back(k.b.mantissa_bits());
+  }
+  for (auto* v : {&c.a_block_size, &c.a_scale_bits, &c.b_block_size, &c.b_scale_bits}) v->clear();
+  bool named = false;
+  for (const auto& k : configs) named = named || k.a.is_standard() || k.b.is_standard();
+  if (!named) return;
+  for (const auto& k : configs) {
+    c.a_block_size.push_back(k.a.block_size());
+    c.a_scale_bits.push_back(k.a.scale_bits());
+    c.b_block_size.push_back(k.b.block_size());
+    c.b_scale_bits.push_back(k.b.scale_bits());
   }
 }
 

@@ -42,7 +42,9 @@ ModelCounts model_counts(const std::string& model, int classes, int channels, in
 MemoryBreakdown memory_from_counts(const ModelCounts& counts, int batch, const Configuration& config) {
   if (batch < 1) throw InputError("memory model: batch size " + std::to_string(batch) + " is not allowed; allowed: >= 1");
   constexpr double kBitsPerMiB = 8.0 * 1024.0 * 1024.0;
-  const double a = config.a.bits(), b = config.b.bits();
+  // Bits per element with a block scale's share (QUANT.md "Standard formats":
+  // mxfp8 8.25, mxfp6 6.25, mxfp4 4.25, nvfp4 4.5; eEmM: 1 + E + M).
+  const double a = config.a.bits_per_element(), b = config.b.bits_per_element();
   const double nw = static_cast<double>(counts.parameters), nact = static_cast<double>(counts.activations);
   MemoryBreakdown m;
   m.weights = a * nw / kBitsPerMiB;

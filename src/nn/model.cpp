@@ -26,19 +26,27 @@ const char* label(LayerType t) {
   return "unknown";
 }
 
+namespace {
+// QuantizeFn's (e, m) arguments: E and M of an eEmM format, or
+// (FloatFormat::code(), M) of a named standard format (codes are >= 1024).
+FloatFormat format_argument(int64_t e, int64_t m) {
+  return e >= 1024 ? FloatFormat::from_code(e) : FloatFormat(static_cast<int>(e), static_cast<int>(m));
+}
+}  // namespace
+
 Tensor QuantizeFn::forward(torch::autograd::AutogradContext* ctx, Tensor x, int64_t e, int64_t m,
                            int64_t fwd_rounding, int64_t bwd_rounding, int64_t fwd_seed, int64_t bwd_seed) {
   ctx->saved_data["e"] = e;
   ctx->saved_data["m"] = m;
   ctx->saved_data["r"] = bwd_rounding;
   ctx->saved_data["s"] = bwd_seed;
-  return quantize(x, FloatFormat(static_cast<int>(e), static_cast<int>(m)), static_cast<Rounding>(fwd_rounding),
+  return quantize(x, format_argument(e, m), static_cast<Rounding>(fwd_rounding),
                   static_cast<std::uint64_t>(fwd_seed));
 }
 
 torch::autograd::variable_list QuantizeFn::backward(torch::autograd::AutogradContext* ctx,
                                                     torch::autograd::variable_list grad) {
-  const FloatFormat f(static_cast<int>(ctx->saved_data["e"].toInt()), static_cast<int>(ctx->saved_data["m"].toInt()));
+  const FloatFormat f = format_argument(ctx->saved_data["e"].toInt(), ctx->saved_data["m"].toInt());
   Tensor g = quantize(grad[0], f, static_cast<Rounding>(ctx->saved_data["r"].toInt()),
                       static_cast<std::uint64_t>(ctx->saved_data["s"].toInt()));
   return {g, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
@@ -50,7 +58,7 @@ Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t) {
   if (enabled) {
     const std::uint64_t base = mix64(seed ^ mix64(++counter));
     if (torch::GradMode::is_enabled() && x.requires_grad()) {
-      y = QuantizeFn::apply(x, format.exponent_bits(), format.mantissa_bits(),
+      y = QuantizeFn::apply(x, format.is_standard() ? format.code() : format.exponent_bits(), format.mantissa_bits(),
                             static_cast<int64_t>(forward_rounding), static_cast<int64_t>(backward_rounding),
                             static_cast<int64_t>(base), static_cast<int64_t>(mix64(base + 1)));
     } else {

@@ -8,4 +8,9 @@ void run_baseline(const float* in, float* out, std::size_t n, const Params& prm,
   run_serial(in, out, n, prm, r, counter0);
 }
 
+void run_blocks_baseline(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
+                   std::uint64_t counter0, std::size_t col0) {
+  run_blocks_serial(in, out, n, prm, r, counter0, col0);
+}
+
 }  // namespace peppp::quant::detail

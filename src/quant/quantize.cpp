@@ -28,8 +28,18 @@ void check_float32(const torch::Tensor& x, const char* fn) {
 // Elements per torch task: small tensors stay on the calling thread.
 constexpr std::int64_t kGrain = std::int64_t{1} << 16;
 
+// Rows of the block formats: the last dimension (QUANT.md "Standard formats").
+std::size_t row_length(const torch::Tensor& x) {
+  return x.dim() == 0 ? 1 : static_cast<std::size_t>(x.size(-1));
+}
+
 void cpu_kernel(const float* in, float* out, std::int64_t n, FloatFormat f, Rounding r, std::uint64_t seed,
-                std::uint64_t offset) {
+                std::uint64_t offset, std::size_t row_len) {
+  if (f.is_block()) {  // blocks along rows, nvfp4's tensor scale: the kernel splits on block boundaries
+    if (n > 0 && row_len > 0)
+      quant::quantize_rows(in, out, static_cast<std::size_t>(n), row_len, f, r, seed, offset, at::get_num_threads());
+    return;
+  }
   at::parallel_for(0, n, kGrain, [&](std::int64_t begin, std::int64_t end) {
     quant::quantize_buffer(in + begin, out + begin, static_cast<std::size_t>(end - begin), f, r, seed,
                            offset + static_cast<std::uint64_t>(begin), 1);
@@ -53,6 +63,13 @@ torch::Tensor quantize_generic(const torch::Tensor& x, FloatFormat f, Rounding r
                                std::uint64_t offset) {
   check_float32(x, "quantize");
   torch::NoGradGuard no_grad;
+  if (f.is_block()) {  // block formats: through the CPU kernel (same bits), back to x's device
+    const auto xc = x.detach().to(torch::kCPU).contiguous();
+    auto out = torch::empty_like(xc);
+    cpu_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), xc.numel(), f, r, seed, offset, row_length(xc));
+    return out.to(x.device());
+  }
+  r = f.effective_rounding(r);
   const auto xc = x.detach().contiguous();
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(x.device());
   const int m = f.mantissa_bits();
@@ -61,7 +78,13 @@ torch::Tensor quantize_generic(const torch::Tensor& x, FloatFormat f, Rounding r
   const std::int64_t keep = std::int64_t{0xffffffff} & ~((std::int64_t{1} << drop) - 1);
   const std::int64_t half = drop > 0 ? std::int64_t{1} << (drop - 1) : 0;
   const std::int64_t emin_b = f.emin() + 127;
-  const std::int64_t sat = e < 8 ? ((f.emax() + std::int64_t{127}) << 23) | (std::int64_t{0x7fffff} & keep) : std::int64_t{0x7f800000};
+  std::int64_t sat = e < 8 ? ((f.emax() + std::int64_t{127}) << 23) | (std::int64_t{0x7fffff} & keep) : std::int64_t{0x7f800000};
+  if (e < 8 && f.is_standard()) {  // the standard's own largest finite value (ocp-e4m3 448, fp16 65504, ...)
+    const float mx = static_cast<float>(f.max_finite());
+    std::uint32_t b;
+    std::memcpy(&b, &mx, 4);
+    sat = b;
+  }
   const std::int64_t minnorm = e < 8 ? emin_b << 23 : 0;
   const std::int64_t sub_base = 23 - m + emin_b;
   const float p = e < 8 ? static_cast<float>(f.min_subnormal()) : 0.0f;
@@ -128,7 +151,7 @@ torch::Tensor quantize(const torch::Tensor& x, FloatFormat f, Rounding r, std::u
   torch::NoGradGuard no_grad;
   const auto xc = x.detach().contiguous();
   auto out = torch::empty(x.sizes(), xc.options().memory_format(torch::MemoryFormat::Contiguous));
-  cpu_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), xc.numel(), f, r, seed, offset);
+  cpu_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), xc.numel(), f, r, seed, offset, row_length(xc));
   return out;
 }
 
@@ -145,7 +168,7 @@ void quantize_into(const torch::Tensor& x, torch::Tensor& out, FloatFormat f, Ro
   torch::NoGradGuard no_grad;
   if (x.device().is_cpu() && out.is_contiguous()) {
     const auto xc = x.detach().contiguous();
-    cpu_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), xc.numel(), f, r, seed, offset);
+    cpu_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), xc.numel(), f, r, seed, offset, row_length(xc));
     return;
   }
   out.copy_(quantize(x, f, r, seed, offset));
@@ -156,7 +179,7 @@ void quantize_(torch::Tensor& x, FloatFormat f, Rounding r, std::uint64_t seed, 
   torch::NoGradGuard no_grad;
   if (x.device().is_cpu() && x.is_contiguous()) {
     float* d = x.data_ptr<float>();
-    cpu_kernel(d, d, x.numel(), f, r, seed, offset);
+    cpu_kernel(d, d, x.numel(), f, r, seed, offset, row_length(x));
     return;
   }
   x.copy_(quantize(x, f, r, seed, offset));

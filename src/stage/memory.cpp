@@ -20,14 +20,8 @@ io::Campaign matrix_and_table(const MemoryJob& job, std::string* table) {
   // read a campaign.
   io::Campaign mc;
   for (const auto& t : job.tasks) mc.task.push_back(t.name);
-  for (const auto& c : job.configs) mc.config.push_back(c.label());
+  io::set_configurations(mc, job.configs);  // labels, bit columns (and block columns for named formats)
   mc.allocate();
-  for (std::size_t j = 0; j < job.configs.size(); ++j) {
-    mc.a_exponent_bits[j] = job.configs[j].a.exponent_bits();
-    mc.a_mantissa_bits[j] = job.configs[j].a.mantissa_bits();
-    mc.b_exponent_bits[j] = job.configs[j].b.exponent_bits();
-    mc.b_mantissa_bits[j] = job.configs[j].b.mantissa_bits();
-  }
   for (std::size_t i = 0; i < job.tasks.size(); ++i) {
     const auto& t = job.tasks[i];
     mc.task_dataset[i] = t.dataset;

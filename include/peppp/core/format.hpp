@@ -10,46 +10,6 @@
 
 namespace peppp {
 
-/// A floating-point format with 1 sign bit, E exponent bits (2..8) and M
-/// mantissa bits (1..23). No exponent code is reserved for inf/NaN
-/// (emax = 2^(E-1), one binade more than IEEE); E < 8 saturates at max.
-class FloatFormat {
- public:
-  /// e8m23 (float32 itself: quantization is the identity).
-  FloatFormat() = default;
-  /// @throws InputError if E is outside 2..8 or M outside 1..23.
-  FloatFormat(int exponent_bits, int mantissa_bits);
-  /// Parse "e4m3" (case-insensitive) or the paper's "1-4-3".
-  /// @throws InputError naming the label and the allowed forms/ranges.
-  static FloatFormat parse(std::string_view label);
-  /// Parse a comma-separated list of labels.
-  static std::vector<FloatFormat> parse_list(std::string_view labels);
-
-  int exponent_bits() const { return e_; }
-  int mantissa_bits() const { return m_; }
-  /// Total bits 1 + E + M.
-  int bits() const { return 1 + e_ + m_; }
-  /// "e4m3".
-  std::string label() const;
-  /// emin = 2 - 2^(E-1).
-  int emin() const;
-  /// emax = 2^(E-1).
-  int emax() const;
-  /// Smallest positive subnormal 2^(emin - M) (long double: exact for E = 8).
-  long double min_subnormal() const;
-  /// Smallest positive normal 2^emin.
-  long double min_normal() const;
-  /// Largest finite value 2^emax * (2 - 2^-M) (beyond float32 for E = 8).
-  long double max_finite() const;
-
-  friend bool operator==(const FloatFormat& a, const FloatFormat& b) { return a.e_ == b.e_ && a.m_ == b.m_; }
-  friend bool operator!=(const FloatFormat& a, const FloatFormat& b) { return !(a == b); }
-
- private:
-  int e_ = 8;
-  int m_ = 23;
-};
-
 /// Rounding of a value onto a format's grid (QUANT.md).
 enum class Rounding {
   nearest,       ///< round to nearest, ties away from zero (QPyTorch's rule; default)
@@ -63,8 +23,118 @@ Rounding parse_rounding(std::string_view label);
 /// "nearest", "nearest_even", "stochastic".
 std::string label(Rounding r);
 
+/// The named formats of QUANT.md "Standard formats" (published standards
+/// instead of QPyTorch's grid). `none` = a plain `eEmM` format.
+enum class StandardFormat : std::uint8_t {
+  none = 0,
+  ocp_e4m3,    ///< "ocp-e4m3": OCP OFP8 E4M3 (e4m3fn), max 448, no inf
+  ocp_e5m2,    ///< "ocp-e5m2": OCP OFP8 E5M2 (IEEE-like), max 57344
+  fp16,        ///< "fp16": IEEE binary16, max 65504
+  bf16,        ///< "bf16": bfloat16 (as float32 -> bf16 RNE; overflow gives inf)
+  mxfp8_e4m3,  ///< "mxfp8-e4m3": OCP MX, 32 OCP-E4M3 elements + an E8M0 scale
+  mxfp8_e5m2,  ///< "mxfp8-e5m2": OCP MX, 32 OCP-E5M2 elements + an E8M0 scale
+  mxfp6_e3m2,  ///< "mxfp6-e3m2": OCP MX, 32 E3M2 elements (no inf/NaN) + an E8M0 scale
+  mxfp6_e2m3,  ///< "mxfp6-e2m3": OCP MX, 32 E2M3 elements (no inf/NaN) + an E8M0 scale
+  mxfp4,       ///< "mxfp4": OCP MX, 32 E2M1 elements + an E8M0 scale
+  nvfp4,       ///< "nvfp4": NVIDIA, 16 E2M1 elements + an ocp-e4m3 scale, a float32 tensor scale
+};
+
+/// A floating-point format: either a plain `eEmM` grid (1 sign bit, E
+/// exponent bits 2..8, M mantissa bits 1..23, no exponent code reserved for
+/// inf/NaN: emax = 2^(E-1), one binade more than IEEE; E < 8 saturates at
+/// max), or one of the named standard formats (QUANT.md "Standard formats":
+/// their own exponent range, ties-to-even nearest rounding, and for the
+/// block formats a shared per-block scale). For a block format E, M, emin,
+/// emax and the limits are those of the ELEMENT format (in units of the
+/// block's scale).
+class FloatFormat {
+ public:
+  /// e8m23 (float32 itself: quantization is the identity).
+  FloatFormat() = default;
+  /// @throws InputError if E is outside 2..8 or M outside 1..23.
+  FloatFormat(int exponent_bits, int mantissa_bits);
+  /// A named standard format (`none` gives e8m23).
+  explicit FloatFormat(StandardFormat standard);
+  /// Parse "e4m3" (case-insensitive), the paper's "1-4-3", or a named
+  /// standard format ("ocp-e4m3", "ocp-e5m2", "fp16", "bf16", "mxfp8-e4m3",
+  /// "mxfp8-e5m2", "mxfp6-e3m2", "mxfp6-e2m3", "mxfp4", "nvfp4").
+  /// @throws InputError naming the label and the allowed forms/ranges.
+  static FloatFormat parse(std::string_view label);
+  /// Parse a comma-separated list of labels.
+  static std::vector<FloatFormat> parse_list(std::string_view labels);
+  /// The labels of every named standard format, in enum order.
+  static std::vector<std::string> standard_labels();
+
+  /// Exponent bits E (of the element format for block formats).
+  int exponent_bits() const { return e_; }
+  /// Mantissa bits M (of the element format for block formats).
+  int mantissa_bits() const { return m_; }
+  /// Bits of one element 1 + E + M (without a block scale's share).
+  int bits() const { return 1 + e_ + m_; }
+  /// "e4m3", or the standard's label ("mxfp8-e4m3").
+  std::string label() const;
+  /// Smallest normal exponent: 2 - 2^(E-1) (also every standard format's).
+  int emin() const;
+  /// Largest normal exponent: 2^(E-1) for `eEmM`; the standard's own
+  /// (ocp-e4m3 8, ocp-e5m2 / fp16 15, bf16 127; a block format's element
+  /// emax_elem: 8, 15, 4, 2, 2, nvfp4 2).
+  int emax() const;
+  /// Smallest positive subnormal 2^(emin - M) (long double: exact for E = 8).
+  long double min_subnormal() const;
+  /// Smallest positive normal 2^emin.
+  long double min_normal() const;
+  /// Largest finite value: 2^emax * (2 - 2^-M) for `eEmM` (beyond float32
+  /// for E = 8); the standard's own (448, 57344, 65504, 3.3895314e38; block
+  /// formats: the element's, 448, 57344, 28, 7.5, 6, 6).
+  long double max_finite() const;
+
+  /// @name Standard formats (QUANT.md "Standard formats")
+  /// @{
+  StandardFormat standard() const { return std_; }
+  bool is_standard() const { return std_ != StandardFormat::none; }
+  /// Elements sharing one scale: 32 (MX), 16 (nvfp4), 1 (elementwise formats).
+  int block_size() const;
+  /// Bits of the per-block scale: 8 (E8M0 for MX, ocp-e4m3 for nvfp4), 0 (elementwise).
+  int scale_bits() const;
+  /// Memory bits per element, the scale's share included: bits() +
+  /// scale_bits() / block_size() (8.25, 6.25, 4.25, 4.5; elementwise: bits()).
+  double bits_per_element() const { return bits() + static_cast<double>(scale_bits()) / block_size(); }
+  /// True for the block formats (MX and nvfp4).
+  bool is_block() const { return block_size() > 1; }
+  /// True when a value beyond the largest finite value (and ±inf) becomes
+  /// ±max (E < 8 `eEmM`, ocp-e4m3, ocp-e5m2, fp16, the block formats'
+  /// elements); false for E = 8 `eEmM` and bf16 (overflow gives ±inf).
+  bool saturates() const;
+  /// The element grid a block format's elements are rounded onto, in units
+  /// of the block scale: ocp-e4m3, ocp-e5m2, e3m2, e2m3, e2m1 (the last three
+  /// reserve no code: exactly the `eEmM` grid). Elementwise formats: itself.
+  FloatFormat element_format() const;
+  /// The rounding actually applied for `r`: a standard format's nearest rule
+  /// is ties to even, so `nearest` means `nearest_even` for it; `eEmM`
+  /// formats keep `r` (nearest = ties away from zero, QPyTorch's rule).
+  Rounding effective_rounding(Rounding r) const;
+  /// @}
+
+  /// An integer that identifies the format (for autograd arguments):
+  /// 1024·standard + 32·E + M. `from_code(code())` gives the format back.
+  std::int64_t code() const;
+  /// @throws InputError when `code` is no format's code.
+  static FloatFormat from_code(std::int64_t code);
+
+  friend bool operator==(const FloatFormat& a, const FloatFormat& b) {
+    return a.e_ == b.e_ && a.m_ == b.m_ && a.std_ == b.std_;
+  }
+  friend bool operator!=(const FloatFormat& a, const FloatFormat& b) { return !(a == b); }
+
+ private:
+  int e_ = 8;
+  int m_ = 23;
+  StandardFormat std_ = StandardFormat::none;
+};
+
 /// A configuration: Format A (weights, activations, errors) and Format B
-/// (optimizer: gradient, momentum, accumulator). Label "e4m3/e6m7".
+/// (optimizer: gradient, momentum, accumulator). Label "e4m3/e6m7" (or with
+/// named formats, "mxfp8-e4m3/bf16").
 struct Configuration {
   FloatFormat a;
   FloatFormat b;

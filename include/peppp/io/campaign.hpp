@@ -36,6 +36,12 @@ struct Campaign {
   std::vector<std::string> config;        ///< configuration labels "e4m3/e6m7" (dim `config`)
   std::vector<int> a_exponent_bits, a_mantissa_bits;  ///< Format A, per config
   std::vector<int> b_exponent_bits, b_mantissa_bits;  ///< Format B, per config
+  /// Block size and block-scale bits of Format A and B, per config (named
+  /// block formats, QUANT.md "Standard formats": mxfp* 32 / 8, nvfp4 16 / 8;
+  /// elementwise formats 1 / 0). Filled by `set_configurations` only when a
+  /// configuration uses a named format, so files of `eEmM` campaigns are
+  /// unchanged; empty (absent) otherwise.
+  std::vector<int> a_block_size, a_scale_bits, b_block_size, b_scale_bits;
   std::vector<std::string> task_dataset;  ///< per task: source dataset
   std::vector<int> task_classes, task_resolution, task_train_size, task_test_size;  ///< per task
 
@@ -105,6 +111,14 @@ inline const Schema<Campaign>& campaign_schema() {
             &Campaign::b_exponent_bits, A::keep_or(0)},
           F{"b_mantissa_bits", {"config"}, NcType::i32, "bit", "Format B mantissa bits (optimizer)", req,
             &Campaign::b_mantissa_bits, A::keep_or(0)},
+          F{"a_block_size", {"config"}, NcType::i32, "1", "Format A elements sharing one scale (1: elementwise)", opt,
+            &Campaign::a_block_size},
+          F{"a_scale_bits", {"config"}, NcType::i32, "bit", "Format A bits of the shared block scale (0: none)", opt,
+            &Campaign::a_scale_bits},
+          F{"b_block_size", {"config"}, NcType::i32, "1", "Format B elements sharing one scale (1: elementwise)", opt,
+            &Campaign::b_block_size},
+          F{"b_scale_bits", {"config"}, NcType::i32, "bit", "Format B bits of the shared block scale (0: none)", opt,
+            &Campaign::b_scale_bits},
           F{"task_dataset", {"task"}, NcType::str, "", "source dataset of the task", opt, &Campaign::task_dataset,
             A::keep_or(0)},
           F{"task_classes", {"task"}, NcType::i32, "1", "number of classes", opt, &Campaign::task_classes,
@@ -172,13 +186,16 @@ std::vector<TaskRow> task_rows(const Campaign& c);
 /// Set `c.task` and every `task_*` column from `rows` (the matrices are not
 /// touched: call `allocate()` after changing the number of tasks).
 void set_task_rows(Campaign& c, const std::vector<TaskRow>& rows);
-/// The configurations of `c`, built from the four bit-count columns.
+/// The configurations of `c`, built from the four bit-count columns; a
+/// configuration whose label names standard formats (e.g.
+/// "mxfp8-e4m3/bf16") with those element bits is that configuration.
 /// @throws InputError naming `file`, the configuration label and index when
 /// the bits are impossible (exponent outside 2..8, mantissa outside 1..23)
 /// or a bit column has the wrong length.
 std::vector<Configuration> configurations(const Campaign& c, const std::string& file = "campaign");
 /// Set `c.config` (labels "e4m3/e6m7") and the four bit-count columns from
-/// `configs` (the matrices are not touched: call `allocate()` after changing
+/// `configs`, and the four block columns when any format is a named one
+/// (else they are left empty: not written) (the matrices are not touched: call `allocate()` after changing
 /// the number of configurations).
 void set_configurations(Campaign& c, const std::vector<Configuration>& configs);
 

@@ -5,7 +5,9 @@
 ///
 ///   memory = bA · (N_w + B · N_act) + bB · 3 · N_w   bits, reported in MiB (2^20 bytes)
 ///
-/// with bA, bB the bit widths of Format A and B, B the batch size, N_w the
+/// with bA, bB the bits per element of Format A and B (FloatFormat::
+/// bits_per_element: 1 + E + M, plus a block format's scale share, e.g.
+/// mxfp8-e4m3 8.25, nvfp4 4.5), B the batch size, N_w the
 /// trainable parameters and N_act the per-sample activation count.
 
 #include <cstdint>

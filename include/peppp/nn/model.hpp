@@ -27,7 +27,8 @@ const char* label(LayerType t);
 /// rounded onto (e, m) with rounding `fwd_rounding` (stream `fwd_seed`),
 /// backward returns the incoming error rounded with `bwd_rounding` (stream
 /// `bwd_seed`); the gradient passes straight through the rounding. Integer
-/// arguments carry `FloatFormat` bits, `Rounding` values and seeds bit-cast.
+/// arguments carry `FloatFormat` bits (a named standard format: e =
+/// FloatFormat::code()), `Rounding` values and seeds bit-cast.
 struct QuantizeFn : public torch::autograd::Function<QuantizeFn> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, int64_t e, int64_t m,
                                int64_t fwd_rounding, int64_t bwd_rounding, int64_t fwd_seed, int64_t bwd_seed);

@@ -28,9 +28,55 @@ namespace peppp::quant {
 /// @param threads number of threads to split the buffer over (std::thread);
 ///        <= 1 runs on the calling thread. Small buffers use fewer threads.
 /// Not collective; thread-safe for disjoint outputs.
+///
+/// Standard formats (QUANT.md "Standard formats"): `nearest` is their own
+/// rule, ties to even (FloatFormat::effective_rounding). A block format
+/// (MX, nvfp4) treats the buffer as ONE row: `quantize_rows` with
+/// row_length = n.
 void quantize_buffer(const float* in, float* out, std::size_t n, FloatFormat format,
                      Rounding rounding = Rounding::nearest, std::uint64_t seed = 0, std::uint64_t offset = 0,
                      int threads = 1);
+
+/// `quantize_buffer` on a tensor viewed as rows of `row_length` contiguous
+/// elements (the last dimension; 0 = one row of n). For the block formats
+/// (QUANT.md "Standard formats", block rules 1-4 and nvfp4) each row is cut
+/// into blocks of FloatFormat::block_size() elements (the last block of a
+/// row may be shorter; blocks never straddle rows): a block with a NaN or an
+/// infinity becomes NaN (0x7fc00000); otherwise the MX block shares the
+/// scale X = 2^s, s = floor(log2 amax) − emax_elem clamped to [−127, 127],
+/// and each element becomes X · q(V_i / X) on the element grid (ties to even
+/// saturating, or stochastic). nvfp4's per-tensor scale t is over all n
+/// elements (their largest FINITE magnitude; the float32 nearest to
+/// amax/2688, 1 when it is 0); its arithmetic is float64 as QUANT.md says.
+/// Stochastic rounding: element i uses `random_bits(seed, offset + i)` on
+/// the element grid after scaling (MX: as the elementwise kernel; nvfp4: up
+/// with probability ⌈frac·2^32⌉/2^32). Elementwise formats ignore
+/// `row_length`. The result does not depend on `threads`.
+/// @throws InputError for a block format when n is not a multiple of row_length.
+void quantize_rows(const float* in, float* out, std::size_t n, std::size_t row_length, FloatFormat format,
+                   Rounding rounding = Rounding::nearest, std::uint64_t seed = 0, std::uint64_t offset = 0,
+                   int threads = 1);
+
+/// nvfp4's per-tensor scale t of [in, in + n) (QUANT.md "Standard formats"):
+/// the float32 nearest to (largest finite |x|) / 2688, 1 when that is 0.
+float nvfp4_tensor_scale(const float* in, std::size_t n);
+
+/// What rounding did to a buffer (`peppp quantize`'s summary line).
+struct QuantizeSummary {
+  std::size_t elements = 0;
+  /// Non-NaN inputs beyond the largest finite value of the grid they were
+  /// rounded onto: the format's max (±inf included) for saturating
+  /// elementwise formats; finite inputs that became ±inf for e8mM and bf16;
+  /// |x| > X · element max for the block formats (X the block's scale).
+  std::size_t saturated = 0;
+  std::size_t flushed_to_zero = 0;  ///< finite non-zero inputs that became ±0
+  std::size_t nan = 0;              ///< NaN outputs
+};
+
+/// Count, for `out` = `in` rounded onto `format` with rows of `row_length`
+/// (as `quantize_rows`), the saturated, flushed and NaN elements.
+QuantizeSummary summarize(const float* in, const float* out, std::size_t n, std::size_t row_length,
+                          FloatFormat format);
 
 /// The counter-based generator behind stochastic rounding: 32 random bits
 /// for element `counter` of the stream keyed by `seed` (the high half of

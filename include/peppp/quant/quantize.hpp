@@ -15,7 +15,9 @@ namespace peppp {
 /// onto `format` with `rounding`; returns a new contiguous tensor of the same
 /// shape on the same device. Stochastic rounding draws element i's bits from
 /// a counter-based generator keyed by (seed, offset + i) in row-major order,
-/// so the result does not depend on threads or device.
+/// so the result does not depend on threads or device. Block formats (MX,
+/// nvfp4) cut the rows along the LAST dimension into blocks (QUANT.md
+/// "Standard formats"; quant::quantize_rows); nvfp4's tensor scale is over x.
 /// @throws InputError if `x` is not float32.
 torch::Tensor quantize(const torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,
                        std::uint64_t seed = 0, std::uint64_t offset = 0);
@@ -37,6 +39,7 @@ void quantize_into(const torch::Tensor& x, torch::Tensor& out, FloatFormat forma
 /// operations (int64 views of the float32 bits, masks, `where`); gives the
 /// same bits as the fused CPU kernel on any device (used for non-CPU
 /// tensors; exposed for tests). Needs about 10 int64 temporaries of x's size.
+/// Block formats go through the CPU kernel (copied there and back).
 /// @throws InputError if `x` is not float32.
 torch::Tensor quantize_generic(const torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,
                                std::uint64_t seed = 0, std::uint64_t offset = 0);

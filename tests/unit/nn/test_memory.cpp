@@ -131,3 +131,17 @@ TEST(NnMemory, MemoryCommandPrintsTheMatrix) {
   for (auto st : mc.status) EXPECT_EQ(st, 0);
   for (double e : mc.error) EXPECT_TRUE(std::isnan(e));
 }
+
+TEST(MemoryModel, BlockFormatsCountTheirScaleShare) {
+  // QUANT.md "Standard formats": 8.25 bits per mxfp8 element (8 + 8/32), 16 per bf16 element.
+  const auto counts = nn::model_counts("resnet18", 10, 3, 32);
+  const auto m = nn::memory_from_counts(counts, 32, Configuration::parse("mxfp8-e4m3/bf16"));
+  const double nw = static_cast<double>(counts.parameters), nact = static_cast<double>(counts.activations);
+  const double mib = 8.0 * 1024 * 1024;
+  EXPECT_DOUBLE_EQ(m.weights, 8.25 * nw / mib);
+  EXPECT_DOUBLE_EQ(m.activations, 8.25 * 32 * nact / mib);
+  EXPECT_DOUBLE_EQ(m.optimizer, 16.0 * 3 * nw / mib);
+  const auto n = nn::memory_from_counts(counts, 32, Configuration::parse("nvfp4/mxfp4"));
+  EXPECT_DOUBLE_EQ(n.weights, 4.5 * nw / mib);
+  EXPECT_DOUBLE_EQ(n.optimizer, 4.25 * 3 * nw / mib);
+}

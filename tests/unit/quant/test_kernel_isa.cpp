@@ -124,3 +124,42 @@ TEST_F(KernelIsa, EveryVariantIsBitIdenticalToBaseline) {
     }
   }
 }
+
+// The tiled kernel's normal-range shortcut (tiles of 256 with nothing in the
+// format's subnormal range and no NaN) gives the bits of the full path:
+// whole buffers against element-by-element calls (n = 1: always the full
+// path), every variant, every rounding, tiles that take the shortcut
+// (normal values of every binade, zeros, ±inf) and tiles that do not.
+TEST_F(KernelIsa, TiledShortcutEqualsTheFullPath) {
+  std::mt19937 rng(77);
+  std::vector<float> in(256 * 64);
+  for (std::size_t t = 0; t < in.size() / 256; ++t) {
+    const int kind = static_cast<int>(t % 4);
+    for (std::size_t j = 0; j < 256; ++j) {
+      // Biased exponent 1..254: every float32 binade (normal for e8 formats,
+      // partly subnormal for the others: those tiles take the full path).
+      std::uint32_t e = 1 + rng() % 254;
+      if (kind == 0) e = 127 + rng() % 8;  // normal for every format with E >= 4
+      std::uint32_t b = (e << 23) | (rng() & 0x7fffffu) | (rng() & 0x80000000u);
+      if (j % 17 == 0) b &= 0x80000000u;              // signed zeros
+      if (kind == 1 && j == 100) b = 0xff800000u;     // -inf
+      if (kind == 3 && j == 200) b = 0x7fc00001u;     // a NaN: full path
+      in[t * 256 + j] = ref::from_bits(b);
+    }
+  }
+  std::vector<FloatFormat> fs = formats();
+  for (const auto& l : {"ocp-e4m3", "ocp-e5m2", "fp16", "bf16"}) fs.push_back(FloatFormat::parse(l));
+  for (const auto& isa : peppp::quant::kernel_isas()) {
+    peppp::quant::set_kernel_isa(isa);
+    for (const auto& f : fs)
+      for (Rounding r : {Rounding::nearest, Rounding::nearest_even, Rounding::stochastic}) {
+        std::vector<float> out(in.size());
+        quantize_buffer(in.data(), out.data(), in.size(), f, r, 5, 0, 1);
+        for (std::size_t i = 0; i < in.size(); ++i) {
+          const float one = peppp::quant::quantize_value(in[i], f, r, 5, i);
+          ASSERT_EQ(ref::bits(out[i]), ref::bits(one))
+              << isa << " " << f.label() << " " << peppp::label(r) << " element " << i << " in " << in[i];
+        }
+      }
+  }
+}
