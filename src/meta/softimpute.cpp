@@ -548,6 +548,25 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
   fs = factor_svd(o, r, x, true);
   const Eigen::Map<const RowMat> U(x.data(), o.n, r), V(x.data() + o.n * r, o.d, r);
   st.z = U * V.transpose();
+  if (converged) {
+    // The spare columns end near 0, not at 0 as after a thresholding step:
+    // drop singular values below 1e-8·σ_1 when the certificate still holds
+    // without them (Z* low rank, and exact zeros where nothing is observed).
+    Index keep = 0;
+    while (keep < fs.s.size() && fs.s[keep] > 1e-8 * fs.s[0]) ++keep;
+    if (keep < fs.s.size()) {
+      MatrixXd zt = fs.u.leftCols(keep) * fs.s.head(keep).asDiagonal() * fs.v.leftCols(keep).transpose();
+      const GapParts g = gap_parts(o, residual(o, zt), fs.s.head(keep).sum(), lambda, work);
+      if (g.gap <= std::max(opt.gap_tolerance * g.f, opt.gap_absolute)) {
+        st.z = std::move(zt);
+        fs.u.conservativeResize(Eigen::NoChange, keep);
+        fs.v.conservativeResize(Eigen::NoChange, keep);
+        fs.s.conservativeResize(keep);
+        objective = g.f;
+        gap = g.gap;
+      }
+    }
+  }
   st.u = std::move(fs.u);
   st.v = std::move(fs.v);
   st.s = std::move(fs.s);
@@ -761,6 +780,15 @@ LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImpu
     cv.heldout_error[i] = std::sqrt(err2[i] / std::max(ref2, 1e-300));
     if (cv.heldout_error[i] < cv.heldout_error[best]) best = i;
   }
+  // Errors within kCvTie (relative) of the lowest are ties, resolved to the
+  // first in the grid: the CV solves stop at a gap of ~1e-5·F, so smaller
+  // differences are solver round-off, not a preference (e.g. every candidate
+  // predicting 0 for entries alone in their row and column).
+  for (std::size_t i = 0; i < best; ++i)
+    if (cv.heldout_error[i] <= cv.heldout_error[best] * (1 + kCvTie)) {
+      best = i;
+      break;
+    }
   cv.lambda = grid[best];
   return cv;
 }

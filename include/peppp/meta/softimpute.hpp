@@ -103,8 +103,10 @@ SubgradientCheck softimpute_subgradient(const Eigen::MatrixXd& z, const Eigen::M
                                         double rank_tolerance = 1e-8);
 
 /// Result of λ cross-validation.
+/// Held-out errors of cv_lambda within this relative distance of the lowest are ties.
+constexpr double kCvTie = 1e-4;
 struct LambdaCv {
-  double lambda = 0;                  ///< the chosen λ (lowest held-out error; ties: first in grid)
+  double lambda = 0;                  ///< the chosen λ (lowest held-out error; ties within kCvTie: first in grid)
   std::vector<double> grid;           ///< the candidates, as given
   std::vector<double> heldout_error;  ///< pooled held-out relative error per candidate
 };
