@@ -400,7 +400,7 @@ struct BlockJacobi {
     VectorXd t(r);
     for (std::size_t b = 0; b < blocks.size(); ++b) {
       Eigen::Map<VectorXd> seg(q.data() + static_cast<Index>(b) * r, r);
-      t.noalias() = blocks[b].selfadjointView<Eigen::Lower>() * seg;
+      t.noalias() = blocks[b] * seg;  // a general product: faster than selfadjointView at these sizes
       seg = t;
     }
   }
