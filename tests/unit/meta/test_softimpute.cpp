@@ -23,24 +23,24 @@ MatrixXd reference_data() {
 TEST(SoftImpute, GapCertificateUnweighted) {
   const MatrixXd a = reference_data();
   for (auto solver : {SoftImputeSolver::factored, SoftImputeSolver::proximal}) {
-  SCOPED_TRACE(solver == SoftImputeSolver::factored ? "factored" : "proximal");
-  SoftImputeOptions o;
-  o.lambda = 0.1;
-  o.solver = solver;
-  const auto r = soft_impute(a, MatrixXd(), o);
-  EXPECT_TRUE(r.converged);
-  EXPECT_LT(r.gap, 1e-7 * r.objective);
-  // Independent evaluation with exact SVDs agrees with the solver's numbers.
-  const double f = softimpute_objective(r.estimate, a, MatrixXd(), 0.1);
-  EXPECT_NEAR(f, r.objective, 1e-9 * f);
-  EXPECT_LT(softimpute_duality_gap(r.estimate, a, MatrixXd(), 0.1), 1e-7 * f);
-  EXPECT_GT(r.rank, 0);
-  EXPECT_LT(r.rank, 40);
-  // The subgradient condition of F3.4.
-  const auto sg = softimpute_subgradient(r.estimate, a, MatrixXd(), 0.1, 1e-6);
-  EXPECT_EQ(sg.rank, r.rank);
-  EXPECT_LT(sg.tangent_residual, 1e-3);
-  EXPECT_LE(sg.perp_norm, 1.0 + 1e-3);
+    SCOPED_TRACE(solver == SoftImputeSolver::factored ? "factored" : "proximal");
+    SoftImputeOptions o;
+    o.lambda = 0.1;
+    o.solver = solver;
+    const auto r = soft_impute(a, MatrixXd(), o);
+    EXPECT_TRUE(r.converged);
+    EXPECT_LT(r.gap, 1e-7 * r.objective);
+    // Independent evaluation with exact SVDs agrees with the solver's numbers.
+    const double f = softimpute_objective(r.estimate, a, MatrixXd(), 0.1);
+    EXPECT_NEAR(f, r.objective, 1e-9 * f);
+    EXPECT_LT(softimpute_duality_gap(r.estimate, a, MatrixXd(), 0.1), 1e-7 * f);
+    EXPECT_GT(r.rank, 0);
+    EXPECT_LT(r.rank, 40);
+    // The subgradient condition of F3.4.
+    const auto sg = softimpute_subgradient(r.estimate, a, MatrixXd(), 0.1, 1e-6);
+    EXPECT_EQ(sg.rank, r.rank);
+    EXPECT_LT(sg.tangent_residual, 1e-3);
+    EXPECT_LE(sg.perp_norm, 1.0 + 1e-3);
   }
 }
 
@@ -49,25 +49,25 @@ TEST(SoftImpute, GapCertificateWeighted) {
   // small case, the accelerated variant on the reference shape; the factored
   // solver on both.
   for (int n : {20, 40})
-  for (auto solver : {SoftImputeSolver::factored, SoftImputeSolver::proximal}) {
-    SCOPED_TRACE(solver == SoftImputeSolver::factored ? "factored" : "proximal");
-    const int d = n == 20 ? 30 : 99;
-    const MatrixXd e = test::low_rank_errors(n, d, 3, 21, 0.02);
-    const MatrixXd mem = test::uniform_matrix(n, d, 4, 100, 1000);
-    const MatrixXd p = nonuniform_probabilities(mem, 0.0, 0.4);
-    const MatrixXd a = apply_mask(e, sample_nonuniform(p, 9));
-    const MatrixXd w = p.cwiseInverse();
-    SoftImputeOptions o;
-    o.lambda = 0.3;
-    o.solver = solver;
-    o.accelerated = n == 40;
-    const auto r = soft_impute(a, w, o);
-    EXPECT_TRUE(r.converged) << n;
-    EXPECT_LT(softimpute_duality_gap(r.estimate, a, w, 0.3), 1e-7 * r.objective);
-    const auto sg = softimpute_subgradient(r.estimate, a, w, 0.3, 1e-6);
-    EXPECT_LE(sg.perp_norm, 1.0 + 1e-3);
-    EXPECT_LT(sg.tangent_residual, 1e-2);
-  }
+    for (auto solver : {SoftImputeSolver::factored, SoftImputeSolver::proximal}) {
+      SCOPED_TRACE(solver == SoftImputeSolver::factored ? "factored" : "proximal");
+      const int d = n == 20 ? 30 : 99;
+      const MatrixXd e = test::low_rank_errors(n, d, 3, 21, 0.02);
+      const MatrixXd mem = test::uniform_matrix(n, d, 4, 100, 1000);
+      const MatrixXd p = nonuniform_probabilities(mem, 0.0, 0.4);
+      const MatrixXd a = apply_mask(e, sample_nonuniform(p, 9));
+      const MatrixXd w = p.cwiseInverse();
+      SoftImputeOptions o;
+      o.lambda = 0.3;
+      o.solver = solver;
+      o.accelerated = n == 40;
+      const auto r = soft_impute(a, w, o);
+      EXPECT_TRUE(r.converged) << n;
+      EXPECT_LT(softimpute_duality_gap(r.estimate, a, w, 0.3), 1e-7 * r.objective);
+      const auto sg = softimpute_subgradient(r.estimate, a, w, 0.3, 1e-6);
+      EXPECT_LE(sg.perp_norm, 1.0 + 1e-3);
+      EXPECT_LT(sg.tangent_residual, 1e-2);
+    }
 }
 
 TEST(SoftImpute, PathEqualsDirectAndVariantsAgree) {
