@@ -7,8 +7,10 @@
 #include <cmath>
 #include <vector>
 
+#include "loocv_synthetic.hpp"
 #include "peppp/meta/acquisition.hpp"
 #include "peppp/meta/design.hpp"
+#include "peppp/meta/loocv.hpp"
 #include "peppp/meta/sampling.hpp"
 #include "peppp/meta/softimpute.hpp"
 
@@ -28,7 +30,8 @@ MatrixXd errors(int n, int d, int k, std::uint64_t seed) {
   return uniform(n, k, seed, 0, 1) * uniform(k, d, seed + 1, 0, 1) / k + 0.01 * uniform(n, d, seed + 2, -1, 1);
 }
 
-// args: n, d, sampling ratio in %, λ·100, accelerated (0/1)
+// args: n, d, sampling ratio in %, λ·100, solver: 0 proximal, 1 proximal
+// accelerated (FISTA + restart), 2 factored (the default: L-BFGS on UVᵀ)
 void BM_SoftImpute(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0)), d = static_cast<int>(state.range(1));
   const double ratio = state.range(2) / 100.0, lambda = state.range(3) / 100.0;
@@ -36,7 +39,8 @@ void BM_SoftImpute(benchmark::State& state) {
   SoftImputeOptions o;
   o.lambda = lambda;
   o.gap_tolerance = 1e-6;
-  o.accelerated = state.range(4) != 0;
+  o.accelerated = state.range(4) == 1;
+  o.solver = state.range(4) == 2 ? SoftImputeSolver::factored : SoftImputeSolver::proximal;
   SoftImputeResult r;
   for (auto _ : state) {
     r = soft_impute(a, MatrixXd(), o);
@@ -47,9 +51,53 @@ void BM_SoftImpute(benchmark::State& state) {
   state.counters["gap_over_F"] = r.gap / r.objective;
   state.counters["converged"] = r.converged;
 }
-BENCHMARK(BM_SoftImpute)->Args({87, 99, 20, 10, 0})->Args({87, 99, 20, 10, 1})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SoftImpute)
+    ->Args({87, 99, 20, 10, 0})
+    ->Args({87, 99, 20, 10, 1})
+    ->Args({87, 99, 20, 10, 2})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SoftImpute)->Name("BM_SoftImpute_large")->Args({1000, 1000, 10, 500, 0})->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_SoftImpute)->Name("BM_SoftImpute_large")->Args({1000, 1000, 10, 500, 2})->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_SoftImpute)->Name("BM_SoftImpute_large")->Args({10000, 1000, 10, 1000, 0})->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_SoftImpute)->Name("BM_SoftImpute_large")->Args({10000, 1000, 10, 1000, 2})->Unit(benchmark::kSecond)->Iterations(1);
+
+// One setting-IV fold of meta-LOOCV on bench_loocv's 40 × 99 matrix: the
+// 39 × 99 meta-training matrix at 20 % (fold 0's mask), completed at the
+// smallest grid λ of each CV — the paper's completion at λ = 0.03 and
+// ei-mf's centered log-scale residual at λ = 0.01 (gap_absolute 1e-8) —
+// to the final tolerance 1e-7. args: centered (0/1), solver as above.
+void BM_SoftImputeLoocvFold(benchmark::State& state) {
+  const auto data = peppp::bench::synthetic_loocv(40);
+  LoocvSpec spec;
+  spec.settings = {"I", "IV"};
+  spec.cap = peppp::bench::kSyntheticCap;
+  spec = validate_loocv(spec, data);
+  const auto mask = meta_training_mask(spec, data, 1, 0, 0);
+  MatrixXd e(39, 99);
+  for (int i = 1; i < 40; ++i)
+    for (int j = 0; j < 99; ++j) e(i - 1, j) = mask[static_cast<std::size_t>(i) * 99 + j] ? data.error[static_cast<std::size_t>(i) * 99 + j] : NAN;
+  const bool centered = state.range(0) != 0;
+  const MatrixXd a = centered ? center_errors(e).residual : e;
+  SoftImputeOptions o;
+  o.lambda = centered ? 0.01 : 0.03;
+  o.gap_tolerance = 1e-7;
+  if (centered) o.gap_absolute = kCenteredGapAbsolute;
+  o.accelerated = state.range(1) == 1;
+  o.solver = state.range(1) == 2 ? SoftImputeSolver::factored : SoftImputeSolver::proximal;
+  SoftImputeResult r;
+  for (auto _ : state) {
+    r = soft_impute(a, MatrixXd(), o);
+    benchmark::DoNotOptimize(r.objective);
+  }
+  state.counters["iterations"] = r.total_iterations;
+  state.counters["rank"] = r.rank;
+  state.counters["gap_over_F"] = r.gap / r.objective;
+  state.counters["converged"] = r.converged;
+}
+BENCHMARK(BM_SoftImputeLoocvFold)
+    ->ArgNames({"centered", "solver"})
+    ->ArgsProduct({{0, 1}, {0, 1, 2}})
+    ->Unit(benchmark::kMillisecond);
 
 // Greedy ED selection of 15 out of d configurations (k = 3), no cap.
 void BM_GreedyEd(benchmark::State& state) {

@@ -68,7 +68,7 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
   if (info.training == SettingInfo::Training::nonuniform) {
     weights = nonuniform_probabilities(without_row(data.memory, n, d, fold), spec.p_min, spec.p_max)
                   .cwiseInverse();
-    opt.accelerated = true;  // inverse-probability weights make the problem badly conditioned (F4.3)
+    opt.accelerated = true;  // proximal solver only: inverse-probability weights make the problem badly conditioned (F4.3)
   }
   if (spec.lambda > 0) {
     opt.lambda = spec.lambda;

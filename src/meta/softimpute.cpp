@@ -219,6 +219,7 @@ GapParts gap_parts(const Observed& o, const VectorXd& r, double nuclear, double 
 
 struct SolveState {
   MatrixXd z;
+  MatrixXd u;  // left singular vectors of z
   MatrixXd v;  // right singular vectors of z (warm start)
   VectorXd s;  // singular values of z
   double inv_step = 1.0;  // L of the backtracking
@@ -285,6 +286,7 @@ int solve_fixed(const Observed& o, double lambda, const SoftImputeOptions& opt, 
       t_mom = up > 0 ? 1.0 : t_next;
     }
     st.z = std::move(z_new);
+    st.u = std::move(p.u);
     st.v = std::move(p.v);
     st.s = std::move(p.s);
     last_step = step;
@@ -297,6 +299,277 @@ int solve_fixed(const Observed& o, double lambda, const SoftImputeOptions& opt, 
     }
   }
   if (!converged && it % check_every != 0) check();
+  return it;
+}
+
+
+// ---- Burer–Monteiro factored solve (SoftImputeSolver::factored) ----------
+//
+// min over U (n×r), V (d×r) of g = ½ Σ_Ω w (u_i·v_j − a_ij)² + λ/2 (‖U‖² + ‖V‖²).
+// ½(‖U‖² + ‖V‖²) ≥ ‖UVᵀ‖_* with equality for balanced factors, so g ≥ F_λ(UVᵀ)
+// and min g = min F_λ once r ≥ rank Z*. The certificate is F3.4's gap of
+// Z = UVᵀ (exact nuclear norm), as for the proximal solver.
+
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// g and its gradient at x = [U row-major, V row-major]; `res` = z − a on Ω.
+double factored_value(const Observed& o, double lambda, Index r, const VectorXd& x, VectorXd& grad, VectorXd& res) {
+  const double* u = x.data();
+  const double* v = x.data() + o.n * r;
+  grad = lambda * x;
+  double* gu = grad.data();
+  double* gv = grad.data() + o.n * r;
+  res.resize(o.a.size());
+  double s2 = 0;
+  for (Index k = 0; k < o.a.size(); ++k) {
+    const Index i = o.row[static_cast<std::size_t>(k)], j = o.col[static_cast<std::size_t>(k)];
+    const double* ui = u + i * r;
+    const double* vj = v + j * r;
+    double z = 0;
+    for (Index q = 0; q < r; ++q) z += ui[q] * vj[q];
+    const double e = z - o.a[k];
+    res[k] = e;
+    const double we = o.w[k] * e;
+    s2 += we * e;
+    double* gui = gu + i * r;
+    double* gvj = gv + j * r;
+    for (Index q = 0; q < r; ++q) {
+      gui[q] += we * vj[q];
+      gvj[q] += we * ui[q];
+    }
+  }
+  return 0.5 * s2 + 0.5 * lambda * x.squaredNorm();
+}
+
+// The SVD of UVᵀ through thin QRs of the factors: UVᵀ = Q_u (R_u R_vᵀ) Q_vᵀ.
+struct FactorSvd {
+  MatrixXd u, v;
+  VectorXd s;
+};
+FactorSvd factor_svd(const Observed& o, Index r, const VectorXd& x, bool vectors) {
+  const Eigen::Map<const RowMat> U(x.data(), o.n, r), V(x.data() + o.n * r, o.d, r);
+  Eigen::HouseholderQR<MatrixXd> qu(U), qv(V);
+  const Index ru = std::min(o.n, r), rv = std::min(o.d, r);
+  const MatrixXd core = qu.matrixQR().topRows(ru).triangularView<Eigen::Upper>() *
+                        MatrixXd(qv.matrixQR().topRows(rv).triangularView<Eigen::Upper>()).transpose();
+  FactorSvd f;
+  if (!vectors) {
+    f.s = Eigen::JacobiSVD<MatrixXd>(core).singularValues();
+    return f;
+  }
+  Eigen::JacobiSVD<MatrixXd> svd(core, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  f.s = svd.singularValues();
+  f.u = qu.householderQ() * MatrixXd::Identity(o.n, ru) * svd.matrixU();
+  f.v = qv.householderQ() * MatrixXd::Identity(o.d, rv) * svd.matrixV();
+  return f;
+}
+
+// Re-pack x from rank r to rank r_new (new columns from `fill`, row-major blocks).
+VectorXd resize_factors(const Observed& o, Index r, Index r_new, const VectorXd& x, std::uint64_t seed, double scale) {
+  VectorXd y(static_cast<Index>((o.n + o.d) * r_new));
+  const Index rows = o.n + o.d;
+  for (Index i = 0; i < rows; ++i)
+    for (Index q = 0; q < r_new; ++q)
+      y[i * r_new + q] = q < r ? x[i * r + q]
+                               : scale * (CounterRng::uniform_at(seed, static_cast<std::uint64_t>(i * r_new + q)) - 0.5);
+  return y;
+}
+
+// Block-Jacobi preconditioner of g's Gauss–Newton Hessian: for row i of U
+// the r×r block Σ_j∈Ω_i w_ij v_j v_jᵀ + λI (and likewise for V), i.e. the
+// systems one ALS sweep solves. H0 = its inverse in the L-BFGS recursion.
+struct BlockJacobi {
+  Index r = 0;
+  std::vector<MatrixXd> blocks;  // the blocks' inverses (a product applies faster than two triangular solves)
+  void build(const Observed& o, double lambda, Index rank, const VectorXd& x) {
+    r = rank;
+    const double* u = x.data();
+    const double* v = x.data() + o.n * r;
+    std::vector<MatrixXd> g(static_cast<std::size_t>(o.n + o.d), lambda * MatrixXd::Identity(r, r));
+    for (Index k = 0; k < o.a.size(); ++k) {
+      const Index i = o.row[static_cast<std::size_t>(k)], j = o.col[static_cast<std::size_t>(k)];
+      const Eigen::Map<const VectorXd> ui(u + i * r, r), vj(v + j * r, r);
+      g[static_cast<std::size_t>(i)].selfadjointView<Eigen::Lower>().rankUpdate(vj, o.w[k]);
+      g[static_cast<std::size_t>(o.n + j)].selfadjointView<Eigen::Lower>().rankUpdate(ui, o.w[k]);
+    }
+    blocks.resize(g.size());
+    const MatrixXd id = MatrixXd::Identity(r, r);
+    for (std::size_t b = 0; b < g.size(); ++b) blocks[b] = g[b].llt().solve(id);
+  }
+  void apply(VectorXd& q) const {
+    VectorXd t(r);
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      Eigen::Map<VectorXd> seg(q.data() + static_cast<Index>(b) * r, r);
+      t.noalias() = blocks[b] * seg;  // a general product: faster than selfadjointView at these sizes
+      seg = t;
+    }
+  }
+};
+
+int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& opt, SolveState& st, double& objective,
+                   double& gap, bool& converged) {
+  SparseRM work = o.pattern;
+  converged = false;
+  {  // the warm start may already be certified (e.g. λ ≥ λ_max from Z = 0)
+    const GapParts g0 = gap_parts(o, residual(o, st.z), st.s.sum(), lambda, work);
+    objective = g0.f;
+    gap = g0.gap;
+    if (gap <= std::max(opt.gap_tolerance * objective, opt.gap_absolute)) {
+      converged = true;
+      return 0;
+    }
+  }
+  const Index k = std::min(o.n, o.d);
+  ThresholdSvd start{st.u, st.v, st.s};
+  if (st.s.size() == 0) {
+    // From Z = 0 (a saddle of g): the first proximal step, SVT(P_Ω(w⊙A)/w_max, λ/w_max).
+    const double wmax = o.w.maxCoeff();
+    MatrixXd x0 = MatrixXd::Zero(o.n, o.d);
+    for (Index q = 0; q < o.a.size(); ++q)
+      x0(o.row[static_cast<std::size_t>(q)], o.col[static_cast<std::size_t>(q)]) = o.w[q] * o.a[q] / wmax;
+    start = exact_above(x0, lambda / wmax);
+    start.s.array() -= lambda / wmax;
+  }
+  Index r0 = 0;  // the warm start's columns above round-off; the rest restart small
+  while (r0 < start.s.size() && start.s[r0] > 1e-8 * start.s[0]) ++r0;
+  Index r = std::min(k, std::max<Index>(r0 + 4, 8));  // four spare columns; more are added when all are in use
+  const double scale0 = 1e-3 * std::sqrt(std::max(r0 > 0 ? start.s[0] : 0.0, lambda));
+  VectorXd x(static_cast<Index>((o.n + o.d) * r));
+  {
+    VectorXd packed(static_cast<Index>((o.n + o.d) * r0));
+    for (Index q = 0; q < r0; ++q) {
+      const double sq = std::sqrt(std::max(start.s[q], 0.0));
+      for (Index i = 0; i < o.n; ++i) packed[i * r0 + q] = start.u(i, q) * sq;
+      for (Index j = 0; j < o.d; ++j) packed[(o.n + j) * r0 + q] = start.v(j, q) * sq;
+    }
+    x = resize_factors(o, r0, r, packed, 0xfac7 + static_cast<std::uint64_t>(r), scale0);
+  }
+  // L-BFGS pairs kept, and steps between rebuilds of the preconditioner
+  // (r³ per block): tuned on the 39×99 setting-IV folds of BENCHMARKS.md.
+  const int memory = 4, rebuild_every = 40;
+  std::vector<VectorXd> ss, ys;
+  std::vector<double> rho;
+  VectorXd grad, res, xn, gn, resn, dir;
+  double f = factored_value(o, lambda, r, x, grad, res);
+  double g_at_check = std::numeric_limits<double>::infinity();
+  int since_check = 0, it = 0, fails = 0, since_precond = 0;
+  FactorSvd fs;
+  BlockJacobi pre;
+  auto certify = [&]() {
+    fs = factor_svd(o, r, x, false);
+    const GapParts g = gap_parts(o, res, fs.s.sum(), lambda, work);
+    objective = g.f;
+    gap = g.gap;
+    converged = gap <= std::max(opt.gap_tolerance * objective, opt.gap_absolute);
+    return converged;
+  };
+  while (it < opt.max_iterations) {
+    ++it;
+    // Two-loop recursion: dir = −H ∇g.
+    dir = -grad;
+    const std::size_t m = ss.size();
+    std::vector<double> alpha(m);
+    for (std::size_t q = m; q-- > 0;) {
+      alpha[q] = rho[q] * ss[q].dot(dir);
+      dir -= alpha[q] * ys[q];
+    }
+    if (since_precond >= rebuild_every || pre.r != r) {
+      pre.build(o, lambda, r, x);
+      since_precond = 0;
+    }
+    ++since_precond;
+    pre.apply(dir);
+    for (std::size_t q = 0; q < m; ++q) dir += (alpha[q] - rho[q] * ys[q].dot(dir)) * ss[q];
+    double slope = grad.dot(dir);
+    if (!(slope < 0)) {
+      ss.clear(), ys.clear(), rho.clear();
+      dir = -grad;
+      pre.apply(dir);
+      slope = grad.dot(dir);
+    }
+    double step = 1.0;
+    bool accepted = false;
+    double fnew = f;
+    for (int bt = 0; bt < 40; ++bt) {
+      xn = x + step * dir;
+      fnew = factored_value(o, lambda, r, xn, gn, resn);
+      // Armijo; at round-off level of g, accept any step that lowers the gradient.
+      if (fnew <= f + 1e-4 * step * slope ||
+          (fnew <= f + 1e-14 * std::abs(f) && gn.squaredNorm() < grad.squaredNorm())) {
+        accepted = true;
+        break;
+      }
+      step *= 0.5;
+    }
+    if (!accepted) {
+      if (!ss.empty() && fails == 0) {  // retry along the gradient
+        ss.clear(), ys.clear(), rho.clear();
+        ++fails;
+        continue;
+      }
+      certify();
+      break;  // numerically stationary: the gap is as small as it gets
+    }
+    fails = 0;
+    VectorXd sv = xn - x, yv = gn - grad;
+    const double sy = sv.dot(yv);
+    if (sy > 1e-300 && sy > 1e-12 * sv.norm() * yv.norm()) {
+      if (ss.size() == static_cast<std::size_t>(memory)) {
+        ss.erase(ss.begin()), ys.erase(ys.begin()), rho.erase(rho.begin());
+      }
+      ss.push_back(std::move(sv));
+      ys.push_back(std::move(yv));
+      rho.push_back(1.0 / sy);
+    }
+    x.swap(xn);
+    grad.swap(gn);
+    res.swap(resn);
+    f = fnew;
+    ++since_check;
+    // The gap needs a spectral norm and an SVD: test it when the gradient
+    // has halved since the last test, or every 50 steps.
+    const double gnorm = grad.norm();
+    if (since_check >= 50 || (since_check >= std::max(1, opt.check_every) && gnorm <= 0.5 * g_at_check)) {
+      since_check = 0;
+      g_at_check = gnorm;
+      if (certify()) break;
+      // Every column in use: the rank may be too small for Z*; add columns.
+      if (r < k && fs.s.size() == r && fs.s[r - 1] > 1e-4 * fs.s[0]) {
+        const Index r_new = std::min(k, r + std::max<Index>(2, r / 4));
+        x = resize_factors(o, r, r_new, x, 0xfac7 + static_cast<std::uint64_t>(r_new), 1e-3 * std::sqrt(std::max(fs.s[0], lambda)));
+        r = r_new;
+        ss.clear(), ys.clear(), rho.clear();
+        f = factored_value(o, lambda, r, x, grad, res);
+        g_at_check = std::numeric_limits<double>::infinity();
+      }
+    }
+  }
+  if (!converged && it >= opt.max_iterations) certify();
+  fs = factor_svd(o, r, x, true);
+  const Eigen::Map<const RowMat> U(x.data(), o.n, r), V(x.data() + o.n * r, o.d, r);
+  st.z = U * V.transpose();
+  if (converged) {
+    // The spare columns end near 0, not at 0 as after a thresholding step:
+    // drop singular values below 1e-8·σ_1 when the certificate still holds
+    // without them (Z* low rank, and exact zeros where nothing is observed).
+    Index keep = 0;
+    while (keep < fs.s.size() && fs.s[keep] > 1e-8 * fs.s[0]) ++keep;
+    if (keep < fs.s.size()) {
+      MatrixXd zt = fs.u.leftCols(keep) * fs.s.head(keep).asDiagonal() * fs.v.leftCols(keep).transpose();
+      const GapParts g = gap_parts(o, residual(o, zt), fs.s.head(keep).sum(), lambda, work);
+      if (g.gap <= std::max(opt.gap_tolerance * g.f, opt.gap_absolute)) {
+        st.z = std::move(zt);
+        fs.u.conservativeResize(Eigen::NoChange, keep);
+        fs.v.conservativeResize(Eigen::NoChange, keep);
+        fs.s.conservativeResize(keep);
+        objective = g.f;
+        gap = g.gap;
+      }
+    }
+  }
+  st.u = std::move(fs.u);
+  st.v = std::move(fs.v);
+  st.s = std::move(fs.s);
   return it;
 }
 
@@ -317,11 +590,13 @@ SoftImputeResult soft_impute(const MatrixXd& data, const MatrixXd& weights, cons
     const VectorXd& s = svd.singularValues();
     while (r < s.size() && s[r] > 1e-12 * std::max(1.0, s[0])) ++r;
     st.s = s.head(r);
+    st.u = svd.matrixU().leftCols(r);
     st.v = svd.matrixV().leftCols(r);
     st.z = svd.matrixU().leftCols(r) * st.s.asDiagonal() * st.v.transpose();
   } else {
     st.z = MatrixXd::Zero(o.n, o.d);
     st.s = VectorXd();
+    st.u = MatrixXd(o.n, 0);
     st.v = MatrixXd(o.d, 0);
   }
   SoftImputeResult res;
@@ -342,12 +617,17 @@ SoftImputeResult soft_impute(const MatrixXd& data, const MatrixXd& weights, cons
   std::sort(path.begin(), path.end(), std::greater<double>());
   SoftImputeOptions path_opt = opt;
   path_opt.gap_tolerance = std::max(opt.gap_tolerance, opt.path_gap_tolerance);
-  for (double l : path) res.total_iterations += solve_fixed(o, l, path_opt, st, objective, gap, conv);
-  res.iterations = solve_fixed(o, opt.lambda, opt, st, objective, gap, conv);
+  const auto solve = opt.solver == SoftImputeSolver::factored ? solve_factored : solve_fixed;
+  for (double l : path) res.total_iterations += solve(o, l, path_opt, st, objective, gap, conv);
+  res.iterations = solve(o, opt.lambda, opt, st, objective, gap, conv);
   res.total_iterations += res.iterations;
   res.estimate = std::move(st.z);
-  res.singular_values = st.s;
-  res.rank = static_cast<int>(st.s.size());
+  // The factored solver leaves the unused columns at ~1e-12 instead of
+  // exactly 0: count what is above round-off of σ_1.
+  Index rank = 0;
+  while (rank < st.s.size() && st.s[rank] > 1e-10 * st.s[0]) ++rank;
+  res.singular_values = st.s.head(rank);
+  res.rank = static_cast<int>(rank);
   res.objective = objective;
   res.gap = gap;
   res.converged = conv;
@@ -500,6 +780,15 @@ LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImpu
     cv.heldout_error[i] = std::sqrt(err2[i] / std::max(ref2, 1e-300));
     if (cv.heldout_error[i] < cv.heldout_error[best]) best = i;
   }
+  // Errors within kCvTie (relative) of the lowest are ties, resolved to the
+  // first in the grid: the CV solves stop at a gap of ~1e-5·F, so smaller
+  // differences are solver round-off, not a preference (e.g. every candidate
+  // predicting 0 for entries alone in their row and column).
+  for (std::size_t i = 0; i < best; ++i)
+    if (cv.heldout_error[i] <= cv.heldout_error[best] * (1 + kCvTie)) {
+      best = i;
+      break;
+    }
   cv.lambda = grid[best];
   return cv;
 }

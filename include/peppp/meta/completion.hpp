@@ -36,7 +36,7 @@ struct CompletionOptions {
   Eigen::MatrixXd sampling_probabilities;
   double gap_tolerance = 1e-7;     ///< stop at duality gap ≤ tol · objective (the certificate)
   int max_iterations = 50000;
-  std::optional<bool> accelerated; ///< default: on when weighted (F4.3), off otherwise
+  std::optional<bool> accelerated; ///< proximal solver only (SoftImputeOptions::solver; the default factored solver ignores it): default on when weighted (F4.3)
   /// Complete on the log scale L = log_error_scale(A): SoftImpute of L − B
   /// plus B, B = two_way_baseline(L) (grand, task and configuration means),
   /// mapped back by error_scale: unobserved cells shrink toward their row and

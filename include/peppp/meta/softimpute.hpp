@@ -23,6 +23,19 @@ enum class SvdMethod {
   randomized,  ///< block subspace iteration warm-started from the previous step
 };
 
+/// The algorithm of one fixed-λ solve (BENCHMARKS.md compares them). Both
+/// stop on the same duality-gap certificate and reach the same optimum.
+enum class SoftImputeSolver {
+  /// Burer–Monteiro: minimize ½Σ w (UVᵀ − A)² + λ/2 (‖U‖² + ‖V‖²) over
+  /// n×r and d×r factors by L-BFGS (r grows while every column is in use,
+  /// up to min(n, d), so the minimum equals F_λ's); each step costs O(|Ω| r),
+  /// no SVD. Fast on small, sparse, low-rank problems.
+  factored,
+  /// Proximal gradient with singular-value thresholding (F3.2), optionally
+  /// FISTA-accelerated (`accelerated`).
+  proximal,
+};
+
 /// Settings of one SoftImpute solve.
 struct SoftImputeOptions {
   double lambda = 0.1;          ///< regularization λ > 0 (same units as the data)
@@ -33,7 +46,8 @@ struct SoftImputeOptions {
   double gap_absolute = 0;
   int max_iterations = 50000;   ///< hard cap; reaching it sets `converged = false`
   int check_every = 5;          ///< evaluate the gap every this many iterations
-  bool accelerated = false;     ///< FISTA momentum + gradient restart (F3.2); same optimum
+  bool accelerated = false;     ///< proximal only: FISTA momentum + gradient restart (F3.2); same optimum
+  SoftImputeSolver solver = SoftImputeSolver::factored;  ///< algorithm of each fixed-λ solve
   SvdMethod svd = SvdMethod::automatic;
   /// Optional warm-started continuation λ_1 > … > λ_K; the final solve is at
   /// `lambda`. Entries ≤ lambda are ignored. Empty: solve at `lambda` directly.
@@ -51,8 +65,8 @@ struct SoftImputeResult {
   Eigen::MatrixXd estimate;       ///< Z*, n×d, low rank; observed entries not overwritten (F3.6)
   Eigen::VectorXd singular_values;///< nonzero singular values of Z*, descending
   int rank = 0;                   ///< number of nonzero singular values of Z*
-  int iterations = 0;             ///< proximal steps taken at the final λ (path steps excluded)
-  int total_iterations = 0;       ///< proximal steps including the path
+  int iterations = 0;             ///< steps (proximal or L-BFGS) taken at the final λ (path steps excluded)
+  int total_iterations = 0;       ///< steps including the path
   double objective = 0;           ///< F_λ(Z*)
   double gap = 0;                 ///< duality gap F(Z*) − D(Θ) ≥ 0 (F3.4)
   double lambda = 0;              ///< λ used
@@ -89,14 +103,17 @@ SubgradientCheck softimpute_subgradient(const Eigen::MatrixXd& z, const Eigen::M
                                         double rank_tolerance = 1e-8);
 
 /// Result of λ cross-validation.
+/// Held-out errors of cv_lambda within this relative distance of the lowest are ties.
+constexpr double kCvTie = 1e-4;
 struct LambdaCv {
-  double lambda = 0;                  ///< the chosen λ (lowest held-out error; ties: first in grid)
+  double lambda = 0;                  ///< the chosen λ (lowest held-out error; ties within kCvTie: first in grid)
   std::vector<double> grid;           ///< the candidates, as given
   std::vector<double> heldout_error;  ///< pooled held-out relative error per candidate
 };
 /// k-fold CV over the observed entries (F3.5): folds from a seeded random
 /// permutation of Ω; for each candidate, complete on k−1 folds and measure
-/// `‖Ẑ − A‖/‖A‖` pooled over the held-out entries. Default grid
+/// `‖Ẑ − A‖/‖A‖` pooled over the held-out entries. Each fold solves the
+/// candidates largest first, each warm-started from the previous one. Default grid
 /// {0.03, 0.1, 0.3, 1, 3, 10}. `options.lambda`/`path` are overridden.
 LambdaCv cv_lambda(const Eigen::MatrixXd& data, const Eigen::MatrixXd& weights,
                    const SoftImputeOptions& options, std::vector<double> grid = {},

@@ -22,44 +22,52 @@ MatrixXd reference_data() {
 
 TEST(SoftImpute, GapCertificateUnweighted) {
   const MatrixXd a = reference_data();
-  SoftImputeOptions o;
-  o.lambda = 0.1;
-  const auto r = soft_impute(a, MatrixXd(), o);
-  EXPECT_TRUE(r.converged);
-  EXPECT_LT(r.gap, 1e-7 * r.objective);
-  // Independent evaluation with exact SVDs agrees with the solver's numbers.
-  const double f = softimpute_objective(r.estimate, a, MatrixXd(), 0.1);
-  EXPECT_NEAR(f, r.objective, 1e-9 * f);
-  EXPECT_LT(softimpute_duality_gap(r.estimate, a, MatrixXd(), 0.1), 1e-7 * f);
-  EXPECT_GT(r.rank, 0);
-  EXPECT_LT(r.rank, 40);
-  // The subgradient condition of F3.4.
-  const auto sg = softimpute_subgradient(r.estimate, a, MatrixXd(), 0.1, 1e-6);
-  EXPECT_EQ(sg.rank, r.rank);
-  EXPECT_LT(sg.tangent_residual, 1e-3);
-  EXPECT_LE(sg.perp_norm, 1.0 + 1e-3);
+  for (auto solver : {SoftImputeSolver::factored, SoftImputeSolver::proximal}) {
+    SCOPED_TRACE(solver == SoftImputeSolver::factored ? "factored" : "proximal");
+    SoftImputeOptions o;
+    o.lambda = 0.1;
+    o.solver = solver;
+    const auto r = soft_impute(a, MatrixXd(), o);
+    EXPECT_TRUE(r.converged);
+    EXPECT_LT(r.gap, 1e-7 * r.objective);
+    // Independent evaluation with exact SVDs agrees with the solver's numbers.
+    const double f = softimpute_objective(r.estimate, a, MatrixXd(), 0.1);
+    EXPECT_NEAR(f, r.objective, 1e-9 * f);
+    EXPECT_LT(softimpute_duality_gap(r.estimate, a, MatrixXd(), 0.1), 1e-7 * f);
+    EXPECT_GT(r.rank, 0);
+    EXPECT_LT(r.rank, 40);
+    // The subgradient condition of F3.4.
+    const auto sg = softimpute_subgradient(r.estimate, a, MatrixXd(), 0.1, 1e-6);
+    EXPECT_EQ(sg.rank, r.rank);
+    EXPECT_LT(sg.tangent_residual, 1e-3);
+    EXPECT_LE(sg.perp_norm, 1.0 + 1e-3);
+  }
 }
 
 TEST(SoftImpute, GapCertificateWeighted) {
   // Inverse-probability weights (F4.3) up to ~100: plain proximal gradient on a
-  // small case, the accelerated variant on the reference shape.
-  for (int n : {20, 40}) {
-    const int d = n == 20 ? 30 : 99;
-    const MatrixXd e = test::low_rank_errors(n, d, 3, 21, 0.02);
-    const MatrixXd mem = test::uniform_matrix(n, d, 4, 100, 1000);
-    const MatrixXd p = nonuniform_probabilities(mem, 0.0, 0.4);
-    const MatrixXd a = apply_mask(e, sample_nonuniform(p, 9));
-    const MatrixXd w = p.cwiseInverse();
-    SoftImputeOptions o;
-    o.lambda = 0.3;
-    o.accelerated = n == 40;
-    const auto r = soft_impute(a, w, o);
-    EXPECT_TRUE(r.converged) << n;
-    EXPECT_LT(softimpute_duality_gap(r.estimate, a, w, 0.3), 1e-7 * r.objective);
-    const auto sg = softimpute_subgradient(r.estimate, a, w, 0.3, 1e-6);
-    EXPECT_LE(sg.perp_norm, 1.0 + 1e-3);
-    EXPECT_LT(sg.tangent_residual, 1e-2);
-  }
+  // small case, the accelerated variant on the reference shape; the factored
+  // solver on both.
+  for (int n : {20, 40})
+    for (auto solver : {SoftImputeSolver::factored, SoftImputeSolver::proximal}) {
+      SCOPED_TRACE(solver == SoftImputeSolver::factored ? "factored" : "proximal");
+      const int d = n == 20 ? 30 : 99;
+      const MatrixXd e = test::low_rank_errors(n, d, 3, 21, 0.02);
+      const MatrixXd mem = test::uniform_matrix(n, d, 4, 100, 1000);
+      const MatrixXd p = nonuniform_probabilities(mem, 0.0, 0.4);
+      const MatrixXd a = apply_mask(e, sample_nonuniform(p, 9));
+      const MatrixXd w = p.cwiseInverse();
+      SoftImputeOptions o;
+      o.lambda = 0.3;
+      o.solver = solver;
+      o.accelerated = n == 40;
+      const auto r = soft_impute(a, w, o);
+      EXPECT_TRUE(r.converged) << n;
+      EXPECT_LT(softimpute_duality_gap(r.estimate, a, w, 0.3), 1e-7 * r.objective);
+      const auto sg = softimpute_subgradient(r.estimate, a, w, 0.3, 1e-6);
+      EXPECT_LE(sg.perp_norm, 1.0 + 1e-3);
+      EXPECT_LT(sg.tangent_residual, 1e-2);
+    }
 }
 
 TEST(SoftImpute, PathEqualsDirectAndVariantsAgree) {
@@ -74,6 +82,11 @@ TEST(SoftImpute, PathEqualsDirectAndVariantsAgree) {
   EXPECT_LT((path.estimate - direct.estimate).norm(), 1e-3 * direct.estimate.norm());
   EXPECT_GT(path.total_iterations, path.iterations);
   o.path.clear();
+  o.solver = SoftImputeSolver::proximal;
+  const auto prox = soft_impute(a, MatrixXd(), o);
+  EXPECT_NEAR(prox.objective, direct.objective, 1e-9 * direct.objective);
+  EXPECT_EQ(prox.rank, direct.rank);
+  EXPECT_LT((prox.estimate - direct.estimate).norm(), 1e-3 * direct.estimate.norm());
   o.accelerated = true;
   const auto acc = soft_impute(a, MatrixXd(), o);
   EXPECT_NEAR(acc.objective, direct.objective, 1e-9 * direct.objective);
@@ -84,6 +97,26 @@ TEST(SoftImpute, PathEqualsDirectAndVariantsAgree) {
   const auto rnd = soft_impute(a, MatrixXd(), o);
   EXPECT_NEAR(ex.objective, direct.objective, 1e-9 * direct.objective);
   EXPECT_NEAR(rnd.objective, direct.objective, 1e-9 * direct.objective);
+}
+
+// The factored solver starts with a few columns more than the warm start's
+// rank (at least 8) and must add columns when the solution needs more: a
+// fully observed 20×30 noise matrix at a small λ has rank ~20; the warm start
+// has rank 1.
+TEST(SoftImpute, FactoredGrowsTheRankToTheCertificate) {
+  const MatrixXd a = test::uniform_matrix(20, 30, 41, -1, 1);
+  SoftImputeOptions o;
+  o.lambda = 0.05;
+  o.gap_tolerance = 1e-9;
+  const MatrixXd rank_one = MatrixXd::Constant(20, 30, 0.1);
+  const auto r = soft_impute(a, MatrixXd(), o, rank_one);
+  EXPECT_TRUE(r.converged);
+  EXPECT_GT(r.rank, 12);
+  EXPECT_LT(softimpute_duality_gap(r.estimate, a, MatrixXd(), 0.05), 1e-9 * r.objective);
+  o.solver = SoftImputeSolver::proximal;
+  const auto p = soft_impute(a, MatrixXd(), o, rank_one);
+  EXPECT_EQ(p.rank, r.rank);
+  EXPECT_NEAR(p.objective, r.objective, 2e-9 * r.objective);
 }
 
 TEST(SoftImpute, RecoversRankTwoFromFortyPercent) {

@@ -1,0 +1,46 @@
+// loocv_campaign N PATH: write bench_loocv's synthetic N × 99 matrix
+// (loocv_synthetic.hpp) as a fully measured campaign file, so that
+// `peppp loocv --campaign PATH --cap 281` times the command line on exactly
+// the matrix BM_LoocvSettingsIandIV uses (BENCHMARKS.md, Meta-LOOCV).
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "loocv_synthetic.hpp"
+#include "peppp/io/campaign.hpp"
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: loocv_campaign N PATH (N >= 3 tasks of the synthetic bench_loocv matrix)\n";
+    return 1;
+  }
+  const int n = std::atoi(argv[1]);
+  if (n < 3) {
+    std::cerr << "loocv_campaign: N = '" << argv[1] << "'; allowed: an integer >= 3\n";
+    return 1;
+  }
+  const auto data = peppp::bench::synthetic_loocv(n);
+  peppp::io::Campaign c;
+  c.task = data.task;
+  c.config = data.config;
+  for (int j = 0; j < 99; ++j) {  // the bit counts the memory formula of synthetic_loocv uses
+    c.a_exponent_bits.push_back(3);
+    c.a_mantissa_bits.push_back(5 + (j / 9) % 5 - 4);
+    c.b_exponent_bits.push_back(6);
+    c.b_mantissa_bits.push_back(14 + j % 9 % 7 - 7);
+  }
+  c.allocate();
+  for (std::size_t k = 0; k < data.error.size(); ++k) {
+    c.error[k] = data.error[k];
+    c.memory[k] = data.memory[k];
+    c.status[k] = static_cast<std::uint8_t>(peppp::io::CellStatus::measured);
+  }
+  c.text_attributes["campaign"] = "synthetic bench_loocv matrix (benchmarks/loocv_synthetic.hpp)";
+  try {
+    peppp::io::write_campaign(argv[2], c);
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
