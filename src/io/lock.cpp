@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -115,7 +117,12 @@ OutputLock::OutputLock(const std::string& output, const std::string& command, bo
     std::string why;
     if (break_lock) why = "--break-lock given";
     else if (!job.empty() && h.slurm_job_id == job) why = "it is this Slurm job's (requeued)";
-    else if (h.host == host && !alive_here(h.pid)) why = "its holder is no longer running on this host";
+    else if (h.host == host) {
+      // A holder of this host that is still exiting (e.g. the rest of a job
+      // whose other rank was killed) gets a few seconds to go.
+      for (int k = 0; k < 50 && alive_here(h.pid); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!alive_here(h.pid)) why = "its holder is no longer running on this host";
+    }
     if (why.empty())
       throw InputError("output " + output + " is locked by another peppp (" + h.describe() + ", lock " + path_ +
                        "): wait for it to finish, or pass --break-lock if it is dead on another host");

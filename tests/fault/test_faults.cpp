@@ -268,9 +268,9 @@ TEST(Fault, ReadOnlyOutputFolder) {
 TEST(Fault, SecondWriterLockedOut) {
   const std::string dir = test::scratch_dir(MPI_COMM_SELF);
   const std::string out = dir + "/c.nc";
-  Background first(dir, synthetic(out, 2, "", 0.3));
+  Background first(dir, synthetic(out, 2, "", 0.8));
   ASSERT_TRUE(wait_for_records(out, 2)) << first.log();
-  auto r = test::run_command(synthetic(out, 2, "--resume", 0.3));
+  auto r = test::run_command(synthetic(out, 2, "--resume", 0.8));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_EQ(error_lines(r.output), 1u) << r.output;
   EXPECT_NE(r.output.find("is locked by another peppp (host "), std::string::npos) << r.output;
@@ -279,16 +279,16 @@ TEST(Fault, SecondWriterLockedOut) {
   kill_ranks(out, SIGKILL);
   first.wait(30);
   ASSERT_TRUE(fs::exists(io::lock_path(out)));
-  r = test::run_command(synthetic(out, 2, "--resume", 0.3));
+  r = test::run_command(synthetic(out, 2, "--resume", 0.8));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("taken over: its holder is no longer running on this host"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(io::lock_path(out)));
   // A lock of a live holder on another host: refused; --break-lock takes it.
   write_text(io::lock_path(out), "host=some-other-node\npid=1\nslurm_job_id=4242\nstarted=2026-12-01T00:00:00Z\n");
-  r = test::run_command(synthetic(out, 1, "--resume", 0.3));
+  r = test::run_command(synthetic(out, 1, "--resume", 0.8));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("host some-other-node pid 1 (Slurm job 4242)"), std::string::npos) << r.output;
-  r = test::run_command(synthetic(out, 1, "--resume --break-lock", 0.3));
+  r = test::run_command(synthetic(out, 1, "--resume --break-lock", 0.8));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("--break-lock given"), std::string::npos) << r.output;
 }

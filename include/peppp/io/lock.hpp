@@ -32,8 +32,8 @@ LockHolder read_lock(const std::string& path);
 class OutputLock {
  public:
   /// Take the lock of `output` for `command`. A lock held by a process that
-  /// is dead on this host, or by this same Slurm job (a requeued job), is
-  /// taken over with a warning; `break_lock` takes over any lock (warning).
+  /// is dead on this host (one still exiting gets 5 s), or by this same Slurm
+  /// job (a requeued job), is taken over with a warning; `break_lock` takes over any lock (warning).
   /// @throws InputError naming the holder when another live writer holds it
   ///         ("another peppp writes OUTPUT: ...; pass --break-lock if it is
   ///         dead"); RuntimeError when the lock file cannot be written.
