@@ -371,7 +371,7 @@ TEST(Fault, KillTenTimesThenResume) {
   auto cmd = [&](const std::string& out, const std::string& extra) {
     if (real)
       return mpi_prefix(2) + test::peppp_exe() + " measure --config " + test::source_path("inputs/ci.ini") +
-             " --output " + out + " --run.progress_interval 0 " + extra;
+             " --output " + out + " --run.progress_interval 0 --train.epochs 12 " + extra;  // cells of about 1 s
     return synthetic(out, 2, extra, seconds);
   };
   const std::string ref = dir + "/ref.nc", out = dir + "/c.nc";
