@@ -1,11 +1,11 @@
 #include "peppp/par/measure.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <memory>
-#include <algorithm>
 #include <vector>
 
 #include "peppp/core/error.hpp"
@@ -119,36 +119,26 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
                     " (nothing deleted); starting over");
         }
         io::JournalContents jc = io::read_journals(jdir, plan.fingerprint, plan.identity_text);
-        std::vector<char> have(plan.mask.size() * R, 0);  // 0 none, 1 failed, 2 measured/diverged
-        std::vector<std::size_t> where(plan.mask.size() * R, 0);
-        std::int64_t usable = 0;
+        // Per work item: 0 no record, 1 only failed records (trained again), 2 a result (kept: the
+        // first measured or diverged record; a failure before or after it does not count).
+        std::vector<char> have(plan.mask.size() * R, 0);
         for (const auto& rec : jc.records) {
           if (rec.cell >= plan.mask.size() || !plan.mask[rec.cell] || rec.replicate >= R) continue;
-          const std::uint64_t item = rec.cell * R + rec.replicate;
-          const char kind = rec.status == static_cast<std::uint8_t>(CellStatus::failed) ? 1 : 2;
-          if (have[item] >= kind) continue;  // the first result stands; a success replaces a failure
-          if (have[item] == 0) {
-            where[item] = done.size();
-            done.push_back(rec);
-          } else {
-            done[where[item]] = rec;
+          char& h = have[rec.cell * R + rec.replicate];
+          if (h == 2) continue;
+          if (rec.status == static_cast<std::uint8_t>(CellStatus::failed)) {
+            h = 1;
+            continue;
           }
-          have[item] = kind;
+          h = 2;
+          done.push_back(rec);
         }
-        for (char h : have) usable += h == 2 ? 1 : 0;
-        if (jc.files > 0 && !jc.records.empty() && !st.resume)
+        if (!jc.records.empty() && !st.resume)
           throw InputError("journal folder " + jdir + " holds " + std::to_string(jc.records.size()) +
                            " results of this plan from an earlier run: pass --resume to continue it, or --restart "
                            "to move it aside and start over");
-        // Failed replicates are trained again; measured and diverged ones are kept.
-        std::int64_t failed_before = 0;
-        done.erase(std::remove_if(done.begin(), done.end(),
-                                  [&](const io::JournalRecord& r) {
-                                    const bool f = r.status == static_cast<std::uint8_t>(CellStatus::failed);
-                                    failed_before += f ? 1 : 0;
-                                    return f;
-                                  }),
-                   done.end());
+        const auto usable = static_cast<std::int64_t>(done.size());
+        const auto failed_before = static_cast<std::int64_t>(std::count(have.begin(), have.end(), 1));
         for (std::uint64_t item : items)
           if (have[item] != 2) remaining.push_back(item);
         corrupt = jc.corrupt;
@@ -209,7 +199,6 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
       rec.loss = std::numeric_limits<double>::quiet_NaN();
       rec.status = static_cast<std::uint8_t>(CellStatus::failed);
     };
-    rec.attempts = 0;
     const int attempts = st.retry_failed ? 2 : 1;
     for (int attempt = 1; attempt <= attempts; ++attempt) {
       rec.attempts = static_cast<std::uint8_t>(attempt);

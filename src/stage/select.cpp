@@ -245,7 +245,7 @@ std::vector<double> train_chosen(const SelectJob& job, const std::vector<Configu
   check_task_data({task}, comm);
   spec.task_definitions = task_definitions({task}, comm);
   const meta::Plan plan = meta::make_plan(std::move(spec));
-  par::check_outputs(plan, measured_nc, comm);
+  // par::measure checks the output, the lock and the journals before any work.
 
   par::MeasureSettings st;
   st.output = measured_nc;
