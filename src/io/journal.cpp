@@ -161,13 +161,9 @@ void write_plan_text(const std::string& dir, const std::string& identity_text) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (!fs::is_directory(dir)) throw RuntimeError("cannot create journal folder " + dir + ": " + ec.message());
-  const std::string path = plan_text_path(dir), tmp = path + ".tmp-" + std::to_string(::getpid());
-  write_file_durably(tmp, identity_text.data(), identity_text.size());
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    fs::remove(tmp, ec);
-    throw RuntimeError("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(err));
-  }
+  AtomicPath out(plan_text_path(dir));
+  write_file_durably(out.temp(), identity_text.data(), identity_text.size(), out.path());
+  out.commit();
 }
 
 bool has_journals(const std::string& dir) {
@@ -325,11 +321,7 @@ JournalWriter::JournalWriter(const std::string& dir, int rank, std::uint64_t fin
   if (::lseek(fd_, static_cast<off_t>(keep), SEEK_SET) < 0)
     throw RuntimeError("cannot seek journal " + path_ + ": " + std::strerror(errno));
   // Make the (possibly new) file's directory entry durable too.
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  sync_directory(dir);
 }
 
 JournalWriter::~JournalWriter() {

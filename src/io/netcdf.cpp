@@ -127,8 +127,11 @@ void AtomicPath::commit() {
     throw RuntimeError("cannot rename '" + temp_ + "' to '" + path_ + "': " + std::strerror(errno));
   committed_ = true;
   // Make the rename durable: a crash right after commit must not bring the old file back.
-  fs::path dir = fs::path(path_).parent_path();
-  if (dir.empty()) dir = ".";
+  const fs::path dir = fs::path(path_).parent_path();
+  sync_directory(dir.empty() ? "." : dir.string());
+}
+
+void sync_directory(const std::string& dir) {
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);

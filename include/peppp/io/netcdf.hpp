@@ -41,6 +41,10 @@ class AtomicPath {
   bool committed_ = false;
 };
 
+/// fsync a folder, so that entries created or renamed in it survive a crash
+/// (best effort: a folder that cannot be opened is left alone).
+void sync_directory(const std::string& dir);
+
 /// Write `size` bytes to `path` (created or truncated), fsync'd, with POSIX
 /// I/O; on any failure the partial file is removed and a RuntimeError names
 /// `display` (or the path) and the system error (e.g. "No space left on device").
