@@ -3,6 +3,8 @@
 // typed field: the campaign keys (measure, memory, run, select) and the
 // meta-LOOCV keys (loocv, run).
 #include <cmath>
+#include <cstdio>
+#include <sstream>
 #include <limits>
 
 #include "commands.hpp"
@@ -16,6 +18,14 @@
 namespace peppp::app {
 
 namespace {
+// `text` with the line "key=..." replaced by "key=value".
+std::string replace_line(const std::string& text, const std::string& key, const std::string& value) {
+  std::string out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    out += (starts_with(line, key + "=") ? key + "=" + value : line) + "\n";
+  return out;
+}
 const char* kFormatsA = "e3m1,e3m2,e3m3,e3m4,e4m1,e4m2,e4m3,e4m4,e5m1,e5m2,e5m3";
 const char* kFormatsB = "e6m7,e6m9,e6m11,e7m7,e7m9,e7m11,e8m7,e8m9,e8m11";
 const std::vector<std::string> kRounding = {"nearest", "nearest_even", "stochastic"};
@@ -35,6 +45,12 @@ void CampaignArgs::declare(OptionSet& s) {
   s.add("campaign.model", Kind::choice, "small-cnn", "", "resnet18", "Network trained in every cell.")
       .one_of({"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"})
       .to(spec.model);
+  s.add("campaign.models", Kind::list, "", "", "resnet18,vgg11",
+        "Several networks: the rows become task x model (x learning rate), labelled TASK:MODEL, each row "
+        "with its own memory model; a row's cells equal a one-model campaign's bit for bit. Instead of "
+        "campaign.model.")
+      .one_of({"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"})
+      .to(spec.models);
   s.add("campaign.formats_a", Kind::list, kFormatsA, "", "e3m1,e4m3,e5m2",
         "Format A list (weights, activations, errors): labels eEmM or 1-E-M, E in 2..8, M in 1..23, "
         "or named formats ocp-e4m3, ocp-e5m2, fp16, bf16, mxfp8-e4m3, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, "
@@ -47,6 +63,9 @@ void CampaignArgs::declare(OptionSet& s) {
   s.add("train.batch_size", Kind::integer, "32", "samples", "64",
         "Mini-batch size (also the B of the memory model).").at_least(1).to(t.batch_size);
   s.add("train.learning_rate", Kind::real, "0.001", "", "0.01", "SGD learning rate.").above(0).to(t.learning_rate);
+  s.add("train.learning_rates", Kind::list, "", "", "0.001,0.01",
+        "Several learning rates: the rows become task x learning rate (x model), labelled TASK:lr=RATE "
+        "(the paper's LR-tuned rows). Instead of train.learning_rate.").to(learning_rates);
   s.add("train.momentum", Kind::real, "0.9", "", "0.9", "SGD momentum.").at_least(0).at_most(1).to(t.momentum);
   s.add("train.weight_decay", Kind::real, "0.0005", "", "0.0005", "SGD weight decay (L2).")
       .at_least(0).to(t.weight_decay);
@@ -122,10 +141,54 @@ void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
     }
     if (spec.tasks.empty()) throw InputError("campaign.tasks = '" + catalog + "': the catalog declares no task");
   }
-  spec.identity = campaign_identity(o);
+  // The scalar key and its list: the command line wins over the file; both in one place is ambiguous.
+  bool models_win = o.given("campaign.models"), rates_win = o.given("train.learning_rates");
+  auto pick = [&](const char* scalar, const char* list, bool& list_wins) {
+    if (!o.given(scalar) || !o.given(list)) return;
+    const bool scalar_cl = o.source(scalar) == "command line", list_cl = o.source(list) == "command line";
+    if (scalar_cl == list_cl)
+      throw InputError(std::string(scalar) + " (" + o.source(scalar) + ") and " + list + " (" + o.source(list) +
+                       "): give one of them");
+    list_wins = list_cl;
+  };
+  pick("campaign.model", "campaign.models", models_win);
+  pick("train.learning_rate", "train.learning_rates", rates_win);
+  if (!models_win) spec.models.clear();
+  if (!rates_win) learning_rates.clear();
+  spec.learning_rates.clear();
+  for (const auto& text : learning_rates) {
+    double v = 0;
+    if (!parse_double(text, v) || !(v > 0) || !std::isfinite(v))
+      throw InputError("train.learning_rates (" + o.source("train.learning_rates") + "): value '" + text +
+                       "' is not allowed; allowed: comma-separated numbers > 0");
+    for (double w : spec.learning_rates)
+      if (w == v) throw InputError("train.learning_rates (" + o.source("train.learning_rates") + "): '" + text +
+                                   "' is listed twice");
+    spec.learning_rates.push_back(v);
+  }
+  for (std::size_t i = 0; i < spec.models.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (spec.models[i] == spec.models[j])
+        throw InputError("campaign.models (" + o.source("campaign.models") + "): '" + spec.models[i] +
+                         "' is listed twice");
+  if (models_win && spec.models.empty())
+    throw InputError("campaign.models (" + o.source("campaign.models") + "): the model list is empty");
+  if (rates_win && spec.learning_rates.empty())
+    throw InputError("train.learning_rates (" + o.source("train.learning_rates") + "): the list is empty");
+  // One value in a list is the scalar key: a plain campaign, the same plan and files.
+  if (spec.models.size() == 1) spec.model = spec.models.front();
+  if (spec.learning_rates.size() == 1) spec.train.learning_rate = spec.learning_rates.front();
+  if (spec.models.size() <= 1 && spec.learning_rates.size() <= 1) {
+    spec.models.clear();
+    spec.learning_rates.clear();
+  }
+  spec.identity = campaign_identity(o, spec.model);
+  if (!spec.models.empty()) spec.identity = replace_line(spec.identity, "campaign.model", "(per row)");
+  if (!spec.learning_rates.empty()) spec.identity = replace_line(spec.identity, "train.learning_rate", "(per row)");
+  else if (rates_win) spec.identity = replace_line(spec.identity, "train.learning_rate", trim(o.text("train.learning_rates")));
 }
 
-std::string campaign_identity(const Options& o) {
+std::string campaign_identity(const Options& o, const std::string& model) {
   std::map<std::string, std::string> keys;
   for (const auto& s : measure_options().specs) {
     // synthetic.fail_fraction injects failures, which are not results: a failed cell is trained
@@ -142,6 +205,10 @@ std::string campaign_identity(const Options& o) {
       keys[s.key] = s.default_value;
     }
   }
+  // A one-element list is its scalar key (the same plan, so the same journals; `finish` puts the
+  // rate and "(per row)" in); with several values the plan's identity names every row's model and rate.
+  keys.erase("train.learning_rates");
+  keys["campaign.model"] = model;
   std::string id;
   for (const auto& [k, v] : keys) id += k + "=" + v + "\n";
   return id;

@@ -1,6 +1,9 @@
 // peppp measure: train the planned (task, configuration) cells over MPI ranks -> campaign.nc.
+#include <cstdio>
+
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
+#include "peppp/core/strings.hpp"
 #include "peppp/stage/measure.hpp"
 
 namespace peppp::app {
@@ -81,17 +84,25 @@ stage::MeasureJob measure_job(const Options& o, MPI_Comm comm) {
   a.campaign.finish(o, !(synthetic && o.given("synthetic.tasks")));
   a.job.campaign = a.campaign.spec;
   a.job.resources = a.campaign.resources;
+  a.job.synthetic.epochs = a.campaign.spec.train.epochs;
 
   // ---- provenance and configuration as global attributes
   stage::Attributes& at = a.job.attributes;
   at = output_attributes(o, comm, "measure");
   at.text["campaign_name"] = a.campaign.spec.name + (synthetic ? " [SYNTHETIC]" : "");
-  at.text["model"] = a.campaign.spec.model;
+  const stage::CampaignSpec& cs = a.campaign.spec;
+  at.text["model"] = cs.models.empty() ? cs.model : join(cs.models, ",");  // per row: row_model
   if (!o.config_file().empty()) at.text["config_file"] = o.config_file();
   const TrainSettings& t = a.campaign.spec.train;
   at.number["epochs"] = t.epochs;
   at.number["batch_size"] = t.batch_size;
-  at.number["learning_rate"] = t.learning_rate;
+  if (cs.learning_rates.empty()) {
+    at.number["learning_rate"] = t.learning_rate;
+  } else {  // per row: row_learning_rate
+    std::vector<std::string> rates;
+    for (double lr : cs.learning_rates) { char buf[40]; std::snprintf(buf, sizeof buf, "%g", lr); rates.push_back(buf); }
+    at.text["learning_rates"] = join(rates, ",");
+  }
   at.number["momentum"] = t.momentum;
   at.number["weight_decay"] = t.weight_decay;
   at.text["lr_schedule"] = t.cosine_schedule ? "cosine" : "constant";

@@ -24,6 +24,7 @@ struct CampaignArgs {
   stage::Resources resources;        ///< [run] device, threads, progress_interval
   std::string catalog;               ///< campaign.tasks (resolved path); empty = not given
   std::vector<std::string> formats_a, formats_b;  ///< campaign.formats_a/b labels
+  std::vector<std::string> learning_rates;        ///< train.learning_rates text
 
   /// Declare every key into `s`, bound to this struct.
   void declare(OptionSet& s);
@@ -58,8 +59,10 @@ double lambda_value(const Options& o, const std::string& key);
 /// decides a cell's result ("key=value" lines of campaign.model, train.* and,
 /// for measure, synthetic.*): a journal made with other values belongs to
 /// another plan. Keys `o` lacks take measure's defaults, so `peppp run` and
-/// `peppp measure` plan the same campaign alike.
-std::string campaign_identity(const Options& o);
+/// `peppp measure` plan the same campaign alike. `model` is the resolved
+/// campaign.model (a one-element campaign.models is that model; several
+/// give "(per row)", as several train.learning_rates do).
+std::string campaign_identity(const Options& o, const std::string& model);
 
 /// The measure job `o` describes (campaign keys, output, resume, synthetic
 /// cells) with the provenance of its output; `peppp run` takes it too.

@@ -12,6 +12,27 @@ namespace peppp::io {
 
 void Campaign::allocate() { detail::allocate(campaign_schema(), *this); }
 
+std::string Campaign::row_model_of(std::size_t t) const {
+  if (t < row_model.size()) return row_model[t];
+  const auto it = text_attributes.find("model");
+  return it == text_attributes.end() ? std::string() : it->second;
+}
+
+double Campaign::row_learning_rate_of(std::size_t t) const {
+  if (t < row_learning_rate.size()) return row_learning_rate[t];
+  const auto n = number_attributes.find("learning_rate");
+  if (n != number_attributes.end()) return n->second;
+  const auto it = text_attributes.find("learning_rate");
+  double v = kNcNaN;
+  if (it != text_attributes.end()) {
+    try {
+      v = std::stod(it->second);
+    } catch (const std::exception&) {
+    }
+  }
+  return v;
+}
+
 namespace {
 
 std::string num(double v) {
@@ -66,6 +87,21 @@ void validate_values(const Campaign& c, const std::string& file) {
     if (!std::isnan(p) && !(p >= 0 && p <= 1))
       throw InputError(file + ": variable 'sampling_probability' at " + cell(i) + " holds " + num(p) +
                        "; allowed: [0, 1]");
+  }
+  for (std::size_t t = 0; t < c.row_learning_rate.size(); ++t)
+    if (!(std::isfinite(c.row_learning_rate[t]) && c.row_learning_rate[t] > 0))
+      throw InputError(file + ": variable 'row_learning_rate' at row '" + c.task[t] + "' holds " +
+                       num(c.row_learning_rate[t]) + "; allowed: a learning rate > 0");
+  for (std::size_t e = 0; e < c.epoch.size(); ++e)
+    if (c.epoch[e] < 1 || (e > 0 && c.epoch[e] <= c.epoch[e - 1]))
+      throw InputError(file + ": variable 'epoch' holds " + std::to_string(c.epoch[e]) + " at index " +
+                       std::to_string(e) + "; allowed: increasing epoch numbers >= 1");
+  const std::size_t E = c.n_epochs();
+  for (std::size_t i = 0; i < c.error_by_epoch.size(); ++i) {
+    const double e = c.error_by_epoch[i];
+    if (!std::isnan(e) && !(e >= 0 && e <= 1))
+      throw InputError(file + ": variable 'error_by_epoch' at " + cell(i / E) + ", epoch " +
+                       std::to_string(c.epoch[i % E]) + " holds " + num(e) + "; allowed: [0, 1], or NaN where not measured");
   }
   for (std::size_t i = 0; i < c.status.size() && i < c.error.size(); ++i) {
     const auto st = static_cast<CellStatus>(c.status[i]);
@@ -130,6 +166,27 @@ void set_cell_replicates(Campaign& c, std::size_t i, const std::vector<Replicate
     c.error[i] = c.final_loss[i] = kNcNaN;
     return;
   }
+  const std::size_t E = c.n_epochs();
+  if (E > 0 && c.error_by_epoch.size() == c.error.size() * E && c.loss_by_epoch.size() == c.error.size() * E) {
+    for (std::size_t e = 0; e < E; ++e) {
+      double se = 0, sl = 0;
+      std::size_t ne = 0, nl = 0;
+      for (std::size_t k = 0; k < R; ++k) {
+        const ReplicateResult& x = r[k];
+        if (x.status == CellStatus::failed) continue;
+        if (e < x.error_by_epoch.size() && std::isfinite(x.error_by_epoch[e])) {
+          se += x.error_by_epoch[e];
+          ++ne;
+        }
+        if (e < x.loss_by_epoch.size() && !std::isnan(x.loss_by_epoch[e])) {
+          sl += x.loss_by_epoch[e];
+          ++nl;
+        }
+      }
+      c.error_by_epoch[i * E + e] = ne ? se / static_cast<double>(ne) : kNcNaN;
+      c.loss_by_epoch[i * E + e] = nl ? sl / static_cast<double>(nl) : kNcNaN;
+    }
+  }
   c.status[i] = static_cast<std::uint8_t>(diverged ? CellStatus::diverged : CellStatus::measured);
   c.final_loss[i] = loss / static_cast<double>(kept);
   c.error[i] = finite > 0 ? sum / static_cast<double>(finite) : kNcNaN;
@@ -149,9 +206,21 @@ std::vector<TaskRow> task_rows(const Campaign& c) {
     return i < column.size() ? column[i] : T{};
   };
   std::vector<TaskRow> rows;
-  for (std::size_t i = 0; i < c.n_tasks(); ++i)
-    rows.push_back(TaskRow{c.task[i], at(c.task_dataset, i), at(c.task_classes, i), at(c.task_resolution, i),
-                           at(c.task_train_size, i), at(c.task_test_size, i)});
+  for (std::size_t i = 0; i < c.n_tasks(); ++i) {
+    TaskRow r;
+    r.name = c.task[i];
+    r.dataset = at(c.task_dataset, i);
+    r.classes = at(c.task_classes, i);
+    r.resolution = at(c.task_resolution, i);
+    r.train_size = at(c.task_train_size, i);
+    r.test_size = at(c.task_test_size, i);
+    if (c.has_row_columns()) {
+      r.task = at(c.row_task, i);
+      r.model = at(c.row_model, i);
+      r.learning_rate = at(c.row_learning_rate, i);
+    }
+    rows.push_back(r);
+  }
   return rows;
 }
 
@@ -159,7 +228,17 @@ void set_task_rows(Campaign& c, const std::vector<TaskRow>& rows) {
   c.task.clear();
   c.task_dataset.clear();
   for (auto* v : {&c.task_classes, &c.task_resolution, &c.task_train_size, &c.task_test_size}) v->clear();
+  c.row_task.clear();
+  c.row_model.clear();
+  c.row_learning_rate.clear();
+  bool expanded = false;
+  for (const auto& r : rows) expanded = expanded || r.expanded();
   for (const auto& r : rows) {
+    if (expanded) {
+      c.row_task.push_back(r.task_name());
+      c.row_model.push_back(r.model);
+      c.row_learning_rate.push_back(r.learning_rate);
+    }
     c.task.push_back(r.name);
     c.task_dataset.push_back(r.dataset);
     c.task_classes.push_back(r.classes);

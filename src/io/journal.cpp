@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +25,7 @@ namespace peppp::io {
 namespace {
 constexpr char kMagic[8] = {'P', 'E', 'P', 'P', 'J', 'N', 'L', '2'};
 constexpr std::uint32_t kRecordMagic = 0x3243524au;  // "JRC2" little-endian
+constexpr std::uint32_t kEpochMagic = 0x3250454au;   // "JEP2" little-endian
 
 std::uint64_t checksum(const unsigned char* p, std::size_t n) {
   return mix64(fnv1a64(std::string_view(reinterpret_cast<const char*>(p), n)));
@@ -90,31 +92,11 @@ std::string read_file(const std::string& path) {
 // record; counts skipped stretches in `corrupt` (a bad stretch at the very end
 // is a torn tail, not counted).
 std::size_t scan(const std::string& bytes, std::vector<JournalRecord>* out, int* corrupt) {
-  std::size_t off = kJournalHeaderBytes, end_valid = kJournalHeaderBytes;
   int bad = 0;
-  bool in_bad = false;
-  const auto* base = reinterpret_cast<const unsigned char*>(bytes.data());
-  while (off + kJournalRecordBytes <= bytes.size()) {
-    JournalRecord r;
-    if (decode_record(base + off, r)) {
-      if (in_bad) ++bad;
-      in_bad = false;
-      if (out) out->push_back(r);
-      off += kJournalRecordBytes;
-      end_valid = off;
-      continue;
-    }
-    in_bad = true;
-    ++off;  // resynchronize byte by byte on the next record magic
-    while (off + kJournalRecordBytes <= bytes.size()) {
-      std::uint32_t m = 0;
-      std::memcpy(&m, base + off, 4);
-      if (m == kRecordMagic) break;
-      ++off;
-    }
-  }
+  const std::size_t end = decode_records(reinterpret_cast<const unsigned char*>(bytes.data()) + kJournalHeaderBytes,
+                                         bytes.size() - kJournalHeaderBytes, out, &bad);
   if (corrupt) *corrupt += bad;
-  return end_valid;
+  return kJournalHeaderBytes + end;
 }
 
 [[noreturn]] void refuse(const std::string& path, const std::string& why) {
@@ -153,6 +135,107 @@ bool decode_record(const unsigned char in[kJournalRecordBytes], JournalRecord& r
   r.status = in[42];
   r.attempts = in[43];
   return true;
+}
+
+std::string encode_entry(const JournalRecord& r) {
+  std::string out;
+  const std::size_t n = std::max(r.error_by_epoch.size(), r.loss_by_epoch.size());
+  if (n > 0) {
+    if (n > 65535) throw RuntimeError("journal: " + std::to_string(n) + " epochs in one record; at most 65535");
+    std::string e(24 + 16 * n + 8, '\0');
+    auto* p = reinterpret_cast<unsigned char*>(e.data());
+    const auto count = static_cast<std::uint16_t>(n);
+    std::memcpy(p + 0, &kEpochMagic, 4);
+    std::memcpy(p + 4, &r.rank, 4);
+    std::memcpy(p + 8, &r.cell, 8);
+    std::memcpy(p + 16, &r.replicate, 2);
+    std::memcpy(p + 18, &count, 2);
+    for (std::size_t k = 0; k < n; ++k) {
+      const double err = k < r.error_by_epoch.size() ? r.error_by_epoch[k] : std::nan("");
+      const double loss = k < r.loss_by_epoch.size() ? r.loss_by_epoch[k] : std::nan("");
+      std::memcpy(p + 24 + 16 * k, &err, 8);
+      std::memcpy(p + 32 + 16 * k, &loss, 8);
+    }
+    const std::uint64_t c = checksum(p, e.size() - 8);
+    std::memcpy(p + e.size() - 8, &c, 8);
+    out = std::move(e);
+  }
+  unsigned char buf[kJournalRecordBytes];
+  encode_record(r, buf);
+  out.append(reinterpret_cast<const char*>(buf), sizeof buf);
+  return out;
+}
+
+namespace {
+// An epoch record at `p` (at most `n` bytes): its length when whole and valid, else 0.
+std::size_t decode_epochs(const unsigned char* p, std::size_t n, JournalRecord& r) {
+  if (n < 32) return 0;
+  std::uint32_t m = 0;
+  std::memcpy(&m, p, 4);
+  if (m != kEpochMagic) return 0;
+  std::uint16_t count = 0;
+  std::memcpy(&count, p + 18, 2);
+  const std::size_t len = 24 + 16 * static_cast<std::size_t>(count) + 8;
+  if (count == 0 || len > n) return 0;
+  std::uint64_t c = 0;
+  std::memcpy(&c, p + len - 8, 8);
+  if (c != checksum(p, len - 8)) return 0;
+  std::memcpy(&r.rank, p + 4, 4);
+  std::memcpy(&r.cell, p + 8, 8);
+  std::memcpy(&r.replicate, p + 16, 2);
+  r.error_by_epoch.resize(count);
+  r.loss_by_epoch.resize(count);
+  for (std::size_t k = 0; k < count; ++k) {
+    std::memcpy(&r.error_by_epoch[k], p + 24 + 16 * k, 8);
+    std::memcpy(&r.loss_by_epoch[k], p + 32 + 16 * k, 8);
+  }
+  return len;
+}
+}  // namespace
+
+std::size_t decode_records(const unsigned char* p, std::size_t n, std::vector<JournalRecord>* out, int* corrupt) {
+  std::size_t off = 0, end_valid = 0;
+  int bad = 0;
+  bool in_bad = false;
+  JournalRecord epochs;  // the epoch record just read, waiting for its cell record
+  bool have_epochs = false;
+  while (off + 32 <= n) {
+    JournalRecord r;
+    if (off + kJournalRecordBytes <= n && decode_record(p + off, r)) {
+      if (in_bad) ++bad;
+      in_bad = false;
+      // The epoch record written with it (same rank, cell and replicate) directly before.
+      if (have_epochs && epochs.rank == r.rank && epochs.cell == r.cell && epochs.replicate == r.replicate) {
+        r.error_by_epoch = std::move(epochs.error_by_epoch);
+        r.loss_by_epoch = std::move(epochs.loss_by_epoch);
+      }
+      have_epochs = false;
+      if (out) out->push_back(std::move(r));
+      off += kJournalRecordBytes;
+      end_valid = off;
+      continue;
+    }
+    JournalRecord e;
+    if (const std::size_t len = decode_epochs(p + off, n - off, e)) {
+      if (in_bad) ++bad;
+      in_bad = false;
+      epochs = std::move(e);
+      have_epochs = true;
+      off += len;  // not end_valid: an epoch record without its cell record is a torn tail
+      continue;
+    }
+    in_bad = true;
+    have_epochs = false;
+    ++off;  // resynchronize byte by byte on the next record magic
+    while (off + 32 <= n) {
+      std::uint32_t m = 0;
+      std::memcpy(&m, p + off, 4);
+      if (m == kRecordMagic || m == kEpochMagic) break;
+      ++off;
+    }
+  }
+  if (corrupt) *corrupt += bad;
+  return end_valid;
 }
 
 std::string plan_text_path(const std::string& dir) { return (fs::path(dir) / "plan.txt").string(); }
@@ -329,11 +412,12 @@ JournalWriter::~JournalWriter() {
 }
 
 void JournalWriter::append(const JournalRecord& r) {
-  unsigned char buf[kJournalRecordBytes];
-  encode_record(r, buf);
+  // The epoch record and the cell record in one write, then one fsync: the
+  // cell counts as done only once both are on disk.
+  const std::string buf = encode_entry(r);
   std::size_t done = 0;
-  while (done < sizeof buf) {
-    ssize_t w = ::write(fd_, buf + done, sizeof buf - done);
+  while (done < buf.size()) {
+    ssize_t w = ::write(fd_, buf.data() + done, buf.size() - done);
     if (w < 0) {
       if (errno == EINTR) continue;
       throw RuntimeError("cannot append to journal " + path_ + ": " + std::strerror(errno));

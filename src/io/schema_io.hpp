@@ -143,7 +143,7 @@ std::vector<int> define(NcFile& file, const Schema<S>& schema, const S& s) {
   std::map<std::string, int> dim_ids;
   for (const auto& d : schema.dims) {
     const std::size_t n = d.length(s);
-    if (!d.optional || n > 0) dim_ids[d.name] = file.def_dim(d.name, n);
+    if (!d.optional || n > 0) dim_ids[d.name] = file.def_dim(d.written_name(s), n);
   }
   std::vector<int> ids;
   for (const auto& f : schema.fields) {
@@ -153,7 +153,7 @@ std::vector<int> define(NcFile& file, const Schema<S>& schema, const S& s) {
     }
     std::vector<int> dims;
     for (const char* d : f.dims) dims.push_back(dim_ids.at(d));
-    const int v = file.def_var(f.name, static_cast<int>(f.type), dims);
+    const int v = file.def_var(f.written_name(s), static_cast<int>(f.type), dims);
     put_field_attributes(file, v, f.type, f.units, f.long_name, f.flag_meanings, f.int_fill ? &*f.int_fill : nullptr);
     ids.push_back(v);
   }
@@ -207,6 +207,7 @@ void read(const NcFile& file, const Schema<S>& schema, S& s) {
   for (const auto& d : schema.dims) {
     std::string n = d.name;
     if (!has_dim(n) && d.old_name && has_dim(d.old_name)) n = d.old_name;
+    if (!has_dim(n) && d.alt_name && has_dim(d.alt_name)) n = d.alt_name;
     spelled[d.name] = n;
     canonical[n] = d.name;
   }
@@ -220,6 +221,7 @@ void read(const NcFile& file, const Schema<S>& schema, S& s) {
       if (!dims_in_file) continue;
       std::string name = f.name;
       if (!file.has_var(name) && f.old_name && file.has_var(f.old_name)) name = f.old_name;
+      if (!file.has_var(name) && f.alt_name && file.has_var(f.alt_name)) name = f.alt_name;
       if (f.presence == Presence::optional && !file.has_var(name)) continue;
       for (const char* d : f.dims) {
         const auto& dim = find_dim(schema, d);

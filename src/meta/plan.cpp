@@ -43,12 +43,12 @@ std::uint64_t replicate_seed(std::uint64_t campaign_seed, const std::string& tas
 
 std::uint64_t Plan::cell_seed(std::uint64_t cell) const {
   const std::size_t d = n_configs();
-  return meta::cell_seed(spec.seed, spec.tasks[cell / d].name, spec.configs[cell % d].label());
+  return meta::cell_seed(spec.seed, spec.tasks[cell / d].task_name(), spec.configs[cell % d].label());
 }
 
 std::uint64_t Plan::replicate_seed(std::uint64_t cell, int r) const {
   const std::size_t d = n_configs();
-  return meta::replicate_seed(spec.seed, spec.tasks[cell / d].name, spec.configs[cell % d].label(), r);
+  return meta::replicate_seed(spec.seed, spec.tasks[cell / d].task_name(), spec.configs[cell % d].label(), r);
 }
 
 std::vector<std::uint64_t> Plan::work_items() const {
@@ -145,6 +145,12 @@ Plan make_plan(PlanSpec spec) {
   for (std::size_t t = 0; t < spec.tasks.size(); ++t) {
     const std::string& name = spec.tasks[t].name;
     id += "task." + std::to_string(t) + "=" + name + "\n";
+    if (spec.tasks[t].expanded()) {
+      char lr[40];
+      std::snprintf(lr, sizeof lr, "%.17g", spec.tasks[t].learning_rate);
+      id += "task." + name + ".row=" + spec.tasks[t].task + " model=" + spec.tasks[t].model + " learning_rate=" + lr +
+            "\n";
+    }
     if (t < spec.task_definitions.size()) {
       std::istringstream lines(spec.task_definitions[t]);
       for (std::string line; std::getline(lines, line);)

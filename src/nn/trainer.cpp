@@ -133,8 +133,21 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
         seen += len;
       }
       if (r.status == CellStatus::measured) r.final_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
+      r.loss_by_epoch.push_back(r.final_loss);
+      if (epoch + 1 < settings.epochs && r.status == CellStatus::measured) {
+        // The error after this epoch (a cheaper fidelity, METHOD.md "early epochs"). The
+        // activation quantizer's call counter is put back, so the training that follows
+        // draws the same stochastic roundings as without this evaluation: the final error
+        // is bit for bit that of a cell evaluated once.
+        const std::uint64_t counter = q->counter;
+        r.error_by_epoch.push_back(misclassification(*net, task, device, std::max(1, settings.eval_batch_size)));
+        q->counter = counter;
+      }
     }
     r.test_error = misclassification(*net, task, device, std::max(1, settings.eval_batch_size));
+    // Epochs not run (a diverged cell stopped early) keep the state it stopped in.
+    while (static_cast<int>(r.error_by_epoch.size()) < settings.epochs) r.error_by_epoch.push_back(r.test_error);
+    while (static_cast<int>(r.loss_by_epoch.size()) < settings.epochs) r.loss_by_epoch.push_back(r.final_loss);
   } catch (const Interrupted&) {
     throw;  // abandoned, not failed: the driver re-runs it on resume
   } catch (const std::exception& e) {

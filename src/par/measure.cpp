@@ -29,28 +29,28 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-// Root: every record of this run, from all ranks (fixed-size encoded bytes).
+// Root: every record of this run, from all ranks (journal entries: epoch and cell records).
 std::vector<io::JournalRecord> gather_records(const std::vector<io::JournalRecord>& mine, MPI_Comm comm) {
-  std::vector<unsigned char> bytes(mine.size() * io::kJournalRecordBytes);
-  for (std::size_t i = 0; i < mine.size(); ++i) io::encode_record(mine[i], bytes.data() + i * io::kJournalRecordBytes);
-  const std::vector<unsigned char> all = gatherv(bytes, comm);
+  std::string bytes;
+  for (const auto& r : mine) bytes += io::encode_entry(r);
+  const std::vector<unsigned char> all =
+      gatherv(std::vector<unsigned char>(bytes.begin(), bytes.end()), comm);
   std::vector<io::JournalRecord> out;
-  for (std::size_t off = 0; off + io::kJournalRecordBytes <= all.size(); off += io::kJournalRecordBytes) {
-    io::JournalRecord rec;
-    if (!io::decode_record(all.data() + off, rec)) throw RuntimeError("gather: a cell record arrived corrupted");
-    out.push_back(rec);
-  }
+  int corrupt = 0;
+  const std::size_t end = io::decode_records(all.data(), all.size(), &out, &corrupt);
+  if (corrupt != 0 || end != all.size()) throw RuntimeError("gather: a cell record arrived corrupted");
   return out;
 }
 
 }  // namespace
 
-io::Campaign empty_campaign(const meta::Plan& plan) {
+io::Campaign empty_campaign(const meta::Plan& plan, int epochs) {
   io::Campaign c;
   const auto& s = plan.spec;
   io::set_task_rows(c, s.tasks);
   io::set_configurations(c, s.configs);
   for (int r = 0; r < plan.replicates(); ++r) c.replicate.push_back(r);
+  for (int e = 1; e <= epochs; ++e) c.epoch.push_back(e);
   c.allocate();
   c.memory = s.memory;
   if (!s.memory_weights.empty()) c.memory_weights = s.memory_weights;
@@ -198,6 +198,8 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
       rec.error = std::numeric_limits<double>::quiet_NaN();
       rec.loss = std::numeric_limits<double>::quiet_NaN();
       rec.status = static_cast<std::uint8_t>(CellStatus::failed);
+      rec.error_by_epoch.clear();
+      rec.loss_by_epoch.clear();
     };
     const int attempts = st.retry_failed ? 2 : 1;
     for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -208,6 +210,8 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
         rec.error = res.test_error;
         rec.loss = res.final_loss;
         rec.status = static_cast<std::uint8_t>(res.status);
+        rec.error_by_epoch = res.error_by_epoch;
+        rec.loss_by_epoch = res.loss_by_epoch;
         if (res.status == CellStatus::failed) {
           why = res.message.empty() ? "training failed" : res.message;
         } else if (res.status != CellStatus::measured && res.status != CellStatus::diverged) {
@@ -248,7 +252,7 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   std::vector<std::string> failed_cells;
   Failure write_failure;
   if (root) {
-    io::Campaign c = empty_campaign(plan);
+    io::Campaign c = empty_campaign(plan, st.epochs);
     for (const auto& [k, v] : st.text_attributes) c.text_attributes[k] = v;
     for (const auto& [k, v] : st.number_attributes) c.number_attributes[k] = v;
     // Every replicate's result, then each planned cell from its replicates in order 0..R-1.
@@ -259,7 +263,8 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
         return false;
       io::ReplicateResult& x = results[rec.cell * R + rec.replicate];
       if (x.status != CellStatus::planned) return false;
-      x = io::ReplicateResult{static_cast<CellStatus>(rec.status), rec.error, rec.loss, rec.seconds};
+      x = io::ReplicateResult{static_cast<CellStatus>(rec.status), rec.error, rec.loss, rec.seconds,
+                              rec.error_by_epoch, rec.loss_by_epoch};
       return true;
     };
     for (const auto& rec : done) put(rec);

@@ -39,6 +39,16 @@ CellTrainer synthetic_trainer(SyntheticSpec spec) {
     r.status = CellStatus::measured;
     r.test_error = 0.05 + 0.9 * u01(w.seed, 3);
     r.final_loss = 2.3 * r.test_error;
+    for (int e = 1; e <= spec.epochs; ++e) {
+      // A learning curve: from near chance towards the final error, with a hash-scattered
+      // wobble that shrinks with the epoch (so early epochs rank the cells imperfectly).
+      const double left = static_cast<double>(spec.epochs - e) / static_cast<double>(spec.epochs);
+      const double wobble = 0.25 * left * (2.0 * u01(w.seed, 16 + static_cast<std::uint64_t>(e)) - 1.0);
+      const double err = e == spec.epochs ? r.test_error
+                                          : std::clamp(r.test_error + (0.9 - r.test_error) * left * left + wobble, 0.0, 1.0);
+      r.error_by_epoch.push_back(err);
+      r.loss_by_epoch.push_back(2.3 * err);
+    }
     if (u01(w.seed, 4) < spec.diverge_fraction) {
       r.status = CellStatus::diverged;
       r.final_loss = std::numeric_limits<double>::quiet_NaN();

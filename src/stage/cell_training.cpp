@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -26,11 +27,15 @@ std::vector<double> task_memory(const TaskSpec& task, const std::vector<Configur
 }
 
 void fill_plan_memory(meta::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
-                      const std::vector<Configuration>& configs, const std::string& model, int batch_size) {
+                      const std::vector<Configuration>& configs, const std::vector<std::string>& models,
+                      int batch_size) {
   const std::size_t d = configs.size();
   for (auto* v : {&spec.memory, &spec.memory_weights, &spec.memory_activations, &spec.memory_optimizer})
     v->assign(tasks.size() * d, 0.0);
+  std::vector<std::string> distinct;
   for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const std::string& model = models.at(t);
+    if (std::find(distinct.begin(), distinct.end(), model) == distinct.end()) distinct.push_back(model);
     const auto counts = nn::model_counts(model, tasks[t].num_classes(), tasks[t].channels, tasks[t].resolution);
     for (std::size_t c = 0; c < d; ++c) {
       const auto m = nn::memory_from_counts(counts, batch_size, configs[c]);
@@ -41,7 +46,14 @@ void fill_plan_memory(meta::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
       spec.memory_optimizer[i] = m.optimizer;
     }
   }
-  spec.memory_source = "nn memory model (METHOD.md F2): " + model + ", batch " + std::to_string(batch_size);
+  std::string names;
+  for (const auto& m : distinct) names += (names.empty() ? "" : ", ") + m;
+  spec.memory_source = "nn memory model (METHOD.md F2): " + names + ", batch " + std::to_string(batch_size);
+}
+
+void fill_plan_memory(meta::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
+                      const std::vector<Configuration>& configs, const std::string& model, int batch_size) {
+  fill_plan_memory(spec, tasks, configs, std::vector<std::string>(tasks.size(), model), batch_size);
 }
 
 par::CellTrainer real_trainer(std::vector<TaskSpec> tasks, std::vector<Configuration> configs, TrainSettings train,
@@ -52,9 +64,12 @@ par::CellTrainer real_trainer(std::vector<TaskSpec> tasks, std::vector<Configura
     ts.device = w.device;
     ts.threads = w.threads;
     ts.should_stop = w.should_stop;
+    const bool own = w.task_row && w.task_row->expanded();
+    if (own) ts.learning_rate = w.task_row->learning_rate;
     // A failed cell comes back as such (the driver records and reports it).
     const CellResult r = nn::run_cell(tasks.at(static_cast<std::size_t>(w.task)),
-                                      configs.at(static_cast<std::size_t>(w.config)), ts, w.seed, model);
+                                      configs.at(static_cast<std::size_t>(w.config)), ts, w.seed,
+                                    own ? w.task_row->model : model);
     if (r.status == CellStatus::diverged)
       log::info_all("cell ", w.task_row->name, " ", w.configuration->label(), ": ", r.message);
     return r;

@@ -20,9 +20,16 @@ namespace peppp::stage {
 /// @throws InputError on an unknown model or an impossible task shape.
 void fill_plan_memory(meta::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
                       const std::vector<Configuration>& configs, const std::string& model, int batch_size);
+/// The same with a model per row (`models[t]` for row t; rows of a task ×
+/// model × learning-rate campaign): the memory model is per row.
+void fill_plan_memory(meta::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
+                      const std::vector<Configuration>& configs, const std::vector<std::string>& models,
+                      int batch_size);
 
 /// The real trainer: cell (t, c) trains `model` on tasks[t] under configs[c]
-/// with `train` (device, threads and stop check from the work item).
+/// with `train` (device, threads and stop check from the work item); a task
+/// × model × learning-rate row (TaskRow::expanded) trains its own model and
+/// rate instead. Records the error and loss after every epoch.
 /// Diverged cells are reported as such; failures throw (recorded as failed).
 par::CellTrainer real_trainer(std::vector<TaskSpec> tasks, std::vector<Configuration> configs, TrainSettings train,
                               std::string model);

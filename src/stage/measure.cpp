@@ -1,6 +1,8 @@
 // The measure stage: plan the campaign, train its cells over the ranks -> campaign.nc.
 #include "peppp/stage/measure.hpp"
 
+#include <cstdio>
+
 #include "cell_training.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
@@ -11,18 +13,77 @@
 
 namespace peppp::stage {
 
+namespace {
+// The catalog task of every row (what each row trains on).
+std::vector<TaskSpec> row_specs(const CampaignSpec& c) {
+  std::vector<std::size_t> row_task;
+  campaign_rows(c, &row_task);
+  std::vector<TaskSpec> out;
+  for (std::size_t t : row_task) out.push_back(c.tasks[t]);
+  return out;
+}
+}  // namespace
+
+std::string row_label(const std::string& task, const std::string& model, double learning_rate, bool models_vary,
+                      bool rates_vary) {
+  std::string label = task;
+  if (models_vary) label += ":" + model;
+  if (rates_vary) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%g", learning_rate);
+    label += std::string(":lr=") + buf;
+  }
+  return label;
+}
+
+std::vector<TaskRow> campaign_rows(const CampaignSpec& c, std::vector<std::size_t>* row_task) {
+  std::vector<TaskRow> tasks;
+  if (c.tasks.empty()) {
+    tasks = par::synthetic_tasks(c.synthetic_tasks);
+  } else {
+    for (const TaskSpec& t : c.tasks) tasks.push_back(TaskRow::of(t));
+  }
+  const std::vector<std::string> models = c.models.empty() ? std::vector<std::string>{c.model} : c.models;
+  const std::vector<double> rates = c.learning_rates.empty() ? std::vector<double>{c.train.learning_rate}
+                                                             : c.learning_rates;
+  if (row_task) row_task->clear();
+  if (models.size() == 1 && rates.size() == 1) {
+    for (std::size_t t = 0; t < tasks.size() && row_task && !c.tasks.empty(); ++t) row_task->push_back(t);
+    return tasks;
+  }
+  std::vector<TaskRow> rows;
+  for (std::size_t t = 0; t < tasks.size(); ++t)
+    for (const auto& m : models)
+      for (double lr : rates) {
+        TaskRow r = tasks[t];
+        r.task = tasks[t].name;
+        r.model = m;
+        r.learning_rate = lr;
+        r.name = row_label(r.task, m, lr, models.size() > 1, rates.size() > 1);
+        rows.push_back(r);
+        if (row_task && !c.tasks.empty()) row_task->push_back(t);
+      }
+  return rows;
+}
+
 meta::Plan plan_campaign(const CampaignSpec& c, bool synthetic) {
   meta::PlanSpec spec;
   spec.configs = c.configs;
+  std::vector<std::size_t> row_task;
+  spec.tasks = campaign_rows(c, &row_task);
   if (c.tasks.empty()) {
-    spec.tasks = par::synthetic_tasks(c.synthetic_tasks);
     // Synthetic tasks without a catalog have no shape: a stand-in cost, marked as such.
     par::synthetic_memory(spec);
   } else {
-    for (const TaskSpec& t : c.tasks) spec.tasks.push_back(TaskRow::of(t));
-    // The theoretical memory of every cell (METHOD.md F2): the queue's cost
-    // estimate and the weights of non-uniform sampling.
-    fill_plan_memory(spec, c.tasks, c.configs, c.model, c.train.batch_size);
+    // The theoretical memory of every cell (METHOD.md F2), with each row's model: the
+    // queue's cost estimate and the weights of non-uniform sampling.
+    std::vector<TaskSpec> specs;
+    std::vector<std::string> models;
+    for (std::size_t i = 0; i < spec.tasks.size(); ++i) {
+      specs.push_back(c.tasks[row_task[i]]);
+      models.push_back(spec.tasks[i].expanded() ? spec.tasks[i].model : c.model);
+    }
+    fill_plan_memory(spec, specs, c.configs, models, c.train.batch_size);
   }
   spec.scheme = c.scheme;
   spec.ratio = c.ratio;
@@ -31,7 +92,8 @@ meta::Plan plan_campaign(const CampaignSpec& c, bool synthetic) {
   spec.seed = c.seed;
   spec.replicates = c.replicates;
   spec.identity = c.identity + (synthetic ? "synthetic=1\n" : "");
-  spec.task_definitions = c.task_definitions;
+  for (std::size_t i = 0; i < row_task.size() && !c.task_definitions.empty(); ++i)
+    spec.task_definitions.push_back(c.task_definitions.at(row_task[i]));
   return meta::make_plan(std::move(spec));
 }
 
@@ -88,11 +150,12 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
   st.restart = job.restart;
   st.break_lock = job.break_lock;
   set_rank_resources(st, job.resources, comm);
+  st.epochs = job.campaign.train.epochs;
   st.text_attributes = job.attributes.text;
   st.number_attributes = job.attributes.number;
   const par::CellTrainer trainer =
       synthetic ? par::synthetic_trainer(job.synthetic)
-                : real_trainer(job.campaign.tasks, job.campaign.configs, job.campaign.train, job.campaign.model);
+                : real_trainer(row_specs(job.campaign), job.campaign.configs, job.campaign.train, job.campaign.model);
 
   par::install_stop_handlers();
   log::info("measure: device ", st.device, ", ", st.threads, " thread(s) per rank, ", par::size(comm), " rank(s)",

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "peppp/core/format.hpp"
 
@@ -82,6 +83,11 @@ struct CellResult {
   double seconds = 0;     ///< wall time of the cell (training + evaluation), s
   CellStatus status = CellStatus::planned;
   std::string message;    ///< why it failed/diverged (empty when measured)
+  /// Test error after each epoch 1..epochs (the last is `test_error`) and
+  /// the mean training loss of each epoch; a diverged cell's epochs from the
+  /// one that diverged on hold its final values (training stopped there).
+  /// Empty when the trainer does not record them (then NaN in campaign.nc).
+  std::vector<double> error_by_epoch, loss_by_epoch;
 };
 
 }  // namespace peppp

@@ -40,16 +40,40 @@ struct TaskSpec {
 /// the measure driver, the NetCDF schemas and the reports. A TaskSpec is the
 /// full catalog definition that produces such a row.
 struct TaskRow {
-  std::string name;     ///< task name (coordinate of dim `task`)
+  /// Row label, unique (coordinate of dim `task`, or `row` when rows are
+  /// task × model × learning rate): the task name for plain rows, else
+  /// "TASK:MODEL:lr=RATE" with the parts that vary (`row_label`).
+  std::string name;
   std::string dataset;  ///< source dataset
   int classes = 0;      ///< number of classes
   int resolution = 0;   ///< image height = width, pixels
   int train_size = 0;   ///< training examples
   int test_size = 0;    ///< test examples
+  /// Rows of a task × model × learning-rate campaign (campaign.models,
+  /// train.learning_rates with more than one value): the task this row
+  /// trains on, its network and SGD learning rate. Empty / 0 on plain rows,
+  /// which train the campaign's one model and rate on task `name`.
+  std::string task;
+  std::string model;
+  double learning_rate = 0;
+
+  /// The task this row trains on (`task`, or `name` for a plain row): what
+  /// the cell seeds hash, so a row's cells equal those of a one-model,
+  /// one-rate campaign on that task.
+  const std::string& task_name() const { return task.empty() ? name : task; }
+  /// True for a task × model × learning-rate row.
+  bool expanded() const { return !task.empty(); }
 
   /// The row that a catalog task produces.
   static TaskRow of(const TaskSpec& t) {
-    return TaskRow{t.name, t.dataset, t.num_classes(), t.resolution, t.train_size, t.test_size};
+    TaskRow r;
+    r.name = t.name;
+    r.dataset = t.dataset;
+    r.classes = t.num_classes();
+    r.resolution = t.resolution;
+    r.train_size = t.train_size;
+    r.test_size = t.test_size;
+    return r;
   }
   /// A row known by its name only (synthetic campaigns, external matrices).
   static TaskRow named(std::string name) {

@@ -44,6 +44,27 @@ struct Campaign {
   std::vector<int> a_block_size, a_scale_bits, b_block_size, b_scale_bits;
   std::vector<std::string> task_dataset;  ///< per task: source dataset
   std::vector<int> task_classes, task_resolution, task_train_size, task_test_size;  ///< per task
+  /// Rows of a task × model × learning-rate campaign (DESIGN.md §5 "rows"):
+  /// per row its task, network and SGD learning rate. Empty for a plain
+  /// campaign (one model, one rate: rows are tasks, the `model` and
+  /// `learning_rate` attributes say which); when filled, the file's row
+  /// dimension and coordinate are named `row` instead of `task`.
+  std::vector<std::string> row_task, row_model;
+  std::vector<double> row_learning_rate;
+  /// Per row: which input of `peppp merge` it came from ("0", "1", "0,1"
+  /// when combined from several; see the `source_<k>_*` attributes). Empty
+  /// unless merged.
+  std::vector<std::string> row_source;
+  /// Coordinate of dim `epoch`: 1, 2, ..., E (`train.epochs`). Empty when the
+  /// campaign has no per-epoch record (files before it, external matrices).
+  std::vector<int> epoch;
+  /// n_rows·n_configs·E (index `at(t, c) * E + (e − 1)`): test
+  /// misclassification rate after epoch e, the mean over the cell's
+  /// replicates with a value (same rule as `error`), NaN where not measured;
+  /// the last epoch equals `error`.
+  std::vector<double> error_by_epoch;
+  /// Same layout: mean training loss of epoch e (mean over replicates).
+  std::vector<double> loss_by_epoch;
 
   /// Coordinate of dim `replicate`: 0, 1, ..., R−1 (`train.replicates` = R).
   /// Empty only while a campaign is being built; `read_campaign` gives {0}
@@ -72,6 +93,17 @@ struct Campaign {
   std::map<std::string, double> number_attributes;     ///< global numeric attributes (epochs, seed, ...)
 
   std::size_t n_tasks() const { return task.size(); }
+  /// Rows are task × model × learning rate (`row_task` filled).
+  bool has_row_columns() const { return !row_task.empty(); }
+  /// Epochs recorded per cell E (0 without a per-epoch record).
+  std::size_t n_epochs() const { return epoch.size(); }
+  /// The task of row t (`row_task`, or the row label of a plain campaign).
+  std::string row_task_of(std::size_t t) const { return t < row_task.size() ? row_task[t] : task.at(t); }
+  /// The network of row t (`row_model`, or the `model` attribute).
+  std::string row_model_of(std::size_t t) const;
+  /// The learning rate of row t (`row_learning_rate`, or the
+  /// `learning_rate` attribute; NaN when neither is known).
+  double row_learning_rate_of(std::size_t t) const;
   std::size_t n_configs() const { return config.size(); }
   /// Replicates per cell R (1 when `replicate` is empty).
   std::size_t n_replicates() const { return replicate.empty() ? 1 : replicate.size(); }
@@ -91,17 +123,19 @@ struct Campaign {
 /// (DESIGN.md §5). Optional rows may be empty in the struct and absent from
 /// an external file.
 inline const Schema<Campaign>& campaign_schema() {
+  bool (*const rows)(const Campaign&) = [](const Campaign& c) { return c.has_row_columns(); };
   using F = SchemaField<Campaign>;
   using A = FieldAlloc;
   constexpr Presence req = Presence::required, opt = Presence::optional;
   static const Schema<Campaign> schema{
       "campaign",
-      {{"task", [](const Campaign& c) { return c.n_tasks(); }},
+      {{"task", [](const Campaign& c) { return c.n_tasks(); }, false, nullptr, nullptr, "row", rows},
        {"config", [](const Campaign& c) { return c.n_configs(); }},
-       {"replicate", [](const Campaign& c) { return c.replicate.size(); }, true}},
+       {"replicate", [](const Campaign& c) { return c.replicate.size(); }, true},
+       {"epoch", [](const Campaign& c) { return c.epoch.size(); }, true}},
       {
           // name, dims, type, units, long_name, presence, member, allocate, flag_meanings
-          F{"task", {"task"}, NcType::str, "", "task name", req, &Campaign::task},
+          F{"task", {"task"}, NcType::str, "", "task name (row label: task:model:lr=rate when rows are task x model x learning rate)", req, &Campaign::task, {}, nullptr, std::nullopt, nullptr, "row", rows},
           F{"config", {"config"}, NcType::str, "", "configuration (Format A / Format B)", req, &Campaign::config},
           F{"a_exponent_bits", {"config"}, NcType::i32, "bit", "Format A exponent bits (weights, activations, errors)",
             req, &Campaign::a_exponent_bits, A::keep_or(0)},
@@ -129,6 +163,12 @@ inline const Schema<Campaign>& campaign_schema() {
             A::keep_or(0)},
           F{"task_test_size", {"task"}, NcType::i32, "1", "test examples", opt, &Campaign::task_test_size,
             A::keep_or(0)},
+          F{"row_task", {"task"}, NcType::str, "", "task of the row", opt, &Campaign::row_task},
+          F{"row_model", {"task"}, NcType::str, "", "network trained in the row", opt, &Campaign::row_model},
+          F{"row_learning_rate", {"task"}, NcType::f64, "1", "SGD learning rate of the row", opt,
+            &Campaign::row_learning_rate},
+          F{"row_source", {"task"}, NcType::str, "", "input of peppp merge the row came from (source_<k>_* attributes)",
+            opt, &Campaign::row_source},
           F{"replicate", {"replicate"}, NcType::i32, "1", "replicate of a cell (train.replicates)", opt,
             &Campaign::replicate},
           F{"error", {"task", "config"}, NcType::f64, "1", "test misclassification rate (mean over replicates)", req,
@@ -155,6 +195,14 @@ inline const Schema<Campaign>& campaign_schema() {
           F{"sampling_probability", {"task", "config"}, NcType::f64, "1",
             "probability with which the sampling plan drew the cell", opt, &Campaign::sampling_probability,
             A::reset_to(0)},
+          F{"epoch", {"epoch"}, NcType::i32, "1", "training epoch after which the *_by_epoch values were taken", opt,
+            &Campaign::epoch},
+          F{"error_by_epoch", {"task", "config", "epoch"}, NcType::f64, "1",
+            "test misclassification rate after each epoch (mean over replicates)", opt, &Campaign::error_by_epoch,
+            A::reset_to(kNcNaN)},
+          F{"loss_by_epoch", {"task", "config", "epoch"}, NcType::f64, "1",
+            "mean training loss of each epoch (mean over replicates)", opt, &Campaign::loss_by_epoch,
+            A::reset_to(kNcNaN)},
       }};
   return schema;
 }
@@ -165,6 +213,9 @@ struct ReplicateResult {
   double error = kNcNaN;    ///< test misclassification rate (NaN if failed)
   double loss = kNcNaN;     ///< final training loss
   double seconds = kNcNaN;  ///< wall time, s
+  /// Test error and training loss after each epoch (`Campaign::epoch`
+  /// entries, or empty when not recorded: the cell's per-epoch values stay NaN).
+  std::vector<double> error_by_epoch, loss_by_epoch;
 };
 
 /// Set cell `i` of `c` (status, error, error_std, error_replicates,
@@ -177,7 +228,10 @@ struct ReplicateResult {
 /// (measured or diverged), summed in replicate order; error_std their sample
 /// std (NaN below 2); final_loss the mean over the non-failed replicates;
 /// train_seconds the sum over all. With R = 1 every value is the one
-/// result's, bit for bit. @throws RuntimeError when `r` has the wrong size.
+/// result's, bit for bit. With per-epoch records (`c.n_epochs()` > 0):
+/// error_by_epoch / loss_by_epoch of each epoch are the mean over the
+/// non-failed replicates with a finite value there, in replicate order.
+/// @throws RuntimeError when `r` has the wrong size.
 void set_cell_replicates(Campaign& c, std::size_t i, const std::vector<ReplicateResult>& r);
 
 /// The task rows of `c` (name and the `task_*` columns; 0 / "" where a

@@ -30,6 +30,13 @@ struct JournalRecord {
   std::uint8_t status = 0; ///< CellStatus (measured, diverged, failed)
   std::int32_t rank = 0;   ///< rank that trained it
   std::uint8_t attempts = 1;  ///< times it was trained in that run (2: retried once on the spot)
+  /// Test error and training loss after each epoch (empty: not recorded).
+  /// On disk an epoch record directly before the cell record, written with
+  /// it: magic u32 "JEP2" @0, rank i32 @4, cell u64 @8, replicate u16 @16,
+  /// count n u16 @18, zero @20, n × (error f64, loss f64) @24, checksum u64
+  /// over everything before it. Journals without epoch records (written
+  /// before them) read as before, with these empty.
+  std::vector<double> error_by_epoch, loss_by_epoch;
 };
 
 /// Size in bytes of one record on disk.
@@ -109,5 +116,14 @@ class JournalWriter {
 void encode_record(const JournalRecord& r, unsigned char out[kJournalRecordBytes]);
 /// Decode 64 bytes; false when the magic or checksum does not match (torn or corrupt).
 bool decode_record(const unsigned char in[kJournalRecordBytes], JournalRecord& r);
+/// The bytes `JournalWriter::append` writes for `r`: its epoch record (when
+/// it has per-epoch values) followed by its 64-byte cell record.
+/// @throws RuntimeError with more than 65535 epochs.
+std::string encode_entry(const JournalRecord& r);
+/// Decode a sequence of entries (`encode_entry` output, concatenated) of `n`
+/// bytes into `out`, skipping corrupt stretches (resynchronizing on the next
+/// magic, counted in `corrupt`). Returns the offset just after the last valid
+/// cell record (what follows it is a torn tail).
+std::size_t decode_records(const unsigned char* p, std::size_t n, std::vector<JournalRecord>* out, int* corrupt);
 
 }  // namespace peppp::io

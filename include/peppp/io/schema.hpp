@@ -73,6 +73,14 @@ struct SchemaDim {
   /// When set, reading checks the file's length against `length()` and
   /// names this in the message ("expected the largest count 5").
   const char* length_what = nullptr;
+  /// Second spelling of the dimension (and of its coordinate variable):
+  /// written instead of `name` when `use_alt_name(s)` is true (campaign: the
+  /// `task` dimension is `row` when rows are task × model × learning rate),
+  /// and accepted on read like `old_name`.
+  const char* alt_name = nullptr;
+  bool (*use_alt_name)(const S&) = nullptr;
+  /// The name this struct's file gives the dimension.
+  const char* written_name(const S& s) const { return alt_name && use_alt_name && use_alt_name(s) ? alt_name : name; }
 };
 
 /// One variable of a schema.
@@ -94,6 +102,11 @@ struct SchemaField {
   const char* flag_meanings = nullptr;
   std::optional<int> int_fill = std::nullopt;  ///< `_FillValue` of an NC_INT variable
   const char* old_name = nullptr;              ///< earlier variable name, accepted on read
+  /// Second spelling, written instead of `name` when `use_alt_name(s)` (see
+  /// SchemaDim::alt_name) and accepted on read.
+  const char* alt_name = nullptr;
+  bool (*use_alt_name)(const S&) = nullptr;
+  const char* written_name(const S& s) const { return alt_name && use_alt_name && use_alt_name(s) ? alt_name : name; }
 };
 
 /// A schema: the `peppp_file` attribute value, dimensions in file order and

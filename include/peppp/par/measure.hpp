@@ -61,6 +61,9 @@ struct MeasureSettings {
   /// Train a failed cell once more on the spot before recording it failed.
   bool retry_failed = true;
   std::string command = "peppp measure";  ///< recorded in the lock file
+  /// Epochs of every cell (`train.epochs`): the length of the per-epoch
+  /// record (error_by_epoch, loss_by_epoch) of the output; 0 = none.
+  int epochs = 0;
   std::string device = "cpu";   ///< this rank's device (select_device)
   int threads = 1;              ///< this rank's threads (select_threads)
   double progress_interval_s = 10;  ///< seconds between progress lines
@@ -107,7 +110,8 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
                        MPI_Comm comm);
 
 /// The campaign.nc content of `plan` with no results yet (every planned
-/// cell status planned). Not collective.
-io::Campaign empty_campaign(const meta::Plan& plan);
+/// cell status planned), with an `epoch` coordinate 1..`epochs` for the
+/// per-epoch record (0: none). Not collective.
+io::Campaign empty_campaign(const meta::Plan& plan, int epochs = 0);
 
 }  // namespace peppp::par

@@ -21,6 +21,10 @@ struct SyntheticSpec {
   double fail_fraction = 0;     ///< fraction of cells that throw (recorded failed)
   double diverge_fraction = 0;  ///< fraction of cells reported diverged
   bool spin = false;            ///< busy-wait instead of sleeping
+  /// Epochs of the fake per-epoch record (0: none): the error after epoch e
+  /// falls from about 0.9 towards the cell's final error with
+  /// hash-scattered steps, the last epoch the final error (fidelity tests).
+  int epochs = 0;
 };
 
 /// Time one synthetic cell takes, s (deterministic in the cell seed).

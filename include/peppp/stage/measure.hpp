@@ -32,6 +32,11 @@ struct CampaignSpec {
   std::vector<Configuration> configs;  ///< the columns, A-major (all_configurations)
   std::string model = "small-cnn";     ///< network of every cell (nn model zoo)
   TrainSettings train;                 ///< hyper-parameters and rounding of every cell
+  /// `campaign.models` / `train.learning_rates`: with more than one value in
+  /// either, the rows are task × model × learning rate (`campaign_rows`);
+  /// empty = `model` / `train.learning_rate` alone (plain task rows).
+  std::vector<std::string> models;
+  std::vector<double> learning_rates;
   /// Times every planned cell is trained (`train.replicates`, >= 1), each
   /// replicate with its own seed; replicate 0 is the cell seed.
   int replicates = 1;
@@ -73,6 +78,17 @@ struct MeasureJob {
 ///         rank, exit 2) when cells failed even after their retry (the file
 ///         holds them as failed; `--resume` trains them again).
 par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm);
+
+/// The rows of `campaign`: its tasks (catalog or synthetic names), or with
+/// several models or learning rates every (task, model, rate), task-major,
+/// then model, then rate, labelled `row_label`. `row_task[i]` is the index
+/// into `campaign.tasks` of row i (empty for synthetic names).
+std::vector<TaskRow> campaign_rows(const CampaignSpec& campaign, std::vector<std::size_t>* row_task = nullptr);
+
+/// The label of a (task, model, rate) row: "TASK", then ":MODEL" when the
+/// models vary and ":lr=RATE" (%g) when the rates vary.
+std::string row_label(const std::string& task, const std::string& model, double learning_rate, bool models_vary,
+                      bool rates_vary);
 
 /// The plan `measure` runs for `campaign` (the memory model is the cost of
 /// each cell). Not collective; every rank builds the same plan.
