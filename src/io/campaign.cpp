@@ -301,6 +301,40 @@ void set_configurations(Campaign& c, const std::vector<Configuration>& configs) 
   }
 }
 
+Campaign campaign_at_epoch(const Campaign& c, int epoch, const std::string& file) {
+  const std::size_t E = c.n_epochs();
+  if (E == 0 || c.error_by_epoch.empty())
+    throw InputError("--epoch " + std::to_string(epoch) + ": " + file +
+                     " has no per-epoch errors (variable 'error_by_epoch'; measured before peppp recorded them, "
+                     "or an external matrix); allowed: no --epoch");
+  std::size_t e = E;
+  for (std::size_t k = 0; k < E; ++k)
+    if (c.epoch[k] == epoch) e = k;
+  if (e == E)
+    throw InputError("--epoch " + std::to_string(epoch) + ": " + file + " records the errors after epochs " +
+                     std::to_string(c.epoch.front()) + ".." + std::to_string(c.epoch.back()) +
+                     "; allowed: one of them");
+  Campaign out = c;
+  const std::size_t nd = c.n_tasks() * c.n_configs();
+  out.replicate = {0};
+  out.error.assign(nd, kNcNaN);
+  out.error_std.assign(nd, kNcNaN);
+  for (std::size_t i = 0; i < nd; ++i) {
+    const double v = c.error_by_epoch[i * E + e];
+    const auto st = static_cast<CellStatus>(c.status[i]);
+    const bool result = st == CellStatus::measured || st == CellStatus::diverged;
+    if (result && std::isfinite(v)) {
+      out.error[i] = v;
+    } else if (result) {
+      out.status[i] = static_cast<std::uint8_t>(CellStatus::planned);
+    }
+    if (!c.loss_by_epoch.empty() && i < out.final_loss.size()) out.final_loss[i] = c.loss_by_epoch[i * E + e];
+  }
+  out.error_replicates = out.error;
+  out.number_attributes["epoch_used"] = epoch;
+  return out;
+}
+
 void write_campaign(const std::string& path, const Campaign& c) {
   c.validate(path);
   AtomicPath out(path);

@@ -253,6 +253,17 @@ std::vector<Configuration> configurations(const Campaign& c, const std::string& 
 /// the number of configurations).
 void set_configurations(Campaign& c, const std::vector<Configuration>& configs);
 
+/// The campaign as it stood after epoch `epoch` (`--epoch E` of complete,
+/// loocv and select: early epochs as a cheaper fidelity): `error` and
+/// `final_loss` are `error_by_epoch` / `loss_by_epoch` at that epoch, one
+/// replicate (their mean: `error_replicates` = `error`, `error_std` NaN), a
+/// measured or diverged cell without a value there becomes planned (not
+/// measured); the number attribute `epoch_used` = E. `epoch` = the last
+/// epoch gives `error` itself. @throws InputError naming `file`, the epoch
+/// and the epochs the file records (none: a campaign measured without
+/// per-epoch errors).
+Campaign campaign_at_epoch(const Campaign& c, int epoch, const std::string& file);
+
 /// Write `c` to `path` atomically (`<path>.tmp-<pid>`, then rename), as
 /// NetCDF-4 with CF attributes. Not collective (root only).
 /// @throws InputError when the folder is missing/unwritable; RuntimeError on I/O errors.
