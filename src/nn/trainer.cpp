@@ -90,7 +90,9 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
     const int64_t steps_per_epoch = n / settings.batch_size + (n % settings.batch_size >= 2 ? 1 : 0);
     const double total_steps = static_cast<double>(steps_per_epoch) * settings.epochs;
     int64_t step = 0;
-    for (int epoch = 0; epoch < settings.epochs && r.status == CellStatus::measured; ++epoch) {
+    const int run_epochs = settings.stop_after_epoch > 0 ? std::min(settings.stop_after_epoch, settings.epochs)
+                                                         : settings.epochs;
+    for (int epoch = 0; epoch < run_epochs && r.status == CellStatus::measured; ++epoch) {
       net->train();
       // Fisher-Yates by hand: std::shuffle's algorithm is implementation-defined.
       for (int64_t i = n - 1; i > 0; --i) {
@@ -134,7 +136,7 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
       }
       if (r.status == CellStatus::measured) r.final_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
       r.loss_by_epoch.push_back(r.final_loss);
-      if (epoch + 1 < settings.epochs && r.status == CellStatus::measured) {
+      if (epoch + 1 < run_epochs && r.status == CellStatus::measured) {
         // The error after this epoch (a cheaper fidelity, METHOD.md "early epochs"). The
         // activation quantizer's call counter is put back, so the training that follows
         // draws the same stochastic roundings as without this evaluation: the final error
@@ -146,8 +148,8 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
     }
     r.test_error = misclassification(*net, task, device, std::max(1, settings.eval_batch_size));
     // Epochs not run (a diverged cell stopped early) keep the state it stopped in.
-    while (static_cast<int>(r.error_by_epoch.size()) < settings.epochs) r.error_by_epoch.push_back(r.test_error);
-    while (static_cast<int>(r.loss_by_epoch.size()) < settings.epochs) r.loss_by_epoch.push_back(r.final_loss);
+    while (static_cast<int>(r.error_by_epoch.size()) < run_epochs) r.error_by_epoch.push_back(r.test_error);
+    while (static_cast<int>(r.loss_by_epoch.size()) < run_epochs) r.loss_by_epoch.push_back(r.final_loss);
   } catch (const Interrupted&) {
     throw;  // abandoned, not failed: the driver re-runs it on resume
   } catch (const std::exception& e) {

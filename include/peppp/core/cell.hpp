@@ -27,6 +27,11 @@ struct RoundingRoles {
 /// Training hyper-parameters of a cell (defaults: the paper's setting).
 struct TrainSettings {
   int epochs = 10;              ///< passes over the training split
+  /// Stop after this many epochs (1..epochs; 0 = train all `epochs`) with
+  /// the schedule of the whole `epochs` run: the cell's error is then bit for
+  /// bit its error_by_epoch at that epoch in a full run (`select --epoch E`:
+  /// early epochs as a cheaper fidelity). Not a training setting of the matrix.
+  int stop_after_epoch = 0;
   int batch_size = 32;          ///< samples per SGD step (also B of the memory model)
   double learning_rate = 1e-3;  ///< SGD step size
   double momentum = 0.9;        ///< SGD momentum (0 = none)
