@@ -136,7 +136,7 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
       }
       if (r.status == CellStatus::measured) r.final_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
       r.loss_by_epoch.push_back(r.final_loss);
-      if (epoch + 1 < run_epochs && r.status == CellStatus::measured) {
+      if (settings.record_epochs && epoch + 1 < run_epochs && r.status == CellStatus::measured) {
         // The error after this epoch (a cheaper fidelity, METHOD.md "early epochs"). The
         // activation quantizer's call counter is put back, so the training that follows
         // draws the same stochastic roundings as without this evaluation: the final error
@@ -148,8 +148,14 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
     }
     r.test_error = misclassification(*net, task, device, std::max(1, settings.eval_batch_size));
     // Epochs not run (a diverged cell stopped early) keep the state it stopped in.
-    while (static_cast<int>(r.error_by_epoch.size()) < run_epochs) r.error_by_epoch.push_back(r.test_error);
-    while (static_cast<int>(r.loss_by_epoch.size()) < run_epochs) r.loss_by_epoch.push_back(r.final_loss);
+    if (!settings.record_epochs) {
+      r.error_by_epoch.clear();
+      r.loss_by_epoch.clear();
+    }
+    while (settings.record_epochs && static_cast<int>(r.error_by_epoch.size()) < run_epochs)
+      r.error_by_epoch.push_back(r.test_error);
+    while (settings.record_epochs && static_cast<int>(r.loss_by_epoch.size()) < run_epochs)
+      r.loss_by_epoch.push_back(r.final_loss);
   } catch (const Interrupted&) {
     throw;  // abandoned, not failed: the driver re-runs it on resume
   } catch (const std::exception& e) {

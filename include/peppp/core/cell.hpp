@@ -32,6 +32,10 @@ struct TrainSettings {
   /// bit its error_by_epoch at that epoch in a full run (`select --epoch E`:
   /// early epochs as a cheaper fidelity). Not a training setting of the matrix.
   int stop_after_epoch = 0;
+  /// Evaluate the test split after every epoch (CellResult::error_by_epoch).
+  /// The evaluations do not change the training (the final error is the
+  /// same bit for bit either way); false only saves their time.
+  bool record_epochs = true;
   int batch_size = 32;          ///< samples per SGD step (also B of the memory model)
   double learning_rate = 1e-3;  ///< SGD step size
   double momentum = 0.9;        ///< SGD momentum (0 = none)

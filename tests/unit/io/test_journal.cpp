@@ -173,3 +173,84 @@ TEST(IoJournal, PlanDifferencesNameTheSection) {
   EXPECT_EQ(io::plan_differences(a, a), "");
   EXPECT_EQ(io::plan_differences(a, "plan-version=3\n" + a.substr(15)), "plan version (2 -> 3)");
 }
+
+namespace {
+io::JournalRecord rec_with_epochs(std::uint64_t cell, int rank, int epochs) {
+  io::JournalRecord r = rec(cell, rank);
+  for (int e = 1; e <= epochs; ++e) {
+    r.error_by_epoch.push_back(0.5 / e + 0.01 * static_cast<double>(cell));
+    r.loss_by_epoch.push_back(2.0 / e);
+  }
+  r.error_by_epoch.back() = r.error;  // the last epoch is the cell's error
+  return r;
+}
+}  // namespace
+
+TEST(IoJournal, EpochRecordsTravelWithTheirCellRecord) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF) + "/epochs.journal";
+  {
+    io::JournalWriter w(dir, 0, 5);
+    w.append(rec_with_epochs(4, 0, 3));
+    w.append(rec(5, 0));  // a cell without a per-epoch record (synthetic, or an older peppp)
+    w.append(rec_with_epochs(6, 0, 3));
+  }
+  // 24-byte head + 3 x 16 bytes + checksum per epoch record, before its 64-byte cell record.
+  const std::size_t epoch_bytes = 24 + 3 * 16 + 8;
+  EXPECT_EQ(fs::file_size(io::journal_path(dir, 0)), io::kJournalHeaderBytes + 3 * io::kJournalRecordBytes + 2 * epoch_bytes);
+  auto jc = io::read_journals(dir, 5);
+  ASSERT_EQ(jc.records.size(), 3u);
+  EXPECT_EQ(jc.corrupt, 0);
+  EXPECT_EQ(jc.torn, 0);
+  EXPECT_EQ(jc.records[0].error_by_epoch, rec_with_epochs(4, 0, 3).error_by_epoch);
+  EXPECT_EQ(jc.records[0].loss_by_epoch, rec_with_epochs(4, 0, 3).loss_by_epoch);
+  EXPECT_TRUE(jc.records[1].error_by_epoch.empty());
+  EXPECT_EQ(jc.records[2].cell, 6u);
+  EXPECT_EQ(jc.records[2].error_by_epoch.size(), 3u);
+  // The gather path decodes the same bytes.
+  const std::string bytes = io::encode_entry(rec_with_epochs(9, 2, 2)) + io::encode_entry(rec(10, 2));
+  std::vector<io::JournalRecord> out;
+  int corrupt = 0;
+  EXPECT_EQ(io::decode_records(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), &out, &corrupt),
+            bytes.size());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].error_by_epoch.size(), 2u);
+  EXPECT_EQ(out[0].rank, 2);
+  EXPECT_TRUE(out[1].error_by_epoch.empty());
+}
+
+TEST(IoJournal, EpochRecordWithoutItsCellRecordIsATornTail) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF) + "/torn-epochs.journal";
+  {
+    io::JournalWriter w(dir, 0, 5);
+    w.append(rec_with_epochs(1, 0, 4));
+  }
+  const std::string path = io::journal_path(dir, 0);
+  const auto good = fs::file_size(path);
+  // Crash after the epoch record of the next cell reached the disk, before its cell record.
+  const std::string entry = io::encode_entry(rec_with_epochs(2, 0, 4));
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::app);
+    out.write(entry.data(), static_cast<std::streamsize>(entry.size() - io::kJournalRecordBytes));
+  }
+  auto jc = io::read_journals(dir, 5);
+  ASSERT_EQ(jc.records.size(), 1u);
+  EXPECT_EQ(jc.torn, 1);
+  EXPECT_EQ(jc.corrupt, 0);
+  { io::JournalWriter w(dir, 0, 5); }  // reopening drops the torn tail
+  EXPECT_EQ(fs::file_size(path), good);
+  // A flipped byte inside an epoch record: that record is skipped, its cell record still read.
+  {
+    io::JournalWriter w(dir, 0, 5);
+    w.append(rec_with_epochs(3, 0, 4));
+  }
+  {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(good) + 30);
+    f.put('\x7f');
+  }
+  jc = io::read_journals(dir, 5);
+  ASSERT_EQ(jc.records.size(), 2u);
+  EXPECT_EQ(jc.records[1].cell, 3u);
+  EXPECT_TRUE(jc.records[1].error_by_epoch.empty());
+  EXPECT_EQ(jc.corrupt, 1);
+}

@@ -71,7 +71,7 @@ std::set<std::string> expect_every_field_equal(const io::Schema<S>& schema, cons
 
 TEST(IoSchema, TablesAreConsistent) {
   const auto dims = io::all_schema_dimensions();  // checks every table
-  EXPECT_EQ(dims.size(), 3u + 3u + 7u + 2u);
+  EXPECT_EQ(dims.size(), 4u + 3u + 7u + 2u);
 }
 
 TEST(IoSchema, CampaignRoundTripOfEveryField) {
@@ -80,11 +80,39 @@ TEST(IoSchema, CampaignRoundTripOfEveryField) {
   c.task = {"a", "b"};
   c.config = {"e4m3/e6m7", "e5m2/e8m7", "e3m1/e6m9"};
   c.replicate = {0, 1};
+  c.epoch = {1, 2, 3, 4};
   fill_every_field(io::campaign_schema(), c);
   for (auto& s : c.status) s = 2;
   io::write_campaign(path, c);
   const io::Campaign r = io::read_campaign(path);
   EXPECT_EQ(expect_every_field_equal(io::campaign_schema(), c, r).size(), io::campaign_schema().fields.size());
+  // With row columns the row dimension and its coordinate are spelled `row`.
+  io::NcFile f = io::NcFile::open(path);
+  EXPECT_TRUE(f.has_var("row"));
+  EXPECT_FALSE(f.has_var("task"));
+  EXPECT_EQ(f.var_dims("error"), (std::vector<std::string>{"row", "config"}));
+  EXPECT_EQ(f.var_dims("error_by_epoch"), (std::vector<std::string>{"row", "config", "epoch"}));
+}
+
+TEST(IoSchema, PlainCampaignKeepsTheTaskDimension) {
+  const std::string path = test::scratch_dir(MPI_COMM_SELF) + "/plain.nc";
+  io::Campaign c;
+  c.task = {"a", "b"};
+  c.config = {"e4m3/e6m7"};
+  c.a_exponent_bits = {4};
+  c.a_mantissa_bits = {3};
+  c.b_exponent_bits = {6};
+  c.b_mantissa_bits = {7};
+  c.replicate = {0};
+  c.allocate();
+  c.memory = {1.0, 2.0};
+  io::write_campaign(path, c);
+  io::NcFile f = io::NcFile::open(path);
+  EXPECT_TRUE(f.has_var("task"));
+  EXPECT_FALSE(f.has_var("row"));
+  EXPECT_FALSE(f.has_var("row_task"));
+  EXPECT_FALSE(f.has_var("epoch"));  // no per-epoch record: no epoch dimension
+  EXPECT_EQ(f.var_dims("error"), (std::vector<std::string>{"task", "config"}));
 }
 
 TEST(IoSchema, LoocvRoundTripOfEveryField) {

@@ -63,6 +63,42 @@ TEST(NnTrainer, CellIsReproducibleAndSeedDependent) {
   EXPECT_GT(a.seconds, 0.0);
 }
 
+TEST(NnTrainer, EpochErrorsAreRecordedWithoutChangingTheTraining) {
+  const auto task = synthetic(256, 400);
+  const Configuration cfg{FloatFormat(4, 3), FloatFormat(6, 7)};
+  TrainSettings s = quick(3);
+  // Stochastic activations: every quantizer call draws, so an evaluation that
+  // disturbed the training's streams would change the result.
+  s.rounding.activations = peppp::Rounding::stochastic;
+  s.rounding.errors = peppp::Rounding::stochastic;
+  TrainSettings once = s;
+  once.record_epochs = false;
+  const auto a = nn::train_cell(task, cfg, s, 7, "small-cnn");
+  const auto b = nn::train_cell(task, cfg, once, 7, "small-cnn");
+  ASSERT_EQ(a.status, CellStatus::measured) << a.message;
+  EXPECT_EQ(a.test_error, b.test_error);
+  EXPECT_EQ(a.final_loss, b.final_loss);
+  ASSERT_EQ(a.error_by_epoch.size(), 3u);
+  ASSERT_EQ(a.loss_by_epoch.size(), 3u);
+  EXPECT_TRUE(b.error_by_epoch.empty());
+  EXPECT_EQ(a.error_by_epoch.back(), a.test_error);
+  EXPECT_EQ(a.loss_by_epoch.back(), a.final_loss);
+  // Loss falls as it learns (this task is easy).
+  EXPECT_LT(a.loss_by_epoch[2], a.loss_by_epoch[0]);
+  // A cell stopped after epoch 2 (the full run's schedule) is the full run at epoch 2.
+  for (bool cosine : {false, true}) {
+    TrainSettings full = s, two = s;
+    full.cosine_schedule = two.cosine_schedule = cosine;
+    two.stop_after_epoch = 2;
+    const auto f = nn::train_cell(task, cfg, full, 7, "small-cnn");
+    const auto t = nn::train_cell(task, cfg, two, 7, "small-cnn");
+    ASSERT_EQ(t.error_by_epoch.size(), 2u);
+    EXPECT_EQ(t.test_error, f.error_by_epoch[1]) << "cosine " << cosine;
+    EXPECT_EQ(t.final_loss, f.loss_by_epoch[1]) << "cosine " << cosine;
+    EXPECT_EQ(t.error_by_epoch[0], f.error_by_epoch[0]);
+  }
+}
+
 TEST(NnTrainer, LossScalingDoesNotChangeFloat32Training) {
   const auto task = synthetic(256, 200);
   TrainSettings plain = quick(2), scaled = quick(2);
