@@ -115,6 +115,11 @@ void encode_record(const JournalRecord& r, unsigned char out[kJournalRecordBytes
   std::memcpy(out + 40, &r.replicate, 2);
   out[42] = r.status;
   out[43] = r.attempts;
+  // How many epochs its epoch record holds (0: none): a cell record whose epoch record was lost
+  // is not taken (its cell is trained again), so no per-epoch value is silently missing.
+  const auto epochs = static_cast<std::uint16_t>(std::min<std::size_t>(
+      65535, std::max(r.error_by_epoch.size(), r.loss_by_epoch.size())));
+  std::memcpy(out + 44, &epochs, 2);
   const std::uint64_t c = checksum(out, 56);
   std::memcpy(out + 56, &c, 8);
 }
@@ -202,13 +207,22 @@ std::size_t decode_records(const unsigned char* p, std::size_t n, std::vector<Jo
   while (off + 32 <= n) {
     JournalRecord r;
     if (off + kJournalRecordBytes <= n && decode_record(p + off, r)) {
-      if (in_bad) ++bad;
-      in_bad = false;
       // The epoch record written with it (same rank, cell and replicate) directly before.
-      if (have_epochs && epochs.rank == r.rank && epochs.cell == r.cell && epochs.replicate == r.replicate) {
+      std::uint16_t expected = 0;
+      std::memcpy(&expected, p + off + 44, 2);
+      if (have_epochs && epochs.rank == r.rank && epochs.cell == r.cell && epochs.replicate == r.replicate &&
+          epochs.error_by_epoch.size() == expected) {
         r.error_by_epoch = std::move(epochs.error_by_epoch);
         r.loss_by_epoch = std::move(epochs.loss_by_epoch);
+      } else if (expected != 0) {
+        // Its epoch record is lost: the cell record alone is not a whole result.
+        have_epochs = false;
+        in_bad = true;
+        off += kJournalRecordBytes;
+        continue;
       }
+      if (in_bad) ++bad;
+      in_bad = false;
       have_epochs = false;
       if (out) out->push_back(std::move(r));
       off += kJournalRecordBytes;
@@ -247,6 +261,23 @@ void write_plan_text(const std::string& dir, const std::string& identity_text) {
   AtomicPath out(plan_text_path(dir));
   write_file_durably(out.temp(), identity_text.data(), identity_text.size(), out.path());
   out.commit();
+}
+
+std::size_t count_journal_records(const std::string& dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return 0;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!starts_with(name, "rank-") || name.size() <= 9 || name.substr(name.size() - 4) != ".bin") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.size() <= kJournalHeaderBytes) continue;
+    std::vector<JournalRecord> records;
+    scan(bytes, &records, nullptr);
+    n += records.size();
+  }
+  return n;
 }
 
 bool has_journals(const std::string& dir) {

@@ -124,16 +124,9 @@ inline std::uint64_t journal_fingerprint(const std::string& out) {
   return fp;
 }
 
-/// Journal records on disk (every rank file), by size.
+/// Whole journal records on disk (every rank file), without checking the plan.
 inline std::size_t journaled(const std::string& out) {
-  std::size_t n = 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(io::journal_dir(out), ec)) {
-    if (e.path().extension() != ".bin") continue;
-    auto size = fs::file_size(e.path(), ec);
-    if (!ec && size > io::kJournalHeaderBytes) n += (size - io::kJournalHeaderBytes) / io::kJournalRecordBytes;
-  }
-  return n;
+  return io::count_journal_records(io::journal_dir(out));
 }
 
 inline bool wait_for_records(const std::string& out, std::size_t n, double timeout_s = 60) {

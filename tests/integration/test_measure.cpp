@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -16,6 +17,7 @@
 
 #include "peppp/io/campaign.hpp"
 #include "peppp/io/journal.hpp"
+#include "peppp/io/netcdf.hpp"
 #include "test_util.hpp"
 
 using namespace peppp;
@@ -85,14 +87,7 @@ struct Background {
 
 // Journal records on disk (every rank file), without checking the plan.
 std::size_t journaled(const std::string& out) {
-  std::size_t n = 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(io::journal_dir(out), ec)) {
-    if (e.path().extension() != ".bin") continue;  // plan.txt
-    auto size = fs::file_size(e.path(), ec);
-    if (!ec && size > io::kJournalHeaderBytes) n += (size - io::kJournalHeaderBytes) / io::kJournalRecordBytes;
-  }
-  return n;
+  return io::count_journal_records(io::journal_dir(out));
 }
 
 bool wait_for_records(const std::string& out, std::size_t n, double timeout_s = 60) {
@@ -117,6 +112,15 @@ void expect_same_results(const io::Campaign& a, const io::Campaign& b) {
       EXPECT_TRUE(std::isnan(b.error[i])) << i;
     else
       EXPECT_EQ(a.error[i], b.error[i]) << i;  // bit for bit
+  }
+  // The per-epoch record travels through journals, resumes and gathers alike.
+  ASSERT_EQ(a.epoch, b.epoch);
+  ASSERT_EQ(a.error_by_epoch.size(), b.error_by_epoch.size());
+  for (std::size_t i = 0; i < a.error_by_epoch.size(); ++i) {
+    if (std::isnan(a.error_by_epoch[i]))
+      EXPECT_TRUE(std::isnan(b.error_by_epoch[i])) << "error_by_epoch " << i;
+    else
+      EXPECT_EQ(a.error_by_epoch[i], b.error_by_epoch[i]) << "error_by_epoch " << i;
   }
 }
 
@@ -187,11 +191,75 @@ TEST(Measure, IdenticalMatricesRealTrainingAtOneTwoThreeRanks) {
   expect_same_results(c, results[2]);
 }
 
+// Rows = task x model x learning rate (campaign.models, train.learning_rates): 4 rows per task,
+// each row's cells bit for bit those of a one-model, one-rate campaign, with that model's memory.
+TEST(Measure, RowsOfModelsAndRatesEqualOneModelCampaigns) {
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  const std::string rows = dir + "/rows.nc";
+  auto r = test::run_command(measure_cmd(2, rows, "--campaign.models small-cnn,resnet8 --train.learning_rates 0.01,0.002"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Campaign c = io::read_campaign(rows);
+  ASSERT_TRUE(c.has_row_columns());
+  ASSERT_EQ(c.n_tasks(), 16u);  // 4 tasks x 2 models x 2 rates
+  EXPECT_EQ(c.task[0], "shirt-coat:small-cnn:lr=0.01");
+  EXPECT_EQ(c.task[3], "shirt-coat:resnet8:lr=0.002");
+  EXPECT_EQ(c.row_task[3], "shirt-coat");
+  EXPECT_EQ(c.row_model[3], "resnet8");
+  EXPECT_EQ(c.row_learning_rate[3], 0.002);
+  {
+    io::NcFile f = io::NcFile::open(rows);
+    EXPECT_EQ(f.var_dims("error"), (std::vector<std::string>{"row", "config"}));
+  }
+  std::size_t compared = 0;
+  for (const std::string model : {"small-cnn", "resnet8"})
+    for (const std::string lr : {"0.01", "0.002"}) {
+      const std::string one = dir + "/" + model + "-" + lr + ".nc";
+      r = test::run_command(measure_cmd(1, one, "--campaign.model " + model + " --train.learning_rate " + lr));
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      const io::Campaign s = io::read_campaign(one);
+      ASSERT_FALSE(s.has_row_columns());
+      for (std::size_t t = 0; t < s.n_tasks(); ++t) {
+        const std::string label = s.task[t] + ":" + model + ":lr=" + lr;
+        const auto it = std::find(c.task.begin(), c.task.end(), label);
+        ASSERT_NE(it, c.task.end()) << label;
+        const std::size_t row = static_cast<std::size_t>(it - c.task.begin());
+        EXPECT_EQ(c.row_task_of(row), s.task[t]);
+        for (std::size_t k = 0; k < s.n_configs(); ++k) {
+          const std::size_t i = c.at(row, k), j = s.at(t, k);
+          EXPECT_EQ(c.status[i], s.status[j]) << label;
+          if (std::isfinite(s.error[j])) EXPECT_EQ(c.error[i], s.error[j]) << label << " " << s.config[k];
+          EXPECT_EQ(c.memory[i], s.memory[j]) << label;  // the row's own memory model
+          EXPECT_EQ(c.error_by_epoch[i * c.n_epochs() + c.n_epochs() - 1], c.error[i]) << label;
+          ++compared;
+        }
+      }
+    }
+  EXPECT_EQ(compared, 64u);
+  // resnet8 rows need more memory than small-cnn rows of the same task
+  EXPECT_NE(c.memory[c.at(0, 0)], c.memory[c.at(2, 0)]);
+  // both the scalar and the list in one place: refused
+  const std::string ini = dir + "/both.ini";
+  {
+    std::ifstream in(test::source_path("inputs/ci.ini"));
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string body = text.str();
+    body.replace(body.find("model = small-cnn"), 17, "model = small-cnn\nmodels = small-cnn,resnet8");
+    std::ofstream(ini) << body;
+    fs::copy(test::source_path("inputs/tasks"), dir + "/tasks", fs::copy_options::recursive);
+  }
+  r = test::run_command(test::peppp_exe() + " measure --config " + ini + " --output " + dir + "/x.nc");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("campaign.model ("), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("give one of them"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/x.nc"));
+}
+
 TEST(Measure, KillOneRankThenResume) {
   const std::string dir = test::scratch_dir(MPI_COMM_SELF);
   // No injected failures: a failed cell is trained again on --resume (tests/fault), which would
   // blur "nothing trained twice" here.
-  const std::string slow = " --synthetic.seconds 0.15 --synthetic.diverge_fraction 0.1";
+  const std::string slow = " --synthetic.seconds 0.15 --synthetic.diverge_fraction 0.1 --train.epochs 3";
   const std::string ref = dir + "/reference.nc", out = dir + "/killed.nc";
   auto r = test::run_command(measure_cmd(2, ref, slow));
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -63,14 +63,7 @@ std::string select_cmd(const std::string& campaign, const std::string& task, con
 }
 
 std::size_t journal_records(const std::string& output) {
-  std::size_t n = 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(io::journal_dir(output), ec)) {
-    if (e.path().extension() != ".bin") continue;  // plan.txt
-    auto size = fs::file_size(e.path(), ec);
-    if (!ec && size > io::kJournalHeaderBytes) n += (size - io::kJournalHeaderBytes) / io::kJournalRecordBytes;
-  }
-  return n;
+  return io::count_journal_records(io::journal_dir(output));
 }
 
 std::string num(double v) {

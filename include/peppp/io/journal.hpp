@@ -19,8 +19,10 @@ namespace peppp::io {
 /// One finished cell replicate, as journaled (journal version 2: fixed 64
 /// bytes on disk, little-endian host layout: magic u32 "JRC2" @0, rank i32
 /// @4, cell u64 @8, error f64 @16, loss f64 @24, seconds f64 @32, replicate
-/// u16 @40, status u8 @42, attempts u8 @43, zero @44..55, checksum u64 @56
-/// over bytes 0..55).
+/// u16 @40, status u8 @42, attempts u8 @43, epochs u16 @44 (entries of its
+/// epoch record, 0 = none), zero @46..55, checksum u64 @56 over bytes 0..55).
+/// A cell record announcing epochs whose epoch record is missing or corrupt
+/// counts as corrupt (its cell is trained again).
 struct JournalRecord {
   std::uint64_t cell = 0;  ///< flat cell index t * n_configs + c
   std::uint16_t replicate = 0;  ///< replicate of the cell (0..train.replicates−1)
@@ -77,6 +79,9 @@ JournalContents read_journals(const std::string& dir, std::uint64_t fingerprint,
 /// "plan version (1 -> 2)"), at most `max_items`, joined by "; ". Empty when equal.
 std::string plan_differences(const std::string& old_text, const std::string& new_text, std::size_t max_items = 4);
 
+/// Number of whole cell records in every rank file of `dir`, without
+/// checking any plan (progress and tests; 0 for a missing folder).
+std::size_t count_journal_records(const std::string& dir);
 /// True when `dir` holds at least one rank journal file.
 bool has_journals(const std::string& dir);
 

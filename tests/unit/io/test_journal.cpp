@@ -238,7 +238,6 @@ TEST(IoJournal, EpochRecordWithoutItsCellRecordIsATornTail) {
   EXPECT_EQ(jc.corrupt, 0);
   { io::JournalWriter w(dir, 0, 5); }  // reopening drops the torn tail
   EXPECT_EQ(fs::file_size(path), good);
-  // A flipped byte inside an epoch record: that record is skipped, its cell record still read.
   {
     io::JournalWriter w(dir, 0, 5);
     w.append(rec_with_epochs(3, 0, 4));
@@ -248,9 +247,19 @@ TEST(IoJournal, EpochRecordWithoutItsCellRecordIsATornTail) {
     f.seekp(static_cast<std::streamoff>(good) + 30);
     f.put('\x7f');
   }
+  // A flipped byte inside an epoch record: the cell record alone is not a whole result, so the
+  // cell counts as lost (trained again on resume), not as done without its per-epoch values.
+  jc = io::read_journals(dir, 5);
+  ASSERT_EQ(jc.records.size(), 1u);
+  EXPECT_EQ(jc.records[0].cell, 1u);
+  EXPECT_EQ(jc.corrupt, 0);  // a bad stretch at the end is a torn tail
+  EXPECT_EQ(jc.torn, 1);
+  {
+    io::JournalWriter w(dir, 0, 5);
+    w.append(rec_with_epochs(4, 0, 4));
+  }
   jc = io::read_journals(dir, 5);
   ASSERT_EQ(jc.records.size(), 2u);
-  EXPECT_EQ(jc.records[1].cell, 3u);
-  EXPECT_TRUE(jc.records[1].error_by_epoch.empty());
-  EXPECT_EQ(jc.corrupt, 1);
+  EXPECT_EQ(jc.records[1].cell, 4u);
+  EXPECT_EQ(jc.records[1].error_by_epoch.size(), 4u);
 }
