@@ -386,7 +386,11 @@ TEST(SelectModel, RowCampaignNeedsTheModelAndRowsModelSubsets) {
   const std::string dir = test::scratch_dir();
   const Fixture& f = fixture();
   const std::string rows = synthetic_campaign(dir + "/rows.nc", "--campaign.models small-cnn,resnet8");
-  const std::string plain = synthetic_campaign(dir + "/plain-r8.nc", "--campaign.model resnet8");
+  // A one-element list is a plain campaign of that model, whose option.campaign.model keeps its
+  // default (small-cnn): select must take the rows' model (resnet8), not that option.
+  const std::string plain = synthetic_campaign(dir + "/plain-r8.nc", "--campaign.models resnet8");
+  ASSERT_EQ(text_attr(io::read_campaign(plain).text_attributes, "option.campaign.model"), "small-cnn");
+  const std::string rates = synthetic_campaign(dir + "/rates.nc", "--train.learning_rates 0.01,0.02");
   const io::Campaign rc = io::read_campaign(rows);
   ASSERT_TRUE(rc.has_row_columns());
   ASSERT_EQ(rc.n_tasks(), 8u);
@@ -408,6 +412,17 @@ TEST(SelectModel, RowCampaignNeedsTheModelAndRowsModelSubsets) {
   EXPECT_NE(r.output.find("error: --campaign.models: select trains the new task with one model"), std::string::npos)
       << r.output;
   EXPECT_FALSE(fs::exists(dir + "/list.nc"));
+  // Rows of several learning rates: the new task's rate must be given.
+  r = test::run_command(select_cmd(rates, task, dir + "/lr.nc", base));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("error: --campaign " + rates + ": its rows train with several learning rates (0.01, "
+                          "0.02); give --train.learning_rate X"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/lr.nc"));
+  r = test::run_command(select_cmd(rates, task, dir + "/lr.nc", base + " --train.learning_rate 0.02"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(number_attr(io::read_selection(dir + "/lr.nc").text_attributes, "learning_rate"), 0.02);
 
   // With it: every row meta-trains, the memory is resnet8's.
   const std::string all = dir + "/all.nc";
