@@ -9,6 +9,8 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <type_traits>
+#include <variant>
 
 #include "cell_training.hpp"
 #include "peppp/core/error.hpp"
@@ -61,7 +63,8 @@ TaskSpec read_task(const std::string& spec) {
 }
 
 // (config index, error) pairs of a --measured file, in file order.
-std::vector<std::pair<int, double>> read_measured(const std::string& path, const std::vector<std::string>& config) {
+std::vector<std::pair<int, double>> read_measured(const std::string& path, const std::vector<std::string>& config,
+                                                  int epoch) {
   std::map<std::string, int> index;
   for (std::size_t j = 0; j < config.size(); ++j) index[config[j]] = static_cast<int>(j);
   std::vector<std::pair<int, double>> out;
@@ -80,7 +83,13 @@ std::vector<std::pair<int, double>> read_measured(const std::string& path, const
   };
   const std::string ext = std::filesystem::path(path).extension().string();
   if (ext == ".nc") {
-    const io::Campaign m = io::read_campaign(path);
+    io::Campaign m = io::read_campaign(path);
+    if (epoch > 0) {
+      // Errors after epoch E: a file of an earlier select --epoch E as it is, else its per-epoch record.
+      const auto used = m.number_attributes.find("epoch_used");
+      if (used == m.number_attributes.end() || used->second != epoch)
+        m = io::campaign_at_epoch(m, epoch, "--measured " + path);
+    }
     if (m.n_tasks() != 1)
       throw InputError("--measured " + path + ": holds " + std::to_string(m.n_tasks()) +
                        " tasks; allowed: exactly one (the new task)");
@@ -121,7 +130,85 @@ std::vector<std::pair<int, double>> read_measured(const std::string& path, const
   return out;
 }
 
+std::vector<std::string> campaign_models(const io::Campaign& c) {
+  std::vector<std::string> out;
+  for (std::size_t t = 0; t < c.n_tasks(); ++t)
+    // A `model` attribute listing several ("a,b": rows without a row_model column) names them all.
+    for (const std::string& part : split(c.row_model_of(t), ',')) {
+      const std::string m = trim(part);
+      if (!m.empty() && std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+    }
+  return out;
+}
+
+std::vector<double> campaign_learning_rates(const io::Campaign& c) {
+  std::vector<double> out;
+  for (std::size_t t = 0; t < c.n_tasks(); ++t) {
+    const double r = c.row_learning_rate_of(t);
+    if (std::isfinite(r) && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  }
+  return out;
+}
+
 namespace {
+
+// The rows `keep` of `c` (in that order): every variable over the row dimension
+// (per row, per cell, per cell replicate, per cell epoch) cut alike, from the schema table.
+io::Campaign campaign_rows_subset(const io::Campaign& c, const std::vector<std::size_t>& keep) {
+  io::Campaign out = c;
+  const std::size_t n = c.n_tasks();
+  for (const auto& f : io::campaign_schema().fields) {
+    if (f.dims.empty() || std::string(f.dims.front()) != "task") continue;
+    std::visit(
+        [&](auto member) {
+          if constexpr (!std::is_same_v<decltype(member), std::monostate>) {
+            const auto& from = c.*member;
+            auto& to = out.*member;
+            if (from.empty() || n == 0 || from.size() % n != 0) return;
+            const std::size_t stride = from.size() / n;
+            to.clear();
+            for (std::size_t t : keep)
+              to.insert(to.end(), from.begin() + static_cast<std::ptrdiff_t>(t * stride),
+                        from.begin() + static_cast<std::ptrdiff_t>((t + 1) * stride));
+          }
+        },
+        f.member);
+  }
+  return out;
+}
+
+// The meta-training campaign of `job`: its rows (all, or --rows-model's), after --epoch E.
+io::Campaign meta_training_campaign(const SelectJob& job) {
+  const io::Campaign& full = job.campaign;
+  io::Campaign c;
+  if (job.rows_model.empty()) {
+    c = full;
+  } else {
+    const std::vector<std::string> models = campaign_models(full);
+    if (std::find(models.begin(), models.end(), job.rows_model) == models.end())
+      throw InputError("--rows-model '" + job.rows_model + "': the campaign " + job.campaign_path + " has no rows of it; " +
+                       (models.empty() ? std::string("it records no model of its rows (no row_model, no 'model' attribute)")
+                                       : "allowed: " + join(models, ", ")));
+    std::vector<std::size_t> keep;
+    for (std::size_t t = 0; t < full.n_tasks(); ++t)
+      if (full.row_model_of(t) == job.rows_model) keep.push_back(t);
+    c = campaign_rows_subset(full, keep);
+    log::info("select: meta-training on the ", keep.size(), " of ", full.n_tasks(), " rows of model ", job.rows_model,
+              " (--rows-model)");
+  }
+  if (job.epoch > 0) {
+    if (job.epoch > job.train.epochs)
+      throw InputError("--epoch " + std::to_string(job.epoch) + ": the new task trains train.epochs = " +
+                       std::to_string(job.train.epochs) + " epochs; allowed: 1.." + std::to_string(job.train.epochs));
+    c = io::campaign_at_epoch(c, job.epoch, "--campaign " + job.campaign_path);
+    if (auto it = full.number_attributes.find("epochs");
+        it != full.number_attributes.end() && it->second != job.train.epochs)
+      log::warn("select: --epoch ", job.epoch, ": the campaign trained ", it->second,
+                " epochs, the new task's schedule is of train.epochs = ", job.train.epochs,
+                "; their errors after epoch ", job.epoch, " do not compare");
+  }
+  return c;
+}
 
 std::string shortest(double v) {
   char buf[64];
@@ -200,6 +287,8 @@ void write_measured(const SelectJob& job, const std::vector<Configuration>& conf
   m.text_attributes = job.attributes.text;
   m.text_attributes["campaign_name"] = "select: " + job.task.name;
   m.text_attributes["model"] = job.model;
+  m.number_attributes["learning_rate"] = job.train.learning_rate;
+  if (job.epoch > 0) m.number_attributes["epoch_used"] = job.epoch;
   m.text_attributes["meta_training_campaign"] = job.campaign_path;
   m.text_attributes["title"] = "configurations measured by a sequential selection (rounds in <output>.round-K.nc)";
   io::write_campaign(path, m);
@@ -242,6 +331,8 @@ std::vector<double> train_chosen(const SelectJob& job, const std::vector<Configu
   spec.scheme = meta::Scheme::full;
   spec.seed = job.seed;
   spec.identity = "select\n" + job.identity;
+  // Cells trained to epoch E are other cells than the full run's: their journals never mix.
+  if (job.epoch > 0) spec.identity += "select.epoch=" + std::to_string(job.epoch) + "\n";
   check_task_data({task}, comm);
   spec.task_definitions = task_definitions({task}, comm);
   const meta::Plan plan = meta::make_plan(std::move(spec));
@@ -259,6 +350,9 @@ std::vector<double> train_chosen(const SelectJob& job, const std::vector<Configu
   st.text_attributes["model"] = job.model;
   st.text_attributes["meta_training_campaign"] = job.campaign_path;
   st.number_attributes["epochs"] = job.train.epochs;
+  // The per-epoch record of the cells: epochs 1..E (--epoch), else the whole run.
+  st.epochs = job.epoch > 0 ? job.epoch : job.train.epochs;
+  if (job.epoch > 0) st.number_attributes["epoch_used"] = job.epoch;
   st.number_attributes["batch_size"] = job.train.batch_size;
   st.number_attributes["learning_rate"] = job.train.learning_rate;
   st.number_attributes["momentum"] = job.train.momentum;
@@ -266,9 +360,15 @@ std::vector<double> train_chosen(const SelectJob& job, const std::vector<Configu
   st.number_attributes["synthetic"] = 0;
 
   par::install_stop_handlers();
-  log::info("select: training ", chosen.size(), " configurations of task '", task.name, "' chosen by ", chooser, " under ",
-            fixed(cap, 3), " MiB on ", par::size(comm), " rank(s), device ", st.device);
-  const par::MeasureSummary s = par::measure(plan, real_trainer({task}, picked, job.train, job.model), st, comm);
+  log::info("select: training ", chosen.size(), " configurations of task '", task.name, "' (", job.model, ", lr ",
+            shortest(job.train.learning_rate),
+            job.epoch > 0 ? ", to epoch " + std::to_string(job.epoch) + " of " + std::to_string(job.train.epochs)
+                          : std::string(),
+            ") chosen by ", chooser, " under ", fixed(cap, 3), " MiB on ", par::size(comm), " rank(s), device ",
+            st.device);
+  TrainSettings train = job.train;
+  train.stop_after_epoch = job.epoch;  // 0: every epoch
+  const par::MeasureSummary s = par::measure(plan, real_trainer({task}, picked, train, job.model), st, comm);
   if (s.interrupted || s.missing > 0)
     throw Interrupted("select: stopped early; " + std::to_string(s.planned - s.missing) + " of " +
                       std::to_string(s.planned) + " cells done (in " + measured_nc +
@@ -289,7 +389,13 @@ std::vector<double> train_chosen(const SelectJob& job, const std::vector<Configu
 }  // namespace
 
 io::Selection select(const SelectJob& job, MPI_Comm comm) {
-  const io::Campaign& c = job.campaign;
+  // The new task is new to every row (a task x model x learning-rate row names its task in row_task).
+  for (std::size_t t = 0; t < job.campaign.n_tasks(); ++t)
+    if (job.campaign.row_task_of(t) == job.task.name || job.campaign.task[t] == job.task.name)
+      throw InputError("--task '" + job.task_text + "': task '" + job.task.name + "' is already in the campaign " +
+                       job.campaign_path + "; select is for a new task (use peppp loocv to evaluate held-out "
+                       "campaign tasks, or rename the task)");
+  const io::Campaign c = meta_training_campaign(job);
   const std::size_t n = c.n_tasks(), d = c.n_configs();
   if (auto it = c.number_attributes.find("synthetic"); it != c.number_attributes.end() && it->second != 0)
     log::warn("select: ", job.campaign_path, " is a SYNTHETIC campaign (fake errors); its predictions mean nothing");
@@ -297,11 +403,9 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
   if (auto why = io::check_writable(job.output); !why.empty()) throw InputError("--output: " + why);
   if (n < 3)
     throw InputError("--campaign " + job.campaign_path + ": has " + std::to_string(n) +
-                     " task(s); allowed: at least 3 meta-training tasks");
-  if (std::find(c.task.begin(), c.task.end(), job.task.name) != c.task.end())
-    throw InputError("--task '" + job.task_text + "': task '" + job.task.name + "' is already in the campaign " +
-                     job.campaign_path + "; select is for a new task (use peppp loocv to evaluate held-out campaign "
-                     "tasks, or rename the task)");
+                     (job.rows_model.empty() ? std::string(" task(s)")
+                                             : " row(s) of model " + job.rows_model + " (--rows-model)") +
+                     "; allowed: at least 3 meta-training tasks");
   const bool ei = job.acquisition == "ei-mf";
   if (!ei && job.acquisition != "ed-mf")
     throw InputError("--acquisition '" + job.acquisition + "': allowed: ei-mf, ed-mf");
@@ -450,13 +554,18 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
     sel.text_attributes = job.attributes.text;
     sel.text_attributes["campaign"] = job.campaign_path;
     sel.text_attributes["task_spec"] = job.task_text;
-    sel.text_attributes["model"] = job.model;
+    sel.text_attributes["model"] = job.model;  // of the new task; with its learning rate below
+    sel.text_attributes["meta_training_rows"] =
+        job.rows_model.empty() ? "all" : "model " + job.rows_model;  // --rows-model
     sel.text_attributes["measurements_source"] = have_file ? "file " + job.measured_source : "trained: " + measured_nc;
     sel.text_attributes["cap_choice"] = cap_given ? "given" : "budget";
     sel.text_attributes["noise_source"] = prior.noise_estimated ? "low-rank residual of the meta-training matrix"
                                                                 : "given (replicates of the campaign)";
     for (const auto& [k, v] : job.attributes.number) sel.number_attributes[k] = v;
     sel.number_attributes["rank"] = rank;
+    sel.number_attributes["learning_rate"] = job.train.learning_rate;
+    sel.number_attributes["meta_training_row_count"] = static_cast<double>(n);
+    if (job.epoch > 0) sel.number_attributes["epoch_used"] = job.epoch;
     sel.number_attributes["noise_std"] = std::sqrt(prior.noise_variance);
     sel.number_attributes["measurements"] = static_cast<double>(used.size());
     sel.number_attributes["memory_used"] = 0;

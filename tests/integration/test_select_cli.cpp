@@ -2,13 +2,19 @@
 // (Fashion-MNIST, small CNN, 1 epoch) and a new task not in it: exactly N
 // cells trained under the cap, the recommendation under the budget, the same
 // recommendation from --measured without training, and bad inputs (exit 1,
-// no output file).
+// no output file). The new task's own model and learning rate (a plain
+// campaign, a task x model campaign that needs --campaign.model, --rows-model)
+// and --epoch E (cells stopped after epoch E equal a full run's error after
+// epoch E bit for bit; the meta-training matrix is the campaign after epoch E).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
+#include <tuple>
 
 #include "peppp/core/format.hpp"
 #include "peppp/io/campaign.hpp"
@@ -62,6 +68,7 @@ std::string select_cmd(const std::string& campaign, const std::string& task, con
          out + " --run.progress_interval 0 " + extra + " 2>&1";
 }
 
+// Cell records in the journal of `output` (each may come with its epoch record).
 std::size_t journal_records(const std::string& output) {
   return io::count_journal_records(io::journal_dir(output));
 }
@@ -235,6 +242,8 @@ TEST(Select, BadInputsExitOneWithoutOutput) {
                   &two.train_seconds, &two.final_loss, &two.sampling_probability, &two.error_std})
     if (!v->empty()) v->resize(2 * d);
   two.error_replicates.resize(2 * d * two.n_replicates());
+  for (auto* v : {&two.error_by_epoch, &two.loss_by_epoch})
+    if (!v->empty()) v->resize(2 * d * two.n_epochs());
   two.status.resize(2 * d);
   const std::string two_path = f.dir + "/two.nc";
   io::write_campaign(two_path, two);
@@ -278,3 +287,294 @@ TEST(Select, BadInputsExitOneWithoutOutput) {
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<double> model_memory(const std::string& model, const std::vector<std::string>& configs) {
+  const auto counts = nn::model_counts(model, 2, 1, 14);  // the new task: 2 classes, 1 channel, 14 px
+  std::vector<double> out;
+  for (const auto& label : configs) out.push_back(nn::memory_from_counts(counts, 32, Configuration::parse(label)).total);
+  return out;
+}
+
+std::string text_attr(const std::map<std::string, std::string>& a, const std::string& key) {
+  auto it = a.find(key);
+  return it == a.end() ? "(absent)" : it->second;
+}
+
+// A numeric global attribute as read back (the readers give every attribute as text); NaN when absent.
+double number_attr(const std::map<std::string, std::string>& a, const std::string& key) {
+  auto it = a.find(key);
+  return it == a.end() ? std::nan("") : std::stod(it->second);
+}
+
+// Synthetic campaigns (fast, with a fake learning curve per cell) of the ci tasks and settings.
+std::string synthetic_campaign(const std::string& path, const std::string& extra) {
+  auto r = test::run_command("mpirun -np 2 " + test::peppp_exe() + " measure --config " +
+                             test::source_path("inputs/ci.ini") + " --synthetic.seconds 0.001 --output " + path +
+                             " --run.progress_interval 0 " + extra + " 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return path;
+}
+
+// A --measured file of three of the ci configurations.
+std::string three_errors(const std::string& dir) {
+  const std::string csv = dir + "/three.csv";
+  std::ofstream(csv) << "config,error\ne3m1/e6m7,0.30\ne4m2/e7m9,0.20\ne5m2/e8m11,0.25\n";
+  return csv;
+}
+
+}  // namespace
+
+// --campaign.model on a plain small-cnn campaign: the new task's cells train resnet8 (its memory model
+// everywhere), the selection and the measured file say so.
+TEST(SelectModel, PlainCampaignTrainsTheGivenModel) {
+  const std::string dir = test::scratch_dir();  // before the fixture: it may live under this test's folder
+  const Fixture& f = fixture();
+  const std::vector<double> r8 = model_memory("resnet8", f.c.config);
+  ASSERT_EQ(text_attr(f.c.text_attributes, "model"), "small-cnn");
+  int differ = 0;
+  for (std::size_t j = 0; j < r8.size(); ++j) differ += std::abs(r8[j] - f.memory[j]) > 1e-6 ? 1 : 0;
+  ASSERT_GT(differ, 0) << "the two memory models must differ for this test to mean anything";
+  const double budget = *std::max_element(r8.begin(), r8.end());
+  const std::string out = dir + "/r8.nc";
+  auto r = test::run_command(select_cmd(f.campaign, f.catalog + ":tshirt-dress", out,
+                                        "--acquisition ed-mf --measurements 3 --budget " + num(budget) +
+                                            " --campaign.model resnet8"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Selection s = io::read_selection(out);
+  ASSERT_EQ(s.config, f.c.config);
+  for (std::size_t j = 0; j < s.config.size(); ++j) EXPECT_NEAR(s.memory[j], r8[j], 1e-9) << s.config[j];
+  EXPECT_EQ(text_attr(s.text_attributes, "model"), "resnet8");
+  EXPECT_EQ(number_attr(s.text_attributes, "learning_rate"), 0.01);  // the campaign's (inputs/ci.ini)
+  EXPECT_EQ(text_attr(s.text_attributes, "meta_training_rows"), "all");
+  EXPECT_TRUE(std::isnan(number_attr(s.text_attributes, "epoch_used")));  // no --epoch
+  const io::Campaign m = io::read_campaign(out + ".measured.nc");
+  EXPECT_EQ(text_attr(m.text_attributes, "model"), "resnet8");
+  ASSERT_EQ(m.n_configs(), 3u);
+  for (std::size_t q = 0; q < m.n_configs(); ++q) {
+    const auto j = static_cast<std::size_t>(std::find(f.c.config.begin(), f.c.config.end(), m.config[q]) -
+                                            f.c.config.begin());
+    ASSERT_LT(j, r8.size());
+    EXPECT_NEAR(m.memory[q], r8[j], 1e-9) << m.config[q];
+    EXPECT_EQ(static_cast<CellStatus>(m.status[q]), CellStatus::measured);
+  }
+  // The plan names the model: a journal of small-cnn cells is never reused for resnet8 ones.
+  std::ifstream plan(io::journal_dir(out + ".measured.nc") + "/plan.txt");
+  const std::string text((std::istreambuf_iterator<char>(plan)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("campaign.model=resnet8\n"), std::string::npos) << text;
+}
+
+// A task x model campaign: no model to inherit (refused with the models named), --campaign.model
+// accepted; every row meta-trains by default, --rows-model only that model's rows (the same
+// prediction as a one-model campaign of them).
+TEST(SelectModel, RowCampaignNeedsTheModelAndRowsModelSubsets) {
+  const std::string dir = test::scratch_dir();
+  const Fixture& f = fixture();
+  const std::string rows = synthetic_campaign(dir + "/rows.nc", "--campaign.models small-cnn,resnet8");
+  // A one-element list is a plain campaign of that model, whose option.campaign.model keeps its
+  // default (small-cnn): select must take the rows' model (resnet8), not that option.
+  const std::string plain = synthetic_campaign(dir + "/plain-r8.nc", "--campaign.models resnet8");
+  ASSERT_EQ(text_attr(io::read_campaign(plain).text_attributes, "option.campaign.model"), "small-cnn");
+  const std::string rates = synthetic_campaign(dir + "/rates.nc", "--train.learning_rates 0.01,0.02");
+  const io::Campaign rc = io::read_campaign(rows);
+  ASSERT_TRUE(rc.has_row_columns());
+  ASSERT_EQ(rc.n_tasks(), 8u);
+  const std::string csv = three_errors(dir);
+  const std::string task = f.catalog + ":tshirt-dress";
+  const std::string base = "--acquisition ed-mf --budget 1000 --measured " + csv;
+
+  // No --campaign.model: refused, naming the campaign's models; nothing written.
+  auto r = test::run_command(select_cmd(rows, task, dir + "/none.nc", base));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("error: --campaign " + rows + ": its rows train several models (small-cnn, resnet8); "
+                          "give --campaign.model NAME"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/none.nc"));
+  // A list on select's command line is refused too (one model for the new task).
+  r = test::run_command(select_cmd(rows, task, dir + "/list.nc", base + " --campaign.models resnet8,vgg11"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("error: --campaign.models: select trains the new task with one model"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/list.nc"));
+  // Rows of several learning rates: the new task's rate must be given.
+  r = test::run_command(select_cmd(rates, task, dir + "/lr.nc", base));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("error: --campaign " + rates + ": its rows train with several learning rates (0.01, "
+                          "0.02); give --train.learning_rate X"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/lr.nc"));
+  r = test::run_command(select_cmd(rates, task, dir + "/lr.nc", base + " --train.learning_rate 0.02"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(number_attr(io::read_selection(dir + "/lr.nc").text_attributes, "learning_rate"), 0.02);
+
+  // With it: every row meta-trains, the memory is resnet8's.
+  const std::string all = dir + "/all.nc";
+  r = test::run_command(select_cmd(rows, task, all, base + " --campaign.model resnet8"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Selection sa = io::read_selection(all);
+  const std::vector<double> r8 = model_memory("resnet8", sa.config);
+  for (std::size_t j = 0; j < sa.config.size(); ++j) EXPECT_NEAR(sa.memory[j], r8[j], 1e-9) << sa.config[j];
+  EXPECT_EQ(text_attr(sa.text_attributes, "model"), "resnet8");
+  EXPECT_EQ(text_attr(sa.text_attributes, "meta_training_rows"), "all");
+  EXPECT_EQ(number_attr(sa.text_attributes, "meta_training_row_count"), 8.0);
+
+  // --rows-model resnet8: its 4 rows only, exactly what a one-model resnet8 campaign gives (a row's
+  // cells equal a one-model campaign's); every row gives another prediction.
+  const std::string sub = dir + "/sub.nc", one = dir + "/one.nc";
+  r = test::run_command(select_cmd(rows, task, sub, base + " --campaign.model resnet8 --rows-model resnet8"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = test::run_command(select_cmd(plain, task, one, base));  // model inherited: resnet8
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Selection ss = io::read_selection(sub), so = io::read_selection(one);
+  EXPECT_EQ(text_attr(ss.text_attributes, "meta_training_rows"), "model resnet8");
+  EXPECT_EQ(number_attr(ss.text_attributes, "meta_training_row_count"), 4.0);
+  EXPECT_EQ(text_attr(so.text_attributes, "model"), "resnet8");
+  ASSERT_EQ(ss.config, so.config);
+  double moved = 0;
+  for (std::size_t j = 0; j < ss.config.size(); ++j) {
+    EXPECT_NEAR(ss.predicted_error[j], so.predicted_error[j], 1e-12) << ss.config[j];
+    EXPECT_NEAR(ss.predicted_std[j], so.predicted_std[j], 1e-12) << ss.config[j];
+    EXPECT_NEAR(ss.memory[j], so.memory[j], 1e-12) << ss.config[j];
+    moved = std::max(moved, std::abs(ss.predicted_std[j] - sa.predicted_std[j]));
+  }
+  EXPECT_GT(moved, 1e-6) << "all rows and one model's rows should not give the same posterior";
+
+  // A model without rows, and a task the rows already train on: refused.
+  r = test::run_command(select_cmd(rows, task, dir + "/vgg.nc", base + " --campaign.model resnet8 --rows-model vgg11"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("error: --rows-model 'vgg11': the campaign " + rows +
+                          " has no rows of it; allowed: small-cnn, resnet8"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/vgg.nc"));
+  r = test::run_command(select_cmd(rows, test::source_path("inputs/tasks/fashion-ci.ini") + ":shirt-coat",
+                                   dir + "/old.nc", base + " --campaign.model resnet8"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("is already in the campaign"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/old.nc"));
+}
+
+// --epoch 1 on a 2-epoch campaign: the new task's cells stop after epoch 1 with the schedule of the
+// 2-epoch run, so their errors equal a full 2-epoch measure's error after epoch 1 bit for bit (with
+// the model of the new task, resnet8 here); the meta-training matrix is the campaign after epoch 1;
+// the journal's plan says so; bad epochs are refused.
+TEST(SelectEpoch, CellsStopAfterEpochEAndMetaTrainOnTheCampaignAtE) {
+  const std::string dir = test::scratch_dir();
+  const Fixture& f = fixture();
+  const std::string camp = synthetic_campaign(dir + "/two-epochs.nc", "--train.epochs 2");
+  const std::string task = f.catalog + ":tshirt-dress";
+  // The full 2-epoch run of the new task's every cell (a one-task catalog: same task, same seeds).
+  const std::string one_task = dir + "/one-task.ini";
+  {
+    std::ifstream src(f.catalog);
+    std::string text((std::istreambuf_iterator<char>(src)), std::istreambuf_iterator<char>());
+    text = text.substr(0, text.find("[task pullover-dress]"));
+    std::ofstream(one_task) << text;
+  }
+  const std::string full = dir + "/full.nc";
+  auto r = test::run_command("mpirun -np 2 " + test::peppp_exe() + " measure --config " +
+                             test::source_path("inputs/ci.ini") + " --campaign.tasks " + one_task +
+                             " --campaign.model resnet8 --train.epochs 2 --output " + full +
+                             " --run.progress_interval 0 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Campaign fc = io::read_campaign(full);
+  ASSERT_EQ(fc.n_tasks(), 1u);
+  ASSERT_EQ(fc.n_epochs(), 2u);
+
+  const std::string out = dir + "/e1.nc";
+  const std::string base = "--acquisition ed-mf --budget 1000 --measurements 3 --campaign.model resnet8";
+  r = test::run_command(select_cmd(camp, task, out, base + " --epoch 1"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Selection s = io::read_selection(out);
+  EXPECT_EQ(number_attr(s.text_attributes, "epoch_used"), 1.0);
+  const io::Campaign m = io::read_campaign(out + ".measured.nc");
+  EXPECT_EQ(number_attr(m.text_attributes, "epoch_used"), 1.0);
+  EXPECT_EQ(number_attr(m.text_attributes, "epochs"), 2.0);  // the schedule's
+  ASSERT_EQ(m.n_configs(), 3u);
+  int earlier = 0;
+  for (std::size_t q = 0; q < m.n_configs(); ++q) {
+    const auto k = static_cast<std::size_t>(std::find(fc.config.begin(), fc.config.end(), m.config[q]) -
+                                            fc.config.begin());
+    ASSERT_LT(k, fc.n_configs());
+    ASSERT_EQ(static_cast<CellStatus>(m.status[q]), CellStatus::measured) << m.config[q];
+    EXPECT_EQ(m.error[q], fc.error_by_epoch[k * 2 + 0]) << m.config[q] << ": not the full run's error after epoch 1";
+    earlier += m.error[q] != fc.error[k] ? 1 : 0;
+    const auto j = static_cast<std::size_t>(std::find(s.config.begin(), s.config.end(), m.config[q]) - s.config.begin());
+    ASSERT_LT(j, s.config.size());
+    EXPECT_TRUE(s.measured[j]);
+    EXPECT_EQ(s.measured_error[j], m.error[q]);
+  }
+  EXPECT_GT(earlier, 0) << "no cell's error after epoch 1 differs from its final one: the check proves nothing";
+  // The journal's plan names the epoch, so a run with another --epoch (or none) never reuses these cells.
+  {
+    std::ifstream plan(io::journal_dir(out + ".measured.nc") + "/plan.txt");
+    const std::string text((std::istreambuf_iterator<char>(plan)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("\nselect.epoch=1\n"), std::string::npos) << text;
+  }
+  r = test::run_command(select_cmd(camp, task, out, base + " --epoch 2"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("belongs to another plan"), std::string::npos) << r.output;
+
+  // The meta-training matrix is the campaign after epoch 1: the same selection as from a campaign
+  // file holding those errors (without --epoch), given the same measurements.
+  const std::string at1 = dir + "/at-epoch-1.nc";
+  io::write_campaign(at1, io::campaign_at_epoch(io::read_campaign(camp), 1, camp));
+  const std::string csv = three_errors(dir);
+  const std::string fb = "--acquisition ed-mf --budget 1000 --campaign.model resnet8 --measured " + csv;
+  r = test::run_command(select_cmd(camp, task, dir + "/m-e1.nc", fb + " --epoch 1"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = test::run_command(select_cmd(at1, task, dir + "/m-at1.nc", fb));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = test::run_command(select_cmd(camp, task, dir + "/m-final.nc", fb));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Selection a = io::read_selection(dir + "/m-e1.nc"), b = io::read_selection(dir + "/m-at1.nc"),
+                      c = io::read_selection(dir + "/m-final.nc");
+  double moved = 0;
+  for (std::size_t j = 0; j < a.config.size(); ++j) {
+    EXPECT_NEAR(a.predicted_error[j], b.predicted_error[j], 1e-12) << a.config[j];
+    EXPECT_NEAR(a.predicted_std[j], b.predicted_std[j], 1e-12) << a.config[j];
+    moved = std::max(moved, std::abs(a.predicted_error[j] - c.predicted_error[j]));
+  }
+  EXPECT_GT(moved, 1e-6) << "the final errors give the same prediction as epoch 1's: the check proves nothing";
+  // The measured file of the --epoch 1 run reads back as errors after epoch 1.
+  r = test::run_command(select_cmd(camp, task, dir + "/back.nc",
+                                   "--acquisition ed-mf --budget 1000 --campaign.model resnet8 --epoch 1 --measured " +
+                                       out + ".measured.nc"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(io::read_selection(dir + "/back.nc").recommended_config, s.recommended_config);
+
+  // Bad epochs: exit 1, one error line naming what is allowed, no output.
+  io::Campaign no_epochs = f.c;
+  no_epochs.epoch.clear();
+  no_epochs.error_by_epoch.clear();
+  no_epochs.loss_by_epoch.clear();
+  const std::string no_epochs_path = dir + "/no-epochs.nc";
+  io::write_campaign(no_epochs_path, no_epochs);
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"an epoch beyond the new task's", select_cmd(camp, task, "OUT", base + " --epoch 3"),
+       "error: --epoch 3: the new task trains train.epochs = 2 epochs; allowed: 1..2"},
+      {"an epoch the campaign does not record", select_cmd(camp, task, "OUT", base + " --epoch 3 --train.epochs 3"),
+       "error: --epoch 3: --campaign " + camp + " records the errors after epochs 1..2; allowed: one of them"},
+      {"a campaign without per-epoch errors", select_cmd(no_epochs_path, task, "OUT", base + " --epoch 1"),
+       "error: --epoch 1: --campaign " + no_epochs_path + " has no per-epoch errors"},
+      {"epoch 0", select_cmd(camp, task, "OUT", base + " --epoch 0"), "--epoch"},
+      {"a --measured .nc without the epoch",
+       select_cmd(camp, task, "OUT", "--acquisition ed-mf --budget 1000 --epoch 1 --measured " + no_epochs_path),
+       "error: --epoch 1: --measured " + no_epochs_path},
+  };
+  int k = 0;
+  for (const auto& [what, cmd, message] : cases) {
+    const std::string o = dir + "/bad" + std::to_string(k++) + ".nc";
+    std::string line = cmd;
+    line.replace(line.find("OUT"), 3, o);
+    r = test::run_command(line);
+    EXPECT_EQ(r.exit_code, 1) << what << "\n" << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << what << "\n" << r.output;
+    EXPECT_FALSE(fs::exists(o)) << what;
+    EXPECT_FALSE(fs::exists(o + ".measured.nc")) << what;
+    EXPECT_FALSE(fs::exists(io::journal_dir(o + ".measured.nc"))) << what;
+  }
+}

@@ -48,7 +48,16 @@ struct SelectJob {
   std::string output;         ///< selection.nc; trained cells in <output>.measured.nc
   bool resume = false;        ///< resume the training of an interrupted selection
   std::string model = "small-cnn";  ///< network trained on the new task
-  TrainSettings train;        ///< its training settings
+  TrainSettings train;        ///< its training settings (learning rate included)
+  /// Meta-train on the campaign's rows of this model only (`row_model`; the
+  /// paper's E.5 case ii); empty = every row, whatever its model (case i).
+  std::string rows_model;
+  /// Early epochs as a fidelity (`--epoch E`, 1..train.epochs): the
+  /// meta-training matrix is the campaign after epoch E
+  /// (`io::campaign_at_epoch`) and the new task's cells stop after epoch E
+  /// with the schedule of the whole run (TrainSettings::stop_after_epoch);
+  /// part of the journals' plan identity. 0 = the final errors.
+  int epoch = 0;
   std::uint64_t seed = 1;     ///< campaign seed of the new task's cells and of the completion
   std::string identity;       ///< "key=value" lines of model and training keys (journal fingerprint)
   Resources resources;
@@ -70,9 +79,22 @@ TaskSpec read_task(const std::string& spec);
 /// (configuration index, error) pairs, in file order, of a file of errors
 /// measured elsewhere: 'config,error' lines (header and # comments allowed,
 /// error in [0, 1] or nan) or a one-task campaign-like .nc file. `config`
-/// are the campaign's labels. Not collective.
-/// @throws InputError naming the file, line and value.
-std::vector<std::pair<int, double>> read_measured(const std::string& path, const std::vector<std::string>& config);
+/// are the campaign's labels. With `epoch` E > 0 (`--epoch`) a .nc file
+/// gives its errors after epoch E: its `error` when its `epoch_used` is E
+/// (an earlier `select --epoch E`), else its error_by_epoch at E; a text
+/// file's errors are taken as such. Not collective.
+/// @throws InputError naming the file, line and value (or the epochs a .nc
+///         file records).
+std::vector<std::pair<int, double>> read_measured(const std::string& path, const std::vector<std::string>& config,
+                                                  int epoch = 0);
+
+/// The networks of the campaign's rows (`row_model`, or its `model`
+/// attribute), each once, in row order; empty when unknown (an external
+/// matrix). Not collective.
+std::vector<std::string> campaign_models(const io::Campaign& c);
+/// The SGD learning rates of its rows (`row_learning_rate`, or the
+/// `learning_rate` attribute), each once, in row order; empty when unknown.
+std::vector<double> campaign_learning_rates(const io::Campaign& c);
 
 /// Memory (MiB) of each configuration of `configs` for `task` with `model`
 /// at `batch_size` (METHOD.md F2). Not collective.
