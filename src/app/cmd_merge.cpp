@@ -36,7 +36,7 @@ OptionSet declare(MergeArgs& a) {
       "  Provenance: variable row_source, attributes source_<k>_* of each input. Rules: docs/merge.md";
   s.takes_config = false;
   s.add("files", Kind::list, "", "path", "a.nc,b.nc",
-        "Campaign files to merge (at least 2), in order; also as the positional arguments.")
+        "Campaign files to merge (at least 2), in order; also as the positional arguments (paths without commas).")
       .command_line_only().mandatory().as_positional().to(a.files);
   s.add("output", Kind::text, "", "path", "all.nc",
         "Merged campaign file to write (NetCDF-4, written atomically; never one of the inputs).")
