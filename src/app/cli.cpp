@@ -25,6 +25,7 @@ const std::vector<Command>& commands() {
       {"memory", memory_options, run_memory},
       {"tasks", tasks_options, run_tasks},
       {"info", info_options, run_info},
+      {"merge", merge_options, run_merge},
       {"quantize", quantize_options, run_quantize},
   };
   return all;

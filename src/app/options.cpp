@@ -177,16 +177,23 @@ Options parse_options(const OptionSet& set, const std::vector<std::string>& args
   desc.add_options()("help,h", "")("quiet,q", "")("verbose,v", "")("log-ranks", po::value<std::string>(), "");
   if (set.takes_config) desc.add_options()("config", po::value<std::string>(), "");
   std::string positional_key;
+  bool positional_list = false;
   for (const auto& s : set.specs) {
     if (s.kind == Kind::flag) {
       desc.add_options()(s.key.c_str(), po::value<std::string>()->implicit_value("true"), "");
+    } else if (s.positional && s.kind == Kind::list) {
+      // A positional list takes every positional argument (peppp merge A.nc B.nc ...).
+      desc.add_options()(s.key.c_str(), po::value<std::vector<std::string>>()->multitoken(), "");
     } else {
       desc.add_options()(s.key.c_str(), po::value<std::string>(), "");
     }
-    if (s.positional) positional_key = s.key;
+    if (s.positional) {
+      positional_key = s.key;
+      positional_list = s.kind == Kind::list;
+    }
   }
   po::positional_options_description pos;
-  if (!positional_key.empty()) pos.add(positional_key.c_str(), 1);
+  if (!positional_key.empty()) pos.add(positional_key.c_str(), positional_list ? -1 : 1);
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(desc).positional(pos)
@@ -258,7 +265,8 @@ Options parse_options(const OptionSet& set, const std::vector<std::string>& args
   // ---- command line values win
   for (const auto& s : set.specs) {
     if (!vm.count(s.key)) continue;
-    std::string v = vm[s.key].as<std::string>();
+    std::string v = s.positional && s.kind == Kind::list ? join(vm[s.key].as<std::vector<std::string>>(), ",")
+                                                         : vm[s.key].as<std::string>();
     std::string why = check_value(s, v);
     if (!why.empty())
       throw InputError("command line: --" + s.key + " '" + v + "' is invalid; " + why);

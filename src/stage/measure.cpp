@@ -26,14 +26,7 @@ std::vector<TaskSpec> row_specs(const CampaignSpec& c) {
 
 std::string row_label(const std::string& task, const std::string& model, double learning_rate, bool models_vary,
                       bool rates_vary) {
-  std::string label = task;
-  if (models_vary) label += ":" + model;
-  if (rates_vary) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%g", learning_rate);
-    label += std::string(":lr=") + buf;
-  }
-  return label;
+  return peppp::row_label(task, model, learning_rate, models_vary, rates_vary);
 }
 
 std::vector<TaskRow> campaign_rows(const CampaignSpec& c, std::vector<std::size_t>* row_task) {

@@ -43,7 +43,7 @@ struct OptionSpec {
   bool min_exclusive = false;  ///< lower bound is exclusive (e.g. ratio in (0, 1])
   bool in_config = true;       ///< may appear in an INI file (false: command line only)
   bool required = false;       ///< must be given (file or command line)
-  bool positional = false;     ///< may be given as the (single) positional argument
+  bool positional = false;     ///< may be given as the (single) positional argument; a list: every positional argument
   /// Stores the parsed value into a typed field (set by `to()`); called by
   /// `apply()` once the value is known (given or defaulted).
   std::function<void(const Options&)> store;
@@ -61,7 +61,8 @@ struct OptionSpec {
   OptionSpec& command_line_only() { in_config = false; return *this; }
   /// Must be given (file or command line).
   OptionSpec& mandatory(bool yes = true) { required = yes; return *this; }
-  /// May be given as the (single) positional argument.
+  /// May be given as the (single) positional argument; a list option takes
+  /// every positional argument (joined with commas, as `--key a,b` gives).
   OptionSpec& as_positional() { positional = true; return *this; }
   /// Store the value into `target` on `apply()`: integers into any integral
   /// type, reals into double, flags into bool, lists into a vector of

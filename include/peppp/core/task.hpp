@@ -7,6 +7,7 @@
 /// data layer (`peppp/data/catalog.hpp`, `peppp/data/loader.hpp`).
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,5 +83,21 @@ struct TaskRow {
     return r;
   }
 };
+
+/// The label of a (task, model, rate) row: "TASK", then ":MODEL" when the
+/// models vary and ":lr=RATE" (%g) when the rates vary (the row coordinate
+/// of a task x model x learning-rate campaign; `measure` and `merge` both
+/// label rows with it).
+inline std::string row_label(const std::string& task, const std::string& model, double learning_rate,
+                             bool models_vary, bool rates_vary) {
+  std::string label = task;
+  if (models_vary) label += ":" + model;
+  if (rates_vary) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%g", learning_rate);
+    label += std::string(":lr=") + buf;
+  }
+  return label;
+}
 
 }  // namespace peppp

@@ -86,7 +86,8 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm);
 std::vector<TaskRow> campaign_rows(const CampaignSpec& campaign, std::vector<std::size_t>* row_task = nullptr);
 
 /// The label of a (task, model, rate) row: "TASK", then ":MODEL" when the
-/// models vary and ":lr=RATE" (%g) when the rates vary.
+/// models vary and ":lr=RATE" (%g) when the rates vary: `peppp::row_label`
+/// (core/task.hpp, where the io layer's `merge_campaigns` reaches it too).
 std::string row_label(const std::string& task, const std::string& model, double learning_rate, bool models_vary,
                       bool rates_vary);
 
