@@ -438,6 +438,14 @@ std::string loocv_summary(const io::Loocv& l) {
     return c.str();
   };
   os << "meta-LOOCV over " << F << " folds, ";
+  // Grouped folds (rows of one task × several models / learning rates) and early epochs say so.
+  int most_held = 1;
+  for (int h : l.fold_held_out_rows) most_held = std::max(most_held, h);
+  if (most_held > 1) os << "each holding out every row of its task (fold_by task, up to " << most_held << " rows), ";
+  if (auto it = l.text_attributes.find("epoch_used"); it != l.text_attributes.end())
+    os << "errors after epoch " << it->second << ", ";
+  else if (auto n = l.number_attributes.find("epoch_used"); n != l.number_attributes.end())
+    os << "errors after epoch " << n->second << ", ";
   if (std::isnan(l.cap))
     os << "budget = cap = each held-out task's median memory";
   else
