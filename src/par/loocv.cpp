@@ -237,8 +237,11 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
   for (int f : folds) {
     out.fold.push_back(data.task[f]);
     out.fold_task.push_back(f);
-    out.fold_held_out_rows.push_back(static_cast<int>(meta::held_out_rows(spec, data, f).size()));
   }
+  // Recorded when some task has several rows (a plain campaign's file stays as it was: one row per fold).
+  std::set<int> groups(data.group.begin(), data.group.end());
+  if (groups.size() < data.group.size())
+    for (int f : folds) out.fold_held_out_rows.push_back(static_cast<int>(meta::held_out_rows(spec, data, f).size()));
   out.task = data.task;
   out.config = data.config;
   out.budget = spec.cap;
@@ -359,7 +362,8 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
     out.fold.push_back(a.task[i]);
     out.fold_task.push_back(static_cast<int>(i));
     const io::Loocv& b = parts[where[i].first];
-    out.fold_held_out_rows.push_back(b.fold_held_out_rows.empty() ? 1 : b.fold_held_out_rows[where[i].second]);
+    if (!a.fold_held_out_rows.empty())
+      out.fold_held_out_rows.push_back(b.fold_held_out_rows.empty() ? 1 : b.fold_held_out_rows[where[i].second]);
   }
   out.allocate();
   const std::size_t F = rows.size();
