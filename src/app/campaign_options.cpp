@@ -249,6 +249,32 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       .above(0).at_most(1).to(spec.p_max);
   add("p_min", Kind::real, "0", "probability", "0", "Non-uniform sampling: probability floor.")
       .at_least(0).at_most(1).to(spec.p_min);
+  add(key("fold-by").substr(p.size()), Kind::choice, "task", "", "row",
+      "Which rows a fold keeps out of meta-training. Each row is held out once either way; 'task' also drops the "
+      "held-out row's other models and learning rates (rows of the same task), since knowing how other networks "
+      "did on the very dataset is what a new task lacks: no leakage. 'row' drops only the held-out row. Same "
+      "result on a plain campaign (rows are tasks).")
+      .one_of({"task", "row"}).to(fold_by);
+  add("epoch", Kind::integer, "0", "epoch", "3",
+      "Use the errors after this epoch (early epochs as a cheaper fidelity; the campaign's per-epoch record) "
+      "instead of the final ones; 0 = final. Written as attribute epoch_used.")
+      .at_least(0).to(epoch);
+  add("rows", Kind::list, "", "", "model=resnet8",
+      "Run on these campaign rows only: selectors task=NAME, model=NAME, lr=RATE (same key: any of them; "
+      "different keys: all). model=M is meta-learning within one architecture (paper App. E.5 Case i).")
+      .to(rows);
+  add(key("test-rows").substr(p.size()), Kind::list, "", "", "model=resnet8",
+      "Hold out and score only these rows (selectors as rows); the other rows only meta-train. With fold-by "
+      "task: meta-learning across architectures, scored on one (paper App. E.5 Case ii).")
+      .to(test_rows);
+}
+
+std::string LoocvArgs::key(const std::string& name) const {
+  std::string k = name;
+  if (!prefix_.empty())
+    for (char& ch : k)
+      if (ch == '-') ch = '_';
+  return prefix_ + k;
 }
 
 void LoocvArgs::finish(const Options& o) {
@@ -269,6 +295,7 @@ void LoocvArgs::finish(const Options& o) {
                      ") is not allowed; allowed: 'median', 'task-median' or a number of MiB > 0");
   }
   spec.lambda = lambda_value(o, p + "lambda");
+  spec.fold_by = meta::parse_fold_by(fold_by, "--" + key("fold-by"));
 }
 
 double lambda_value(const Options& o, const std::string& key) {

@@ -15,7 +15,7 @@ OptionSet declare(CompleteArgs& a) {
   OptionSet s;
   s.command = "complete";
   s.summary = "complete the error matrix with SoftImpute -> completed.nc";
-  s.usage = "peppp complete --campaign campaign.nc --output completed.nc [--lambda L|auto] [--weights auto|none]";
+  s.usage = "peppp complete --campaign campaign.nc --output completed.nc [--lambda L|auto] [--weights auto|none] [--epoch E]";
   s.takes_config = false;
   s.add("campaign", Kind::text, "", "path", "campaign.nc", "Campaign file written by peppp measure.")
       .command_line_only().mandatory().to(a.job.campaign);
@@ -32,6 +32,10 @@ OptionSet declare(CompleteArgs& a) {
       .command_line_only().to(a.job.sweep);
   s.add("seed", Kind::integer, "1", "", "7", "Seed of the CV folds and the sweep's masks.")
       .command_line_only().at_least(0).to(a.job.seed);
+  s.add("epoch", Kind::integer, "0", "epoch", "3",
+        "Complete the errors after this epoch (the campaign's per-epoch record) instead of the final ones; "
+        "0 = final. Written as attribute epoch_used; loocv --completed needs the same --epoch.")
+      .command_line_only().at_least(0).to(a.job.epoch);
   return s;
 }
 

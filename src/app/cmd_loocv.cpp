@@ -13,6 +13,7 @@ struct LoocvCmdArgs {
   stage::LoocvJob job;
   std::string part;
   std::vector<std::string> merge;
+  bool fidelity = false;
 };
 
 OptionSet declare(LoocvCmdArgs& a) {
@@ -22,7 +23,8 @@ OptionSet declare(LoocvCmdArgs& a) {
   s.usage =
       "peppp loocv --campaign campaign.nc --output loocv.nc [--settings I,IV] [--methods ...] [--measurements 3,5]\n"
       "  split over a job array:  peppp loocv ... --part K/N --output part-K.nc\n"
-      "  then merge:              peppp loocv --merge part-1.nc,part-2.nc,... --output loocv.nc";
+      "  then merge:              peppp loocv --merge part-1.nc,part-2.nc,... --output loocv.nc\n"
+      "  early-epoch fidelity:    peppp loocv --fidelity --campaign campaign.nc [--epoch E] [--output fidelity.nc]";
   s.takes_config = false;
   s.add("campaign", Kind::text, "", "path", "campaign.nc",
         "Campaign file written by peppp measure (fully measured, or see --completed).")
@@ -30,8 +32,9 @@ OptionSet declare(LoocvCmdArgs& a) {
   s.add("completed", Kind::text, "", "path", "completed.nc",
         "Completion file (peppp complete) whose estimates stand in for unmeasured cells of a sampled campaign.")
       .command_line_only().to(a.job.completed);
-  s.add("output", Kind::text, "", "path", "loocv.nc", "LOOCV file to write.")
-      .command_line_only().mandatory().to(a.job.output);
+  s.add("output", Kind::text, "", "path", "loocv.nc",
+        "LOOCV file to write (required; with --fidelity optional: the fidelity.nc to write).")
+      .command_line_only().to(a.job.output);
   a.loocv.declare(s, "", false);
   s.add("part", Kind::text, "1/1", "", "2/8",
         "Compute only part K of N (folds split in contiguous blocks), for a job array; merge with --merge.")
@@ -41,6 +44,11 @@ OptionSet declare(LoocvCmdArgs& a) {
       .command_line_only().to(a.merge);
   s.add("summary", Kind::flag, "true", "", "false", "Print the summary table on rank 0.")
       .command_line_only().to(a.job.print_summary);
+  s.add("fidelity", Kind::flag, "false", "", "",
+        "Instead of LOOCV: how well the errors after each recorded epoch (or only --epoch) rank the final ones, "
+        "per row Kendall tau-b and the regret of picking by that epoch (also under --cap); table on rank 0, "
+        "fidelity.nc with --output (docs/fidelity.md). Uses --campaign, --epoch, --cap, --rows.")
+      .command_line_only().to(a.fidelity);
   return s;
 }
 
@@ -71,7 +79,28 @@ int run_loocv(const Options& o, MPI_Comm comm) {
   }
   if (!o.given("campaign")) throw InputError("--campaign is required (or --merge FILES)");
   a.loocv.finish(o);
+  if (a.fidelity) {
+    for (const char* k : {"completed", "part", "test-rows", "settings", "methods", "measurements"})
+      if (o.given(k))
+        throw InputError(std::string("--fidelity ranks the measured per-epoch errors; it takes no --") + k +
+                         " (allowed: --campaign, --epoch, --cap, --rows, --output, --summary)");
+    stage::FidelityJob f;
+    f.campaign = a.job.campaign;
+    f.output = a.job.output;
+    f.epoch = a.loocv.epoch;
+    f.cap = a.loocv.spec.cap;
+    f.cap_per_task = a.loocv.spec.cap_per_task;
+    f.rows = a.loocv.rows;
+    f.print_summary = a.job.print_summary;
+    f.attributes = output_attributes(o, comm, "loocv --fidelity");
+    stage::fidelity(f, comm);
+    return 0;
+  }
+  if (a.job.output.empty()) throw InputError("missing required option --output (LOOCV file to write); see 'peppp loocv --help'");
   a.job.spec = a.loocv.spec;
+  a.job.epoch = a.loocv.epoch;
+  a.job.rows = a.loocv.rows;
+  a.job.test_rows = a.loocv.test_rows;
   parse_part(a.part, a.job.spec);
   a.job.attributes = output_attributes(o, comm, "loocv");
   stage::loocv(a.job, comm);

@@ -3,6 +3,7 @@
 // these options describe, so `run` and the separate commands cannot drift apart.
 #include "commands.hpp"
 #include "peppp/app/figures.hpp"
+#include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "peppp/stage/run.hpp"
@@ -16,6 +17,7 @@ struct RunArgs {
   LoocvArgs loocv;
   std::string dir;
   bool resume = false, restart = false, break_lock = false, figures = true;
+  int complete_epoch = 0;
 };
 
 OptionSet declare(RunArgs& a) {
@@ -45,6 +47,10 @@ OptionSet declare(RunArgs& a) {
       .command_line_only().to(a.figures);
   s.add("complete.lambda", Kind::text, "auto", "", "0.1",
         "SoftImpute lambda of the completion: a number > 0 or 'auto' (cross-validation).");
+  s.add("complete.epoch", Kind::integer, "0", "epoch", "3",
+        "Complete the errors after this epoch instead of the final ones (0 = final); loocv.epoch follows it "
+        "unless given (they must agree: the completion stands in for the LOOCV's unmeasured cells).")
+      .at_least(0).to(a.complete_epoch);
   a.loocv.declare(s, "loocv.", true);
   s.get("loocv.settings").default_value = "I,IV";  // the paper's main-text settings
   return s;
@@ -69,7 +75,18 @@ int run_run(const Options& o, MPI_Comm comm) {
   job.measure.break_lock = a.break_lock;
   job.complete.lambda = lambda_value(o, "complete.lambda");
   job.complete.attributes = output_attributes(o, comm, "run: complete");
+  // One epoch for both stages: the completion fills the LOOCV's unmeasured cells.
+  if (o.given("complete.epoch") && !o.given("loocv.epoch")) a.loocv.epoch = a.complete_epoch;
+  if (o.given("loocv.epoch") && !o.given("complete.epoch")) a.complete_epoch = a.loocv.epoch;
+  if (a.complete_epoch != a.loocv.epoch)
+    throw InputError("complete.epoch (" + o.source("complete.epoch") + ") = " + std::to_string(a.complete_epoch) +
+                     " and loocv.epoch (" + o.source("loocv.epoch") + ") = " + std::to_string(a.loocv.epoch) +
+                     "; allowed: the same epoch (the completion stands in for the LOOCV's unmeasured cells)");
+  job.complete.epoch = a.complete_epoch;
   job.loocv.spec = a.loocv.spec;
+  job.loocv.epoch = a.loocv.epoch;
+  job.loocv.rows = a.loocv.rows;
+  job.loocv.test_rows = a.loocv.test_rows;
   job.loocv.attributes = output_attributes(o, comm, "run: loocv");
   stage::run(job, comm);
   // Figures and a Markdown report (scripts/report.py) when Python and its

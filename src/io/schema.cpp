@@ -2,6 +2,7 @@
 
 #include "peppp/io/campaign.hpp"
 #include "peppp/io/completion.hpp"
+#include "peppp/io/fidelity.hpp"
 #include "peppp/io/loocv.hpp"
 #include "peppp/io/selection.hpp"
 #include "schema_io.hpp"
@@ -22,6 +23,7 @@ std::vector<std::pair<std::string, std::string>> all_schema_dimensions() {
   add_dims(out, completion_schema());
   add_dims(out, loocv_schema());
   add_dims(out, selection_schema());
+  add_dims(out, fidelity_schema());
   return out;
 }
 

@@ -26,6 +26,41 @@ double median_of(std::vector<double> v) {
 
 }  // namespace
 
+const char* fold_by_name(FoldBy f) { return f == FoldBy::task ? "task" : "row"; }
+
+FoldBy parse_fold_by(const std::string& text, const std::string& key) {
+  if (text == "task") return FoldBy::task;
+  if (text == "row") return FoldBy::row;
+  throw InputError(key + ": value '" + text + "' is not allowed; allowed: task, row");
+}
+
+std::vector<int> LoocvData::folds() const {
+  if (!fold_rows.empty()) return fold_rows;
+  std::vector<int> all(n());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  return all;
+}
+
+std::vector<int> held_out_rows(const LoocvSpec& spec, const LoocvData& data, int fold) {
+  if (spec.fold_by == FoldBy::row || data.group.empty()) return {fold};
+  std::vector<int> rows;
+  const int g = data.group.at(static_cast<std::size_t>(fold));
+  for (std::size_t i = 0; i < data.n(); ++i)
+    if (data.group[i] == g) rows.push_back(static_cast<int>(i));
+  return rows;
+}
+
+std::vector<int> training_rows(const LoocvSpec& spec, const LoocvData& data, int fold) {
+  const std::vector<int> out = held_out_rows(spec, data, fold);
+  std::vector<int> rows;
+  for (std::size_t i = 0, k = 0; i < data.n(); ++i) {
+    while (k < out.size() && out[k] < static_cast<int>(i)) ++k;
+    if (k < out.size() && out[k] == static_cast<int>(i)) continue;
+    rows.push_back(static_cast<int>(i));
+  }
+  return rows;
+}
+
 const std::vector<std::string>& loocv_setting_names() {
   static const std::vector<std::string> names{"I", "II", "III", "IV", "V", "VI"};
   return names;
@@ -60,6 +95,24 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
   if (n < 3)
     throw InputError("loocv: the campaign has " + std::to_string(n) +
                      " tasks; meta-LOOCV needs at least 3 (one held out, at least 2 to learn from)");
+  if (!data.group.empty() && data.group.size() != n)
+    throw InputError("loocv: " + std::to_string(data.group.size()) + " row groups for " + std::to_string(n) + " rows");
+  for (std::size_t k = 0; k < data.fold_rows.size(); ++k)
+    if (data.fold_rows[k] < 0 || static_cast<std::size_t>(data.fold_rows[k]) >= n ||
+        (k > 0 && data.fold_rows[k] <= data.fold_rows[k - 1]))
+      throw InputError("loocv: the held-out rows must be distinct campaign rows in ascending order");
+  const std::vector<int> folds = data.folds();
+  if (folds.empty()) throw InputError("loocv: no row is held out (--test-rows selects none)");
+  // The smallest meta-training matrix over the folds (n − 1 rows with one row held out).
+  std::size_t train_rows = n;
+  for (int f : folds) {
+    const std::size_t m = training_rows(spec, data, f).size();
+    if (m < 2)
+      throw InputError("loocv: holding out row '" + data.task[f] + "' with --fold-by " + fold_by_name(spec.fold_by) +
+                       " leaves " + std::to_string(m) + " rows to learn from; meta-LOOCV needs at least 2 (more "
+                       "tasks, or --fold-by row)");
+    train_rows = std::min(train_rows, m);
+  }
   auto check_names = [](const char* key, const std::vector<std::string>& given, const std::vector<std::string>& allowed) {
     if (given.empty()) throw InputError(std::string("loocv: --") + key + " is empty; allowed: " + joined(allowed));
     std::set<std::string> seen;
@@ -72,9 +125,11 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
   };
   check_names("settings", spec.settings, loocv_setting_names());
   check_names("methods", spec.methods, loocv_method_names());
-  if (spec.rank < 1 || static_cast<std::size_t>(spec.rank) > std::min(n - 1, d))
+  if (spec.rank < 1 || static_cast<std::size_t>(spec.rank) > std::min(train_rows, d))
     throw InputError("loocv: --rank " + std::to_string(spec.rank) + " is outside 1.." +
-                     std::to_string(std::min(n - 1, d)) + " (tasks − 1 and configurations bound it)");
+                     std::to_string(std::min(train_rows, d)) +
+                     (train_rows == n - 1 ? std::string(" (tasks − 1 and configurations bound it)")
+                                          : " (the rows of the smallest meta-training matrix and configurations bound it)"));
   if (spec.measurements.empty()) throw InputError("loocv: --measurements is empty");
   std::sort(spec.measurements.begin(), spec.measurements.end());
   if (std::adjacent_find(spec.measurements.begin(), spec.measurements.end()) != spec.measurements.end())
@@ -84,9 +139,10 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
                      " is below the rank " + std::to_string(spec.rank) +
                      "; least squares needs at least rank measurements");
   if (spec.repeats < 1) throw InputError("loocv: --repeats " + std::to_string(spec.repeats) + "; allowed: integer >= 1");
-  if (spec.parts < 1 || spec.part < 1 || spec.part > spec.parts || static_cast<std::size_t>(spec.parts) > n)
+  if (spec.parts < 1 || spec.part < 1 || spec.part > spec.parts || static_cast<std::size_t>(spec.parts) > folds.size())
     throw InputError("loocv: --part " + std::to_string(spec.part) + "/" + std::to_string(spec.parts) +
-                     " is not allowed; K/N needs 1 <= K <= N <= tasks (" + std::to_string(n) + ")");
+                     " is not allowed; K/N needs 1 <= K <= N <= " + (folds.size() == n ? "tasks" : "held-out rows") +
+                     " (" + std::to_string(folds.size()) + ")");
   if (spec.cap_per_task) {
     spec.cap = std::numeric_limits<double>::quiet_NaN();
   } else {
@@ -100,7 +156,8 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
     throw InputError("loocv: --measurements " + std::to_string(lmax) + " exceeds the " + std::to_string(d) +
                      " configurations of the campaign");
   // F9 needs something under the budget on every task; capped settings need lmax feasible configs.
-  for (std::size_t i = 0; i < n; ++i) {
+  for (const int row : folds) {
+    const auto i = static_cast<std::size_t>(row);
     std::size_t feasible = 0;
     const double cap = task_cap(spec, data, i);
     for (std::size_t j = 0; j < d; ++j) feasible += data.memory[i * d + j] <= cap;
@@ -128,36 +185,38 @@ std::vector<int> loocv_folds(const LoocvSpec& spec, std::size_t n_tasks) {
   return folds;
 }
 
+std::vector<int> loocv_folds(const LoocvSpec& spec, const LoocvData& data) {
+  const std::vector<int> all = data.folds();
+  std::vector<int> folds;
+  for (int k : loocv_folds(spec, all.size())) folds.push_back(all[static_cast<std::size_t>(k)]);
+  return folds;
+}
+
 std::vector<std::uint8_t> meta_training_mask(const LoocvSpec& spec, const LoocvData& data, int setting, int fold,
                                              int repeat) {
   const int n = static_cast<int>(data.n()), d = static_cast<int>(data.d());
   const SettingInfo info = setting_info(spec.settings.at(setting));
-  std::vector<std::uint8_t> full(static_cast<std::size_t>(n) * d, 1);
+  const std::vector<int> rows = training_rows(spec, data, fold);
+  const int m = static_cast<int>(rows.size());
+  std::vector<std::uint8_t> full(static_cast<std::size_t>(n) * d, 0);
   std::uint64_t seed = 1000 * spec.seed + static_cast<std::uint64_t>(fold);
   if (repeat > 0) seed = mix64(seed ^ mix64(static_cast<std::uint64_t>(repeat)));
+  // Sample on the m×d meta-training matrix, then place its rows back among the held-out ones.
+  auto place = [&](const auto& sample) {
+    for (int r = 0; r < m; ++r)
+      std::copy_n(sample.begin() + static_cast<std::ptrdiff_t>(r) * d, d,
+                  full.begin() + static_cast<std::ptrdiff_t>(rows[r]) * d);
+  };
   if (info.training == SettingInfo::Training::uniform) {
-    // Sample on the (n−1)×d meta-training matrix, then place it around the held-out row.
-    auto m = sample_uniform(n - 1, d, spec.ratio, seed);
-    for (int i = 0, r = 0; i < n; ++i) {
-      if (i == fold) continue;
-      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(r) * d, d, full.begin() + static_cast<std::ptrdiff_t>(i) * d);
-      ++r;
-    }
+    place(sample_uniform(m, d, spec.ratio, seed));
   } else if (info.training == SettingInfo::Training::nonuniform) {
-    Eigen::MatrixXd mem(n - 1, d);
-    for (int i = 0, r = 0; i < n; ++i) {
-      if (i == fold) continue;
-      for (int j = 0; j < d; ++j) mem(r, j) = data.memory[static_cast<std::size_t>(i) * d + j];
-      ++r;
-    }
-    auto m = sample_nonuniform(nonuniform_probabilities(mem, spec.p_min, spec.p_max), seed);
-    for (int i = 0, r = 0; i < n; ++i) {
-      if (i == fold) continue;
-      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(r) * d, d, full.begin() + static_cast<std::ptrdiff_t>(i) * d);
-      ++r;
-    }
+    Eigen::MatrixXd mem(m, d);
+    for (int r = 0; r < m; ++r)
+      for (int j = 0; j < d; ++j) mem(r, j) = data.memory[static_cast<std::size_t>(rows[r]) * d + j];
+    place(sample_nonuniform(nonuniform_probabilities(mem, spec.p_min, spec.p_max), seed));
+  } else {
+    for (int r : rows) std::fill_n(full.begin() + static_cast<std::ptrdiff_t>(r) * d, d, 1);
   }
-  std::fill_n(full.begin() + static_cast<std::ptrdiff_t>(fold) * d, d, 0);
   return full;
 }
 

@@ -25,48 +25,52 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-Eigen::MatrixXd without_row(const std::vector<double>& m, int n, int d, int fold) {
-  Eigen::MatrixXd out(n - 1, d);
-  for (int i = 0, r = 0; i < n; ++i) {
-    if (i == fold) continue;
-    for (int j = 0; j < d; ++j) out(r, j) = m[static_cast<std::size_t>(i) * d + j];
-    ++r;
-  }
+// The rows `rows` of the row-major n×d matrix `m`.
+Eigen::MatrixXd rows_of(const std::vector<double>& m, int d, const std::vector<int>& rows) {
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), d);
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (int j = 0; j < d; ++j) out(static_cast<Eigen::Index>(r), j) = m[static_cast<std::size_t>(rows[r]) * d + j];
   return out;
+}
+
+// The entries of `full_mask` (n×d) on the rows `rows`, row after row.
+std::vector<std::uint8_t> mask_rows(const std::vector<std::uint8_t>& full_mask, int d, const std::vector<int>& rows) {
+  std::vector<std::uint8_t> mask;
+  mask.reserve(rows.size() * static_cast<std::size_t>(d));
+  for (int i : rows)
+    mask.insert(mask.end(), full_mask.begin() + static_cast<std::ptrdiff_t>(i) * d,
+                full_mask.begin() + static_cast<std::ptrdiff_t>(i + 1) * d);
+  return mask;
 }
 
 }  // namespace
 
 MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
-  const int n = static_cast<int>(data.n()), d = static_cast<int>(data.d());
+  const int d = static_cast<int>(data.d());
   const SettingInfo info = setting_info(spec.settings[setting]);
-  const Eigen::MatrixXd e = without_row(data.error, n, d, fold);
+  const std::vector<int> rows = training_rows(spec, data, fold);
+  const int m = static_cast<int>(rows.size());
+  const Eigen::MatrixXd e = rows_of(data.error, d, rows);
   MetaTraining t;
-  auto flat = [&](const Eigen::MatrixXd& m) {
-    t.estimate.resize(static_cast<std::size_t>(n - 1) * d);
-    for (int i = 0; i < n - 1; ++i)
-      for (int j = 0; j < d; ++j) t.estimate[static_cast<std::size_t>(i) * d + j] = m(i, j);
+  auto flat = [&](const Eigen::MatrixXd& x) {
+    t.estimate.resize(static_cast<std::size_t>(m) * d);
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < d; ++j) t.estimate[static_cast<std::size_t>(i) * d + j] = x(i, j);
   };
   if (info.training == SettingInfo::Training::full) {
     flat(e);
     t.fraction = 1.0;
     return t;
   }
-  const auto full_mask = meta_training_mask(spec, data, setting, fold, repeat);
-  std::vector<std::uint8_t> mask;
-  mask.reserve(static_cast<std::size_t>(n - 1) * d);
-  for (int i = 0; i < n; ++i)
-    if (i != fold)
-      mask.insert(mask.end(), full_mask.begin() + static_cast<std::ptrdiff_t>(i) * d,
-                  full_mask.begin() + static_cast<std::ptrdiff_t>(i + 1) * d);
+  const std::vector<std::uint8_t> mask = mask_rows(meta_training_mask(spec, data, setting, fold, repeat), d, rows);
   std::size_t observed = 0;
-  for (auto m : mask) observed += m;
+  for (auto x : mask) observed += x;
   t.fraction = static_cast<double>(observed) / static_cast<double>(mask.size());
   const Eigen::MatrixXd observed_e = apply_mask(e, mask);
   Eigen::MatrixXd weights;
   SoftImputeOptions opt;
   if (info.training == SettingInfo::Training::nonuniform) {
-    weights = nonuniform_probabilities(without_row(data.memory, n, d, fold), spec.p_min, spec.p_max)
+    weights = nonuniform_probabilities(rows_of(data.memory, d, rows), spec.p_min, spec.p_max)
                   .cwiseInverse();
     opt.accelerated = true;  // proximal solver only: inverse-probability weights make the problem badly conditioned (F4.3)
   }
@@ -92,8 +96,8 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
     cv_opt.gap_tolerance = std::max(copt.gap_tolerance, 1e-5);
     copt.lambda = cv_lambda(centered.residual, weights, cv_opt, {0.01, 0.03, 0.1, 0.3, 1, 3}, 5, cv_seed).lambda;
     const Eigen::MatrixXd c = uncenter_errors(soft_impute(centered.residual, weights, copt).estimate, centered);
-    t.centered.resize(static_cast<std::size_t>(n - 1) * d);
-    for (int i = 0; i < n - 1; ++i)
+    t.centered.resize(static_cast<std::size_t>(m) * d);
+    for (int i = 0; i < m; ++i)
       for (int j = 0; j < d; ++j) t.centered[static_cast<std::size_t>(i) * d + j] = c(i, j);
   }
   return t;
@@ -130,7 +134,8 @@ LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data
   const bool centered = it.method < static_cast<int>(spec.methods.size()) &&
                         spec.methods[it.method] == method_name(Method::ei_mf) && !training.centered.empty();
   const Eigen::MatrixXd train = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-      (centered ? training.centered : training.estimate).data(), static_cast<Eigen::Index>(data.n() - 1), d);
+      (centered ? training.centered : training.estimate).data(),
+      static_cast<Eigen::Index>(training.estimate.size() / static_cast<std::size_t>(d)), d);
 
   if (it.method >= static_cast<int>(spec.methods.size())) {  // F9.2 baseline: no measurements, no estimate
     const auto base = random_high_memory(mem, truth, budget);
@@ -143,12 +148,8 @@ LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data
   // (a completion fits its own imputations); full settings observe all.
   std::vector<std::uint8_t> observed;
   if (info.training != SettingInfo::Training::full) {
-    const auto full_mask = meta_training_mask(spec, data, it.setting, it.fold, it.repeat);
-    observed.reserve(static_cast<std::size_t>(data.n() - 1) * d);
-    for (int i = 0; i < static_cast<int>(data.n()); ++i)
-      if (i != it.fold)
-        observed.insert(observed.end(), full_mask.begin() + static_cast<std::ptrdiff_t>(i) * d,
-                        full_mask.begin() + static_cast<std::ptrdiff_t>(i + 1) * d);
+    observed = mask_rows(meta_training_mask(spec, data, it.setting, it.fold, it.repeat), d,
+                         training_rows(spec, data, it.fold));
   }
   AcquisitionContext ctx;
   ctx.prior = fit_embedding_prior(train, spec.rank, {}, observed);

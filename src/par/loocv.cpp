@@ -53,6 +53,10 @@ meta::LoocvData loocv_data(const io::Campaign& c, const std::string& file, const
   d.config = c.config;
   d.error = c.error;
   d.memory = c.memory;
+  // Group = the task a row trains on (first-appearance order): rows of one task × models × rates share it.
+  std::map<std::string, int> groups;
+  for (std::size_t t = 0; t < c.n_tasks(); ++t)
+    d.group.push_back(groups.emplace(c.row_task_of(t), static_cast<int>(groups.size())).first->second);
   if (!fill.empty() && fill.size() != d.error.size())
     throw InputError(file + ": the completion has " + std::to_string(fill.size()) + " entries, the campaign " +
                      std::to_string(d.error.size()));
@@ -77,7 +81,7 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
   using meta::MetaTraining;
   using meta::SettingInfo;
   const bool root = rank(comm) == 0;
-  const std::vector<int> folds = meta::loocv_folds(spec, data.n());
+  const std::vector<int> folds = meta::loocv_folds(spec, data);
   const int S = static_cast<int>(spec.settings.size()), F = static_cast<int>(folds.size()), R = spec.repeats;
 
   // Phase 1 (default evaluator): the SoftImpute completions of the sampled
@@ -94,7 +98,10 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
     }
     const std::int64_t T = static_cast<std::int64_t>(scheme_setting.size()) * F * R;
     if (T > 0) {
-      const std::size_t cells = (data.n() - 1) * data.d();
+      // Entries of fold f's meta-training matrix: its meta-training rows × d.
+      std::vector<std::size_t> cells_of(folds.size());
+      for (std::size_t f = 0; f < folds.size(); ++f)
+        cells_of[f] = meta::training_rows(spec, data, folds[f]).size() * data.d();
       std::vector<double> mine;
       Failure failure;
       {
@@ -128,9 +135,11 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
       }
       agree(failure, comm);
       const std::vector<double> all = allgatherv(mine, comm);
-      for (std::size_t off = 0; off + 4 + cells <= all.size();) {
+      for (std::size_t off = 0; off + 4 <= all.size();) {
         const auto k = static_cast<std::int64_t>(all[off]);
         const int ks = static_cast<int>(k / (F * R)), f = static_cast<int>((k / R) % F), r = static_cast<int>(k % R);
+        const std::size_t cells = cells_of[static_cast<std::size_t>(f)];
+        if (off + 4 + cells > all.size()) break;
         MetaTraining& t =
             shared[{static_cast<int>(meta::setting_info(spec.settings[scheme_setting[ks]]).training), folds[f], r}];
         t.lambda = all[off + 1];
@@ -229,6 +238,10 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
     out.fold.push_back(data.task[f]);
     out.fold_task.push_back(f);
   }
+  // Recorded when some task has several rows (a plain campaign's file stays as it was: one row per fold).
+  std::set<int> groups(data.group.begin(), data.group.end());
+  if (groups.size() < data.group.size())
+    for (int f : folds) out.fold_held_out_rows.push_back(static_cast<int>(meta::held_out_rows(spec, data, f).size()));
   out.task = data.task;
   out.config = data.config;
   out.budget = spec.cap;
@@ -278,6 +291,8 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
   out.number_attributes["sampling_ratio"] = spec.ratio;
   out.number_attributes["p_min"] = spec.p_min;
   out.number_attributes["p_max"] = spec.p_max;
+  out.number_attributes["folds_total"] = static_cast<double>(data.folds().size());
+  out.text_attributes["fold_by"] = meta::fold_by_name(spec.fold_by);
   return out;
 }
 
@@ -287,7 +302,8 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
   const std::size_t n = a.task.size(), d = a.config.size(), S = a.n_settings(), M = a.n_methods(),
                     L = a.n_counts(), P = a.n_steps();
   std::vector<std::pair<std::size_t, std::size_t>> where(n, {SIZE_MAX, 0});  // row -> (part, local fold)
-  const char* keys[] = {"seed", "rank", "lambda_option", "sampling_ratio", "p_min", "p_max"};
+  const char* keys[] = {"seed", "rank", "lambda_option", "sampling_ratio", "p_min", "p_max", "folds_total", "epoch_used"};
+  const char* text_keys[] = {"fold_by", "rows", "test_rows"};
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const io::Loocv& b = parts[p];
     auto differs = [&](const std::string& what) {
@@ -300,11 +316,13 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
     if (b.task != a.task || b.config != a.config) differs("campaign tasks or configurations");
     auto same = [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); };
     if (b.repeats != a.repeats || !same(b.cap, a.cap) || !same(b.budget, a.budget)) differs("repeats, cap or budget");
-    for (const char* k : keys) {
-      auto ia = a.text_attributes.find(k), ib = b.text_attributes.find(k);
-      const bool ha = ia != a.text_attributes.end(), hb = ib != b.text_attributes.end();
-      if (ha != hb || (ha && ia->second != ib->second)) differs(std::string("option '") + k + "'");
-    }
+    for (const auto& list : {std::vector<const char*>(std::begin(keys), std::end(keys)),
+                             std::vector<const char*>(std::begin(text_keys), std::end(text_keys))})
+      for (const char* k : list) {
+        auto ia = a.text_attributes.find(k), ib = b.text_attributes.find(k);
+        const bool ha = ia != a.text_attributes.end(), hb = ib != b.text_attributes.end();
+        if (ha != hb || (ha && ia->second != ib->second)) differs(std::string("option '") + k + "'");
+      }
     for (std::size_t f = 0; f < b.n_folds(); ++f) {
       const int row = b.fold_task[f];
       if (where[row].first != SIZE_MAX)
@@ -313,9 +331,23 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
       where[row] = {p, f};
     }
   }
+  // The folds of the whole run: every row, or (--test-rows) `folds_total` of them.
+  std::size_t folds_total = n, held = 0;
+  if (auto it = a.text_attributes.find("folds_total"); it != a.text_attributes.end()) {
+    double v = 0;
+    if (parse_double(it->second, v) && v >= 1 && v <= static_cast<double>(n)) folds_total = static_cast<std::size_t>(v);
+  }
+  for (std::size_t i = 0; i < n; ++i) held += where[i].first != SIZE_MAX;
+  if (held < folds_total) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (where[i].first == SIZE_MAX && folds_total == n)
+        throw InputError("loocv --merge: no file holds fold '" + a.task[i] + "'; give every part of the split run");
+    throw InputError("loocv --merge: the files hold " + std::to_string(held) + " of the run's " +
+                     std::to_string(folds_total) + " folds; give every part of the split run");
+  }
+  std::vector<std::size_t> rows;  // campaign rows of the merged folds, ascending
   for (std::size_t i = 0; i < n; ++i)
-    if (where[i].first == SIZE_MAX)
-      throw InputError("loocv --merge: no file holds fold '" + a.task[i] + "'; give every part of the split run");
+    if (where[i].first != SIZE_MAX) rows.push_back(i);
 
   io::Loocv out;
   out.setting = a.setting;
@@ -326,15 +358,18 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
   out.budget = a.budget;
   out.cap = a.cap;
   out.repeats = a.repeats;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i : rows) {
     out.fold.push_back(a.task[i]);
     out.fold_task.push_back(static_cast<int>(i));
+    const io::Loocv& b = parts[where[i].first];
+    if (!a.fold_held_out_rows.empty())
+      out.fold_held_out_rows.push_back(b.fold_held_out_rows.empty() ? 1 : b.fold_held_out_rows[where[i].second]);
   }
   out.allocate();
-  const std::size_t F = n;
+  const std::size_t F = rows.size();
   for (std::size_t f = 0; f < F; ++f) {
-    const io::Loocv& b = parts[where[f].first];
-    const std::size_t g = where[f].second, G = b.n_folds();
+    const io::Loocv& b = parts[where[rows[f]].first];
+    const std::size_t g = where[rows[f]].second, G = b.n_folds();
     for (std::size_t s = 0; s < S; ++s) {
       for (std::size_t m = 0; m < M; ++m) {
         for (std::size_t l = 0; l < L; ++l) {
@@ -366,6 +401,8 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
       if (parse_double(it->second, v)) out.number_attributes[k] = v;
     }
   }
+  for (const char* k : text_keys)
+    if (auto it = a.text_attributes.find(k); it != a.text_attributes.end()) out.text_attributes[k] = it->second;
   out.number_attributes["part"] = 1;
   out.number_attributes["parts"] = 1;
   out.number_attributes["merged_files"] = static_cast<double>(parts.size());
@@ -405,6 +442,14 @@ std::string loocv_summary(const io::Loocv& l) {
     return c.str();
   };
   os << "meta-LOOCV over " << F << " folds, ";
+  // Grouped folds (rows of one task × several models / learning rates) and early epochs say so.
+  int most_held = 1;
+  for (int h : l.fold_held_out_rows) most_held = std::max(most_held, h);
+  if (most_held > 1) os << "each holding out every row of its task (fold_by task, up to " << most_held << " rows), ";
+  if (auto it = l.text_attributes.find("epoch_used"); it != l.text_attributes.end())
+    os << "errors after epoch " << it->second << ", ";
+  else if (auto n = l.number_attributes.find("epoch_used"); n != l.number_attributes.end())
+    os << "errors after epoch " << n->second << ", ";
   if (std::isnan(l.cap))
     os << "budget = cap = each held-out task's median memory";
   else

@@ -46,7 +46,10 @@ meta::NoiseEstimate campaign_noise(const io::Campaign& c, const Eigen::MatrixXd&
 meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
   if (auto why = io::check_writable(job.output); !why.empty()) throw InputError("--output: " + why);
   // Every rank reads and checks the same input (same error everywhere); only the root writes.
-  const io::Campaign c = io::read_campaign(job.campaign);
+  if (job.epoch < 0)
+    throw InputError("--epoch " + std::to_string(job.epoch) + ": allowed: an epoch >= 1, or 0 for the final errors");
+  const io::Campaign c = job.epoch > 0 ? io::campaign_at_epoch(io::read_campaign(job.campaign), job.epoch, job.campaign)
+                                       : io::read_campaign(job.campaign);
   const auto n = static_cast<Eigen::Index>(c.n_tasks()), d = static_cast<Eigen::Index>(c.n_configs());
   const Eigen::MatrixXd error = Eigen::Map<const RowMajor>(c.error.data(), n, d);
   const Eigen::MatrixXd memory = Eigen::Map<const RowMajor>(c.memory.data(), n, d);
@@ -100,6 +103,7 @@ meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
     out.number_attributes["noise_dof"] = noise.dof;
     out.text_attributes["noise_source"] = noise.source;
     if (r.fully_observed) out.number_attributes["relative_error_all"] = r.relative_error_all;
+    if (job.epoch > 0) out.number_attributes["epoch_used"] = job.epoch;
     io::write_completion(job.output, out);
     log::info("complete: ", r.observed, " of ", n * d, " entries observed, lambda ", r.lambda, ", rank ", r.rank,
               ", ", r.iterations, " iterations, duality gap ", r.gap, " -> ", job.output);

@@ -30,6 +30,11 @@ struct Loocv {
   std::vector<int> measurements;       ///< L measurement counts, ascending
   std::vector<std::string> fold;       ///< F held-out task names
   std::vector<int> fold_task;          ///< F: row of each fold in the campaign (index into `task`)
+  /// F: rows the fold kept out of its meta-training matrix (1; with
+  /// `fold_by = task` every row of the held-out row's task). Written only
+  /// when some task has several rows (task × model × learning rate), so a
+  /// plain campaign's loocv.nc is unchanged; empty = 1 per fold.
+  std::vector<int> fold_held_out_rows;
   std::vector<std::string> task;       ///< n campaign task names
   std::vector<std::string> config;     ///< d configuration labels
 
@@ -123,6 +128,10 @@ inline const Schema<Loocv>& loocv_schema() {
           F{"step", {"step"}, NcType::i32, "1", "position in the nested selection order", Presence::index, {}},
           F{"fold_task", {"fold"}, NcType::i32, "1", "row of the held-out task in the campaign", req,
             &Loocv::fold_task},
+          F{"fold_held_out_rows", {"fold"}, NcType::i32, "1",
+            "campaign rows kept out of the fold's meta-training matrix (the held-out row and, with fold_by = task, "
+            "the other rows of its task)",
+            Presence::optional, &Loocv::fold_held_out_rows},
 #define PEPPP_IO_LOOCV_FIELD_(member, units, long_name) \
   F{#member, m4, NcType::f64, units, long_name, req, &Loocv::member, A::reset_to(kNcNaN)},
           PEPPP_LOOCV_METRICS(PEPPP_IO_LOOCV_FIELD_)

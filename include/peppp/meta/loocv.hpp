@@ -37,6 +37,18 @@ struct SettingInfo {
 /// The meaning of setting "I".."VI". @throws InputError for other names.
 SettingInfo setting_info(const std::string& name);
 
+/// Which rows a fold keeps out of its meta-training matrix (`--fold-by`).
+/// Folds are one per campaign row either way (each row is the held-out "new
+/// task" once). `task`: every row of the held-out row's task (all its models
+/// and learning rates, `LoocvData::group`), so nothing measured on that
+/// dataset leaks into meta-training; `row`: only the held-out row. On a plain
+/// campaign (rows are tasks) both are the same.
+enum class FoldBy { task, row };
+/// "task" / "row".
+const char* fold_by_name(FoldBy f);
+/// Parse "task" / "row". @throws InputError naming `key` and the value.
+FoldBy parse_fold_by(const std::string& text, const std::string& key = "--fold-by");
+
 /// What to compute.
 struct LoocvSpec {
   std::vector<std::string> settings{"I", "II", "III", "IV", "V", "VI"};  ///< setting names
@@ -60,31 +72,54 @@ struct LoocvSpec {
   int part = 1;             ///< this job's part, 1..parts (folds split in contiguous blocks)
   int parts = 1;            ///< number of parts
   bool include_baseline = true;  ///< add the random-high-memory method
+  FoldBy fold_by = FoldBy::task;  ///< rows each fold holds out of meta-training
 };
 
-/// The error/memory matrices LOOCV runs on: n tasks × d configurations,
+/// The error/memory matrices LOOCV runs on: n rows × d configurations,
 /// row-major (index t·d + c). Every error entry is known (a fully measured
 /// campaign, or a completed one whose estimates stand in for the truth);
 /// `par::loocv_data` builds it from a campaign file.
 struct LoocvData {
-  std::vector<std::string> task;    ///< n task names
+  std::vector<std::string> task;    ///< n row labels (task names on a plain campaign)
   std::vector<std::string> config;  ///< d configuration labels
   std::vector<double> error;        ///< n·d test errors in [0, 1]
   std::vector<double> memory;       ///< n·d training memory, MiB (finite, > 0)
+  /// Per row: its group, the task it trains on (rows of one task × several
+  /// models / learning rates share it); `FoldBy::task` holds a whole group
+  /// out. Empty: every row is its own group.
+  std::vector<int> group;
+  /// The rows that are folds (held out and scored once each), ascending;
+  /// the other rows only ever meta-train (`--test-rows`). Empty: every row.
+  std::vector<int> fold_rows;
   std::size_t n() const { return task.size(); }
   std::size_t d() const { return config.size(); }
+  /// The rows that are folds (`fold_rows`, or 0..n−1).
+  std::vector<int> folds() const;
 };
 
+/// The rows fold `fold` (a campaign row) keeps out of its meta-training
+/// matrix, ascending: the row itself, and with `FoldBy::task` every row of
+/// its group. Not collective.
+std::vector<int> held_out_rows(const LoocvSpec& spec, const LoocvData& data, int fold);
+/// The rows of fold `fold`'s meta-training matrix, ascending: all rows but
+/// `held_out_rows` (n − 1 of them with one row held out).
+std::vector<int> training_rows(const LoocvSpec& spec, const LoocvData& data, int fold);
+
 /// Validate `spec` against `data` (same outcome on every rank): at least 3
-/// tasks, known setting and method names without duplicates, counts ≥ rank
-/// and ≤ the configurations a capped fold may measure, 1 ≤ part ≤ parts ≤
-/// tasks. Resolves the cap (median) and sorts the counts.
+/// rows and at least 2 meta-training rows in every fold, known setting and
+/// method names without duplicates, rank ≤ every fold's meta-training rows
+/// and the configurations, counts ≥ rank and ≤ the configurations a capped
+/// fold may measure, 1 ≤ part ≤ parts ≤ folds. Resolves the cap (median)
+/// and sorts the counts.
 /// @throws InputError naming the key, value and what is allowed.
 LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data);
 
 /// The folds (campaign rows) of `spec.part` out of `spec.parts`: part K of N
 /// holds rows [(K−1)·n/N, K·n/N).
 std::vector<int> loocv_folds(const LoocvSpec& spec, std::size_t n_tasks);
+/// The folds of `spec.part` among `data.folds()` (all rows, or the
+/// `fold_rows`): part K of N holds entries [(K−1)·F/N, K·F/N) of them.
+std::vector<int> loocv_folds(const LoocvSpec& spec, const LoocvData& data);
 
 /// One work item: indices into the spec's lists; `method == methods.size()`
 /// is the baseline; `fold` is the campaign row held out.
@@ -114,7 +149,8 @@ struct LoocvItemResult {
 using LoocvEvaluator = std::function<LoocvItemResult(const LoocvItem&)>;
 
 /// The meta-training sampling mask of (setting, fold, repeat): row-major n·d,
-/// 1 where observed; the held-out row is all 0. Seed `1000·seed + fold`
+/// 1 where observed; the held-out rows (`held_out_rows`) are all 0; the
+/// sample is drawn on the meta-training rows alone. Seed `1000·seed + fold`
 /// (METHOD.md F10) for repeat 0, mixed with the repeat otherwise.
 std::vector<std::uint8_t> meta_training_mask(const LoocvSpec& spec, const LoocvData& data, int setting, int fold,
                                              int repeat);
@@ -122,10 +158,13 @@ std::vector<std::uint8_t> meta_training_mask(const LoocvSpec& spec, const LoocvD
 /// The meta-training matrix of one (sampling scheme, fold, repeat), which
 /// every method and capped/uncapped setting of that scheme shares.
 struct MetaTraining {
-  std::vector<double> estimate;  ///< (n−1)×d row-major: the data without the fold (full) or its SoftImpute completion
+  /// m×d row-major, m = the fold's meta-training rows (`training_rows`; n−1
+  /// with one row held out): the data without the held-out rows (full) or
+  /// its SoftImpute completion.
+  std::vector<double> estimate;
   double lambda = std::numeric_limits<double>::quiet_NaN();    ///< SoftImpute λ (NaN for full)
   double fraction = std::numeric_limits<double>::quiet_NaN();  ///< observed fraction of its entries
-  /// (n−1)×d row-major: the centered completion (center_errors, SoftImpute of
+  /// m×d row-major: the centered completion (center_errors, SoftImpute of
   /// the residual, uncenter_errors) that ei-mf's prior is fitted to; empty for full settings
   /// or when no ei-mf item is run (docs/ei-mf.md).
   std::vector<double> centered;

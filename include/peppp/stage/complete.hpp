@@ -23,6 +23,9 @@ struct CompleteJob {
   bool weights_auto = true;   ///< inverse-probability weights when the plan was non-uniform (F4.3)
   bool sweep = true;          ///< the 5%–50% ratio sweep on a fully measured campaign
   std::uint64_t seed = 1;     ///< CV folds and sweep masks
+  /// Complete the errors after this epoch (`io::campaign_at_epoch`, written
+  /// as attribute `epoch_used`); 0 = the final errors.
+  int epoch = 0;
   Attributes attributes;      ///< provenance and options of the output
 };
 

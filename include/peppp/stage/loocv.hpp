@@ -5,9 +5,12 @@
 
 #include <mpi.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "peppp/io/campaign.hpp"
+#include "peppp/io/fidelity.hpp"
 #include "peppp/io/loocv.hpp"
 #include "peppp/meta/loocv.hpp"
 #include "peppp/par/loocv.hpp"
@@ -26,7 +29,46 @@ struct LoocvJob {
   bool fit_counts = false;
   bool print_summary = true;  ///< print the summary table on rank 0
   Attributes attributes;      ///< provenance and options of the output
+  /// Use the errors after this epoch (`io::campaign_at_epoch`; 0 = the final
+  /// errors). A `completed` file must complete the same epoch.
+  int epoch = 0;
+  /// Row selectors (`select_rows`): the rows LOOCV runs on (empty: all) and,
+  /// among them, the rows held out and scored (empty: all; the others only
+  /// meta-train).
+  std::vector<std::string> rows, test_rows;
 };
+
+/// The rows of `c` that `selectors` pick, ascending: each selector is
+/// KEY=VALUE with KEY task, model or lr; a row is picked when, for every KEY
+/// named, it matches one of that KEY's values (`model=a,model=b,lr=0.01`:
+/// model a or b, and rate 0.01). Empty `selectors`: every row. Not collective.
+/// @throws InputError naming `key` (the option), `file` and the selector when
+///         a selector is malformed or matches no row.
+std::vector<int> select_rows(const io::Campaign& c, const std::vector<std::string>& selectors, const std::string& key,
+                             const std::string& file);
+
+/// Everything `peppp loocv --fidelity` does on a campaign.
+struct FidelityJob {
+  std::string campaign;            ///< campaign.nc with a per-epoch record
+  std::string output;              ///< fidelity.nc to write; empty: the table only
+  int epoch = 0;                   ///< report only this epoch; 0: every recorded epoch
+  double cap = std::numeric_limits<double>::quiet_NaN();  ///< MiB; NaN = median of all memory entries
+  bool cap_per_task = false;       ///< each row's own median memory
+  std::vector<std::string> rows;   ///< row selectors (`select_rows`); empty: all rows
+  bool print_summary = true;       ///< print the table on rank 0
+  Attributes attributes;           ///< provenance and options of the output
+};
+
+/// Rank the errors after each epoch against the final ones (meta/fidelity.hpp)
+/// and write `job.output` on the root. Collective (every rank reads and
+/// computes alike). @returns the result (every rank).
+/// @throws InputError (every rank) on a campaign without a per-epoch record,
+///         an unrecorded epoch, an unwritable output.
+io::Fidelity fidelity(const FidelityJob& job, MPI_Comm comm);
+
+/// The table of `f`: per epoch, rows compared and mean ± standard error of
+/// tau-b, regret and capped regret. Not collective.
+std::string fidelity_summary(const io::Fidelity& f);
 
 /// Run `job` over the ranks of `comm`; the root writes `job.output`.
 /// Collective. @returns the result on rank 0, an empty one elsewhere.

@@ -12,6 +12,7 @@
 #include "peppp/core/error.hpp"
 #include "peppp/io/campaign.hpp"
 #include "peppp/io/completion.hpp"
+#include "peppp/io/fidelity.hpp"
 #include "peppp/io/loocv.hpp"
 #include "peppp/io/netcdf.hpp"
 #include "peppp/io/selection.hpp"
@@ -71,7 +72,7 @@ std::set<std::string> expect_every_field_equal(const io::Schema<S>& schema, cons
 
 TEST(IoSchema, TablesAreConsistent) {
   const auto dims = io::all_schema_dimensions();  // checks every table
-  EXPECT_EQ(dims.size(), 4u + 3u + 7u + 2u);
+  EXPECT_EQ(dims.size(), 4u + 3u + 7u + 2u + 2u);  // campaign, completion, loocv, selection, fidelity
 }
 
 TEST(IoSchema, CampaignRoundTripOfEveryField) {
@@ -147,6 +148,20 @@ TEST(IoSchema, LoocvRoundTripOfEveryField) {
   EXPECT_EQ(io::loocv_metric_names().front(), "relative_error");
   EXPECT_EQ(f.var_dims("regret"), (std::vector<std::string>{"setting", "acquisition", "measurements", "fold"}));
   EXPECT_FALSE(f.has_var("method"));
+}
+
+TEST(IoSchema, FidelityRoundTripOfEveryField) {
+  const std::string path = test::scratch_dir(MPI_COMM_SELF) + "/fidelity.nc";
+  io::Fidelity f;
+  f.row = {"a:small-cnn", "a:resnet8", "b:small-cnn"};
+  f.epoch = {1, 3};
+  fill_every_field(io::fidelity_schema(), f);
+  io::write_fidelity(path, f);
+  const io::Fidelity r = io::read_fidelity(path);
+  EXPECT_EQ(expect_every_field_equal(io::fidelity_schema(), f, r).size(), io::fidelity_schema().fields.size());
+  EXPECT_EQ(r.text_attributes.at("peppp_file"), "fidelity");
+  io::NcFile nc = io::NcFile::open(path);
+  EXPECT_EQ(nc.var_dims("kendall_tau"), (std::vector<std::string>{"row", "epoch"}));
 }
 
 TEST(IoSchema, SelectionAndCompletionRoundTripOfEveryField) {

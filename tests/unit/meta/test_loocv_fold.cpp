@@ -247,3 +247,94 @@ TEST(LoocvFold, EveryMethodSettingAndCountPredictsInsideTheUnitInterval) {
           EXPECT_LT(r.relative_error[c], 2.0) << spec.settings[s] << " " << spec.methods[m];
       }
 }
+
+// Rows grouped by task (8 rows = 4 tasks × 2 models): fold-by task keeps the
+// held-out row's whole group out of meta-training, fold-by row only the row.
+TEST(LoocvFold, FoldByTaskHoldsTheWholeGroupOut) {
+  auto data = low_rank_data();
+  data.group = {0, 0, 1, 1, 2, 2, 3, 3};
+  auto spec = spec_for(data);
+  ASSERT_EQ(spec.fold_by, meta::FoldBy::task);  // the default
+  EXPECT_EQ(meta::held_out_rows(spec, data, kFold), (std::vector<int>{2, 3}));
+  EXPECT_EQ(meta::training_rows(spec, data, kFold), (std::vector<int>{0, 1, 4, 5, 6, 7}));
+  const auto mask = meta::meta_training_mask(spec, data, 0, kFold, 0);
+  for (int i = 0; i < kTasks; ++i)
+    for (int j = 0; j < kConfigs; ++j) EXPECT_EQ(mask[i * kConfigs + j], i == 2 || i == 3 ? 0 : 1) << i;
+  // The meta-training matrix is the other 6 rows, in order: row 2 (the held-out row's partner) is not in it.
+  const auto t = meta::build_meta_training(spec, data, 0, kFold, 0);
+  ASSERT_EQ(t.estimate.size(), static_cast<std::size_t>(6 * kConfigs));
+  const std::vector<int> rows{0, 1, 4, 5, 6, 7};
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (int j = 0; j < kConfigs; ++j)
+      EXPECT_EQ(t.estimate[r * kConfigs + j], data.error[static_cast<std::size_t>(rows[r]) * kConfigs + j]);
+  // A sampled scheme samples the 6 rows alone and leaves both held-out rows unobserved.
+  auto sampled = spec;
+  sampled.settings = {"III"};
+  sampled.ratio = 0.5;
+  sampled.lambda = 0.05;
+  const auto m = meta::meta_training_mask(sampled, data, 0, kFold, 0);
+  int kept = 0;
+  for (int i = 0; i < kTasks; ++i)
+    for (int j = 0; j < kConfigs; ++j) {
+      kept += m[i * kConfigs + j];
+      if (i == 2 || i == 3) EXPECT_EQ(m[i * kConfigs + j], 0);
+    }
+  EXPECT_EQ(kept, static_cast<int>(std::lround(0.5 * 6 * kConfigs)));
+  EXPECT_EQ(meta::build_meta_training(sampled, data, 0, kFold, 0).estimate.size(), static_cast<std::size_t>(6 * kConfigs));
+  // The item runs on the 6-row matrix and scores the held-out row.
+  const auto r = meta::evaluate_loocv_item(spec, data, meta::LoocvItem{0, kFold, 0, 0}, t);
+  for (double g : r.regret) EXPECT_GE(g, 0.0);
+
+  spec.fold_by = meta::FoldBy::row;
+  EXPECT_EQ(meta::held_out_rows(spec, data, kFold), (std::vector<int>{kFold}));
+  EXPECT_EQ(meta::build_meta_training(spec, data, 0, kFold, 0).estimate.size(),
+            static_cast<std::size_t>((kTasks - 1) * kConfigs));
+}
+
+TEST(LoocvFold, EveryRowItsOwnGroupIsTheRowFold) {
+  // Plain rows (one per task): fold-by task and row give the same masks and matrices.
+  auto data = low_rank_data();
+  for (int i = 0; i < kTasks; ++i) data.group.push_back(i);
+  auto spec = spec_for(data);
+  spec.settings = {"I", "III"};
+  spec.lambda = 0.05;
+  auto by_row = spec;
+  by_row.fold_by = meta::FoldBy::row;
+  for (int s = 0; s < 2; ++s) {
+    EXPECT_EQ(meta::meta_training_mask(spec, data, s, kFold, 0), meta::meta_training_mask(by_row, data, s, kFold, 0));
+    EXPECT_EQ(meta::build_meta_training(spec, data, s, kFold, 0).estimate,
+              meta::build_meta_training(by_row, data, s, kFold, 0).estimate);
+  }
+}
+
+TEST(LoocvFold, GroupsLeavingTooFewRowsOrTooLowARankAreRefused) {
+  auto data = low_rank_data();
+  data.group = {0, 0, 0, 0, 0, 0, 0, 1};  // holding out group 0 leaves 1 row
+  meta::LoocvSpec spec;
+  spec.settings = {"I"};
+  spec.methods = {"ed-mf"};
+  spec.measurements = {2};
+  spec.rank = 1;
+  EXPECT_THROW(meta::validate_loocv(spec, data), InputError);
+  spec.fold_by = meta::FoldBy::row;
+  EXPECT_NO_THROW(meta::validate_loocv(spec, data));
+  data.group = {0, 0, 0, 0, 1, 1, 2, 2};  // 4 training rows at the least
+  spec.fold_by = meta::FoldBy::task;
+  spec.rank = 5;
+  spec.measurements = {5};
+  EXPECT_THROW(meta::validate_loocv(spec, data), InputError);
+  spec.rank = 4;
+  EXPECT_NO_THROW(meta::validate_loocv(spec, data));
+}
+
+TEST(LoocvFold, FoldRowsRestrictTheHeldOutRows) {
+  auto data = low_rank_data();
+  data.fold_rows = {1, 4, 6};
+  auto spec = spec_for(data);
+  EXPECT_EQ(meta::loocv_folds(spec, data), (std::vector<int>{1, 4, 6}));
+  spec.parts = 2;
+  spec.part = 2;
+  EXPECT_EQ(meta::loocv_folds(spec, data), (std::vector<int>{4, 6}));
+  spec.parts = 4;  // more parts than held-out rows
+  EXPECT_THROW(meta::validate_loocv(spec, data), InputError);
+}
