@@ -98,7 +98,7 @@ OptionSet declare(SelectArgs& a) {
       .command_line_only().to(a.measured);
   s.add("rows-model", Kind::text, "", "", "resnet18",
         "Meta-train on the campaign's rows of this model only (rows of task x model campaigns; the paper's "
-        "E.5 case ii). Default: every row, whatever its model (learning across architectures, case i).")
+        "E.5 case i). Default: every row, whatever its model (learning across architectures, case ii).")
       .command_line_only().to(a.job.rows_model);
   s.add("epoch", Kind::integer, "", "epoch", "1",
         "Early epochs as a cheaper fidelity: meta-train on the campaign's errors after this epoch "

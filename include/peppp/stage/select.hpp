@@ -50,7 +50,7 @@ struct SelectJob {
   std::string model = "small-cnn";  ///< network trained on the new task
   TrainSettings train;        ///< its training settings (learning rate included)
   /// Meta-train on the campaign's rows of this model only (`row_model`; the
-  /// paper's E.5 case ii); empty = every row, whatever its model (case i).
+  /// paper's E.5 case i); empty = every row, whatever its model (case ii).
   std::string rows_model;
   /// Early epochs as a fidelity (`--epoch E`, 1..train.epochs): the
   /// meta-training matrix is the campaign after epoch E
