@@ -1,10 +1,12 @@
 // peppp info: human summary of any peppp NetCDF file.
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <sstream>
 
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
+#include "peppp/core/strings.hpp"
 #include "peppp/io/campaign.hpp"
 #include "peppp/io/completion.hpp"
 #include "peppp/meta/completion.hpp"
@@ -115,6 +117,30 @@ std::string summarise(const std::string& path) {
     os << "\n";
     if (counts[1] > 0) os << "  INCOMPLETE: " << counts[1] << " planned cells have no result (resume the campaign)\n";
     os << "  replicates: " << c.n_replicates() << " per cell\n";
+    if (c.has_row_columns()) {
+      // Rows of task x model x learning rate: how many of each.
+      std::vector<std::string> tasks, models;
+      std::vector<double> rates;
+      for (std::size_t t = 0; t < c.n_tasks(); ++t) {
+        if (std::find(tasks.begin(), tasks.end(), c.row_task_of(t)) == tasks.end()) tasks.push_back(c.row_task_of(t));
+        if (std::find(models.begin(), models.end(), c.row_model_of(t)) == models.end())
+          models.push_back(c.row_model_of(t));
+        if (std::find(rates.begin(), rates.end(), c.row_learning_rate_of(t)) == rates.end())
+          rates.push_back(c.row_learning_rate_of(t));
+      }
+      std::string rate_text;
+      for (double r : rates) {
+        char rb[32];
+        std::snprintf(rb, sizeof rb, "%g", r);
+        rate_text += (rate_text.empty() ? "" : ", ") + std::string(rb);
+      }
+      os << "  rows: " << c.n_tasks() << " = " << tasks.size() << " tasks x models (" << join(models, ", ")
+         << ") x learning rates (" << rate_text << ")"
+         << (c.row_source.empty() ? "" : "; merged (row_source)") << "\n";
+    }
+    if (c.n_epochs() > 0)
+      os << "  per-epoch record: errors and losses after epochs " << c.epoch.front() << ".." << c.epoch.back()
+         << " (error_by_epoch; --epoch E of complete, loocv and select)\n";
     if (done > 0) os << campaign_noise_line(c);
   } else if (kind == "completion") {
     if (attrs.count("noise_source")) {

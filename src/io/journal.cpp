@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -403,7 +406,41 @@ JournalContents read_journals(const std::string& dir, std::uint64_t fingerprint,
   return jc;
 }
 
-JournalWriter::JournalWriter(const std::string& dir, int rank, std::uint64_t fingerprint)
+// The background fsync of a JournalWriter: one thread that fsyncs whenever
+// records were written since its last fsync.
+struct JournalWriter::Flusher {
+  int fd;
+  std::string path;
+  std::mutex mutex;
+  std::condition_variable wake, done;
+  std::uint64_t written = 0, synced = 0, calls = 0;
+  std::string error;  // first fsync failure
+  bool stop = false;
+  std::thread thread;
+
+  Flusher(int f, std::string p) : fd(f), path(std::move(p)), thread([this] { run(); }) {}
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex);
+    for (;;) {
+      wake.wait(lock, [&] { return stop || written > synced; });
+      if (written == synced) return;  // stopping, nothing left
+      const std::uint64_t target = written;
+      lock.unlock();
+      const int rc = ::fsync(fd);
+      const int err = errno;
+      lock.lock();
+      ++calls;
+      if (rc != 0 && error.empty()) error = "cannot fsync journal " + path + ": " + std::strerror(err);
+      synced = target;
+      done.notify_all();
+    }
+  }
+  void check_locked() const {
+    if (!error.empty()) throw RuntimeError(error);
+  }
+};
+
+JournalWriter::JournalWriter(const std::string& dir, int rank, std::uint64_t fingerprint, bool background_sync)
     : path_(journal_path(dir, rank)) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -436,10 +473,33 @@ JournalWriter::JournalWriter(const std::string& dir, int rank, std::uint64_t fin
     throw RuntimeError("cannot seek journal " + path_ + ": " + std::strerror(errno));
   // Make the (possibly new) file's directory entry durable too.
   sync_directory(dir);
+  if (background_sync) flusher_ = new Flusher(fd_, path_);
 }
 
 JournalWriter::~JournalWriter() {
+  if (flusher_) {
+    {
+      std::lock_guard<std::mutex> lock(flusher_->mutex);
+      flusher_->stop = true;
+    }
+    flusher_->wake.notify_all();
+    flusher_->thread.join();
+    delete flusher_;
+  }
   if (fd_ >= 0) ::close(fd_);
+}
+
+void JournalWriter::sync() {
+  if (!flusher_) return;
+  std::unique_lock<std::mutex> lock(flusher_->mutex);
+  flusher_->done.wait(lock, [&] { return flusher_->synced == flusher_->written; });
+  flusher_->check_locked();
+}
+
+std::uint64_t JournalWriter::fsyncs() const {
+  if (!flusher_) return 0;
+  std::lock_guard<std::mutex> lock(flusher_->mutex);
+  return flusher_->calls;
 }
 
 void JournalWriter::append(const JournalRecord& r) {
@@ -455,7 +515,16 @@ void JournalWriter::append(const JournalRecord& r) {
     }
     done += static_cast<std::size_t>(w);
   }
-  if (::fsync(fd_) != 0) throw RuntimeError("cannot fsync journal " + path_ + ": " + std::strerror(errno));
+  if (!flusher_) {
+    if (::fsync(fd_) != 0) throw RuntimeError("cannot fsync journal " + path_ + ": " + std::strerror(errno));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(flusher_->mutex);
+    flusher_->check_locked();
+    ++flusher_->written;
+  }
+  flusher_->wake.notify_one();
 }
 
 }  // namespace peppp::io

@@ -244,6 +244,14 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   loop.should_stop = [] { return stop_requested(); };
   const QueueLoopResult ran = for_each_item(queue, train_one, loop);
 
+  // Every record this rank wrote is durable before the campaign file says so.
+  Failure sync_failure;
+  try {
+    journal.sync();
+  } catch (const Error& e) {
+    sync_failure = Failure::runtime(e.what());
+  }
+  agree(sync_failure, comm);
   std::vector<io::JournalRecord> gathered = gather_records(mine, comm);
   const bool stop_any = any_true(ran.stopped, comm);
 
