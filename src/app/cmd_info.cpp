@@ -1,6 +1,8 @@
 // peppp info: human summary of any peppp NetCDF file.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <set>
 #include <iostream>
 #include <sstream>
 
@@ -9,6 +11,7 @@
 #include "peppp/core/strings.hpp"
 #include "peppp/io/campaign.hpp"
 #include "peppp/io/completion.hpp"
+#include "peppp/io/journal.hpp"
 #include "peppp/meta/completion.hpp"
 #include "peppp/meta/noise.hpp"
 #include "peppp/stage/complete.hpp"
@@ -22,7 +25,7 @@ OptionSet declare(std::string& file) {
   OptionSet s;
   s.command = "info";
   s.summary = "human summary of any peppp NetCDF file";
-  s.usage = "peppp info FILE.nc";
+  s.usage = "peppp info FILE.nc | CAMPAIGN.nc.journal";
   s.takes_config = false;
 
   s.add("file", Kind::text, "", "path", "campaign.nc", "peppp NetCDF file to summarise.")
@@ -72,7 +75,29 @@ std::string campaign_noise_line(const io::Campaign& c) {
   }
 }
 
+// A campaign's journal folder (`peppp info campaign.nc.journal`): what a
+// running or interrupted campaign has finished so far.
+std::string summarise_journals(const std::string& dir) {
+  const io::JournalContents jc = io::scan_journals(dir);
+  std::set<std::uint64_t> cells;
+  std::size_t failed = 0, epochs = 0;
+  for (const auto& r : jc.records) {
+    cells.insert(r.cell);
+    failed += r.status == static_cast<std::uint8_t>(CellStatus::failed) ? 1 : 0;
+    epochs += r.error_by_epoch.empty() ? 0 : 1;
+  }
+  std::ostringstream os;
+  os << dir << ": peppp journal folder (journal version " << io::kJournalVersion << ")\n"
+     << "  " << jc.records.size() << " cell records in " << jc.files << " rank files (" << cells.size()
+     << " distinct cells, " << failed << " failed, " << epochs << " with a per-epoch record)\n";
+  if (jc.torn || jc.corrupt)
+    os << "  " << jc.torn << " torn or unreadable file tails, " << jc.corrupt << " corrupt records skipped\n";
+  return os.str();
+}
+
 std::string summarise(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec) && io::has_journals(path)) return summarise_journals(path);
   std::ostringstream os;
   io::NcFile f = io::NcFile::open(path);
   const auto attrs = f.global_attributes();

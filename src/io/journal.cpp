@@ -214,7 +214,7 @@ std::size_t decode_records(const unsigned char* p, std::size_t n, std::vector<Jo
       std::uint16_t expected = 0;
       std::memcpy(&expected, p + off + 44, 2);
       if (have_epochs && epochs.rank == r.rank && epochs.cell == r.cell && epochs.replicate == r.replicate &&
-          epochs.error_by_epoch.size() == expected) {
+          (epochs.error_by_epoch.size() == expected || expected == 0)) {
         r.error_by_epoch = std::move(epochs.error_by_epoch);
         r.loss_by_epoch = std::move(epochs.loss_by_epoch);
       } else if (expected != 0) {
@@ -266,22 +266,33 @@ void write_plan_text(const std::string& dir, const std::string& identity_text) {
   out.commit();
 }
 
-std::size_t count_journal_records(const std::string& dir) {
-  std::size_t n = 0;
+JournalContents scan_journals(const std::string& dir) {
+  JournalContents jc;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return 0;
+  if (!fs::is_directory(dir, ec)) return jc;
+  std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (!starts_with(name, "rank-") || name.size() <= 9 || name.substr(name.size() - 4) != ".bin") continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (bytes.size() <= kJournalHeaderBytes) continue;
-    std::vector<JournalRecord> records;
-    scan(bytes, &records, nullptr);
-    n += records.size();
+    if (starts_with(name, "rank-") && name.size() > 9 && name.substr(name.size() - 4) == ".bin")
+      files.push_back(e.path().string());
   }
-  return n;
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ++jc.files;
+    std::uint32_t version = 0;
+    if (bytes.size() >= 12) std::memcpy(&version, bytes.data() + 8, 4);
+    if (bytes.size() < kJournalHeaderBytes || std::memcmp(bytes.data(), kMagic, 8) != 0 || version != kJournalVersion) {
+      ++jc.torn;
+      continue;
+    }
+    if (scan(bytes, &jc.records, &jc.corrupt) != bytes.size()) ++jc.torn;
+  }
+  return jc;
 }
+
+std::size_t count_journal_records(const std::string& dir) { return scan_journals(dir).records.size(); }
 
 bool has_journals(const std::string& dir) {
   std::error_code ec;

@@ -33,8 +33,14 @@ inline std::string mpi_prefix(int ranks) {
 }
 
 inline std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // /proc/<pid>/... of a process that exits while it is read fails with ESRCH, which
+  // libstdc++'s filebuf reports by throwing: such a process is simply gone.
+  try {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  } catch (const std::exception&) {
+    return {};
+  }
 }
 
 inline void write_text(const std::string& path, const std::string& text) {

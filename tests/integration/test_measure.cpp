@@ -43,9 +43,13 @@ std::vector<int> children(int pid) {
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string name = e.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(e.path() / "stat");
     std::string stat;
-    std::getline(in, stat);
+    try {  // a process exiting while its stat is read: gone (libstdc++ throws on ESRCH)
+      std::ifstream in(e.path() / "stat");
+      std::getline(in, stat);
+    } catch (const std::exception&) {
+      continue;
+    }
     auto close = stat.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream rest(stat.substr(close + 2));

@@ -11,8 +11,8 @@ id=$(sbatch --parsable --ntasks=2 --overcommit --output="$W/job.out" \
        jobs/slurm/measure.sbatch inputs/ci.ini "$W/campaign.nc" "${OPTS[@]}")
 # Wait until a few cells are journaled, then signal the batch shell.
 for _ in $(seq 1 120); do
-  n=$( (cat "$W"/campaign.nc.journal/rank-*.bin 2>/dev/null || true) | wc -c)
-  [ "$n" -gt $((2 * 64 + 3 * 64)) ] && break   # two headers + three records (journal version 2: 64 bytes each)
+  n=$("$PEPPP_EXE" info "$W/campaign.nc.journal" 2>/dev/null | sed -n 's/^ *\([0-9]*\) cell records.*/\1/p' || true)
+  [ "${n:-0}" -ge 3 ] && break   # three cells journaled
   sleep 0.5
 done
 scancel --signal=USR1 --batch "$id"
@@ -26,12 +26,9 @@ cat "$W/info.txt"
 planned=$(ncdump -v status "$W/campaign.nc" | sed -n '/^ status =/,/;/p' | grep -o '[0-9]' | grep -c -v '^[01]$' || true)
 total=$(ncdump -v status "$W/campaign.nc" | sed -n '/^ status =/,/;/p' | grep -o '[0-9]' | wc -l)
 [ "$planned" = "$total" ] || fail "$planned of $total cells have a result"
-# Nothing trained twice: one journal record (64 bytes after a 64-byte
-# header per rank file, journal version 2) per planned cell.
-records=0
-for f in "$W"/campaign.nc.journal/rank-*.bin; do
-  records=$((records + ($(stat -c %s "$f") - 64) / 64))
-done
+# Nothing trained twice: one journal record per planned cell.
+"$PEPPP_EXE" info "$W/campaign.nc.journal"
+records=$("$PEPPP_EXE" info "$W/campaign.nc.journal" | sed -n 's/^ *\([0-9]*\) cell records.*/\1/p')
 [ "$records" = "$total" ] || fail "$records journal records for $total cells"
 # Results equal an uninterrupted run.
 mpirun -np 2 "$PEPPP_EXE" measure --config inputs/ci.ini --output "$W/ref.nc" --quiet --synthetic.seconds 0.01 --synthetic.spread 0   # same errors: they depend on the cell seed only

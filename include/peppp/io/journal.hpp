@@ -79,8 +79,12 @@ JournalContents read_journals(const std::string& dir, std::uint64_t fingerprint,
 /// "plan version (1 -> 2)"), at most `max_items`, joined by "; ". Empty when equal.
 std::string plan_differences(const std::string& old_text, const std::string& new_text, std::size_t max_items = 4);
 
-/// Number of whole cell records in every rank file of `dir`, without
-/// checking any plan (progress and tests; 0 for a missing folder).
+/// Every rank file of `dir` read without checking any plan (`peppp info
+/// DIR.journal`, progress, tests): records, files, torn tails, corrupt
+/// records. Files that are not journals of this version are skipped (counted
+/// in `torn`). A missing folder gives nothing.
+JournalContents scan_journals(const std::string& dir);
+/// Number of whole cell records in every rank file of `dir` (`scan_journals`).
 std::size_t count_journal_records(const std::string& dir);
 /// True when `dir` holds at least one rank journal file.
 bool has_journals(const std::string& dir);
