@@ -47,12 +47,13 @@ def fmt(v, spec):
 def tables(rows):
     out = []
     out.append("| nodes | ranks | cells | efficiency | makespan (s) | tail (s) | coordination (s) | overhead/cell (ms) "
-               "| queue take (µs) | queue | journal append+fsync (ms) | gather 16/rank (ms) | load avg |")
+               "| queue take (µs) | queue | journal append, background / direct fsync (ms) | gather 16/rank (ms) | load avg |")
     out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|")
     for nodes, ranks, bench, meta in rows:
         s = find(bench, "BM_CampaignScaling/200/16/")
         q = find(bench, "BM_QueueNext")
-        j = find(bench, "BM_JournalAppend")
+        j = find(bench, "BM_JournalAppend/50/1/")
+        jd = find(bench, "BM_JournalAppend/50/0/")
         g = find(bench, "BM_GatherRecords/16/")
         g = g if g is None else g  # per-iteration rows: the aggregate is not emitted with Iterations()
         get = lambda b, k: None if b is None else b.get(k)
@@ -62,7 +63,7 @@ def tables(rows):
             nodes, ranks, fmt(get(s, "cells"), ".0f"), fmt(get(s, "efficiency"), ".3f"),
             fmt(get(s, "makespan_s"), ".2f"), fmt(get(s, "tail_s"), ".3f"), fmt(get(s, "coordination_s"), ".3f"),
             fmt(get(s, "overhead_per_cell_ms"), ".1f"), fmt(get(q, "fetch_us"), ".1f"), kind or "–",
-            fmt(get(j, "append_fsync_ms"), ".2f"), fmt(get(g, "gather_ms"), ".2f"), load))
+            fmt(get(j, "append_fsync_ms"), ".2f") + " / " + fmt(get(jd, "append_fsync_ms"), ".2f"), fmt(get(g, "gather_ms"), ".2f"), load))
     out.append("")
     out.append("Plan order against the tail (cell time proportional to the plan's cost estimate, mean 0.2 s, "
                "16 cells per rank): the plan's order (by task, most expensive first) against the same cells "
