@@ -102,6 +102,20 @@ std::size_t scan(const std::string& bytes, std::vector<JournalRecord>* out, int*
   return kJournalHeaderBytes + end;
 }
 
+// The rank journals `rank-<r>.bin` of `dir`, sorted (none for a missing folder).
+std::vector<std::string> rank_files(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (starts_with(name, "rank-") && name.size() > 9 && name.substr(name.size() - 4) == ".bin")
+      files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 [[noreturn]] void refuse(const std::string& path, const std::string& why) {
   throw InputError("journal " + path + " " + why);
 }
@@ -268,15 +282,7 @@ void write_plan_text(const std::string& dir, const std::string& identity_text) {
 
 JournalContents scan_journals(const std::string& dir) {
   JournalContents jc;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return jc;
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (starts_with(name, "rank-") && name.size() > 9 && name.substr(name.size() - 4) == ".bin")
-      files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = rank_files(dir);
   for (const auto& path : files) {
     std::ifstream in(path, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -294,15 +300,7 @@ JournalContents scan_journals(const std::string& dir) {
 
 std::size_t count_journal_records(const std::string& dir) { return scan_journals(dir).records.size(); }
 
-bool has_journals(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return false;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (starts_with(name, "rank-") && name.size() > 9 && name.substr(name.size() - 4) == ".bin") return true;
-  }
-  return false;
-}
+bool has_journals(const std::string& dir) { return !rank_files(dir).empty(); }
 
 std::string move_journals_aside(const std::string& dir) {
   std::string base = fs::path(dir).lexically_normal().string();
@@ -387,15 +385,7 @@ std::string journal_path(const std::string& dir, int rank) {
 
 JournalContents read_journals(const std::string& dir, std::uint64_t fingerprint, const std::string& identity_text) {
   JournalContents jc;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return jc;
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (starts_with(name, "rank-") && name.size() > 9 && name.substr(name.size() - 4) == ".bin")
-      files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = rank_files(dir);
   for (const auto& path : files) {
     const std::string bytes = read_file(path);
     // An empty file or a torn header: the rank died while creating it.
