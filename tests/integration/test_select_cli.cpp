@@ -384,29 +384,25 @@ TEST(SelectModel, RowCampaignNeedsTheModelAndRowsModelSubsets) {
   const std::string task = f.catalog + ":tshirt-dress";
   const std::string base = "--acquisition ed-mf --budget 1000 --measured " + csv;
 
-  // No --campaign.model: refused, naming the campaign's models; nothing written.
-  auto r = test::run_command(select_cmd(rows, task, dir + "/none.nc", base));
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("error: --campaign " + rows + ": its rows train several models (small-cnn, resnet8); "
-                          "give --campaign.model NAME"),
-            std::string::npos)
-      << r.output;
-  EXPECT_FALSE(fs::exists(dir + "/none.nc"));
+  // Refused with exit 1 and `message`, nothing written to `out`.
+  auto refused = [&](const std::string& campaign, const std::string& out, const std::string& extra,
+                     const std::string& message) {
+    const auto r = test::run_command(select_cmd(campaign, task, out, base + extra));
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(out));
+  };
+  // No --campaign.model: refused, naming the campaign's models.
+  refused(rows, dir + "/none.nc", "",
+          "error: --campaign " + rows + ": its rows train several models (small-cnn, resnet8); give --campaign.model NAME");
   // A list on select's command line is refused too (one model for the new task).
-  r = test::run_command(select_cmd(rows, task, dir + "/list.nc", base + " --campaign.models resnet8,vgg11"));
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("error: --campaign.models: select trains the new task with one model"), std::string::npos)
-      << r.output;
-  EXPECT_FALSE(fs::exists(dir + "/list.nc"));
+  refused(rows, dir + "/list.nc", " --campaign.models resnet8,vgg11",
+          "error: --campaign.models: select trains the new task with one model");
   // Rows of several learning rates: the new task's rate must be given.
-  r = test::run_command(select_cmd(rates, task, dir + "/lr.nc", base));
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("error: --campaign " + rates + ": its rows train with several learning rates (0.01, "
-                          "0.02); give --train.learning_rate X"),
-            std::string::npos)
-      << r.output;
-  EXPECT_FALSE(fs::exists(dir + "/lr.nc"));
-  r = test::run_command(select_cmd(rates, task, dir + "/lr.nc", base + " --train.learning_rate 0.02"));
+  refused(rates, dir + "/lr.nc", "",
+          "error: --campaign " + rates + ": its rows train with several learning rates (0.01, 0.02); give "
+          "--train.learning_rate X");
+  auto r = test::run_command(select_cmd(rates, task, dir + "/lr.nc", base + " --train.learning_rate 0.02"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(number_attr(io::read_selection(dir + "/lr.nc").text_attributes, "learning_rate"), 0.02);
 
