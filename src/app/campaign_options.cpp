@@ -76,6 +76,11 @@ void CampaignArgs::declare(OptionSet& s) {
         "Times every planned cell is trained, each replicate with its own seed hash(seed, task, configuration, "
         "replicate); replicate 0 is the 1-replicate seed. campaign.nc stores each replicate (error_replicates), "
         "their mean (error) and sample std (error_std).").at_least(1).at_most(65535).to(spec.replicates);
+  s.add("train.record_epochs", Kind::flag, "true", "", "false",
+        "Evaluate the test split after every epoch: campaign.nc's error_by_epoch / loss_by_epoch (early epochs "
+        "as a cheaper fidelity: --epoch E of complete, loocv, select; loocv --fidelity). Costs E-1 extra test "
+        "evaluations per cell; the training and final error are the same bit for bit either way.")
+      .to(t.record_epochs);
   s.add("train.rounding_weights", Kind::choice, "stochastic", "", "nearest",
         "Rounding of the forward weights onto Format A.").one_of(kRounding).to(t.rounding.weights, rounding);
   s.add("train.rounding_activations", Kind::choice, "nearest", "", "stochastic",

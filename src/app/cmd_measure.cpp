@@ -84,7 +84,7 @@ stage::MeasureJob measure_job(const Options& o, MPI_Comm comm) {
   a.campaign.finish(o, !(synthetic && o.given("synthetic.tasks")));
   a.job.campaign = a.campaign.spec;
   a.job.resources = a.campaign.resources;
-  a.job.synthetic.epochs = a.campaign.spec.train.epochs;
+  a.job.synthetic.epochs = a.campaign.spec.train.record_epochs ? a.campaign.spec.train.epochs : 0;
 
   // ---- provenance and configuration as global attributes
   stage::Attributes& at = a.job.attributes;

@@ -143,7 +143,7 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
   st.restart = job.restart;
   st.break_lock = job.break_lock;
   set_rank_resources(st, job.resources, comm);
-  st.epochs = job.campaign.train.epochs;
+  st.epochs = job.campaign.train.record_epochs ? job.campaign.train.epochs : 0;
   st.text_attributes = job.attributes.text;
   st.number_attributes = job.attributes.number;
   const par::CellTrainer trainer =
