@@ -129,8 +129,10 @@ struct OutRow {
 
 bool is_merge_setting(const std::string& name) {
   if (starts_with(name, "option.train."))
+    // train.record_epochs decides whether per-epoch values are recorded, not what a cell
+    // gives (an input without them drops the merged per-epoch record instead).
     return name != "option.train.replicates" && name != "option.train.learning_rate" &&
-           name != "option.train.learning_rates";
+           name != "option.train.learning_rates" && name != "option.train.record_epochs";
   static const std::set<std::string> other = {"option.synthetic.diverge_fraction", "epochs", "batch_size",
                                               "momentum", "weight_decay", "lr_schedule"};
   return other.count(name) > 0;
