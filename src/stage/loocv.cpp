@@ -191,7 +191,10 @@ io::Loocv loocv(const LoocvJob& job, MPI_Comm comm) {
     fitted.rank = std::max(rank, 1);
     fitted.measurements = feasible_counts(fitted, data);
     if (fitted.measurements.empty()) {
-      spec = meta::validate_loocv(spec, data);  // throws the reason
+      // The reason the smallest count does not fit (e.g. a row with nothing under the cap).
+      meta::LoocvSpec smallest = fitted;
+      smallest.measurements = {*std::min_element(spec.measurements.begin(), spec.measurements.end())};
+      spec = meta::validate_loocv(smallest, data);  // throws the reason
       throw InputError("loocv: no count of measurements " + join_ints(spec.measurements) + " fits this campaign");
     }
     if (fitted.measurements.size() < spec.measurements.size() || fitted.rank != spec.rank)

@@ -53,7 +53,7 @@ void run(RunJob job, MPI_Comm comm) {
   std::size_t measured = 0;
   for (auto s : c.status) measured += s == static_cast<std::uint8_t>(CellStatus::measured);
   std::ostringstream os;
-  os << "\npeppp run finished: " << n << " tasks x " << d << " configurations, " << measured << " cells measured ("
+  os << "\npeppp run finished: " << n << (c.has_row_columns() ? " rows (task x model x learning rate) x " : " tasks x ") << d << " configurations, " << measured << " cells measured ("
      << std::fixed << std::setprecision(0) << 100.0 * measured / std::max<std::size_t>(1, n * d) << "%)\n"
      << "  " << campaign << "   measured error matrix\n"
      << "  " << completed << "  SoftImpute completion and estimated Pareto frontiers\n"
