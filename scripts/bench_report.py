@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Run peppp's benchmark suites and write the generated summary of BENCHMARKS.md.
+
+    scripts/bench_report.py BUILD_DIR [--out DIR] [--update BENCHMARKS.md] [--quick]
+                            [--skip quant,nn,meta,loocv]
+
+Every figure is measured in this run next to its limit, as a ratio taken in
+the same process (bench_quant: memcpy, a same-size read+write and torch
+clone(); bench_nn: the fp32 step; bench_meta and `peppp loocv`: the issue's
+wall-time targets), together with the machine (CPU model, cores, memory),
+the load average before and after each suite, the git commit and the exact
+commands. With --update the block between `<!-- bench-report:begin -->` and
+`<!-- bench-report:end -->` of BENCHMARKS.md is replaced (inserted after the
+title when the markers are missing); the hand-written sections below it,
+with their profiles and history, are left as they are.
+
+Run it on an idle machine: the summary prints the load next to every suite,
+and a load above the core count marks the figures as taken under load.
+--quick shortens the repetitions (a smoke run: `ctest -R scripts_bench_report`).
+Exit 0 when the suites ran (targets missed are reported, not errors), 1 when
+a suite failed, 2 on unusable arguments.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+
+BEGIN = "<!-- bench-report:begin -->"
+END = "<!-- bench-report:end -->"
+
+
+def load():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "memory": mem}
+
+
+def git_commit(src):
+    try:
+        return subprocess.run(["git", "-C", src, "describe", "--always", "--dirty"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+class Suite:
+    """One command run with its load before/after and CPU seconds of its children."""
+
+    def __init__(self, name, cmd, json_out=None, env=None):
+        self.name, self.cmd, self.json_out, self.env = name, cmd, json_out, env
+
+    def run(self):
+        print("bench-report:", " ".join(self.cmd), flush=True)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.load_before = load()
+        t0 = time.monotonic()
+        env = dict(os.environ, **(self.env or {}))
+        p = subprocess.run(self.cmd, env=env, capture_output=True, text=True)
+        self.wall = time.monotonic() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        self.load_after = load()
+        self.output = p.stdout + p.stderr
+        if p.returncode != 0:
+            sys.stderr.write(self.output[-3000:])
+            raise RuntimeError(f"{self.name}: exit {p.returncode}")
+        self.data = None
+        if self.json_out:
+            with open(self.json_out) as f:
+                self.data = json.load(f)
+        return self
+
+    def shown(self):
+        """The command as a reader reruns it: paths relative to the current folder."""
+        return " ".join(os.path.relpath(x) if x.startswith("/") and os.path.exists(x) else x for x in self.cmd)
+
+    def loads(self):
+        return f"{self.load_before:.1f} → {self.load_after:.1f}"
+
+
+def rows_of(data, aggregate="median"):
+    """Benchmark rows of a Google Benchmark JSON: the aggregate when repeated, else the runs."""
+    out = []
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != aggregate:
+            continue
+        out.append(b)
+    return out
+
+
+def ms(b):
+    unit = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
+    return b["real_time"] * unit, b["cpu_time"] * unit
+
+
+def mark(ok):
+    return "met" if ok else "**missed**"
+
+
+def quant_section(s):
+    lines = ["### Quantization kernels (bench_quant)", "",
+             f"`{s.shown()}` — load {s.loads()}.", "",
+             "Each row's ratio is to the limit measured in the same process: memcpy of the same buffer "
+             "(buffer → buffer), a same-size read + write of one buffer (in place), torch `clone()` (a new tensor).",
+             "",
+             "| kernel | format | rounding | threads | G elem/s | × limit | limit | target | |",
+             "|---|---|---|---:|---:|---:|---|---:|---|"]
+    for b in rows_of(s.data):
+        label = b.get("label", "")
+        m = re.match(r"(buffer|in place|new tensor) (\S+) (\S+) threads=(\d+)", label)
+        if not m:
+            continue
+        kind, fmt, rounding, threads = m.groups()
+        rate = b.get("items_per_second", 0) / 1e9
+        if kind == "buffer":
+            ratio, limit = b.get("x_memcpy"), "memcpy"
+            target = 0.5 if rounding == "stochastic" else 0.8
+        elif kind == "in place":
+            ratio, limit = b.get("x_read_write"), "read+write"
+            target = 0.9 if rounding != "stochastic" else None
+        else:
+            ratio, limit = b.get("x_clone"), "clone()"
+            target = 1.0
+        verdict = "" if target is None or ratio is None else mark(ratio >= target)
+        lines.append(f"| {kind} | {fmt} | {rounding} | {threads} | {rate:.2f} | "
+                     f"{'–' if ratio is None else format(ratio, '.2f')} | {limit} | "
+                     f"{'–' if target is None else '≥ ' + format(target, '.1f')} | {verdict} |")
+    return lines
+
+
+def nn_section(s):
+    lines = ["### Training step, quantized / fp32 (bench_nn)", "",
+             f"`{s.shown()}` — load {s.loads()}. CPU time per SGD step at batch 32, 32 × 32 inputs, "
+             "one thread; e4m3/e6m7 with the default roundings against float32, same run.", "",
+             "| model | fp32 ms/step | e4m3/e6m7 ms/step | ratio | target | |",
+             "|---|---:|---:|---:|---:|---|"]
+    steps = {}
+    for b in rows_of(s.data):
+        label = b.get("label", "")
+        m = re.match(r"(\S+) (fp32|e4m3/e6m7)", label)
+        if m:
+            steps.setdefault(m.group(1), {})[m.group(2)] = ms(b)[1]
+    for model, v in steps.items():
+        if "fp32" in v and "e4m3/e6m7" in v:
+            ratio = v["e4m3/e6m7"] / v["fp32"]
+            target = 1.1 if model in ("small-cnn", "resnet8") else None
+            lines.append(f"| {model} | {v['fp32']:.1f} | {v['e4m3/e6m7']:.1f} | {ratio:.2f}× | "
+                         f"{'–' if target is None else '≤ 1.1×'} | {'' if target is None else mark(ratio <= target)} |")
+    return lines
+
+
+def meta_section(s):
+    lines = ["### SoftImpute 87 × 99, 20 % observed, to duality gap 1e-6 (bench_meta)", "",
+             f"`{s.shown()}` — load {s.loads()}.", "",
+             "| solver | ms (wall) | ms (CPU) | target | |", "|---|---:|---:|---:|---|"]
+    names = {"0": "proximal", "1": "proximal, accelerated", "2": "factored (default)"}
+    for b in rows_of(s.data):
+        m = re.match(r"BM_SoftImpute/87/99/20/10/(\d)", b["name"])
+        if not m:
+            continue
+        wall, cpu = ms(b)
+        default = m.group(1) == "2"
+        lines.append(f"| {names[m.group(1)]} | {wall:.1f} | {cpu:.1f} | "
+                     f"{'≤ 50 ms' if default else '–'} | {mark(cpu <= 50) if default else ''} |")
+    return lines
+
+
+def loocv_section(s):
+    ok = s.cpu <= 10
+    return ["### `peppp loocv` settings I + IV, all methods, 40 × 99, default options, 1 rank", "",
+            f"`{s.shown()}` — load {s.loads()}.", "",
+            "| wall s | CPU s (user + system) | target | |", "|---:|---:|---:|---|",
+            f"| {s.wall:.1f} | {s.cpu:.1f} | ≤ 10 s | {mark(ok)} (CPU; wall {'also ' if s.wall <= 10 else 'not '}≤ 10 s) |"]
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("build")
+    ap.add_argument("--out", default="bench-report")
+    ap.add_argument("--update")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--skip", default="")
+    a = ap.parse_args(argv)
+    build = os.path.abspath(a.build)
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    skip = set(x for x in a.skip.split(",") if x)
+    bad = skip - {"quant", "nn", "meta", "loocv"}
+    if bad:
+        print(f"bench_report: --skip {','.join(sorted(bad))}: allowed: quant, nn, meta, loocv", file=sys.stderr)
+        return 2
+    bench = os.path.join(build, "benchmarks")
+    exe = os.path.join(build, "bin", "peppp")
+    for path in ([bench] if skip != {"loocv"} else []) + ([exe] if "loocv" not in skip else []):
+        if not os.path.exists(path):
+            print(f"bench_report: {path} not found (build with -DPEPPP_BUILD_BENCHMARKS=ON)", file=sys.stderr)
+            return 2
+    os.makedirs(a.out, exist_ok=True)
+    out = os.path.abspath(a.out)
+    reps = ["--benchmark_repetitions=1"] if a.quick else ["--benchmark_repetitions=3",
+                                                          "--benchmark_report_aggregates_only=true"]
+    min_time = ["--benchmark_min_time=0.05"] if a.quick else ["--benchmark_min_time=0.5"]
+    mpi = ["mpirun", "-np", "1"]
+    env = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+    start = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    sections = []
+    try:
+        if "quant" not in skip:
+            j = os.path.join(out, "bench_quant.json")
+            s = Suite("quant", [os.path.join(bench, "bench_quant"), *min_time, *reps,
+                                f"--benchmark_out={j}", "--benchmark_out_format=json",
+                                "--benchmark_filter=BM_Quantize(Buffer|InPlace|Tensor)/"], j).run()
+            sections.append(quant_section(s))
+        if "nn" not in skip:
+            j = os.path.join(out, "bench_nn.json")
+            s = Suite("nn", [os.path.join(bench, "bench_nn"), "--benchmark_filter=BM_TrainStep/[01]/",
+                             *(["--benchmark_min_time=0.2"] if a.quick else ["--benchmark_min_time=2"]), *reps,
+                             f"--benchmark_out={j}", "--benchmark_out_format=json"], j).run()
+            sections.append(nn_section(s))
+        if "meta" not in skip:
+            j = os.path.join(out, "bench_meta.json")
+            s = Suite("meta", [*mpi, os.path.join(bench, "bench_meta"), "--benchmark_filter=BM_SoftImpute/87/",
+                               *reps, f"--benchmark_out={j}", "--benchmark_out_format=json"], j, env).run()
+            sections.append(meta_section(s))
+        if "loocv" not in skip:
+            campaign = os.path.join(out, "syn40.nc")
+            Suite("loocv-data", [os.path.join(bench, "loocv_campaign"), "40", campaign]).run()
+            s = Suite("loocv", [*mpi, exe, "loocv", "--campaign", campaign, "--settings", "I,IV", "--cap", "281",
+                                "--output", os.path.join(out, "loocv.nc"), "--summary", "false", "--quiet"],
+                      None, env).run()
+            sections.append(loocv_section(s))
+    except (RuntimeError, OSError, json.JSONDecodeError) as e:
+        print(f"bench_report: {e}", file=sys.stderr)
+        return 1
+    m = machine()
+    body = [BEGIN, "## Summary: every target next to its limit (generated)", "",
+            f"Generated by `scripts/bench-report.sh {a.build}{' --quick' if a.quick else ''}` on {start}, "
+            f"commit {git_commit(src)}: {m['cpu']}, {m['cores']} cores, {m['memory']}. "
+            "Ratios are to limits measured in the same run; the load average before → after each suite is "
+            f"next to it (above {m['cores']}: taken under load, read the ratios, not the absolute rates). "
+            "The sections after this one are the hand-written history, profiles and explanations.", ""]
+    for sec in sections:
+        body += sec + [""]
+    body.append(END)
+    text = "\n".join(body) + "\n"
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(text)
+    print(text)
+    if a.update:
+        with open(a.update) as f:
+            old = f.read()
+        if BEGIN in old and END in old:
+            new = old[:old.index(BEGIN)] + text.rstrip("\n") + old[old.index(END) + len(END):]
+        else:
+            title_end = old.index("\n") + 1 if old.startswith("#") else 0
+            new = old[:title_end] + "\n" + text + "\n" + old[title_end:]
+        tmp = a.update + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(new)
+        os.replace(tmp, a.update)
+        print(f"bench_report: updated {a.update}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
