@@ -3,7 +3,7 @@
 # of BENCHMARKS.md (every target next to its limit, measured in the same run,
 # with the machine, the load and the commands). Run it on an idle machine.
 #
-#   scripts/bench-report.sh BUILD_DIR [--update BENCHMARKS.md] [--out DIR] [--quick] [--skip quant,nn,meta,loocv]
+#   scripts/bench-report.sh BUILD_DIR [--update BENCHMARKS.md] [--out DIR] [--quick] [--skip quant,nn,meta,loocv,campaign]
 #
 # BUILD_DIR needs the benchmarks (cmake -DPEPPP_BUILD_BENCHMARKS=ON). The
 # scaling runs across virtual nodes have their own script

@@ -2,12 +2,12 @@
 """Run peppp's benchmark suites and write the generated summary of BENCHMARKS.md.
 
     scripts/bench_report.py BUILD_DIR [--out DIR] [--update BENCHMARKS.md] [--quick]
-                            [--skip quant,nn,meta,loocv]
+                            [--skip quant,nn,meta,loocv,campaign]
 
 Every figure is measured in this run next to its limit, as a ratio taken in
 the same process (bench_quant: memcpy, a same-size read+write and torch
-clone(); bench_nn: the fp32 step; bench_meta and `peppp loocv`: the issue's
-wall-time targets), together with the machine (CPU model, cores, memory),
+clone(); bench_nn: the fp32 step; `peppp measure`: the same campaign in fp32;
+bench_meta and `peppp loocv`: the issue's wall-time targets), together with the machine (CPU model, cores, memory),
 the load average before and after each suite, the git commit and the exact
 commands. With --update the block between `<!-- bench-report:begin -->` and
 `<!-- bench-report:end -->` of BENCHMARKS.md is replaced (inserted after the
@@ -199,6 +199,19 @@ def loocv_section(s):
             f"| {s.wall:.1f} | {s.cpu:.1f} | ≤ 10 s | {mark(ok)} (CPU; wall {'also ' if s.wall <= 10 else 'not '}≤ 10 s) |"]
 
 
+def campaign_section(q, f, cells_q, cells_f):
+    per_q, per_f = q.cpu / cells_q, f.cpu / cells_f
+    ratio = per_q / per_f
+    return ["### Campaign throughput, quantized / fp32 (`peppp measure`, data loading and evaluation included)", "",
+            f"Quantized: `{q.shown()}` — load {q.loads()}.", "",
+            f"fp32 (every format e8m23: no rounding runs): `{f.shown()}` — load {f.loads()}.", "",
+            "| campaign | cells | wall s | CPU s | CPU s per cell | cells per hour (1 core) | ratio | target | |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            f"| quantized | {cells_q} | {q.wall:.1f} | {q.cpu:.1f} | {per_q:.3f} | {3600 / per_q:,.0f} | {ratio:.2f}× | "
+            f"≤ 1.15× | {mark(ratio <= 1.15)} |",
+            f"| fp32 | {cells_f} | {f.wall:.1f} | {f.cpu:.1f} | {per_f:.3f} | {3600 / per_f:,.0f} | 1 | | |"]
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build")
@@ -210,9 +223,10 @@ def main(argv):
     build = os.path.abspath(a.build)
     src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     skip = set(x for x in a.skip.split(",") if x)
-    bad = skip - {"quant", "nn", "meta", "loocv"}
+    bad = skip - {"quant", "nn", "meta", "loocv", "campaign"}
     if bad:
-        print(f"bench_report: --skip {','.join(sorted(bad))}: allowed: quant, nn, meta, loocv", file=sys.stderr)
+        print(f"bench_report: --skip {','.join(sorted(bad))}: allowed: quant, nn, meta, loocv, campaign",
+              file=sys.stderr)
         return 2
     bench = os.path.join(build, "benchmarks")
     exe = os.path.join(build, "bin", "peppp")
@@ -254,6 +268,17 @@ def main(argv):
                                 "--output", os.path.join(out, "loocv.nc"), "--summary", "false", "--quiet"],
                       None, env).run()
             sections.append(loocv_section(s))
+        if "campaign" not in skip:
+            # The 12 Fashion-MNIST tasks of inputs/fashion12.ini, 2 epochs, one rank and thread:
+            # three quantized configurations against the fp32 one, per cell.
+            base = [exe, "measure", "--config", os.path.join(src, "inputs", "fashion12.ini"), "--run.threads", "1",
+                    "--train.epochs", "2", "--quiet", "--run.progress_interval", "0", "--restart"]
+            q = Suite("campaign-quantized", [*mpi, *base, "--campaign.formats_a", "e3m1,e4m3,e5m2",
+                                             "--campaign.formats_b", "e6m7",
+                                             "--output", os.path.join(out, "campaign-quantized.nc")], None, env).run()
+            f = Suite("campaign-fp32", [*mpi, *base, "--campaign.formats_a", "e8m23", "--campaign.formats_b",
+                                        "e8m23", "--output", os.path.join(out, "campaign-fp32.nc")], None, env).run()
+            sections.append(campaign_section(q, f, 36, 12))
     except (RuntimeError, OSError, json.JSONDecodeError) as e:
         print(f"bench_report: {e}", file=sys.stderr)
         return 1
