@@ -16,7 +16,13 @@ struct LastTask {
   std::mutex mutex;
   std::string key;
   data::TaskData data;
+  TaskCacheStats stats;
 };
+
+LastTask& last_task() {
+  static LastTask last;
+  return last;
+}
 
 std::string task_key(const TaskSpec& t) {
   std::string k = t.name + '|' + t.dataset_kind + '|' + t.dataset_path + '|' + t.label_set + '|' +
@@ -29,14 +35,23 @@ std::string task_key(const TaskSpec& t) {
 
 CellResult run_cell(const TaskSpec& task, const Configuration& config, const TrainSettings& settings,
                     std::uint64_t seed, const std::string& model) {
-  static LastTask last;
+  LastTask& last = last_task();
   std::lock_guard<std::mutex> lock(last.mutex);
   const std::string key = task_key(task);
   if (key != last.key) {
     last.data = data::load_task(task);
     last.key = key;
+    ++last.stats.loads;
+  } else {
+    ++last.stats.hits;
   }
   return train_cell(last.data, config, settings, seed, model);
+}
+
+TaskCacheStats task_cache_stats() {
+  LastTask& last = last_task();
+  std::lock_guard<std::mutex> lock(last.mutex);
+  return last.stats;
 }
 
 int cuda_device_count() { return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0; }

@@ -7,6 +7,7 @@
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/data/catalog.hpp"
+#include "peppp/nn/cell_runner.hpp"
 #include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "peppp/par/signals.hpp"
@@ -154,6 +155,13 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
   log::info("measure: device ", st.device, ", ", st.threads, " thread(s) per rank, ", par::size(comm), " rank(s)",
             synthetic ? " [SYNTHETIC cells]" : "");
   const par::MeasureSummary s = par::measure(plan, trainer, st, comm);
+  if (!synthetic) {
+    // The task cache of each process: with the queue's task-major order a rank builds each task
+    // it trains about once (more when ranks interleave tasks near their boundaries).
+    const nn::TaskCacheStats cache = nn::task_cache_stats();
+    log::info_all("task cache: ", cache.hits + cache.loads, " cells, task data built ", cache.loads,
+                  " times, reused ", cache.hits, " times");
+  }
   log::info("measure: ", s.measured, " measured, ", s.diverged, " diverged, ", s.failed, " failed, ", s.missing,
             " missing of ", s.planned, " planned (", s.resumed, " from journals, ", s.trained, " trained now",
             s.retried ? ", " + std::to_string(s.retried) + " retried once" : "", ") -> ", job.output);

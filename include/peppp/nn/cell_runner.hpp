@@ -22,6 +22,14 @@ namespace peppp::nn {
 CellResult run_cell(const TaskSpec& task, const Configuration& config, const TrainSettings& settings,
                     std::uint64_t seed, const std::string& model);
 
+/// How often this process's `run_cell` found its task already built (the
+/// last task kept) and how often it had to build one (read, subsample,
+/// resize): the queue's task-major order should make loads ≈ tasks per rank.
+struct TaskCacheStats {
+  std::uint64_t hits = 0, loads = 0;
+};
+TaskCacheStats task_cache_stats();
+
 /// Number of CUDA devices LibTorch sees (0 for a CPU-only LibTorch).
 int cuda_device_count();
 
