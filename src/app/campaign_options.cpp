@@ -245,7 +245,9 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       .at_least(1).to(spec.repeats);
   add("rank", Kind::integer, "3", "", "3", "Rank k of the low-rank embedding.").at_least(1).to(spec.rank);
   add("lambda", Kind::text, "auto", "", "0.1",
-      "SoftImpute lambda for the sampled settings: a number > 0, or 'auto' (5-fold CV, METHOD.md F3.5).").to(lambda);
+      "SoftImpute lambda for the sampled settings: a number > 0, 'auto' (a 5-fold CV in every fold, METHOD.md "
+      "F3.5) or 'once' (one CV, on the first fold's meta-training matrix, for all folds: faster; that matrix holds "
+      "the other folds' tasks, so their lambda is not chosen blind to them).").to(lambda);
   add("seed", Kind::integer, "1", "", "7", "Seed of the sampling masks and random orders.").at_least(0).to(spec.seed);
   add("ratio", Kind::real, "0.2", "fraction", "0.2",
       "Uniform sampling ratio of the meta-training matrix (settings III, IV).").above(0).at_most(1).to(spec.ratio);
@@ -299,17 +301,18 @@ void LoocvArgs::finish(const Options& o) {
     throw InputError("--" + p + "cap: value '" + cap + "' (from " + o.source(p + "cap") +
                      ") is not allowed; allowed: 'median', 'task-median' or a number of MiB > 0");
   }
-  spec.lambda = lambda_value(o, p + "lambda");
+  spec.lambda_once = o.text(p + "lambda") == "once";
+  spec.lambda = spec.lambda_once ? 0.0 : lambda_value(o, p + "lambda", "'auto', 'once'");
   spec.fold_by = meta::parse_fold_by(fold_by, "--" + key("fold-by"));
 }
 
-double lambda_value(const Options& o, const std::string& key) {
+double lambda_value(const Options& o, const std::string& key, const std::string& words) {
   const std::string& text = o.text(key);
   if (text == "auto") return 0;
   double v = 0;
   if (!parse_double(text, v) || !(v > 0) || !std::isfinite(v))
     throw InputError("--" + key + ": value '" + text + "' (from " + o.source(key) +
-                     ") is not allowed; allowed: 'auto' or a number > 0");
+                     ") is not allowed; allowed: " + words + " or a number > 0");
   return v;
 }
 

@@ -59,7 +59,7 @@ struct LoocvArgs {
 };
 
 /// SoftImpute λ of `key`: a number > 0, or 0 for "auto". @throws InputError.
-double lambda_value(const Options& o, const std::string& key);
+double lambda_value(const Options& o, const std::string& key, const std::string& words = "'auto'");
 
 /// The text of everything besides tasks, configurations and sampling that
 /// decides a cell's result ("key=value" lines of campaign.model, train.* and,

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <tuple>
 
@@ -43,62 +44,116 @@ std::vector<std::uint8_t> mask_rows(const std::vector<std::uint8_t>& full_mask, 
   return mask;
 }
 
-}  // namespace
+// The CV of meta-LOOCV ranks the candidate lambdas, it needs no
+// certificate-grade solves: each stops at a duality gap of kLoocvCvGap·F, and
+// a path stops after the first candidate whose pooled held-out error is above
+// the lowest so far (docs/softimpute.md, "λ in meta-LOOCV"). The final solve
+// at the chosen λ keeps the certificate (SoftImputeOptions::gap_tolerance).
+constexpr double kLoocvCvGap = 1e-3;
+constexpr int kLoocvCvPatience = 1;
+const std::vector<double> kCenteredGrid = {0.01, 0.03, 0.1, 0.3, 1, 3};
 
-MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
+// The sampled meta-training matrix of (setting, fold, repeat): observed
+// entries (NaN elsewhere), weights (empty = uniform) and solver options.
+struct SampledTraining {
+  std::vector<int> rows;
+  Eigen::MatrixXd observed, weights;
+  SoftImputeOptions opt;
+  double fraction = 0;
+};
+
+SampledTraining sampled_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
   const int d = static_cast<int>(data.d());
   const SettingInfo info = setting_info(spec.settings[setting]);
-  const std::vector<int> rows = training_rows(spec, data, fold);
-  const int m = static_cast<int>(rows.size());
-  const Eigen::MatrixXd e = rows_of(data.error, d, rows);
+  SampledTraining s;
+  s.rows = training_rows(spec, data, fold);
+  const std::vector<std::uint8_t> mask = mask_rows(meta_training_mask(spec, data, setting, fold, repeat), d, s.rows);
+  std::size_t observed = 0;
+  for (auto x : mask) observed += x;
+  s.fraction = static_cast<double>(observed) / static_cast<double>(mask.size());
+  s.observed = apply_mask(rows_of(data.error, d, s.rows), mask);
+  if (info.training == SettingInfo::Training::nonuniform) {
+    s.weights = nonuniform_probabilities(rows_of(data.memory, d, s.rows), spec.p_min, spec.p_max).cwiseInverse();
+    s.opt.accelerated = true;  // proximal solver only: inverse-probability weights make the problem badly conditioned (F4.3)
+  }
+  return s;
+}
+
+bool wants_centered(const LoocvSpec& spec) {
+  return std::find(spec.methods.begin(), spec.methods.end(), method_name(Method::ei_mf)) != spec.methods.end();
+}
+
+SoftImputeOptions centered_options(SoftImputeOptions o) {
+  o.gap_absolute = kCenteredGapAbsolute;  // a residual near 0: the relative gap test would ask for round-off
+  return o;
+}
+
+LoocvLambdas cv_lambdas(const LoocvSpec& spec, const SampledTraining& s, int fold, int repeat) {
+  LoocvLambdas l;
+  const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
+  SoftImputeOptions cv_opt = s.opt;
+  cv_opt.gap_tolerance = std::max(s.opt.gap_tolerance, kLoocvCvGap);
+  l.lambda = cv_lambda(s.observed, s.weights, cv_opt, {}, 5, cv_seed, kLoocvCvPatience).lambda;
+  if (wants_centered(spec)) {
+    const CenteredErrors centered = center_errors(s.observed);
+    SoftImputeOptions ccv = centered_options(s.opt);
+    ccv.gap_tolerance = std::max(ccv.gap_tolerance, kLoocvCvGap);
+    const std::uint64_t centered_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
+    l.centered = cv_lambda(centered.residual, s.weights, ccv, kCenteredGrid, 5, centered_seed, kLoocvCvPatience).lambda;
+  }
+  return l;
+}
+
+}  // namespace
+
+LoocvLambdas loocv_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
+  if (setting_info(spec.settings[setting]).training == SettingInfo::Training::full) return {};
+  return cv_lambdas(spec, sampled_training(spec, data, setting, fold, repeat), fold, repeat);
+}
+
+LoocvLambdas once_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int repeat) {
+  if (spec.lambda > 0 || !spec.lambda_once) return {};
+  return loocv_lambdas(spec, data, setting, data.folds().front(), repeat);
+}
+
+MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat,
+                                 const LoocvLambdas* given) {
+  const int d = static_cast<int>(data.d());
+  const SettingInfo info = setting_info(spec.settings[setting]);
   MetaTraining t;
-  auto flat = [&](const Eigen::MatrixXd& x) {
-    t.estimate.resize(static_cast<std::size_t>(m) * d);
+  auto flat = [&](const Eigen::MatrixXd& x, std::vector<double>& out) {
+    const auto m = static_cast<int>(x.rows());
+    out.resize(static_cast<std::size_t>(m) * d);
     for (int i = 0; i < m; ++i)
-      for (int j = 0; j < d; ++j) t.estimate[static_cast<std::size_t>(i) * d + j] = x(i, j);
+      for (int j = 0; j < d; ++j) out[static_cast<std::size_t>(i) * d + j] = x(i, j);
   };
   if (info.training == SettingInfo::Training::full) {
-    flat(e);
+    flat(rows_of(data.error, d, training_rows(spec, data, fold)), t.estimate);
     t.fraction = 1.0;
     return t;
   }
-  const std::vector<std::uint8_t> mask = mask_rows(meta_training_mask(spec, data, setting, fold, repeat), d, rows);
-  std::size_t observed = 0;
-  for (auto x : mask) observed += x;
-  t.fraction = static_cast<double>(observed) / static_cast<double>(mask.size());
-  const Eigen::MatrixXd observed_e = apply_mask(e, mask);
-  Eigen::MatrixXd weights;
-  SoftImputeOptions opt;
-  if (info.training == SettingInfo::Training::nonuniform) {
-    weights = nonuniform_probabilities(rows_of(data.memory, d, rows), spec.p_min, spec.p_max)
-                  .cwiseInverse();
-    opt.accelerated = true;  // proximal solver only: inverse-probability weights make the problem badly conditioned (F4.3)
-  }
+  const SampledTraining s = sampled_training(spec, data, setting, fold, repeat);
+  t.fraction = s.fraction;
+  LoocvLambdas l;
   if (spec.lambda > 0) {
-    opt.lambda = spec.lambda;
+    l.lambda = l.centered = spec.lambda;
+  } else if (given && !std::isnan(given->lambda)) {
+    l = *given;
+  } else if (spec.lambda_once) {
+    l = once_lambdas(spec, data, setting, repeat);
   } else {
-    const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
-    // CV only ranks the candidate lambdas: it needs no certificate-grade
-    // solves (as complete_campaign does); the final solve below does.
-    SoftImputeOptions cv_opt = opt;
-    cv_opt.gap_tolerance = std::max(opt.gap_tolerance, 1e-5);
-    opt.lambda = cv_lambda(observed_e, weights, cv_opt, {}, 5, cv_seed).lambda;
+    l = cv_lambdas(spec, s, fold, repeat);
   }
+  SoftImputeOptions opt = s.opt;
+  opt.lambda = l.lambda;
   t.lambda = opt.lambda;
-  flat(soft_impute(observed_e, weights, opt).estimate);
-  const auto& methods = spec.methods;
-  if (std::find(methods.begin(), methods.end(), method_name(Method::ei_mf)) != methods.end()) {
-    const CenteredErrors centered = center_errors(observed_e);
-    SoftImputeOptions copt = opt;
-    copt.gap_absolute = kCenteredGapAbsolute;  // a residual near 0: the relative gap test would ask for round-off
-    const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
-    SoftImputeOptions cv_opt = copt;
-    cv_opt.gap_tolerance = std::max(copt.gap_tolerance, 1e-5);
-    copt.lambda = cv_lambda(centered.residual, weights, cv_opt, {0.01, 0.03, 0.1, 0.3, 1, 3}, 5, cv_seed).lambda;
-    const Eigen::MatrixXd c = uncenter_errors(soft_impute(centered.residual, weights, copt).estimate, centered);
-    t.centered.resize(static_cast<std::size_t>(m) * d);
-    for (int i = 0; i < m; ++i)
-      for (int j = 0; j < d; ++j) t.centered[static_cast<std::size_t>(i) * d + j] = c(i, j);
+  flat(soft_impute(s.observed, s.weights, opt).estimate, t.estimate);
+  if (wants_centered(spec)) {
+    const CenteredErrors centered = center_errors(s.observed);
+    SoftImputeOptions copt = centered_options(opt);
+    copt.lambda = l.centered;
+    t.centered_lambda = copt.lambda;
+    flat(uncenter_errors(soft_impute(centered.residual, s.weights, copt).estimate, centered), t.centered);
   }
   return t;
 }
@@ -196,6 +251,7 @@ LoocvEvaluator loocv_evaluator(const LoocvSpec& spec, const LoocvData& data, Tra
   struct Cache {
     int kind = -1, fold = -1, repeat = -1;
     MetaTraining training;
+    std::map<std::pair<int, int>, LoocvLambdas> once;  // --lambda once: per (scheme, repeat)
   };
   auto cache = std::make_shared<Cache>();
   return [spec, &data, cache, lookup](const LoocvItem& it) -> LoocvItemResult {
@@ -204,7 +260,14 @@ LoocvEvaluator loocv_evaluator(const LoocvSpec& spec, const LoocvData& data, Tra
     if (!training) {
       const int kind = static_cast<int>(setting_info(spec.settings[it.setting]).training);
       if (cache->kind != kind || cache->fold != it.fold || cache->repeat != it.repeat) {
-        cache->training = build_meta_training(spec, data, it.setting, it.fold, it.repeat);
+        const LoocvLambdas* given = nullptr;
+        if (spec.lambda_once && !(spec.lambda > 0) && kind != static_cast<int>(SettingInfo::Training::full)) {
+          auto at = cache->once.find({kind, it.repeat});
+          if (at == cache->once.end())
+            at = cache->once.emplace(std::make_pair(kind, it.repeat), once_lambdas(spec, data, it.setting, it.repeat)).first;
+          given = &at->second;
+        }
+        cache->training = build_meta_training(spec, data, it.setting, it.fold, it.repeat, given);
         cache->kind = kind;
         cache->fold = it.fold;
         cache->repeat = it.repeat;

@@ -732,11 +732,12 @@ MatrixXd uncenter_errors(const MatrixXd& completed_residual, const CenteredError
 }
 
 LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImputeOptions& options,
-                   std::vector<double> grid, int folds, std::uint64_t seed) {
+                   std::vector<double> grid, int folds, std::uint64_t seed, int patience) {
   if (grid.empty()) grid = {0.03, 0.1, 0.3, 1, 3, 10};
   for (double l : grid)
     if (!(l > 0) || !std::isfinite(l))
       throw InputError("cv_lambda: lambda candidate " + std::to_string(l) + " must be finite and > 0");
+  if (patience < 0) throw InputError("cv_lambda: patience = " + std::to_string(patience) + "; must be >= 0");
   const Observed o = make_observed(data, weights, "cv_lambda");
   const Index nobs = o.a.size();
   if (folds < 2 || folds > nobs)
@@ -745,47 +746,58 @@ LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImpu
   const std::vector<int> perm = random_permutation(static_cast<int>(nobs), seed);
   std::vector<int> fold_of(static_cast<std::size_t>(nobs));
   for (Index k = 0; k < nobs; ++k) fold_of[static_cast<std::size_t>(perm[static_cast<std::size_t>(k)])] = static_cast<int>(k % folds);
-  // Solve from the largest λ down so each fold's solves warm-start each other.
+  // Solve from the largest λ down so each fold's solves warm-start each other:
+  // candidate after candidate, every fold keeping its own training matrix and
+  // its previous solution (the same solves, in the same order per fold, as
+  // fold after fold), so the pooled error is known after each candidate.
   std::vector<std::size_t> order(grid.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return grid[a] > grid[b]; });
   std::vector<double> err2(grid.size(), 0.0);
   double ref2 = 0;
-  for (int f = 0; f < folds; ++f) {
-    MatrixXd train = data;
+  std::vector<MatrixXd> train(static_cast<std::size_t>(folds), data), warm(static_cast<std::size_t>(folds));
+  for (int f = 0; f < folds; ++f)
     for (Index k = 0; k < nobs; ++k)
       if (fold_of[static_cast<std::size_t>(k)] == f) {
-        train(o.row[static_cast<std::size_t>(k)], o.col[static_cast<std::size_t>(k)]) = std::numeric_limits<double>::quiet_NaN();
+        train[static_cast<std::size_t>(f)](o.row[static_cast<std::size_t>(k)], o.col[static_cast<std::size_t>(k)]) =
+            std::numeric_limits<double>::quiet_NaN();
         ref2 += o.a[k] * o.a[k];
       }
-    MatrixXd warm;
-    for (std::size_t gi : order) {
+  LambdaCv cv;
+  cv.grid = grid;
+  cv.heldout_error.assign(grid.size(), std::numeric_limits<double>::quiet_NaN());
+  double best_error = std::numeric_limits<double>::infinity();
+  int rises = 0;
+  for (std::size_t gi : order) {
+    for (int f = 0; f < folds; ++f) {
       SoftImputeOptions so = options;
       so.lambda = grid[gi];
       so.path.clear();
-      const SoftImputeResult r = soft_impute(train, weights, so, warm);
+      const SoftImputeResult r = soft_impute(train[static_cast<std::size_t>(f)], weights, so, warm[static_cast<std::size_t>(f)]);
       for (Index k = 0; k < nobs; ++k)
         if (fold_of[static_cast<std::size_t>(k)] == f) {
           const double e = r.estimate(o.row[static_cast<std::size_t>(k)], o.col[static_cast<std::size_t>(k)]) - o.a[k];
           err2[gi] += e * e;
         }
-      warm = r.estimate;
+      warm[static_cast<std::size_t>(f)] = r.estimate;
     }
+    const double e = std::sqrt(err2[gi] / std::max(ref2, 1e-300));
+    cv.heldout_error[gi] = e;
+    // Early stop: `patience` candidates in a row worse than the best so far
+    // (beyond the tie tolerance) end the path; the rest stay NaN.
+    if (e < best_error) best_error = e;
+    rises = e > best_error * (1 + kCvTie) ? rises + 1 : 0;
+    if (patience > 0 && rises >= patience) break;
   }
-  LambdaCv cv;
-  cv.grid = grid;
-  cv.heldout_error.resize(grid.size());
-  std::size_t best = 0;
-  for (std::size_t i = 0; i < grid.size(); ++i) {
-    cv.heldout_error[i] = std::sqrt(err2[i] / std::max(ref2, 1e-300));
-    if (cv.heldout_error[i] < cv.heldout_error[best]) best = i;
-  }
+  std::size_t best = grid.size();
+  for (std::size_t i = 0; i < grid.size(); ++i)
+    if (!std::isnan(cv.heldout_error[i]) && (best == grid.size() || cv.heldout_error[i] < cv.heldout_error[best])) best = i;
   // Errors within kCvTie (relative) of the lowest are ties, resolved to the
   // first in the grid: the CV solves stop at a gap of ~1e-5·F, so smaller
   // differences are solver round-off, not a preference (e.g. every candidate
   // predicting 0 for entries alone in their row and column).
   for (std::size_t i = 0; i < best; ++i)
-    if (cv.heldout_error[i] <= cv.heldout_error[best] * (1 + kCvTie)) {
+    if (!std::isnan(cv.heldout_error[i]) && cv.heldout_error[i] <= cv.heldout_error[best] * (1 + kCvTie)) {
       best = i;
       break;
     }

@@ -103,6 +103,7 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
       for (std::size_t f = 0; f < folds.size(); ++f)
         cells_of[f] = meta::training_rows(spec, data, folds[f]).size() * data.d();
       std::vector<double> mine;
+      std::map<std::pair<int, int>, meta::LoocvLambdas> once;
       Failure failure;
       {
         WorkQueue queue(comm, T);
@@ -116,7 +117,14 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
                         r = static_cast<int>(k % R);
               MetaTraining t;
               try {
-                t = meta::build_meta_training(spec, data, scheme_setting[ks], folds[f], r);
+                const meta::LoocvLambdas* given = nullptr;
+                if (spec.lambda_once && !(spec.lambda > 0)) {  // one CV per (scheme, repeat) on this rank
+                  auto at = once.find({ks, r});
+                  if (at == once.end())
+                    at = once.emplace(std::make_pair(ks, r), meta::once_lambdas(spec, data, scheme_setting[ks], r)).first;
+                  given = &at->second;
+                }
+                t = meta::build_meta_training(spec, data, scheme_setting[ks], folds[f], r, given);
               } catch (const std::exception& e) {
                 failure = failed_item("loocv meta-training (setting " + spec.settings[scheme_setting[ks]] +
                                           ", fold '" + data.task[folds[f]] + "', repeat " + std::to_string(r) + ")",
@@ -288,6 +296,7 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
   out.number_attributes["seed"] = static_cast<double>(spec.seed);
   out.number_attributes["rank"] = spec.rank;
   out.number_attributes["lambda_option"] = spec.lambda;
+  if (spec.lambda_once && !(spec.lambda > 0)) out.text_attributes["lambda_choice"] = "once";  // --lambda once
   out.number_attributes["sampling_ratio"] = spec.ratio;
   out.number_attributes["p_min"] = spec.p_min;
   out.number_attributes["p_max"] = spec.p_max;

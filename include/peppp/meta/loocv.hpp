@@ -65,6 +65,9 @@ struct LoocvSpec {
   int repeats = 1;          ///< repeats (masks and random orders differ per repeat), ≥ 1
   int rank = 3;             ///< embedding rank k
   double lambda = 0;        ///< SoftImpute λ; ≤ 0 = choose by 5-fold CV (F3.5)
+  /// With λ auto: one CV for all folds (on the first fold's meta-training
+  /// matrix, per scheme and repeat) instead of one per fold (`--lambda once`).
+  bool lambda_once = false;
   std::uint64_t seed = 1;   ///< base seed of masks and random orders
   double ratio = 0.2;       ///< uniform meta-training sampling ratio (III, IV)
   double p_min = 0.0;       ///< non-uniform probability floor (V, VI)
@@ -168,12 +171,32 @@ struct MetaTraining {
   /// the residual, uncenter_errors) that ei-mf's prior is fitted to; empty for full settings
   /// or when no ei-mf item is run (docs/ei-mf.md).
   std::vector<double> centered;
+  /// λ of the centered completion (NaN without one); not written to loocv.nc.
+  double centered_lambda = std::numeric_limits<double>::quiet_NaN();
 };
 /// The cap (= budget) of task `task`: `spec.cap`, or with `cap_per_task` the
 /// median memory of that task's row.
 double task_cap(const LoocvSpec& spec, const LoocvData& data, std::size_t task);
-/// Build it for `setting`'s scheme (METHOD.md F10 step 1).
-MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat);
+/// The λ of a sampled meta-training matrix's two completions: the paper's
+/// and the centered one of ei-mf (NaN when not computed).
+struct LoocvLambdas {
+  double lambda = std::numeric_limits<double>::quiet_NaN();
+  double centered = std::numeric_limits<double>::quiet_NaN();
+};
+/// The λ that the 5-fold CVs of (setting, fold, repeat) choose
+/// (docs/softimpute.md, "λ in meta-LOOCV"); the centered one only when ei-mf
+/// is among the methods. All NaN for a full setting.
+LoocvLambdas loocv_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat);
+/// With `spec.lambda_once` (and λ auto): the λ of every fold of (setting's
+/// scheme, repeat), chosen by the CVs on the first fold's meta-training
+/// matrix (`data.folds()` front, whatever the part). All NaN otherwise.
+LoocvLambdas once_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int repeat);
+/// Build it for `setting`'s scheme (METHOD.md F10 step 1). λ: `spec.lambda`
+/// when > 0, else `given` when it has one (e.g. `once_lambdas`, computed once
+/// by the caller), else `once_lambdas` with `spec.lambda_once`, else the
+/// fold's own CVs.
+MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat,
+                                 const LoocvLambdas* given = nullptr);
 /// Finds a prebuilt meta-training matrix, or returns nullptr.
 using TrainingLookup = std::function<const MetaTraining*(int setting, int fold, int repeat)>;
 

@@ -108,16 +108,19 @@ constexpr double kCvTie = 1e-4;
 struct LambdaCv {
   double lambda = 0;                  ///< the chosen λ (lowest held-out error; ties within kCvTie: first in grid)
   std::vector<double> grid;           ///< the candidates, as given
-  std::vector<double> heldout_error;  ///< pooled held-out relative error per candidate
+  std::vector<double> heldout_error;  ///< pooled held-out relative error per candidate (NaN: not reached, see patience)
 };
 /// k-fold CV over the observed entries (F3.5): folds from a seeded random
 /// permutation of Ω; for each candidate, complete on k−1 folds and measure
 /// `‖Ẑ − A‖/‖A‖` pooled over the held-out entries. Each fold solves the
 /// candidates largest first, each warm-started from the previous one. Default grid
 /// {0.03, 0.1, 0.3, 1, 3, 10}. `options.lambda`/`path` are overridden.
+/// `patience` > 0: stop the path once that many candidates in a row have a
+/// pooled error above the lowest so far (beyond kCvTie); the candidates not
+/// reached keep a NaN error and are not chosen. 0: every candidate.
 LambdaCv cv_lambda(const Eigen::MatrixXd& data, const Eigen::MatrixXd& weights,
                    const SoftImputeOptions& options, std::vector<double> grid = {},
-                   int folds = 5, std::uint64_t seed = 0);
+                   int folds = 5, std::uint64_t seed = 0, int patience = 0);
 
 /// Additive two-way baseline of a partly observed matrix (NaN = unobserved):
 /// B_ij = g + c_j + r_i with g the mean of the observed entries, c_j the

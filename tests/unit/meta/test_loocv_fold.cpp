@@ -291,6 +291,37 @@ TEST(LoocvFold, FoldByTaskHoldsTheWholeGroupOut) {
             static_cast<std::size_t>((kTasks - 1) * kConfigs));
 }
 
+TEST(LoocvFold, LambdaOnceUsesTheFirstFoldsChoiceEverywhere) {
+  const auto data = low_rank_data();
+  auto spec = spec_for(data);
+  spec.settings = {"IV"};
+  spec.methods = {"ed-mf", "ei-mf"};
+  spec.lambda = 0;  // auto
+  spec = meta::validate_loocv(spec, data);
+  const auto first = meta::loocv_lambdas(spec, data, 0, data.folds().front(), 0);
+  ASSERT_FALSE(std::isnan(first.lambda));
+  ASSERT_FALSE(std::isnan(first.centered));  // ei-mf is among the default methods
+  EXPECT_TRUE(std::isnan(meta::once_lambdas(spec, data, 0, 0).lambda));  // only with lambda_once
+  auto once = spec;
+  once.lambda_once = true;
+  const auto l = meta::once_lambdas(once, data, 0, 0);
+  EXPECT_EQ(l.lambda, first.lambda);
+  EXPECT_EQ(l.centered, first.centered);
+  // Every fold's matrix is its own completion at that λ, given or found.
+  const auto t = meta::build_meta_training(once, data, 0, kFold, 0);
+  EXPECT_EQ(t.lambda, first.lambda);
+  EXPECT_EQ(t.centered_lambda, first.centered);
+  EXPECT_EQ(meta::build_meta_training(once, data, 0, kFold, 0, &l).estimate, t.estimate);
+  auto fixed = spec;
+  fixed.lambda = first.lambda;
+  const auto f = meta::build_meta_training(fixed, data, 0, kFold, 0);
+  EXPECT_EQ(f.estimate, t.estimate);
+  if (first.centered == first.lambda) EXPECT_EQ(f.centered, t.centered);
+  // The evaluator computes it once and gives the same items.
+  const meta::LoocvItem item{0, kFold, 0, 0};
+  EXPECT_EQ(meta::loocv_evaluator(once, data)(item).regret, meta::evaluate_loocv_item(once, data, item, t).regret);
+}
+
 TEST(LoocvFold, EveryRowItsOwnGroupIsTheRowFold) {
   // Plain rows (one per task): fold-by task and row give the same masks and matrices.
   auto data = low_rank_data();

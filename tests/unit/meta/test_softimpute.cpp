@@ -157,6 +157,29 @@ TEST(SoftImpute, CrossValidationPicksAGoodLambda) {
   EXPECT_EQ(again.heldout_error, cv.heldout_error);
 }
 
+TEST(SoftImpute, CrossValidationPatienceStopsThePathAfterTheMinimum) {
+  const MatrixXd e = test::low_rank_errors(30, 40, 2, 8, 0.01);
+  const MatrixXd a = apply_mask(e, sample_uniform(30, 40, 0.5, 3));
+  SoftImputeOptions o;
+  o.gap_tolerance = 1e-6;
+  const std::vector<double> grid{0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10};
+  const auto all = cv_lambda(a, MatrixXd(), o, grid, 4, 1);
+  // The same solves in the same order per fold: patience only skips the end of the path.
+  for (int patience : {1, 2}) {
+    const auto early = cv_lambda(a, MatrixXd(), o, grid, 4, 1, patience);
+    EXPECT_EQ(early.lambda, all.lambda) << patience;
+    int reached = 0;
+    for (std::size_t i = 0; i < grid.size(); ++i)
+      if (!std::isnan(early.heldout_error[i])) {
+        EXPECT_EQ(early.heldout_error[i], all.heldout_error[i]) << i;
+        ++reached;
+      }
+    EXPECT_GE(reached, 1 + patience);
+    if (patience == 1) EXPECT_LT(reached, static_cast<int>(grid.size()));  // this curve rises below its minimum
+  }
+  EXPECT_THROW(cv_lambda(a, MatrixXd(), o, grid, 4, 1, -1), InputError);
+}
+
 TEST(SoftImpute, BadInput) {
   MatrixXd a = test::uniform_matrix(5, 6, 1);
   SoftImputeOptions o;
