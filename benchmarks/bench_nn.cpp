@@ -129,3 +129,33 @@ void BM_TrainStepSplit(benchmark::State& state) {
 
 BENCHMARK(BM_TrainStepSplit)->Args({0, 0})->Args({0, 1})->Args({0, 2})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TrainStepSplit)->Args({1, 0})->Args({1, 1})->Args({1, 2})->Unit(benchmark::kMillisecond);
+
+// The optimizer step alone on a model's parameters with fixed random
+// gradients (zero_grad not called: the gradients are reused, rounded again),
+// float32 vs e4m3/e6m7; range(0): case, range(1): 0 = float32, 1 = quantized.
+namespace {
+void BM_OptimizerStep(benchmark::State& state) {
+  at::set_num_threads(1);
+  const Case c = kCases[state.range(0)];
+  const bool quantized = state.range(1) != 0;
+  const peppp::Configuration cfg =
+      quantized ? peppp::Configuration::parse("e4m3/e6m7") : peppp::Configuration{};
+  torch::manual_seed(1);
+  auto net = nn::make_model(c.model, 10, c.channels, 32, nullptr);
+  peppp::TrainSettings settings;
+  auto params = net->parameters();
+  nn::LowPrecisionSgd opt(params, cfg, settings, 7);
+  std::int64_t n = 0;
+  for (auto& p : params) {
+    p.mutable_grad() = torch::randn_like(p) * 0.01;
+    n += p.numel();
+  }
+  opt.step();
+  for (auto _ : state) opt.step();
+  state.SetItemsProcessed(state.iterations() * n);  // parameters per second
+  state.SetLabel(std::string(c.model) + (quantized ? " e4m3/e6m7" : " fp32") + ", " + std::to_string(params.size()) +
+                 " tensors, " + std::to_string(n) + " parameters");
+}
+}  // namespace
+
+BENCHMARK(BM_OptimizerStep)->Args({0, 0})->Args({0, 1})->Args({1, 0})->Args({1, 1})->Unit(benchmark::kMicrosecond);
