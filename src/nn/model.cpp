@@ -88,12 +88,20 @@ bool exclusively_owned(const Tensor& x) {
 
 }  // namespace
 
-Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t) {
+namespace {
+
+// `temporary`: x is the caller's temporary (an rvalue), so a handle count of
+// one means no one else has it.
+Tensor quantize_activation(ActivationQuantizer& aq, const Tensor& x, LayerType t, bool temporary) {
+  auto& counts = aq.counts;
+  const bool enabled = aq.enabled;
+  const FloatFormat& format = aq.format;
+  const Rounding forward_rounding = aq.forward_rounding, backward_rounding = aq.backward_rounding;
   if (counts) (*counts)[label(t)] += x.numel() / std::max<int64_t>(1, x.size(0));
-  const bool in_place = enabled && exclusively_owned(x);  // before y shares the handle
+  const bool in_place = enabled && temporary && exclusively_owned(x);  // before y shares the handle
   Tensor y = x;
   if (enabled) {
-    const std::uint64_t base = mix64(seed ^ mix64(++counter));
+    const std::uint64_t base = mix64(aq.seed ^ mix64(++aq.counter));
     if (torch::GradMode::is_enabled() && x.requires_grad()) {
       const int64_t e = format.is_standard() ? format.code() : format.exponent_bits();
       const auto fr = static_cast<int64_t>(forward_rounding), br = static_cast<int64_t>(backward_rounding);
@@ -106,9 +114,15 @@ Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t) {
       y = quantize(x, format, forward_rounding, base);
     }
   }
-  if (observer) observer(t, y);
+  if (aq.observer) aq.observer(t, y);
   return y;
 }
+
+}  // namespace
+
+Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t) { return quantize_activation(*this, x, t, false); }
+
+Tensor ActivationQuantizer::operator()(Tensor&& x, LayerType t) { return quantize_activation(*this, x, t, true); }
 
 namespace {
 
