@@ -52,22 +52,77 @@ torch::autograd::variable_list QuantizeFn::backward(torch::autograd::AutogradCon
   return {g, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
 }
 
-Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t) {
+namespace {
+
+// QuantizeFn rounding its input in place (same bits, same streams, same
+// backward): for an activation nothing else refers to, where a new tensor
+// would only be an extra allocation and pass.
+struct InPlaceQuantizeFn : public torch::autograd::Function<InPlaceQuantizeFn> {
+  static Tensor forward(torch::autograd::AutogradContext* ctx, Tensor x, int64_t e, int64_t m, int64_t fwd_rounding,
+                        int64_t bwd_rounding, int64_t fwd_seed, int64_t bwd_seed) {
+    ctx->saved_data["e"] = e;
+    ctx->saved_data["m"] = m;
+    ctx->saved_data["r"] = bwd_rounding;
+    ctx->saved_data["s"] = bwd_seed;
+    quantize_(x, format_argument(e, m), static_cast<Rounding>(fwd_rounding), static_cast<std::uint64_t>(fwd_seed));
+    ctx->mark_dirty({x});
+    return x;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad) {
+    return QuantizeFn::backward(ctx, std::move(grad));
+  }
+};
+
+// Whether `x` may be rounded in place without anyone seeing it: a dense
+// float32 CPU tensor whose handle (the caller's temporary) and storage are
+// referenced once, i.e. no other tensor, view or autograd node (an op that
+// saved its output for backward, as relu does) holds the data, and not an
+// autograd leaf or view. Layer outputs such as conv, batchnorm, add, pool
+// and linear are; the input batch, relu outputs and parameters are not.
+bool exclusively_owned(const Tensor& x) {
+  return x.defined() && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && x.is_contiguous() &&
+         x.use_count() == 1 && x.storage().use_count() == 1 && !x.is_view() &&
+         !(x.requires_grad() && x.is_leaf());
+}
+
+}  // namespace
+
+namespace {
+
+// `temporary`: x is the caller's temporary (an rvalue), so a handle count of
+// one means no one else has it.
+Tensor quantize_activation(ActivationQuantizer& aq, const Tensor& x, LayerType t, bool temporary) {
+  auto& counts = aq.counts;
+  const bool enabled = aq.enabled;
+  const FloatFormat& format = aq.format;
+  const Rounding forward_rounding = aq.forward_rounding, backward_rounding = aq.backward_rounding;
   if (counts) (*counts)[label(t)] += x.numel() / std::max<int64_t>(1, x.size(0));
+  const bool in_place = enabled && temporary && exclusively_owned(x);  // before y shares the handle
   Tensor y = x;
   if (enabled) {
-    const std::uint64_t base = mix64(seed ^ mix64(++counter));
+    const std::uint64_t base = mix64(aq.seed ^ mix64(++aq.counter));
     if (torch::GradMode::is_enabled() && x.requires_grad()) {
-      y = QuantizeFn::apply(x, format.is_standard() ? format.code() : format.exponent_bits(), format.mantissa_bits(),
-                            static_cast<int64_t>(forward_rounding), static_cast<int64_t>(backward_rounding),
-                            static_cast<int64_t>(base), static_cast<int64_t>(mix64(base + 1)));
+      const int64_t e = format.is_standard() ? format.code() : format.exponent_bits();
+      const auto fr = static_cast<int64_t>(forward_rounding), br = static_cast<int64_t>(backward_rounding);
+      const auto fs = static_cast<int64_t>(base), bs = static_cast<int64_t>(mix64(base + 1));
+      y = in_place ? InPlaceQuantizeFn::apply(y, e, format.mantissa_bits(), fr, br, fs, bs)
+                   : QuantizeFn::apply(y, e, format.mantissa_bits(), fr, br, fs, bs);
+    } else if (in_place) {
+      quantize_(y, format, forward_rounding, base);
     } else {
       y = quantize(x, format, forward_rounding, base);
     }
   }
-  if (observer) observer(t, y);
+  if (aq.observer) aq.observer(t, y);
   return y;
 }
+
+}  // namespace
+
+Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t) { return quantize_activation(*this, x, t, false); }
+
+Tensor ActivationQuantizer::operator()(Tensor&& x, LayerType t) { return quantize_activation(*this, x, t, true); }
 
 namespace {
 

@@ -25,17 +25,25 @@ LowPrecisionSgd::LowPrecisionSgd(std::vector<torch::Tensor> params, const Config
     }
     acc_[i] = params_[i].detach().clone();
     round(acc_[i], config_.b, settings_.rounding.accumulator, kAccumulator, i);
-    torch::Tensor w = acc_[i].clone();
-    round(w, config_.a, settings_.rounding.weights, kWeights, i);
-    params_[i].copy_(w);
+    if (config_.a == kFloat32) params_[i].copy_(acc_[i]);
+    else round_weights(i);
   }
+}
+
+std::uint64_t LowPrecisionSgd::stream(std::uint64_t role, std::size_t i) const {
+  // One independent stream per (seed, step, role, parameter).
+  return mix64(seed_ ^ mix64(step_ * 8 + role) ^ mix64(0x9e3779b97f4a7c15ULL * (i + 1)));
 }
 
 void LowPrecisionSgd::round(torch::Tensor& t, FloatFormat f, Rounding r, std::uint64_t role, std::size_t i) {
   if (!enabled_ || f == kFloat32) return;
-  // One independent stream per (seed, step, role, parameter).
-  const std::uint64_t s = mix64(seed_ ^ mix64(step_ * 8 + role) ^ mix64(0x9e3779b97f4a7c15ULL * (i + 1)));
-  quantize_(t, f, r, s);
+  quantize_(t, f, r, stream(role, i));
+}
+
+void LowPrecisionSgd::round_weights(std::size_t i) {
+  torch::Tensor& p = params_[i];
+  quantize_into(acc_[i], p, config_.a, settings_.rounding.weights, stream(kWeights, i));
+  p.unsafeGetTensorImpl()->bump_version();  // as the copy_ it replaces: a written parameter
 }
 
 void LowPrecisionSgd::zero_grad() {
@@ -67,9 +75,7 @@ void LowPrecisionSgd::step(double grad_divisor) {
     acc_[i].add_(d, -lr);
     round(acc_[i], config_.b, settings_.rounding.accumulator, kAccumulator, i);
     if (enabled_ && config_.a != kFloat32) {
-      torch::Tensor w = acc_[i].clone();
-      round(w, config_.a, settings_.rounding.weights, kWeights, i);
-      p.copy_(w);
+      round_weights(i);
     } else if (enabled_) {
       p.copy_(acc_[i]);
     }

@@ -2,10 +2,19 @@
 // torch's threads), other devices through the generic tensor-op path.
 #include "peppp/quant/quantize.hpp"
 
+#include <ATen/EmptyTensor.h>
 #include <ATen/Parallel.h>
+#include <c10/core/Allocator.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <list>
+#include <mutex>
+#include <new>
 #include <sstream>
+#include <unordered_map>
+#include <vector>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
@@ -44,6 +53,113 @@ void cpu_kernel(const float* in, float* out, std::int64_t n, FloatFormat f, Roun
     quant::quantize_buffer(in + begin, out + begin, static_cast<std::size_t>(end - begin), f, r, seed,
                            offset + static_cast<std::uint64_t>(begin), 1);
   });
+}
+
+// ------------------------------------------------------------ output pool
+// The new-tensor form's output buffers, recycled: a freed output of
+// kPoolMinBytes or more goes back to a cache keyed by its byte size (the
+// least recently freed evicted beyond the cap) and the next output of that
+// size takes it, already mapped: no page faults and no zeroing by the
+// kernel, which is what a fresh large allocation costs (more than the
+// rounding itself; torch's CPU allocator returns such blocks to the OS).
+// The kernel writes every element, so a recycled buffer's old contents
+// never show. Cap: PEPPP_QUANT_POOL_MB (MiB, read once; 0 turns the pool
+// off), default 512.
+constexpr std::size_t kPoolMinBytes = std::size_t{1} << 16;
+constexpr std::size_t kPoolAlign = 64;
+
+class OutputPool final : public c10::Allocator {
+ public:
+  OutputPool() {
+    const char* env = std::getenv("PEPPP_QUANT_POOL_MB");
+    cap_ = (env && *env ? std::strtoull(env, nullptr, 10) : 512ULL) << 20;
+  }
+  static OutputPool& get() {
+    static OutputPool* pool = new OutputPool;  // never destroyed: outputs may outlive static destruction
+    return *pool;
+  }
+  bool enabled() const { return cap_ > 0; }
+  c10::DataPtr allocate(std::size_t n) const override { return const_cast<OutputPool*>(this)->take(n); }
+
+ private:
+  struct Block {
+    OutputPool* pool;
+    std::size_t bytes;
+    void* data;
+  };
+  using Lru = std::list<Block*>;  // least recently freed first
+
+  c10::DataPtr take(std::size_t n) {
+    const std::size_t bytes = (std::max<std::size_t>(n, 1) + kPoolAlign - 1) / kPoolAlign * kPoolAlign;
+    Block* b = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(bytes);
+      if (it != free_.end() && !it->second.empty()) {
+        const auto pos = it->second.back();
+        it->second.pop_back();
+        b = *pos;
+        lru_.erase(pos);
+        held_ -= bytes;
+      }
+    }
+    if (!b) {
+      void* data = std::aligned_alloc(kPoolAlign, bytes);
+      if (!data) throw std::bad_alloc();
+      b = new Block{this, bytes, data};
+    }
+    return {b->data, b, &OutputPool::give_back, c10::Device(c10::DeviceType::CPU)};
+  }
+
+  static void give_back(void* ctx) {
+    auto* b = static_cast<Block*>(ctx);
+    b->pool->put(b);
+  }
+
+  void put(Block* b) {
+    std::vector<Block*> evicted;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (b->bytes > cap_) {
+        evicted.push_back(b);
+      } else {
+        while (held_ + b->bytes > cap_ && !lru_.empty()) {
+          Block* old = lru_.front();
+          lru_.pop_front();
+          auto& v = free_[old->bytes];
+          for (auto it = v.begin(); it != v.end(); ++it)
+            if (**it == old) {
+              v.erase(it);
+              break;
+            }
+          held_ -= old->bytes;
+          evicted.push_back(old);
+        }
+        lru_.push_back(b);
+        free_[b->bytes].push_back(std::prev(lru_.end()));
+        held_ += b->bytes;
+      }
+    }
+    for (Block* e : evicted) {
+      std::free(e->data);
+      delete e;
+    }
+  }
+
+  std::size_t cap_ = 0, held_ = 0;
+  std::mutex mutex_;
+  Lru lru_;
+  std::unordered_map<std::size_t, std::vector<Lru::iterator>> free_;
+};
+
+// A new contiguous float32 CPU tensor of the given shape, uninitialized;
+// large ones from the output pool.
+torch::Tensor new_output(at::IntArrayRef sizes, std::int64_t numel) {
+  OutputPool& pool = OutputPool::get();
+  if (!pool.enabled() || static_cast<std::size_t>(numel) * sizeof(float) < kPoolMinBytes)
+    return torch::empty(sizes, torch::TensorOptions().dtype(torch::kFloat32));
+  return at::detail::empty_generic(sizes, &pool, c10::DispatchKeySet(c10::DispatchKey::CPU), at::kFloat,
+                                   c10::MemoryFormat::Contiguous);
 }
 
 std::int64_t as_i64(std::uint64_t v) {
@@ -150,7 +266,7 @@ torch::Tensor quantize(const torch::Tensor& x, FloatFormat f, Rounding r, std::u
   if (!x.device().is_cpu()) return quantize_generic(x, f, r, seed, offset);
   torch::NoGradGuard no_grad;
   const auto xc = x.detach().contiguous();
-  auto out = torch::empty(x.sizes(), xc.options().memory_format(torch::MemoryFormat::Contiguous));
+  auto out = new_output(x.sizes(), xc.numel());
   cpu_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), xc.numel(), f, r, seed, offset, row_length(xc));
   return out;
 }

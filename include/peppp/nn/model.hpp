@@ -51,8 +51,14 @@ struct ActivationQuantizer {
   /// When set, called with every activation after its quantization (tests).
   std::function<void(LayerType, const torch::Tensor&)> observer;
 
-  /// Quantize the output `x` of a layer of type `t` (autograd-aware).
+  /// Quantize the output `x` of a layer of type `t` (autograd-aware); `x`
+  /// itself is left as it is.
   torch::Tensor operator()(const torch::Tensor& x, LayerType t);
+  /// The same for a temporary `x` (a layer's output passed on directly): it
+  /// is rounded in place, without a new tensor, when nothing else refers to
+  /// its data (no other handle, view, or autograd node that saved it, as
+  /// relu saves its output; not a leaf). Same bits, streams and backward.
+  torch::Tensor operator()(torch::Tensor&& x, LayerType t);
 };
 
 /// A network of the zoo: images [N, channels, resolution, resolution]

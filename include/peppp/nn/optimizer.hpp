@@ -46,6 +46,10 @@ class LowPrecisionSgd {
 
  private:
   void round(torch::Tensor& t, FloatFormat f, Rounding r, std::uint64_t role, std::size_t i);
+  /// The weights: parameter i ← Q_A(acc_[i]) written straight into the
+  /// parameter (same stream and bits as rounding a copy, without the copy).
+  void round_weights(std::size_t i);
+  std::uint64_t stream(std::uint64_t role, std::size_t i) const;
 
   std::vector<torch::Tensor> params_, acc_, buf_;
   Configuration config_;

@@ -18,6 +18,9 @@ namespace peppp {
 /// so the result does not depend on threads or device. Block formats (MX,
 /// nvfp4) cut the rows along the LAST dimension into blocks (QUANT.md
 /// "Standard formats"; quant::quantize_rows); nvfp4's tensor scale is over x.
+/// A CPU output of 64 KiB or more comes from a pool of recycled buffers (no
+/// page faults when a size repeats; capped by PEPPP_QUANT_POOL_MB, default
+/// 512 MiB, 0 = off); it is an ordinary tensor otherwise.
 /// @throws InputError if `x` is not float32.
 torch::Tensor quantize(const torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,
                        std::uint64_t seed = 0, std::uint64_t offset = 0);
