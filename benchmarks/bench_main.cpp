@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "peppp/core/allocator.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 namespace {
@@ -14,6 +15,7 @@ class NullReporter : public benchmark::BenchmarkReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  peppp::keep_freed_memory();  // as peppp itself does (core/allocator.hpp)
   peppp::par::MpiSession mpi(argc, argv);
   // Google Benchmark exits(1) when given a file reporter without --benchmark_out.
   bool has_out = false;

@@ -4,12 +4,14 @@
 #include <iostream>
 
 #include "peppp/app/cli.hpp"
+#include "peppp/core/allocator.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/io/netcdf.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 int main(int argc, char** argv) {
+  peppp::keep_freed_memory();   // before the first allocation that matters (core/allocator.hpp)
   peppp::io::prepare_netcdf();  // before any NetCDF/HDF5 call
   try {
     peppp::par::MpiSession mpi(argc, argv);
