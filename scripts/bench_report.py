@@ -98,7 +98,16 @@ class Suite:
 
     def shown(self):
         """The command as a reader reruns it: paths relative to the current folder."""
-        return " ".join(os.path.relpath(x) if x.startswith("/") and os.path.exists(x) else x for x in self.cmd)
+        cwd = os.getcwd() + os.sep
+
+        def short(x):
+            if x.startswith("/") and (os.path.exists(x) or x.startswith(cwd)):
+                return os.path.relpath(x)
+            if "=" in x:  # --benchmark_out=/abs/path
+                k, v = x.split("=", 1)
+                return k + "=" + short(v)
+            return x
+        return " ".join(short(x) for x in self.cmd)
 
     def loads(self):
         return f"{self.load_before:.1f} → {self.load_after:.1f}"
