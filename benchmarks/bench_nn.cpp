@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <ctime>
+#include <memory>
 
 #include "peppp/core/cell.hpp"
 #include "peppp/nn/model.hpp"
@@ -22,24 +23,38 @@ struct Case {
 };
 const Case kCases[] = {{"small-cnn", 1}, {"resnet8", 3}, {"resnet18", 3}};
 
+// What one benchmarked step trains: the network of case `c` with the
+// activation quantizer on `format` (enabled or not), its optimizer for
+// configuration `cfg`, and a fixed batch of 32 images at 32 x 32.
+struct Step {
+  static constexpr int batch = 32, resolution = 32, classes = 10;
+  std::shared_ptr<nn::ActivationQuantizer> q = std::make_shared<nn::ActivationQuantizer>();
+  std::shared_ptr<nn::Model> net;
+  std::unique_ptr<nn::LowPrecisionSgd> opt;
+  torch::Tensor x, y;
+  Step(const Case& c, const peppp::Configuration& cfg, bool quantize_activations) {
+    torch::manual_seed(1);
+    q->format = cfg.a;
+    q->enabled = quantize_activations;
+    net = nn::make_model(c.model, classes, c.channels, resolution, q);
+    net->train();
+    opt = std::make_unique<nn::LowPrecisionSgd>(net->parameters(), cfg, peppp::TrainSettings{}, 7);
+    x = torch::randn({batch, c.channels, resolution, resolution});
+    y = torch::randint(0, classes, {batch}, torch::kInt64);
+  }
+};
+
 // range(0): case index; range(1): 0 = float32, 1 = e4m3/e6m7.
 void BM_TrainStep(benchmark::State& state) {
   at::set_num_threads(1);
   const Case c = kCases[state.range(0)];
   const bool quantized = state.range(1) != 0;
-  const int batch = 32, resolution = 32, classes = 10;
-  const peppp::Configuration cfg =
-      quantized ? peppp::Configuration::parse("e4m3/e6m7") : peppp::Configuration{};
-  torch::manual_seed(1);
-  auto q = std::make_shared<nn::ActivationQuantizer>();
-  q->format = cfg.a;
-  q->enabled = quantized;
-  auto net = nn::make_model(c.model, classes, c.channels, resolution, q);
-  net->train();
-  peppp::TrainSettings settings;
-  nn::LowPrecisionSgd opt(net->parameters(), cfg, settings, 7);
-  const torch::Tensor x = torch::randn({batch, c.channels, resolution, resolution});
-  const torch::Tensor y = torch::randint(0, classes, {batch}, torch::kInt64);
+  const int batch = Step::batch;
+  Step st(c, quantized ? peppp::Configuration::parse("e4m3/e6m7") : peppp::Configuration{}, quantized);
+  auto& net = st.net;
+  auto& opt = *st.opt;
+  const torch::Tensor& x = st.x;
+  const torch::Tensor& y = st.y;
   auto step = [&] {
     opt.zero_grad();
     torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(x), y);
@@ -78,19 +93,13 @@ void BM_TrainStepSplit(benchmark::State& state) {
   at::set_num_threads(1);
   const Case c = kCases[state.range(0)];
   const int mode = static_cast<int>(state.range(1));
-  const int batch = 32, resolution = 32, classes = 10;
-  const peppp::Configuration cfg =
-      mode == 1 ? peppp::Configuration::parse("e4m3/e6m7") : peppp::Configuration{};
-  torch::manual_seed(1);
-  auto q = std::make_shared<nn::ActivationQuantizer>();
-  q->format = cfg.a;  // e8m23 for modes 0 and 2
-  q->enabled = mode != 0;
-  auto net = nn::make_model(c.model, classes, c.channels, resolution, q);
-  net->train();
-  peppp::TrainSettings settings;
-  nn::LowPrecisionSgd opt(net->parameters(), cfg, settings, 7);
-  const torch::Tensor x = torch::randn({batch, c.channels, resolution, resolution});
-  const torch::Tensor y = torch::randint(0, classes, {batch}, torch::kInt64);
+  const int batch = Step::batch;
+  // e8m23 activations for modes 0 and 2
+  Step st(c, mode == 1 ? peppp::Configuration::parse("e4m3/e6m7") : peppp::Configuration{}, mode != 0);
+  auto& net = st.net;
+  auto& opt = *st.opt;
+  const torch::Tensor& x = st.x;
+  const torch::Tensor& y = st.y;
   double tf = 0, tb = 0, to = 0;
   auto minflt = [] {
     rusage ru{};
