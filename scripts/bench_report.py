@@ -278,16 +278,17 @@ def main(argv):
                       None, env).run()
             sections.append(loocv_section(s))
         if "campaign" not in skip:
-            # The 12 Fashion-MNIST tasks of inputs/fashion12.ini, 2 epochs, one rank and thread:
-            # three quantized configurations against the fp32 one, per cell.
+            # The 12 Fashion-MNIST tasks of inputs/fashion12.ini, 2 epochs, one rank and thread: the
+            # same campaign (one configuration, so every cell also loads its task once) quantized
+            # (e4m3/e6m7) and with every format e8m23 (no rounding runs).
             base = [exe, "measure", "--config", os.path.join(src, "inputs", "fashion12.ini"), "--run.threads", "1",
                     "--train.epochs", "2", "--quiet", "--run.progress_interval", "0", "--restart"]
-            q = Suite("campaign-quantized", [*mpi, *base, "--campaign.formats_a", "e3m1,e4m3,e5m2",
+            q = Suite("campaign-quantized", [*mpi, *base, "--campaign.formats_a", "e4m3",
                                              "--campaign.formats_b", "e6m7",
                                              "--output", os.path.join(out, "campaign-quantized.nc")], None, env).run()
             f = Suite("campaign-fp32", [*mpi, *base, "--campaign.formats_a", "e8m23", "--campaign.formats_b",
                                         "e8m23", "--output", os.path.join(out, "campaign-fp32.nc")], None, env).run()
-            sections.append(campaign_section(q, f, 36, 12))
+            sections.append(campaign_section(q, f, 12, 12))
     except (RuntimeError, OSError, json.JSONDecodeError) as e:
         print(f"bench_report: {e}", file=sys.stderr)
         return 1
