@@ -30,6 +30,22 @@ MatrixXd errors(int n, int d, int k, std::uint64_t seed) {
   return uniform(n, k, seed, 0, 1) * uniform(k, d, seed + 1, 0, 1) / k + 0.01 * uniform(n, d, seed + 2, -1, 1);
 }
 
+// The timed loop of a SoftImpute benchmark: `solver` 0 proximal, 1 proximal
+// accelerated, 2 factored; the result's rank, gap/F and convergence as counters.
+SoftImputeResult solve_timed(benchmark::State& state, const MatrixXd& a, SoftImputeOptions o, std::int64_t solver) {
+  o.accelerated = solver == 1;
+  o.solver = solver == 2 ? SoftImputeSolver::factored : SoftImputeSolver::proximal;
+  SoftImputeResult r;
+  for (auto _ : state) {
+    r = soft_impute(a, MatrixXd(), o);
+    benchmark::DoNotOptimize(r.objective);
+  }
+  state.counters["rank"] = r.rank;
+  state.counters["gap_over_F"] = r.gap / r.objective;
+  state.counters["converged"] = r.converged;
+  return r;
+}
+
 // args: n, d, sampling ratio in %, λ·100, solver: 0 proximal, 1 proximal
 // accelerated (FISTA + restart), 2 factored (the default: L-BFGS on UVᵀ)
 void BM_SoftImpute(benchmark::State& state) {
@@ -39,17 +55,8 @@ void BM_SoftImpute(benchmark::State& state) {
   SoftImputeOptions o;
   o.lambda = lambda;
   o.gap_tolerance = 1e-6;
-  o.accelerated = state.range(4) == 1;
-  o.solver = state.range(4) == 2 ? SoftImputeSolver::factored : SoftImputeSolver::proximal;
-  SoftImputeResult r;
-  for (auto _ : state) {
-    r = soft_impute(a, MatrixXd(), o);
-    benchmark::DoNotOptimize(r.objective);
-  }
+  const SoftImputeResult r = solve_timed(state, a, o, state.range(4));
   state.counters["iterations"] = r.iterations;
-  state.counters["rank"] = r.rank;
-  state.counters["gap_over_F"] = r.gap / r.objective;
-  state.counters["converged"] = r.converged;
 }
 BENCHMARK(BM_SoftImpute)
     ->Args({87, 99, 20, 10, 0})
@@ -82,17 +89,8 @@ void BM_SoftImputeLoocvFold(benchmark::State& state) {
   o.lambda = centered ? 0.01 : 0.03;
   o.gap_tolerance = 1e-7;
   if (centered) o.gap_absolute = kCenteredGapAbsolute;
-  o.accelerated = state.range(1) == 1;
-  o.solver = state.range(1) == 2 ? SoftImputeSolver::factored : SoftImputeSolver::proximal;
-  SoftImputeResult r;
-  for (auto _ : state) {
-    r = soft_impute(a, MatrixXd(), o);
-    benchmark::DoNotOptimize(r.objective);
-  }
+  const SoftImputeResult r = solve_timed(state, a, o, state.range(1));
   state.counters["iterations"] = r.total_iterations;
-  state.counters["rank"] = r.rank;
-  state.counters["gap_over_F"] = r.gap / r.objective;
-  state.counters["converged"] = r.converged;
 }
 BENCHMARK(BM_SoftImputeLoocvFold)
     ->ArgNames({"centered", "solver"})
