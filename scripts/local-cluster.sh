@@ -32,6 +32,7 @@
 set -euo pipefail
 
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
+source "$(dirname "$SELF")/slurm-policy.sh"
 cmd=${1:-status}
 [ $# -gt 0 ] && shift
 NODES=2
@@ -232,7 +233,7 @@ hosts() {
 # UTS namespace named pcctl), one slurmd per node inside the node (NodeName =
 # hostname, with a node-local tmp folder), one munged. PEPPP_SLURM_CPUS
 # (default: the online CPUs, not nproc, which OMP_NUM_THREADS lowers) and PEPPP_SLURM_FAKE_GPUS (default 2, 0: none) fake
-# GPUs per node. Same facts as scripts/local-slurm.sh (MpiDefault=pmix,
+# GPUs per node. The scheduling policy is scripts/slurm-policy.sh, shared with local-slurm.sh (MpiDefault=pmix,
 # cred_expire=10 for prompt requeues, proctrack/linuxproc, task/none).
 SL=$STATE/slurm
 slurm_conf() {
@@ -257,20 +258,10 @@ SlurmctldLogFile=$SL/log/slurmctld.log
 SlurmdLogFile=$SL/log/slurmd-%n.log
 SlurmctldPort=$port
 SlurmdPort=$((port + 1000))
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=pmix
-ReturnToService=2
-MinJobAge=2
-KillWait=5
-InactiveLimit=0
 SlurmdTimeout=30
-SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
-JobRequeue=1
 TmpFS=$SL/tmp
 CONF
+    slurm_policy_lines
     [ -n "$gpus" ] && echo "GresTypes=gpu"
     for n in $(known_nodes); do
       echo "NodeName=$n NodeAddr=$(addr_of "$n") NodeHostname=$n CPUs=$cpus RealMemory=4096 State=UNKNOWN${gpus:+ Gres=gpu:$gpus}"

@@ -20,6 +20,7 @@
 # MinJobAge and zero scheduler delays make sbatch --wait return promptly;
 # cred_expire=10 lets a requeued job start again after 10 s, not 120.
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/slurm-policy.sh"
 
 cmd=${1:-status}
 STATE=${2:-${PEPPP_SLURM_DIR:-/tmp/peppp-slurm}}
@@ -67,17 +68,7 @@ SlurmctldLogFile=$STATE/log/slurmctld.log
 SlurmdLogFile=$STATE/log/slurmd.log
 SlurmctldPort=$PORT
 SlurmdPort=$((PORT + 1))
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=pmix
-ReturnToService=2
-MinJobAge=2
-KillWait=5
-InactiveLimit=0
-SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
-JobRequeue=1
+$(slurm_policy_lines)
 $gres_types
 NodeName=localhost CPUs=$CPUS RealMemory=4096 State=UNKNOWN $gres_line
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
