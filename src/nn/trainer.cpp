@@ -135,9 +135,9 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
         seen += len;
       }
       if (r.status == CellStatus::measured) r.final_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
-      r.loss_by_epoch.push_back(r.final_loss);
+      if (settings.record_epochs) r.loss_by_epoch.push_back(r.final_loss);
       if (settings.record_epochs && epoch + 1 < run_epochs && r.status == CellStatus::measured) {
-        // The error after this epoch (a cheaper fidelity, METHOD.md "early epochs"). The
+        // The error after this epoch (early epochs as a cheaper fidelity, docs/fidelity.md). The
         // activation quantizer's call counter is put back, so the training that follows
         // draws the same stochastic roundings as without this evaluation: the final error
         // is bit for bit that of a cell evaluated once.
@@ -148,10 +148,6 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
     }
     r.test_error = misclassification(*net, task, device, std::max(1, settings.eval_batch_size));
     // Epochs not run (a diverged cell stopped early) keep the state it stopped in.
-    if (!settings.record_epochs) {
-      r.error_by_epoch.clear();
-      r.loss_by_epoch.clear();
-    }
     while (settings.record_epochs && static_cast<int>(r.error_by_epoch.size()) < run_epochs)
       r.error_by_epoch.push_back(r.test_error);
     while (settings.record_epochs && static_cast<int>(r.loss_by_epoch.size()) < run_epochs)
