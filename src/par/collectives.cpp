@@ -80,8 +80,21 @@ void broadcast(std::vector<std::string>& v, MPI_Comm comm, int root) {
 }
 
 std::vector<std::string> gather(const std::string& mine, MPI_Comm comm, int root) {
-  const std::vector<std::uint64_t> lengths = gather(static_cast<std::uint64_t>(mine.size()), comm, root);
-  const std::vector<char> bytes = gatherv(std::vector<char>(mine.begin(), mine.end()), comm, root);
+  // Two collectives: the counts (which are the lengths), then the bytes.
+  const bool is_root = detail::comm_rank(comm) == root;
+  const int count = detail::mpi_count(mine.size(), 1, "gather");
+  const std::vector<int> counts = gather(count, comm, root);
+  std::vector<char> bytes;
+  std::vector<int> displs;
+  std::vector<std::uint64_t> lengths;
+  if (is_root) {
+    std::size_t total = 0;
+    displs = detail::displacements(counts, total, "gather");
+    bytes.resize(total);
+    lengths.assign(counts.begin(), counts.end());
+  }
+  PEPPP_MPI(MPI_Gatherv(mine.data(), count, MPI_CHAR, bytes.data(), counts.data(), displs.data(), MPI_CHAR, root,
+                        comm));
   return split_strings(bytes, lengths);
 }
 
@@ -111,6 +124,15 @@ std::int64_t sum(std::int64_t value, MPI_Comm comm) {
 
 void barrier(MPI_Comm comm) { PEPPP_MPI(MPI_Barrier(comm)); }
 
+void raise_agreed(const Failure& f) {
+  switch (f.code) {
+    case ExitCode::ok: return;
+    case ExitCode::bad_input: throw InputError(f.message, true);
+    case ExitCode::incomplete: throw Interrupted(f.message);
+    default: throw RuntimeError(f.message, true);
+  }
+}
+
 void agree(const Failure& mine, MPI_Comm comm) {
   const int size = detail::comm_size(comm);
   const int me = detail::comm_rank(comm);
@@ -121,11 +143,21 @@ void agree(const Failure& mine, MPI_Comm comm) {
   std::string message = mine.message;
   broadcast(code, comm, first);
   broadcast(message, comm, first);
-  switch (static_cast<ExitCode>(code)) {
-    case ExitCode::bad_input: throw InputError(message, true);
-    case ExitCode::incomplete: throw Interrupted(message);
-    default: throw RuntimeError(message, true);
+  raise_agreed(Failure{static_cast<ExitCode>(code), message});
+}
+
+void root_decides(const Failure& failure, std::string& payload, MPI_Comm comm, int root) {
+  // One string broadcast (two MPI_Bcast): a code byte, then the message or the payload.
+  std::string wire;
+  if (detail::comm_rank(comm) == root) {
+    wire.push_back(static_cast<char>(failure.code));
+    wire += failure.failed() ? failure.message : payload;
   }
+  broadcast(wire, comm, root);
+  if (wire.empty()) throw RuntimeError("root_decides: an empty broadcast arrived");
+  const auto code = static_cast<ExitCode>(static_cast<unsigned char>(wire[0]));
+  if (code != ExitCode::ok) raise_agreed(Failure{code, wire.substr(1)});
+  payload = wire.substr(1);
 }
 
 QueueLoopResult for_each_item(WorkQueue& queue, const std::function<ItemOutcome(std::int64_t)>& work,
@@ -138,13 +170,16 @@ QueueLoopResult for_each_item(WorkQueue& queue, const std::function<ItemOutcome(
     options.progress->update(options.done_before + c.finished, options.failed_before + c.failed);
   };
   QueueLoopResult result;
-  for (;;) {
-    if (options.should_stop && options.should_stop()) {
-      result.stopped = true;
-      break;
-    }
-    const std::int64_t item = queue.next();
-    if (item < 0) break;
+  auto stop = [&] { return options.should_stop && options.should_stop(); };
+  // A finished item is reported together with the next take (one round trip
+  // to rank 0 per item instead of two), unless the loop stops after it.
+  std::int64_t item = -1;
+  if (stop()) {
+    result.stopped = true;
+  } else {
+    item = queue.next();
+  }
+  while (item >= 0) {
     const ItemOutcome outcome = work(item);
     if (outcome == ItemOutcome::abandoned) {
       result.stopped = true;
@@ -156,7 +191,13 @@ QueueLoopResult for_each_item(WorkQueue& queue, const std::function<ItemOutcome(
       queue.finished(true);
       break;
     }
-    queue.finished(outcome == ItemOutcome::failed);
+    const bool failed = outcome == ItemOutcome::failed;
+    if (stop()) {
+      queue.finished(failed);
+      result.stopped = true;
+      break;
+    }
+    item = queue.finished_and_next(failed);
     report();
   }
   // Tell every rank to stop taking items (a signal may reach one rank only).

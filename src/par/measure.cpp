@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -29,17 +30,76 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-// Root: every record of this run, from all ranks (journal entries: epoch and cell records).
-std::vector<io::JournalRecord> gather_records(const std::vector<io::JournalRecord>& mine, MPI_Comm comm) {
-  std::string bytes;
-  for (const auto& r : mine) bytes += io::encode_entry(r);
-  const std::vector<unsigned char> all =
-      gatherv(std::vector<unsigned char>(bytes.begin(), bytes.end()), comm);
-  std::vector<io::JournalRecord> out;
+// The few values that travel in one message at the start and at the end of
+// a campaign (every collective costs milliseconds at 64 oversubscribed
+// ranks, so the start is one broadcast and the end one gather and one
+// broadcast): int64s and length-prefixed strings, in host byte order
+// (homogeneous clusters, like the journal).
+void put(std::string& s, std::int64_t v) { s.append(reinterpret_cast<const char*>(&v), sizeof v); }
+void put(std::string& s, const std::string& t) {
+  put(s, static_cast<std::int64_t>(t.size()));
+  s += t;
+}
+struct Reader {
+  const std::string& s;
+  std::size_t at = 0;
+  void need(std::size_t n) const {
+    if (n > s.size() - at) throw RuntimeError("measure: a coordination message arrived truncated");
+  }
+  std::int64_t i64() {
+    need(sizeof(std::int64_t));
+    std::int64_t v = 0;
+    std::memcpy(&v, s.data() + at, sizeof v);
+    at += sizeof v;
+    return v;
+  }
+  std::string str() {
+    const auto n = static_cast<std::size_t>(i64());
+    need(n);
+    std::string t = s.substr(at, n);
+    at += n;
+    return t;
+  }
+  std::string rest() {
+    std::string t = s.substr(at);
+    at = s.size();
+    return t;
+  }
+};
+
+// What each rank sends rank 0 at the end, in one gather: its journal sync
+// failure, whether it stopped, its retries, then its records (journal
+// entries: epoch and cell records).
+struct RankEnd {
+  Failure sync;
+  bool stopped = false;
+  std::int64_t retried = 0;
+  std::vector<io::JournalRecord> records;
+};
+
+std::string encode_rank_end(const RankEnd& e) {
+  std::string b;
+  put(b, static_cast<std::int64_t>(e.sync.code));
+  put(b, e.sync.message);
+  put(b, e.stopped ? 1 : 0);
+  put(b, e.retried);
+  for (const auto& r : e.records) b += io::encode_entry(r);
+  return b;
+}
+
+RankEnd decode_rank_end(const std::string& b) {
+  Reader in{b};
+  RankEnd e;
+  e.sync.code = static_cast<ExitCode>(in.i64());
+  e.sync.message = in.str();
+  e.stopped = in.i64() != 0;
+  e.retried = in.i64();
+  const std::string bytes = in.rest();
   int corrupt = 0;
-  const std::size_t end = io::decode_records(all.data(), all.size(), &out, &corrupt);
-  if (corrupt != 0 || end != all.size()) throw RuntimeError("gather: a cell record arrived corrupted");
-  return out;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t end = io::decode_records(p, bytes.size(), &e.records, &corrupt);
+  if (corrupt != 0 || end != bytes.size()) throw RuntimeError("gather: a cell record arrived corrupted");
+  return e;
 }
 
 }  // namespace
@@ -76,6 +136,63 @@ io::Campaign empty_campaign(const meta::Plan& plan, int epochs) {
   return c;
 }
 
+// Root: the campaign from the earlier runs' records (`done`) and this run's
+// (`gathered`), written to st.output; returns the packed summary that
+// measure() broadcasts (see the Reader calls there).
+std::string write_results(const meta::Plan& plan, const MeasureSettings& st, const std::vector<io::JournalRecord>& done,
+                          const std::vector<io::JournalRecord>& gathered, bool stop_any, std::int64_t retried,
+                          std::int64_t corrupt) {
+  const std::size_t d = plan.n_configs();
+  const auto R = static_cast<std::uint64_t>(plan.replicates());
+  io::Campaign c = empty_campaign(plan, st.epochs);
+  for (const auto& [k, v] : st.text_attributes) c.text_attributes[k] = v;
+  for (const auto& [k, v] : st.number_attributes) c.number_attributes[k] = v;
+  // Every replicate's result, then each planned cell from its replicates in order 0..R-1.
+  std::vector<io::ReplicateResult> results(c.status.size() * R);
+  auto put_result = [&](const io::JournalRecord& rec) {
+    if (rec.cell >= c.status.size() || rec.replicate >= R ||
+        c.status[rec.cell] != static_cast<std::uint8_t>(CellStatus::planned))
+      return false;
+    io::ReplicateResult& x = results[rec.cell * R + rec.replicate];
+    if (x.status != CellStatus::planned) return false;
+    x = io::ReplicateResult{static_cast<CellStatus>(rec.status), rec.error, rec.loss, rec.seconds,
+                            rec.error_by_epoch, rec.loss_by_epoch};
+    return true;
+  };
+  for (const auto& rec : done) put_result(rec);
+  for (const auto& rec : gathered)
+    if (!put_result(rec))
+      log::warn("measure: cell ", rec.cell, " replicate ", rec.replicate,
+                " was reported twice; the first result is kept");
+  for (std::uint64_t cell : plan.order)
+    io::set_cell_replicates(c, cell, std::vector<io::ReplicateResult>(results.begin() + cell * R,
+                                                                      results.begin() + (cell + 1) * R));
+  std::int64_t measured = 0, diverged = 0, failed = 0, missing = 0;
+  for (auto v : c.status) {
+    switch (static_cast<CellStatus>(v)) {
+      case CellStatus::measured: ++measured; break;
+      case CellStatus::diverged: ++diverged; break;
+      case CellStatus::failed: ++failed; break;
+      case CellStatus::planned: ++missing; break;
+      default: break;
+    }
+  }
+  std::vector<std::string> failed_cells;
+  for (std::size_t i = 0; i < c.status.size() && failed_cells.size() < 3; ++i)
+    if (c.status[i] == static_cast<std::uint8_t>(CellStatus::failed))
+      failed_cells.push_back(c.task[i / d] + " x " + c.config[i % d]);
+  c.number_attributes["complete"] = missing == 0 ? 1 : 0;
+  io::write_campaign(st.output, c);
+
+  std::string out;
+  for (std::int64_t v : {static_cast<std::int64_t>(plan.order.size()), measured, diverged, failed, missing,
+                         static_cast<std::int64_t>(done.size()), static_cast<std::int64_t>(gathered.size()), retried,
+                         corrupt, std::int64_t{stop_any ? 1 : 0}, static_cast<std::int64_t>(failed_cells.size())})
+    put(out, v);
+  for (const auto& f : failed_cells) put(out, f);
+  return out;
+}
+
 void check_outputs(const meta::Plan& plan, const std::string& output, MPI_Comm comm) {
   // The root decides (it writes the output and reads the journals); every rank fails alike.
   Failure f;
@@ -107,9 +224,9 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   std::vector<io::JournalRecord> done;
   std::vector<std::uint64_t> remaining;
   std::int64_t corrupt = 0;
-  agreed(
-      [&] {
-        if (!root) return;
+  // Root decides; one broadcast carries its verdict and the items left.
+  Failure start_failure;
+  auto start = [&] {
         const std::string why = io::check_writable(st.output);
         if (!why.empty()) throw InputError(why);
         lock = std::make_unique<io::OutputLock>(st.output, st.command, st.break_lock);
@@ -151,9 +268,22 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
         else if (st.resume)
           log::info("measure: --resume given but ", jdir, " holds no finished cell of this plan; starting fresh");
         io::write_plan_text(jdir, plan.identity_text);
-      },
-      comm);
-  broadcast(remaining, comm);
+  };
+  std::string wire;
+  if (root) {
+    try {
+      start();
+    } catch (const Error& e) {
+      start_failure = Failure::of(e);
+    }
+    for (std::uint64_t item : remaining) put(wire, static_cast<std::int64_t>(item));
+  }
+  root_decides(start_failure, wire, comm);
+  if (!root) {
+    Reader in{wire};
+    remaining.resize(wire.size() / sizeof(std::int64_t));
+    for (auto& item : remaining) item = static_cast<std::uint64_t>(in.i64());
+  }
   io::JournalWriter journal(jdir, me, plan.fingerprint);
 
   WorkQueue queue(comm, static_cast<std::int64_t>(remaining.size()));
@@ -245,83 +375,53 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   const QueueLoopResult ran = for_each_item(queue, train_one, loop);
 
   // Every record this rank wrote is durable before the campaign file says so.
-  Failure sync_failure;
+  RankEnd mine_end;
   try {
     journal.sync();
   } catch (const Error& e) {
-    sync_failure = Failure::runtime(e.what());
+    mine_end.sync = Failure::runtime(e.what());
   }
-  agree(sync_failure, comm);
-  std::vector<io::JournalRecord> gathered = gather_records(mine, comm);
-  const bool stop_any = any_true(ran.stopped, comm);
+  mine_end.stopped = ran.stopped;
+  mine_end.retried = retried_here;
+  mine_end.records = std::move(mine);
+  // One gather brings rank 0 every rank's records and state; one broadcast
+  // brings every rank rank 0's verdict and the summary.
+  const std::vector<std::string> ends = gather(encode_rank_end(mine_end), comm);
+  mine_end.records.clear();
 
-  const std::int64_t retried = sum(retried_here, comm);
-  std::vector<std::int64_t> sums(8, 0);
-  std::vector<std::string> failed_cells;
-  Failure write_failure;
+  Failure end_failure;
+  std::string summary;
   if (root) {
-    io::Campaign c = empty_campaign(plan, st.epochs);
-    for (const auto& [k, v] : st.text_attributes) c.text_attributes[k] = v;
-    for (const auto& [k, v] : st.number_attributes) c.number_attributes[k] = v;
-    // Every replicate's result, then each planned cell from its replicates in order 0..R-1.
-    std::vector<io::ReplicateResult> results(c.status.size() * R);
-    auto put = [&](const io::JournalRecord& rec) {
-      if (rec.cell >= c.status.size() || rec.replicate >= R ||
-          c.status[rec.cell] != static_cast<std::uint8_t>(CellStatus::planned))
-        return false;
-      io::ReplicateResult& x = results[rec.cell * R + rec.replicate];
-      if (x.status != CellStatus::planned) return false;
-      x = io::ReplicateResult{static_cast<CellStatus>(rec.status), rec.error, rec.loss, rec.seconds,
-                              rec.error_by_epoch, rec.loss_by_epoch};
-      return true;
-    };
-    for (const auto& rec : done) put(rec);
-    for (const auto& rec : gathered)
-      if (!put(rec))
-        log::warn("measure: cell ", rec.cell, " replicate ", rec.replicate,
-                  " was reported twice; the first result is kept");
-    for (std::uint64_t cell : plan.order)
-      io::set_cell_replicates(c, cell, std::vector<io::ReplicateResult>(results.begin() + cell * R,
-                                                                        results.begin() + (cell + 1) * R));
-    MeasureSummary s;
-    s.planned = static_cast<std::int64_t>(plan.order.size());
-    for (auto v : c.status) {
-      switch (static_cast<CellStatus>(v)) {
-        case CellStatus::measured: ++s.measured; break;
-        case CellStatus::diverged: ++s.diverged; break;
-        case CellStatus::failed: ++s.failed; break;
-        case CellStatus::planned: ++s.missing; break;
-        default: break;
-      }
-    }
-    for (std::size_t i = 0; i < c.status.size() && failed_cells.size() < 3; ++i)
-      if (c.status[i] == static_cast<std::uint8_t>(CellStatus::failed))
-        failed_cells.push_back(c.task[i / d] + " x " + c.config[i % d]);
-    c.number_attributes["complete"] = s.missing == 0 ? 1 : 0;
     try {
-      io::write_campaign(st.output, c);
+      std::vector<io::JournalRecord> gathered;
+      bool stop_any = false;
+      std::int64_t retried = 0;
+      for (const std::string& part : ends) {
+        RankEnd e = decode_rank_end(part);
+        if (e.sync.failed() && !end_failure.failed()) end_failure = e.sync;  // the lowest failing rank's
+        stop_any = stop_any || e.stopped;
+        retried += e.retried;
+        gathered.insert(gathered.end(), e.records.begin(), e.records.end());
+      }
+      if (!end_failure.failed()) summary = write_results(plan, st, done, gathered, stop_any, retried, corrupt);
     } catch (const Error& e) {
-      write_failure = Failure::runtime(e.what());
+      end_failure = Failure::runtime(e.what());
     }
-    sums = {s.planned, s.measured, s.diverged, s.failed, s.missing, static_cast<std::int64_t>(done.size()),
-            static_cast<std::int64_t>(gathered.size()), 0};
   }
-  agree(write_failure, comm);
-  broadcast(sums, comm);
-  broadcast(failed_cells, comm);
-  broadcast(corrupt, comm);
+  root_decides(end_failure, summary, comm);
+  Reader in{summary};
   MeasureSummary s;
-  s.planned = sums[0];
-  s.measured = sums[1];
-  s.diverged = sums[2];
-  s.failed = sums[3];
-  s.missing = sums[4];
-  s.resumed = sums[5];
-  s.trained = sums[6];
-  s.retried = retried;
-  s.corrupt = corrupt;
-  s.failed_cells = failed_cells;
-  s.interrupted = stop_any;
+  s.planned = in.i64();
+  s.measured = in.i64();
+  s.diverged = in.i64();
+  s.failed = in.i64();
+  s.missing = in.i64();
+  s.resumed = in.i64();
+  s.trained = in.i64();
+  s.retried = in.i64();
+  s.corrupt = in.i64();
+  s.interrupted = in.i64() != 0;
+  for (std::int64_t n = in.i64(); n > 0; --n) s.failed_cells.push_back(in.str());
   return s;
 }
 

@@ -16,8 +16,10 @@ namespace peppp::par {
 
 namespace {
 constexpr int kNext = 0, kFinished = 1, kFailed = 2, kSlots = 3;
-// messages: a request is {slot, value}; slot kStop ends the service thread.
-constexpr int kStop = -1;
+// messages: a request is {slot, value}; slot kStop ends the service thread,
+// slot kFinishNext reports a finished item (value 1: failed) and takes the
+// next one in the same round trip.
+constexpr int kStop = -1, kFinishNext = kSlots;
 constexpr int kTagRequest = 1, kTagReply = 2;
 
 std::string mpi_error_string(int rc) {
@@ -30,6 +32,33 @@ std::string mpi_error_string(int rc) {
 // The first construction of each kind in this process is logged at info
 // level (rank 0), later ones (LOOCV builds one queue per phase) at debug.
 std::atomic<bool> logged_kind[3] = {false, false, false};
+
+// Whether one-sided windows work on a communicator is a property of the
+// communicator's processes and the network between them, so the answer is
+// cached on the communicator (an MPI attribute, set on every rank alike
+// after the ranks agreed): later queues on it (LOOCV builds one per phase,
+// a job may run several campaigns) skip the failing MPI_Win_allocate, which
+// costs tens of ms at 64 ranks over TCP. The attribute value is the reason
+// string (heap-allocated, freed with the communicator).
+int no_window_keyval() {
+  static const int keyval = [] {
+    int k = MPI_KEYVAL_INVALID;
+    auto del = [](MPI_Comm, int, void* value, void*) -> int {
+      delete static_cast<std::string*>(value);
+      return MPI_SUCCESS;
+    };
+    PEPPP_MPI(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, del, &k, nullptr));
+    return k;
+  }();
+  return keyval;
+}
+
+const std::string* cached_no_window(MPI_Comm comm) {
+  void* value = nullptr;
+  int found = 0;
+  PEPPP_MPI(MPI_Comm_get_attr(comm, no_window_keyval(), &value, &found));
+  return found ? static_cast<const std::string*>(value) : nullptr;
+}
 }  // namespace
 
 const char* label(WorkQueue::Kind kind) {
@@ -88,9 +117,16 @@ WorkQueue::WorkQueue(MPI_Comm comm, std::int64_t total, Kind kind) : comm_(comm)
   if (kind == Kind::one_sided) {
     if (!try_window(comm)) throw RuntimeError("work queue: one-sided requested (PEPPP_WORK_QUEUE) but " + reason_, true);
     kind_ = Kind::one_sided;
-  } else if (kind == Kind::automatic && try_window(comm)) {
+  } else if (kind == Kind::automatic && !cached_no_window(comm) && try_window(comm)) {
     kind_ = Kind::one_sided;
   } else {
+    if (kind == Kind::automatic) {
+      if (const std::string* why = cached_no_window(comm)) {
+        reason_ = *why;
+      } else {
+        PEPPP_MPI(MPI_Comm_set_attr(comm, no_window_keyval(), new std::string(reason_)));
+      }
+    }
     start_service();
     kind_ = Kind::messages;
   }
@@ -151,7 +187,12 @@ void WorkQueue::serve() {
     idle = microseconds(0);
     if (req[0] == kStop) return;
     const int slot = static_cast<int>(req[0]);
-    std::int64_t old = (slot >= 0 && slot < kSlots) ? local_[static_cast<std::size_t>(slot)].fetch_add(req[1]) : 0;
+    std::int64_t old = 0;
+    if (slot == kFinishNext) {
+      old = finish_and_take(req[1] != 0);
+    } else if (slot >= 0 && slot < kSlots) {
+      old = local_[static_cast<std::size_t>(slot)].fetch_add(req[1]);
+    }
     if (MPI_Send(&old, 1, MPI_INT64_T, st.MPI_SOURCE, kTagReply, service_comm_) != MPI_SUCCESS) {
       log::error_all("work queue: the service thread cannot reply; stopping it");
       return;
@@ -192,6 +233,36 @@ std::int64_t WorkQueue::fetch_add(int slot, std::int64_t value) {
 
 std::int64_t WorkQueue::next() {
   const std::int64_t i = fetch_add(kNext, 1);
+  return i < total_ ? i : -1;
+}
+
+// Rank 0's counters, for its own calls and its service thread: finished
+// before the take, as finished() then next() would.
+std::int64_t WorkQueue::finish_and_take(bool failed) {
+  local_[kFinished].fetch_add(1);
+  if (failed) local_[kFailed].fetch_add(1);
+  return local_[kNext].fetch_add(1);
+}
+
+std::int64_t WorkQueue::finished_and_next(bool failed) {
+  std::int64_t i = 0;
+  if (kind_ == Kind::messages) {
+    if (service_.joinable()) {
+      i = finish_and_take(failed);
+    } else {
+      std::int64_t req[2] = {kFinishNext, failed ? 1 : 0};
+      PEPPP_MPI(MPI_Send(req, 2, MPI_INT64_T, 0, kTagRequest, service_comm_));
+      PEPPP_MPI(MPI_Recv(&i, 1, MPI_INT64_T, 0, kTagReply, service_comm_, MPI_STATUS_IGNORE));
+    }
+  } else {
+    // Two accumulates and the fetch, completed by one flush: one round trip.
+    // Accumulate operations on one location are atomic with each other.
+    const std::int64_t one = 1;
+    PEPPP_MPI(MPI_Accumulate(&one, 1, MPI_INT64_T, 0, kFinished, 1, MPI_INT64_T, MPI_SUM, win_));
+    if (failed) PEPPP_MPI(MPI_Accumulate(&one, 1, MPI_INT64_T, 0, kFailed, 1, MPI_INT64_T, MPI_SUM, win_));
+    PEPPP_MPI(MPI_Fetch_and_op(&one, &i, MPI_INT64_T, 0, kNext, MPI_SUM, win_));
+    PEPPP_MPI(MPI_Win_flush(0, win_));
+  }
   return i < total_ ? i : -1;
 }
 

@@ -99,6 +99,30 @@ TEST(Collectives, AgreeThrowsTheFirstFailureOnEveryRank) {
   }
 }
 
+TEST(Collectives, RootDecidesInOneBroadcast) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const int me = par::rank(comm);
+  // Success: every rank gets root's payload, binary bytes included; others' payload is ignored.
+  std::string payload = me == 0 ? std::string("items\0\1\2", 8) : "ignored";
+  EXPECT_NO_THROW(par::root_decides({}, payload, comm));
+  EXPECT_EQ(payload, std::string("items\0\1\2", 8));
+  std::string empty;
+  EXPECT_NO_THROW(par::root_decides({}, empty, comm));
+  EXPECT_TRUE(empty.empty());
+  // Root fails: every rank throws root's error with its exit code; a non-root failure is ignored.
+  for (auto code : {ExitCode::bad_input, ExitCode::runtime, ExitCode::incomplete}) {
+    par::Failure f = me == 0 ? par::Failure{code, "root: no"} : par::Failure::runtime("not root");
+    std::string p = "data";
+    try {
+      par::root_decides(f, p, comm);
+      ADD_FAILURE() << "root_decides did not throw";
+    } catch (const Error& e) {
+      EXPECT_STREQ(e.what(), "root: no");
+      EXPECT_EQ(e.code(), code);
+    }
+  }
+}
+
 TEST(Collectives, QueueLoopTakesEveryItemOnceAndAbortDrains) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   std::vector<std::int64_t> mine;

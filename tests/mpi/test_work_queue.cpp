@@ -97,6 +97,36 @@ TEST_P(QueueKinds, SharedLoopTakesEveryItemOnce) {
   EXPECT_EQ(all.size(), 40u);
 }
 
+TEST_P(QueueKinds, FinishedAndNextIsFinishedThenNext) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const int n = 200;
+  std::vector<int> mine;
+  par::WorkQueue q(comm, n, GetParam());
+  for (std::int64_t i = q.next(); i >= 0;) {
+    mine.push_back(static_cast<int>(i));
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    i = q.finished_and_next(i % 4 == 0);
+  }
+  MPI_Barrier(comm);
+  const auto c = q.counts();
+  EXPECT_EQ(c.taken, n);
+  EXPECT_EQ(c.finished, n);
+  EXPECT_EQ(c.failed, n / 4);
+  // After the end a combined call still counts the finished item and takes nothing.
+  MPI_Barrier(comm);
+  if (par::rank(comm) == 0) {
+    EXPECT_EQ(q.finished_and_next(true), -1);
+    const auto after = q.counts();
+    EXPECT_EQ(after.finished, n + 1);
+    EXPECT_EQ(after.failed, n / 4 + 1);
+    EXPECT_EQ(after.taken, n);
+  }
+  MPI_Barrier(comm);
+  const std::vector<int> all = all_items(mine, comm);
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(n));
+  EXPECT_EQ(std::set<int>(all.begin(), all.end()).size(), static_cast<std::size_t>(n));
+}
+
 INSTANTIATE_TEST_SUITE_P(WorkQueue, QueueKinds, testing::Values(Kind::automatic, Kind::one_sided, Kind::messages),
                          [](const testing::TestParamInfo<Kind>& i) {
                            return i.param == Kind::automatic ? std::string("automatic")

@@ -55,6 +55,9 @@ class WorkQueue {
   void drain();
   /// Report one finished item (`failed` when it failed). Not collective.
   void finished(bool failed);
+  /// `finished(failed)` then `next()`, in one round trip to rank 0 (one
+  /// message, or one flush of the window's accumulates). Not collective.
+  std::int64_t finished_and_next(bool failed);
 
   /// Snapshot of the shared counters.
   struct Counts {
@@ -70,11 +73,14 @@ class WorkQueue {
   MPI_Comm comm() const { return comm_; }
   /// The implementation in use (never `automatic`).
   Kind kind() const { return kind_; }
-  /// Why `automatic` fell back to `messages` (MPI's error), else empty.
+  /// Why `automatic` fell back to `messages` (MPI's error; cached on the
+  /// communicator, so a later queue on it does not try the window again),
+  /// else empty.
   const std::string& fallback_reason() const { return reason_; }
 
  private:
   std::int64_t fetch_add(int slot, std::int64_t value);
+  std::int64_t finish_and_take(bool failed);
   bool try_window(MPI_Comm comm);
   void start_service();
   void serve();
