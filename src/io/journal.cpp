@@ -412,6 +412,10 @@ JournalContents read_journals(const std::string& dir, std::uint64_t fingerprint,
 struct JournalWriter::Flusher {
   int fd;
   std::string path;
+  // The folder whose entry for the file the first sync makes durable too
+  // (with the header, which counts as the first write), off the rank's
+  // path: opening a journal costs no fsync on the rank's path either.
+  std::string dir;
   std::mutex mutex;
   std::condition_variable wake, done;
   std::uint64_t written = 0, synced = 0, calls = 0;
@@ -419,19 +423,30 @@ struct JournalWriter::Flusher {
   bool stop = false;
   std::thread thread;
 
-  Flusher(int f, std::string p) : fd(f), path(std::move(p)), thread([this] { run(); }) {}
+  Flusher(int f, std::string p, std::string d)
+      : fd(f), path(std::move(p)), dir(std::move(d)), written(1), thread([this] { run(); }) {}
   void run() {
     std::unique_lock<std::mutex> lock(mutex);
     for (;;) {
       wake.wait(lock, [&] { return stop || written > synced; });
       if (written == synced) return;  // stopping, nothing left
       const std::uint64_t target = written;
+      const bool first = synced == 0;
       lock.unlock();
-      const int rc = ::fsync(fd);
-      const int err = errno;
+      int rc = ::fsync(fd);
+      int err = errno;
+      std::string dir_error;
+      if (first) {
+        try {
+          sync_directory(dir);
+        } catch (const Error& e) {
+          dir_error = e.what();
+        }
+      }
       lock.lock();
       ++calls;
       if (rc != 0 && error.empty()) error = "cannot fsync journal " + path + ": " + std::strerror(err);
+      if (!dir_error.empty() && error.empty()) error = dir_error;
       synced = target;
       done.notify_all();
     }
@@ -464,7 +479,7 @@ JournalWriter::JournalWriter(const std::string& dir, int rank, std::uint64_t fin
     unsigned char h[kJournalHeaderBytes];
     encode_header(fingerprint, h);
     if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, h, sizeof h, 0) != static_cast<ssize_t>(sizeof h) ||
-        ::fsync(fd_) != 0)
+        (!background_sync && ::fsync(fd_) != 0))
       throw RuntimeError("cannot write journal header " + path_ + ": " + std::strerror(errno));
     keep = kJournalHeaderBytes;
   } else if (::ftruncate(fd_, static_cast<off_t>(keep)) != 0) {  // drop a torn tail
@@ -472,9 +487,14 @@ JournalWriter::JournalWriter(const std::string& dir, int rank, std::uint64_t fin
   }
   if (::lseek(fd_, static_cast<off_t>(keep), SEEK_SET) < 0)
     throw RuntimeError("cannot seek journal " + path_ + ": " + std::strerror(errno));
-  // Make the (possibly new) file's directory entry durable too.
-  sync_directory(dir);
-  if (background_sync) flusher_ = new Flusher(fd_, path_);
+  // Make the (possibly new) file's directory entry durable too: now, or on
+  // the background thread's first sync (before any record counts as durable).
+  if (background_sync) {
+    flusher_ = new Flusher(fd_, path_, dir);
+    flusher_->wake.notify_one();
+  } else {
+    sync_directory(dir);
+  }
 }
 
 JournalWriter::~JournalWriter() {

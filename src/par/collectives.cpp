@@ -213,6 +213,8 @@ QueueLoopResult for_each_item(WorkQueue& queue, const std::function<ItemOutcome(
     report();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  // Every rank's last request was answered before it entered that barrier.
+  queue.all_done();
   if (root && options.progress) options.progress->finish();
   return result;
 }

@@ -33,18 +33,37 @@ std::string mpi_error_string(int rc) {
 // level (rank 0), later ones (LOOCV builds one queue per phase) at debug.
 std::atomic<bool> logged_kind[3] = {false, false, false};
 
-// Whether one-sided windows work on a communicator is a property of the
-// communicator's processes and the network between them, so the answer is
-// cached on the communicator (an MPI attribute, set on every rank alike
-// after the ranks agreed): later queues on it (LOOCV builds one per phase,
-// a job may run several campaigns) skip the failing MPI_Win_allocate, which
-// costs tens of ms at 64 ranks over TCP. The attribute value is the reason
-// string (heap-allocated, freed with the communicator).
-int no_window_keyval() {
+// What a communicator's queues share, cached on it as an MPI attribute (set
+// on every rank alike, after the ranks agreed), so that only its first queue
+// pays for collectives beyond the loop (LOOCV builds one queue per phase, a
+// job may run several campaigns):
+// - whether one-sided windows work: a property of the communicator's
+//   processes and the network between them; the failing MPI_Win_allocate
+//   costs tens of ms at 64 ranks over TCP;
+// - the message queue's private duplicate communicator (MPI_Comm_dup is a
+//   collective of several rounds: 40 ms at 64 oversubscribed ranks) and a
+//   generation number: each queue uses its own pair of tags on it, so a
+//   request for the next queue that arrives while rank 0 still stops the
+//   last queue's service thread waits for the new thread.
+// Every rank builds the communicator's queues in the same order (queue
+// construction is collective), so the generations agree without a message.
+struct CommCache {
+  bool no_window = false;
+  std::string reason;
+  MPI_Comm service = MPI_COMM_NULL;
+  int generation = 0;
+  bool in_use = false;  // a live queue holds `service`
+};
+
+int cache_keyval() {
   static const int keyval = [] {
     int k = MPI_KEYVAL_INVALID;
-    auto del = [](MPI_Comm, int, void* value, void*) -> int {
-      delete static_cast<std::string*>(value);
+    auto del = [](MPI_Comm comm, int, void* value, void*) -> int {
+      auto* c = static_cast<CommCache*>(value);
+      // MPI_COMM_WORLD's attributes go at MPI_Finalize, which frees every
+      // communicator itself; a communicator freed earlier frees its duplicate.
+      if (c->service != MPI_COMM_NULL && comm != MPI_COMM_WORLD) MPI_Comm_free(&c->service);
+      delete c;
       return MPI_SUCCESS;
     };
     PEPPP_MPI(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, del, &k, nullptr));
@@ -53,12 +72,19 @@ int no_window_keyval() {
   return keyval;
 }
 
-const std::string* cached_no_window(MPI_Comm comm) {
+CommCache& comm_cache(MPI_Comm comm) {
   void* value = nullptr;
   int found = 0;
-  PEPPP_MPI(MPI_Comm_get_attr(comm, no_window_keyval(), &value, &found));
-  return found ? static_cast<const std::string*>(value) : nullptr;
+  PEPPP_MPI(MPI_Comm_get_attr(comm, cache_keyval(), &value, &found));
+  if (found) return *static_cast<CommCache*>(value);
+  auto* c = new CommCache;
+  PEPPP_MPI(MPI_Comm_set_attr(comm, cache_keyval(), c));
+  return *c;
 }
+
+// Tags of one generation's requests and replies (kept far below MPI_TAG_UB,
+// at least 32767).
+constexpr int kGenerations = 8000;
 }  // namespace
 
 const char* label(WorkQueue::Kind kind) {
@@ -117,14 +143,16 @@ WorkQueue::WorkQueue(MPI_Comm comm, std::int64_t total, Kind kind) : comm_(comm)
   if (kind == Kind::one_sided) {
     if (!try_window(comm)) throw RuntimeError("work queue: one-sided requested (PEPPP_WORK_QUEUE) but " + reason_, true);
     kind_ = Kind::one_sided;
-  } else if (kind == Kind::automatic && !cached_no_window(comm) && try_window(comm)) {
+  } else if (kind == Kind::automatic && !comm_cache(comm).no_window && try_window(comm)) {
     kind_ = Kind::one_sided;
   } else {
     if (kind == Kind::automatic) {
-      if (const std::string* why = cached_no_window(comm)) {
-        reason_ = *why;
+      CommCache& cache = comm_cache(comm);
+      if (cache.no_window) {
+        reason_ = cache.reason;
       } else {
-        PEPPP_MPI(MPI_Comm_set_attr(comm, no_window_keyval(), new std::string(reason_)));
+        cache.no_window = true;
+        cache.reason = reason_;
       }
     }
     start_service();
@@ -149,7 +177,18 @@ void WorkQueue::start_service() {
                            " and the message queue needs MPI_THREAD_MULTIPLE, which this MPI does not provide",
                        true);
   for (auto& v : local_) v.store(0);
-  PEPPP_MPI(MPI_Comm_dup(comm_, &service_comm_));
+  CommCache& cache = comm_cache(comm_);
+  if (cache.in_use) {  // another live queue on this communicator: a duplicate of its own
+    PEPPP_MPI(MPI_Comm_dup(comm_, &service_comm_));
+    own_service_comm_ = true;
+  } else {
+    if (cache.service == MPI_COMM_NULL) PEPPP_MPI(MPI_Comm_dup(comm_, &cache.service));
+    service_comm_ = cache.service;
+    cache.in_use = true;
+    tag_request_ = kTagRequest + 2 * (cache.generation % kGenerations);
+    tag_reply_ = tag_request_ + 1;
+    ++cache.generation;
+  }
   if (rank(comm_) == 0) service_ = std::thread([this] { serve(); });
 }
 
@@ -169,7 +208,7 @@ void WorkQueue::serve() {
     std::int64_t req[2] = {0, 0};
     MPI_Request r;
     MPI_Status st;
-    if (MPI_Irecv(req, 2, MPI_INT64_T, MPI_ANY_SOURCE, kTagRequest, service_comm_, &r) != MPI_SUCCESS) {
+    if (MPI_Irecv(req, 2, MPI_INT64_T, MPI_ANY_SOURCE, tag_request_, service_comm_, &r) != MPI_SUCCESS) {
       log::error_all("work queue: the service thread cannot receive; stopping it");
       return;
     }
@@ -193,7 +232,7 @@ void WorkQueue::serve() {
     } else if (slot >= 0 && slot < kSlots) {
       old = local_[static_cast<std::size_t>(slot)].fetch_add(req[1]);
     }
-    if (MPI_Send(&old, 1, MPI_INT64_T, st.MPI_SOURCE, kTagReply, service_comm_) != MPI_SUCCESS) {
+    if (MPI_Send(&old, 1, MPI_INT64_T, st.MPI_SOURCE, tag_reply_, service_comm_) != MPI_SUCCESS) {
       log::error_all("work queue: the service thread cannot reply; stopping it");
       return;
     }
@@ -206,14 +245,19 @@ WorkQueue::~WorkQueue() {
     PEPPP_MPI_NOEXCEPT(MPI_Win_free(&win_));
   }
   if (service_comm_ != MPI_COMM_NULL) {
-    // Every rank's requests are answered before it enters the barrier.
-    PEPPP_MPI_NOEXCEPT(MPI_Barrier(service_comm_));
+    // Every rank's requests are answered before it enters the barrier; after
+    // all_done() they were answered before the barrier that promised it.
+    if (!all_done_) PEPPP_MPI_NOEXCEPT(MPI_Barrier(service_comm_));
     if (service_.joinable()) {
       std::int64_t stop[2] = {kStop, 0};
-      PEPPP_MPI_NOEXCEPT(MPI_Send(stop, 2, MPI_INT64_T, 0, kTagRequest, service_comm_));
+      PEPPP_MPI_NOEXCEPT(MPI_Send(stop, 2, MPI_INT64_T, 0, tag_request_, service_comm_));
       service_.join();
     }
-    PEPPP_MPI_NOEXCEPT(MPI_Comm_free(&service_comm_));
+    if (own_service_comm_) {
+      PEPPP_MPI_NOEXCEPT(MPI_Comm_free(&service_comm_));
+    } else {
+      comm_cache(comm_).in_use = false;
+    }
   }
 }
 
@@ -222,8 +266,8 @@ std::int64_t WorkQueue::fetch_add(int slot, std::int64_t value) {
   if (kind_ == Kind::messages) {
     if (service_.joinable()) return local_[static_cast<std::size_t>(slot)].fetch_add(value);
     std::int64_t req[2] = {slot, value};
-    PEPPP_MPI(MPI_Send(req, 2, MPI_INT64_T, 0, kTagRequest, service_comm_));
-    PEPPP_MPI(MPI_Recv(&old, 1, MPI_INT64_T, 0, kTagReply, service_comm_, MPI_STATUS_IGNORE));
+    PEPPP_MPI(MPI_Send(req, 2, MPI_INT64_T, 0, tag_request_, service_comm_));
+    PEPPP_MPI(MPI_Recv(&old, 1, MPI_INT64_T, 0, tag_reply_, service_comm_, MPI_STATUS_IGNORE));
     return old;
   }
   PEPPP_MPI(MPI_Fetch_and_op(&value, &old, MPI_INT64_T, 0, slot, value == 0 ? MPI_NO_OP : MPI_SUM, win_));
@@ -251,8 +295,8 @@ std::int64_t WorkQueue::finished_and_next(bool failed) {
       i = finish_and_take(failed);
     } else {
       std::int64_t req[2] = {kFinishNext, failed ? 1 : 0};
-      PEPPP_MPI(MPI_Send(req, 2, MPI_INT64_T, 0, kTagRequest, service_comm_));
-      PEPPP_MPI(MPI_Recv(&i, 1, MPI_INT64_T, 0, kTagReply, service_comm_, MPI_STATUS_IGNORE));
+      PEPPP_MPI(MPI_Send(req, 2, MPI_INT64_T, 0, tag_request_, service_comm_));
+      PEPPP_MPI(MPI_Recv(&i, 1, MPI_INT64_T, 0, tag_reply_, service_comm_, MPI_STATUS_IGNORE));
     }
   } else {
     // Two accumulates and the fetch, completed by one flush: one round trip.
@@ -265,6 +309,8 @@ std::int64_t WorkQueue::finished_and_next(bool failed) {
   }
   return i < total_ ? i : -1;
 }
+
+void WorkQueue::all_done() { all_done_ = true; }
 
 void WorkQueue::drain() { fetch_add(kNext, total_); }
 

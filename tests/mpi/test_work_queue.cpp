@@ -127,6 +127,47 @@ TEST_P(QueueKinds, FinishedAndNextIsFinishedThenNext) {
   EXPECT_EQ(std::set<int>(all.begin(), all.end()).size(), static_cast<std::size_t>(n));
 }
 
+// Queues one after another on one communicator share its cached duplicate
+// (one generation of tags each): a rank that starts the next loop while rank
+// 0 still stops the last one's service thread gets the next queue's items.
+TEST_P(QueueKinds, LoopsOneAfterAnotherEachTakeTheirOwnItems) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  for (int round = 0; round < 6; ++round) {
+    std::vector<int> mine;
+    par::WorkQueue q(comm, 20 + round, GetParam());
+    par::for_each_item(q, [&](std::int64_t i) {
+      mine.push_back(static_cast<int>(i));
+      if (par::rank(comm) == 0) std::this_thread::sleep_for(std::chrono::microseconds(500));
+      return par::ItemOutcome::done;
+    });
+    const std::vector<int> all = all_items(mine, comm);
+    EXPECT_EQ(all.size(), static_cast<std::size_t>(20 + round)) << "round " << round;
+    EXPECT_EQ(std::set<int>(all.begin(), all.end()).size(), static_cast<std::size_t>(20 + round));
+  }
+}
+
+// Two live queues on one communicator do not share a duplicate.
+TEST_P(QueueKinds, TwoLiveQueuesAreIndependent) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  std::vector<int> a, b;
+  {
+    par::WorkQueue qa(comm, 30, GetParam());
+    par::WorkQueue qb(comm, 40, GetParam());
+    for (;;) {
+      const std::int64_t i = qa.next(), j = qb.next();
+      if (i >= 0) a.push_back(static_cast<int>(i));
+      if (j >= 0) b.push_back(static_cast<int>(j));
+      if (i < 0 && j < 0) break;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+  const std::vector<int> all_a = all_items(a, comm), all_b = all_items(b, comm);
+  EXPECT_EQ(all_a.size(), 30u);
+  EXPECT_EQ(std::set<int>(all_a.begin(), all_a.end()).size(), 30u);
+  EXPECT_EQ(all_b.size(), 40u);
+  EXPECT_EQ(std::set<int>(all_b.begin(), all_b.end()).size(), 40u);
+}
+
 INSTANTIATE_TEST_SUITE_P(WorkQueue, QueueKinds, testing::Values(Kind::automatic, Kind::one_sided, Kind::messages),
                          [](const testing::TestParamInfo<Kind>& i) {
                            return i.param == Kind::automatic ? std::string("automatic")

@@ -115,7 +115,8 @@ std::string move_journals_aside(const std::string& dir);
 /// kernel crash can then lose the records of the last cell or so per rank
 /// (they are trained again on --resume, like a cell in flight); `sync()`
 /// waits for everything written, and the campaign calls it before its file
-/// is written.
+/// is written. With `background_sync` the header's fsync and the folder's
+/// (the new file's entry) also run on that thread, as its first commit.
 class JournalWriter {
  public:
   /// @throws InputError on a fingerprint mismatch; RuntimeError on I/O errors.

@@ -16,6 +16,10 @@
 ///   fetch-and-add requests (two-sided messages on a private duplicate of the
 ///   communicator). Rank 0's own takes are local atomics. Needs
 ///   `MPI_THREAD_MULTIPLE` (MpiSession asks for it).
+/// What the communicator's queues share is cached on it (an MPI attribute):
+/// whether windows failed (later queues do not try again) and the
+/// duplicate, with one pair of tags per queue, so only a communicator's
+/// first queue pays for those collectives.
 /// `automatic` (the default) tries `one_sided` and falls back to `messages`,
 /// agreed by every rank; the environment variable PEPPP_WORK_QUEUE
 /// (auto | one-sided | messages) overrides the default for a whole run.
@@ -59,6 +63,11 @@ class WorkQueue {
   /// message, or one flush of the window's accumulates). Not collective.
   std::int64_t finished_and_next(bool failed);
 
+  /// Promise that every rank has made its last call on this queue and then
+  /// passed a barrier (as `for_each_item`'s final wait does): the destructor
+  /// then skips its own barrier. Call it on every rank or on none.
+  void all_done();
+
   /// Snapshot of the shared counters.
   struct Counts {
     std::int64_t taken;     ///< items handed out (capped at total)
@@ -92,7 +101,10 @@ class WorkQueue {
   MPI_Win win_ = MPI_WIN_NULL;
   std::int64_t* base_ = nullptr;
   // messages
-  MPI_Comm service_comm_ = MPI_COMM_NULL;
+  MPI_Comm service_comm_ = MPI_COMM_NULL;  // the communicator's cached duplicate, or our own
+  bool own_service_comm_ = false;
+  int tag_request_ = 1, tag_reply_ = 2;    // this queue's generation on the duplicate
+  bool all_done_ = false;
   std::array<std::atomic<std::int64_t>, 3> local_{};
   std::thread service_;
 };
