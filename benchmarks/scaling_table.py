@@ -3,7 +3,8 @@
 
     benchmarks/scaling_table.py OUT_DIR [--update BENCHMARKS.md]
 
-Reads OUT_DIR/n<nodes>_r<ranks>.json (Google Benchmark) and .meta.json (load
+Reads OUT_DIR/n<nodes>_r<ranks>.json (Google Benchmark: bench_par),
+loocv_n<nodes>_r<ranks>.json (bench_loocv) and their .meta.json (load
 average, wall time) and prints the tables; --update replaces the text between
 <!-- multinode-scaling:begin --> and <!-- multinode-scaling:end --> in the
 given file (the markers must be there).
@@ -18,12 +19,14 @@ import sys
 BEGIN, END = "<!-- multinode-scaling:begin -->", "<!-- multinode-scaling:end -->"
 
 
-def runs(out):
+def runs(out, prefix=""):
     rows = []
-    for path in sorted(glob.glob(os.path.join(out, "n*_r*.json"))):
+    for path in sorted(glob.glob(os.path.join(out, prefix + "n*_r*.json"))):
         if path.endswith(".meta.json"):
             continue
-        m = re.search(r"n(\d+)_r(\d+)\.json$", path)
+        m = re.search(r"(?:^|/)" + prefix + r"n(\d+)_r(\d+)\.json$", path)
+        if not m:
+            continue
         with open(path) as f:
             bench = {b["name"]: b for b in json.load(f)["benchmarks"]}
         meta_path = path[:-5] + ".meta.json"
@@ -83,16 +86,45 @@ def tables(rows):
     return "\n".join(out) + "\n"
 
 
+def loocv_table(rows):
+    """LOOCV work items: wall time (MAX over ranks), rank 0's CPU, speedup and work split against 1 rank on 1 node."""
+    base = None
+    for nodes, ranks, bench, meta in rows:
+        b = find(bench, "BM_LoocvSettingsIandIV/tasks:40/cv_lambda:1")
+        if nodes == 1 and ranks == 1 and b is not None:
+            base = b
+    out = ["", "LOOCV work items (bench_loocv: settings I + IV, all methods plus the baseline, synthetic 40 × 99, "
+           "λ cross-validated in every fold; 560 items and 40 setting-IV completions through the same queue): "
+           "wall time is the MAX over ranks; speedup and work split (rank 0's CPU at 1 rank over its CPU here) "
+           "are against 1 rank on 1 node. This machine has 2 cores: beyond 2 ranks the ranks share them.", "",
+           "| nodes | ranks | wall (s) | CPU of rank 0 (s) | items/s | wall speedup | work split | load avg |",
+           "|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for nodes, ranks, bench, meta in rows:
+        b = find(bench, "BM_LoocvSettingsIandIV/tasks:40/cv_lambda:1")
+        if b is None:
+            continue
+        wall = b["real_time"] / 1000.0  # ms
+        cpu = b["cpu_time"] / 1000.0
+        speed = None if base is None else base["real_time"] / b["real_time"]
+        split = None if base is None else base["cpu_time"] / b["cpu_time"]
+        load = f"{meta.get('load_before', '?')}–{meta.get('load_after', '?')}" if meta else "?"
+        out.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            nodes, ranks, fmt(wall, ".2f"), fmt(cpu, ".2f"), fmt(b.get("items_per_s"), ".0f"), fmt(speed, ".2f"),
+            fmt(split, ".2f"), load))
+    return "\n".join(out) + "\n" if len(out) > 6 else ""
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("out")
     p.add_argument("--update")
     a = p.parse_args(argv)
     rows = runs(a.out)
-    if not rows:
-        print(f"scaling_table.py: no n*_r*.json in {a.out}", file=sys.stderr)
+    loocv = runs(a.out, "loocv_")
+    if not rows and not loocv:
+        print(f"scaling_table.py: no n*_r*.json or loocv_n*_r*.json in {a.out}", file=sys.stderr)
         return 1
-    text = tables(rows)
+    text = (tables(rows) if rows else "") + loocv_table(loocv)
     print(text)
     if a.update:
         doc = open(a.update).read()
