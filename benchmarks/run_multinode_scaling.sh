@@ -63,44 +63,32 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none OMP_NUM_THREADS=1
 unset OMPI_MCA_btl OMPI_MCA_osc
 names=(nodeA nodeB nodeC nodeD nodeE nodeF nodeG nodeH)
 cd "$OUT"
-for nodes in $NODES; do
-  for ranks in $RANKS; do
-    [ "$ranks" -ge "$nodes" ] || continue
-    [ $((ranks % nodes)) -eq 0 ] || continue
-    per=$((ranks / nodes)) hosts=""
-    for ((i = 0; i < nodes; i++)); do hosts+="${hosts:+,}${names[$i]}:$per"; done
-    tag="n${nodes}_r${ranks}"
-    load0=$(cut -d' ' -f1 /proc/loadavg)
-    t0=$(date +%s)
-    echo "== $ranks ranks on $nodes node(s) ($hosts), load $load0, $(date -u +%H:%M:%S)"
-    # Only rank 0 writes the JSON (every rank would open and truncate it).
-    OUT_JSON="$OUT/$tag.json" mpirun -x OUT_JSON --host "$hosts" -np "$ranks" /bin/sh -c \
-      'if [ "$OMPI_COMM_WORLD_RANK" = 0 ]; then exec "$0" "$@" --benchmark_out="$OUT_JSON" --benchmark_out_format=json; else exec "$0" "$@"; fi' \
-      "$bench" --benchmark_filter="$FILTER" --benchmark_format=console \
-      > "$OUT/$tag.log" 2>&1 || { tail -20 "$OUT/$tag.log"; echo "run_multinode_scaling: $tag failed" >&2; exit 1; }
-    load1=$(cut -d' ' -f1 /proc/loadavg)
-    echo "{\"nodes\": $nodes, \"ranks\": $ranks, \"load_before\": $load0, \"load_after\": $load1, \"wall_s\": $(( $(date +%s) - t0 ))}" > "$OUT/$tag.meta.json"
-    grep -E "^BM_|efficiency" "$OUT/$tag.log" | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-200 || true
+# One benchmark run: PREFIX (tag prefix and log label), BINARY, FILTER, RANK
+# LIST; every rank count that splits evenly over each node count.
+run_all() {
+  local prefix=$1 binary=$2 filter=$3 list=$4 nodes ranks per hosts tag load0 load1 t0 i
+  for nodes in $NODES; do
+    for ranks in $list; do
+      [ "$ranks" -ge "$nodes" ] || continue
+      [ $((ranks % nodes)) -eq 0 ] || continue
+      per=$((ranks / nodes)) hosts=""
+      for ((i = 0; i < nodes; i++)); do hosts+="${hosts:+,}${names[$i]}:$per"; done
+      tag="${prefix}n${nodes}_r${ranks}"
+      load0=$(cut -d' ' -f1 /proc/loadavg)
+      t0=$(date +%s)
+      echo "== ${prefix:+${prefix%_}: }$ranks ranks on $nodes node(s) ($hosts), load $load0, $(date -u +%H:%M:%S)"
+      # Only rank 0 writes the JSON (every rank would open and truncate it).
+      OUT_JSON="$OUT/$tag.json" mpirun -x OUT_JSON --host "$hosts" -np "$ranks" /bin/sh -c \
+        'if [ "$OMPI_COMM_WORLD_RANK" = 0 ]; then exec "$0" "$@" --benchmark_out="$OUT_JSON" --benchmark_out_format=json; else exec "$0" "$@"; fi' \
+        "$binary" --benchmark_filter="$filter" --benchmark_format=console \
+        > "$OUT/$tag.log" 2>&1 || { tail -20 "$OUT/$tag.log"; echo "run_multinode_scaling: $tag failed" >&2; exit 1; }
+      load1=$(cut -d' ' -f1 /proc/loadavg)
+      echo "{\"nodes\": $nodes, \"ranks\": $ranks, \"load_before\": $load0, \"load_after\": $load1, \"wall_s\": $(( $(date +%s) - t0 ))}" > "$OUT/$tag.meta.json"
+      grep -E "^BM_|efficiency" "$OUT/$tag.log" | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-200 || true
+    done
   done
-done
+}
+run_all "" "$bench" "$FILTER" "$RANKS"
 # LOOCV work items over the same nodes.
-for nodes in $NODES; do
-  for ranks in $LOOCV_RANKS; do
-    [ "$ranks" -ge "$nodes" ] || continue
-    [ $((ranks % nodes)) -eq 0 ] || continue
-    per=$((ranks / nodes)) hosts=""
-    for ((i = 0; i < nodes; i++)); do hosts+="${hosts:+,}${names[$i]}:$per"; done
-    tag="loocv_n${nodes}_r${ranks}"
-    load0=$(cut -d' ' -f1 /proc/loadavg)
-    t0=$(date +%s)
-    echo "== LOOCV: $ranks ranks on $nodes node(s) ($hosts), load $load0, $(date -u +%H:%M:%S)"
-    OUT_JSON="$OUT/$tag.json" mpirun -x OUT_JSON --host "$hosts" -np "$ranks" /bin/sh -c \
-      'if [ "$OMPI_COMM_WORLD_RANK" = 0 ]; then exec "$0" "$@" --benchmark_out="$OUT_JSON" --benchmark_out_format=json; else exec "$0" "$@"; fi' \
-      "$bench_loocv" --benchmark_filter='BM_LoocvSettingsIandIV/tasks:40/cv_lambda:1' --benchmark_format=console \
-      > "$OUT/$tag.log" 2>&1 || { tail -20 "$OUT/$tag.log"; echo "run_multinode_scaling: $tag failed" >&2; exit 1; }
-    load1=$(cut -d' ' -f1 /proc/loadavg)
-    echo "{\"nodes\": $nodes, \"ranks\": $ranks, \"load_before\": $load0, \"load_after\": $load1, \"wall_s\": $(( $(date +%s) - t0 ))}" > "$OUT/$tag.meta.json"
-    grep -E "^BM_" "$OUT/$tag.log" | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-200 || true
-  done
-done
+run_all loocv_ "$bench_loocv" 'BM_LoocvSettingsIandIV/tasks:40/cv_lambda:1' "$LOOCV_RANKS"
 /usr/bin/python3 "$here/scaling_table.py" "$OUT" ${UPDATE:+--update "$UPDATE"}
