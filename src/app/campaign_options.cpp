@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/format.hpp"
+#include "peppp/core/settings.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/data/catalog.hpp"
 #include "peppp/io/netcdf.hpp"
@@ -196,14 +197,10 @@ void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
 std::string campaign_identity(const Options& o, const std::string& model) {
   std::map<std::string, std::string> keys;
   for (const auto& s : measure_options().specs) {
-    // synthetic.fail_fraction injects failures, which are not results: a failed cell is trained
-    // again on --resume, so a rerun with another fraction is the "cause repaired" case.
-    // train.replicates decides how many results a cell gets, not what a result is: the plan's
-    // identity has its own "replicates" line.
-    const bool relevant = s.key == "campaign.model" || (starts_with(s.key, "train.") && s.key != "train.replicates") ||
-                          (starts_with(s.key, "synthetic.") && s.key != "synthetic.spin" && s.key != "synthetic.tasks" &&
-                           s.key != "synthetic.fail_fraction");
-    if (!relevant) continue;
+    // The roles' table (core/settings.hpp) decides. Not in: synthetic.fail_fraction (injected
+    // failures are trained again on --resume: another fraction is the "cause repaired" case) and
+    // train.replicates (the plan's identity has its own "replicates" line).
+    if (!in_campaign_identity(s.key)) continue;
     if (o.has(s.key)) {
       keys[s.key] = o.text(s.key);
     } else if (!s.default_value.empty()) {

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "peppp/core/error.hpp"
+#include "peppp/core/settings.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/core/task.hpp"
 #include "peppp/io/netcdf.hpp"
@@ -128,14 +129,11 @@ struct OutRow {
 }  // namespace
 
 bool is_merge_setting(const std::string& name) {
-  if (starts_with(name, "option.train."))
-    // train.record_epochs decides whether per-epoch values are recorded, not what a cell
-    // gives (an input without them drops the merged per-epoch record instead).
-    return name != "option.train.replicates" && name != "option.train.learning_rate" &&
-           name != "option.train.learning_rates" && name != "option.train.record_epochs";
-  static const std::set<std::string> other = {"option.synthetic.diverge_fraction", "epochs", "batch_size",
-                                              "momentum", "weight_decay", "lr_schedule"};
-  return other.count(name) > 0;
+  // option.KEY: the roles' table (core/settings.hpp), shared with the journal fingerprint.
+  if (starts_with(name, "option.")) return must_agree_to_merge(std::string_view(name).substr(7));
+  // What measure writes beside its option attributes (older files carry only these).
+  static const std::set<std::string> legacy = {"epochs", "batch_size", "momentum", "weight_decay", "lr_schedule"};
+  return legacy.count(name) > 0;
 }
 
 MergeInput read_merge_input(const std::string& path) {

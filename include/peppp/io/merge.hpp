@@ -35,9 +35,10 @@ enum class MergeConfigs {
 };
 
 /// Is global attribute `name` a training setting that every two merged
-/// inputs must agree on? The `option.train.*` attributes but replicates and
-/// the learning rate (row identity), `option.synthetic.diverge_fraction`
-/// (it changes a fake result), and the measure attributes that files
+/// inputs must agree on? `option.KEY` when KEY's role is a result
+/// (`must_agree_to_merge`, core/settings.hpp: the `train.*` keys but
+/// replicates, the learning rate and record_epochs, and
+/// `synthetic.diverge_fraction`), and the measure attributes that files
 /// without option attributes still carry (epochs, batch_size, momentum,
 /// weight_decay, lr_schedule). A setting one file does not record is not
 /// compared.
