@@ -227,47 +227,47 @@ MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const
   // Root decides; one broadcast carries its verdict and the items left.
   Failure start_failure;
   auto start = [&] {
-        const std::string why = io::check_writable(st.output);
-        if (!why.empty()) throw InputError(why);
-        lock = std::make_unique<io::OutputLock>(st.output, st.command, st.break_lock);
-        if (st.restart && io::has_journals(jdir)) {
-          const std::string moved = io::move_journals_aside(jdir);
-          log::warn("measure: --restart: the journal folder ", jdir, " was moved aside to ", moved,
-                    " (nothing deleted); starting over");
-        }
-        io::JournalContents jc = io::read_journals(jdir, plan.fingerprint, plan.identity_text);
-        // Per work item: 0 no record, 1 only failed records (trained again), 2 a result (kept: the
-        // first measured or diverged record; a failure before or after it does not count).
-        std::vector<char> have(plan.mask.size() * R, 0);
-        for (const auto& rec : jc.records) {
-          if (rec.cell >= plan.mask.size() || !plan.mask[rec.cell] || rec.replicate >= R) continue;
-          char& h = have[rec.cell * R + rec.replicate];
-          if (h == 2) continue;
-          if (rec.status == static_cast<std::uint8_t>(CellStatus::failed)) {
-            h = 1;
-            continue;
-          }
-          h = 2;
-          done.push_back(rec);
-        }
-        if (!jc.records.empty() && !st.resume)
-          throw InputError("journal folder " + jdir + " holds " + std::to_string(jc.records.size()) +
-                           " results of this plan from an earlier run: pass --resume to continue it, or --restart "
-                           "to move it aside and start over");
-        const auto usable = static_cast<std::int64_t>(done.size());
-        const auto failed_before = static_cast<std::int64_t>(std::count(have.begin(), have.end(), 1));
-        for (std::uint64_t item : items)
-          if (have[item] != 2) remaining.push_back(item);
-        corrupt = jc.corrupt;
-        if (!done.empty() || failed_before > 0)
-          log::info("measure: resuming from ", jdir, ": ", usable, " of ", items.size(),
-                    R > 1 ? " planned cell replicates" : " planned cells", " already done",
-                    failed_before ? ", " + std::to_string(failed_before) + " failed before (trained again)" : "",
-                    jc.torn ? " (a torn last record was ignored)" : "",
-                    jc.corrupt ? " (" + std::to_string(jc.corrupt) + " corrupt journal record(s) skipped)" : "");
-        else if (st.resume)
-          log::info("measure: --resume given but ", jdir, " holds no finished cell of this plan; starting fresh");
-        io::write_plan_text(jdir, plan.identity_text);
+    const std::string why = io::check_writable(st.output);
+    if (!why.empty()) throw InputError(why);
+    lock = std::make_unique<io::OutputLock>(st.output, st.command, st.break_lock);
+    if (st.restart && io::has_journals(jdir)) {
+      const std::string moved = io::move_journals_aside(jdir);
+      log::warn("measure: --restart: the journal folder ", jdir, " was moved aside to ", moved,
+                " (nothing deleted); starting over");
+    }
+    io::JournalContents jc = io::read_journals(jdir, plan.fingerprint, plan.identity_text);
+    // Per work item: 0 no record, 1 only failed records (trained again), 2 a result (kept: the
+    // first measured or diverged record; a failure before or after it does not count).
+    std::vector<char> have(plan.mask.size() * R, 0);
+    for (const auto& rec : jc.records) {
+      if (rec.cell >= plan.mask.size() || !plan.mask[rec.cell] || rec.replicate >= R) continue;
+      char& h = have[rec.cell * R + rec.replicate];
+      if (h == 2) continue;
+      if (rec.status == static_cast<std::uint8_t>(CellStatus::failed)) {
+        h = 1;
+        continue;
+      }
+      h = 2;
+      done.push_back(rec);
+    }
+    if (!jc.records.empty() && !st.resume)
+      throw InputError("journal folder " + jdir + " holds " + std::to_string(jc.records.size()) +
+                       " results of this plan from an earlier run: pass --resume to continue it, or --restart "
+                       "to move it aside and start over");
+    const auto usable = static_cast<std::int64_t>(done.size());
+    const auto failed_before = static_cast<std::int64_t>(std::count(have.begin(), have.end(), 1));
+    for (std::uint64_t item : items)
+      if (have[item] != 2) remaining.push_back(item);
+    corrupt = jc.corrupt;
+    if (!done.empty() || failed_before > 0)
+      log::info("measure: resuming from ", jdir, ": ", usable, " of ", items.size(),
+                R > 1 ? " planned cell replicates" : " planned cells", " already done",
+                failed_before ? ", " + std::to_string(failed_before) + " failed before (trained again)" : "",
+                jc.torn ? " (a torn last record was ignored)" : "",
+                jc.corrupt ? " (" + std::to_string(jc.corrupt) + " corrupt journal record(s) skipped)" : "");
+    else if (st.resume)
+      log::info("measure: --resume given but ", jdir, " holds no finished cell of this plan; starting fresh");
+    io::write_plan_text(jdir, plan.identity_text);
   };
   std::string wire;
   if (root) {
