@@ -179,40 +179,55 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
 // magnitude >= the format's smallest normal (for E = 8 every non-NaN
 // float32, its subnormals included: minnorm = 0), where the full kernel's
 // result is its normal-range branch (0 rounds to 0 there as well).
+// It works on the signed bits b directly, without taking the sign off and
+// putting it back: for a non-NaN b = sign | a, b + (anything below 2^23)
+// does not carry into the sign (a <= 0x7f800000), and keep holds the sign
+// bit, so the rounding gives sign | round(a). Saturation on sign |
+// magnitude: the unsigned min with sign-bit | sat clamps the negative
+// patterns (>= 2^31) and leaves the positive ones, the signed min with sat
+// then clamps the positive ones and leaves the negative ones (< 0 as int32).
+// Four vector operations per element for nearest (five before, as compiled).
 template <Rounding R>
 void kernel_normal(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
                    std::uint64_t counter0) {
   const std::uint32_t keep = prm.keep, half = prm.half, halfm1 = prm.halfm1, odd_mask = prm.odd_mask;
-  const std::uint32_t drop = prm.drop, sat = prm.sat;
+  const std::uint32_t drop = prm.drop;
+  const std::uint32_t sat_neg = prm.sat | 0x80000000u;
+  const auto sat_pos = static_cast<std::int32_t>(prm.sat);
   const std::uint32_t rshift = 31u - drop;
   std::uint64_t z = prm.key + counter0 * kGamma;
   for (std::size_t i = 0; i < n; ++i) {
     std::uint32_t b;
     std::memcpy(&b, in + i, 4);
-    const std::uint32_t sign = b & 0x80000000u;
-    const std::uint32_t a = b ^ sign;
-    std::uint32_t qn;
+    std::uint32_t q;
     if constexpr (R == Rounding::nearest) {
-      qn = (a + half) & keep;
+      q = (b + half) & keep;
     } else if constexpr (R == Rounding::nearest_even) {
-      qn = (a + halfm1 + ((a >> drop) & odd_mask)) & keep;
+      q = (b + halfm1 + ((b >> drop) & odd_mask)) & keep;  // bit 0 of b >> drop: drop >= 1 when odd_mask is set
     } else {
       const std::uint32_t rnd = splitmix_hi(z);
       z += kGamma;
-      qn = (a + ((rnd >> 1) >> rshift)) & keep;
+      q = (b + ((rnd >> 1) >> rshift)) & keep;
     }
-    const std::uint32_t q = umin(qn, sat) | sign;
+    q = umin(q, sat_neg);
+    q = static_cast<std::uint32_t>(imin(static_cast<std::int32_t>(q), sat_pos));
     std::memcpy(out + i, &q, 4);
   }
 }
 
-// The elementwise kernel in tiles of 256: a tile whose every element is 0,
+// The elementwise kernel in tiles of 512: a tile whose every element is 0,
 // ±inf or normal for the format (no NaN, nothing in the format's subnormal
 // range) takes kernel_normal, any other the full kernel. Same bits either
-// way; typical tensors skip the subnormal path's work.
+// way; typical tensors skip the subnormal path's work. The tile is read
+// twice (the check, then the rounding, from L1); the compiler barrier
+// between the two keeps GCC from carrying the check's 32 loaded vectors
+// (bits and magnitudes) into the rounding loop, which spilled them to the
+// stack: an extra store and load per vector, and the in-place form then
+// fell below its read+write limit (BENCHMARKS.md, issue #18). 512 rather
+// than 256: half the horizontal min/max reductions per element.
 template <Rounding R>
 void kernel_tiled(const float* in, float* out, std::size_t n, const Params& prm, std::uint64_t counter0) {
-  constexpr std::size_t kTile = 256;
+  constexpr std::size_t kTile = 512;
   std::size_t i = 0;
   for (; i + kTile <= n; i += kTile) {
     // lo = min over the tile of |x| - 1 in wrapping arithmetic (0 gives
@@ -226,6 +241,9 @@ void kernel_tiled(const float* in, float* out, std::size_t n, const Params& prm,
       hi = umax(hi, a);
     }
     const bool normal = (prm.minnorm == 0 || lo >= prm.minnorm - 1u) && hi <= kInfBits;
+#if defined(__GNUC__)
+    __asm__ __volatile__("" ::: "memory");
+#endif
     if (normal) kernel_normal<R>(in + i, out + i, kTile, prm, counter0 + i);
     else kernel<R>(in + i, out + i, kTile, prm, counter0 + i);
   }
