@@ -36,6 +36,9 @@ struct Params {
   std::size_t row_length;  // elements per row (blocks never straddle rows)
   std::size_t block;       // k, elements per block (32)
   std::int32_t emax_elem;  // exponent of the element format's largest normal
+  // Elementwise kernel only: round relu(x) instead of x (relu_bits below),
+  // one pass for an activation quantized after a ReLU.
+  bool relu;
 };
 
 // One variant of the kernel: the loop over [in, in + n) for one rounding.
@@ -85,6 +88,13 @@ inline std::uint32_t umax(std::uint32_t x, std::uint32_t y) { return x > y ? x :
 inline std::int32_t imin(std::int32_t x, std::int32_t y) { return x < y ? x : y; }
 inline std::int32_t imax(std::int32_t x, std::int32_t y) { return x > y ? x : y; }
 
+// torch's relu on float32 bits (its CPU kernel: max(x, 0) keeping x when it
+// compares equal to 0 or is NaN): a negative value, -inf included, becomes
+// +0; -0, +0, positive values and NaN of either sign are kept. The
+// patterns 0x80000001..0xff800000 are exactly the negative non-NaN nonzero
+// values. (unit_nn_quantizer checks this against torch::relu.)
+inline std::uint32_t relu_bits(std::uint32_t b) { return b - 0x80000001u < 0x7f800000u ? 0u : b; }
+
 inline std::uint32_t splitmix_hi(std::uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -99,7 +109,7 @@ inline std::uint32_t splitmix_hi(std::uint64_t z) {
 // lose bits far below the element grid's half spacing, so it still rounds to
 // ±0), rounded onto the element grid, and written times scale[i] = X (exact: grid
 // values times a power of two within float32's range).
-template <Rounding R, bool Scaled = false>
+template <Rounding R, bool Scaled = false, bool Relu = false>
 void kernel(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
             std::uint64_t counter0, const float* __restrict inv = nullptr,
             const float* __restrict scale = nullptr) {
@@ -120,6 +130,7 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
     } else {
       std::memcpy(&b, in + i, 4);
     }
+    if constexpr (Relu) b = relu_bits(b);
     const std::uint32_t sign = b & 0x80000000u;
     const std::uint32_t a = b ^ sign;
     std::uint32_t rnd = 0;
@@ -187,7 +198,7 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
 // patterns (>= 2^31) and leaves the positive ones, the signed min with sat
 // then clamps the positive ones and leaves the negative ones (< 0 as int32).
 // Four vector operations per element for nearest (five before, as compiled).
-template <Rounding R>
+template <Rounding R, bool Relu = false>
 void kernel_normal(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
                    std::uint64_t counter0) {
   const std::uint32_t keep = prm.keep, half = prm.half, halfm1 = prm.halfm1, odd_mask = prm.odd_mask;
@@ -199,6 +210,7 @@ void kernel_normal(const float* __restrict in, float* __restrict out, std::size_
   for (std::size_t i = 0; i < n; ++i) {
     std::uint32_t b;
     std::memcpy(&b, in + i, 4);
+    if constexpr (Relu) b = relu_bits(b);
     std::uint32_t q;
     if constexpr (R == Rounding::nearest) {
       q = (b + half) & keep;
@@ -224,8 +236,10 @@ void kernel_normal(const float* __restrict in, float* __restrict out, std::size_
 // (bits and magnitudes) into the rounding loop, which spilled them to the
 // stack: an extra store and load per vector, and the in-place form then
 // fell below its read+write limit (BENCHMARKS.md, issue #18). 512 rather
-// than 256: half the horizontal min/max reductions per element.
-template <Rounding R>
+// than 256: half the horizontal min/max reductions per element. Relu: the
+// check is on the input itself (relu only turns elements into ±0, which
+// the normal path rounds exactly).
+template <Rounding R, bool Relu = false>
 void kernel_tiled(const float* in, float* out, std::size_t n, const Params& prm, std::uint64_t counter0) {
   constexpr std::size_t kTile = 512;
   std::size_t i = 0;
@@ -244,10 +258,10 @@ void kernel_tiled(const float* in, float* out, std::size_t n, const Params& prm,
 #if defined(__GNUC__)
     __asm__ __volatile__("" ::: "memory");
 #endif
-    if (normal) kernel_normal<R>(in + i, out + i, kTile, prm, counter0 + i);
-    else kernel<R>(in + i, out + i, kTile, prm, counter0 + i);
+    if (normal) kernel_normal<R, Relu>(in + i, out + i, kTile, prm, counter0 + i);
+    else kernel<R, false, Relu>(in + i, out + i, kTile, prm, counter0 + i);
   }
-  if (i < n) kernel<R>(in + i, out + i, n - i, prm, counter0 + i);
+  if (i < n) kernel<R, false, Relu>(in + i, out + i, n - i, prm, counter0 + i);
 }
 
 // The largest |x| of a block as float32 bits (NaN and inf give >= kInfBits).
@@ -330,6 +344,14 @@ inline void run_blocks_serial(const float* in, float* out, std::size_t n, const 
 
 inline void run_serial(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
                        std::uint64_t counter0) {
+  if (prm.relu) {
+    switch (r) {
+      case Rounding::nearest: kernel_tiled<Rounding::nearest, true>(in, out, n, prm, counter0); break;
+      case Rounding::nearest_even: kernel_tiled<Rounding::nearest_even, true>(in, out, n, prm, counter0); break;
+      case Rounding::stochastic: kernel_tiled<Rounding::stochastic, true>(in, out, n, prm, counter0); break;
+    }
+    return;
+  }
   switch (r) {
     case Rounding::nearest: kernel_tiled<Rounding::nearest>(in, out, n, prm, counter0); break;
     case Rounding::nearest_even: kernel_tiled<Rounding::nearest_even>(in, out, n, prm, counter0); break;
