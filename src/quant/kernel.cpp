@@ -55,6 +55,15 @@ Params make_params(FloatFormat format, std::uint64_t seed) {
   p.sub_base = 23 - m + emin_b;
   const std::uint32_t pbits = e < 8 ? static_cast<std::uint32_t>(emin_b - m) << 23 : 0x00800000u;
   std::memcpy(&p.p, &pbits, 4);
+  if (e < 8) {
+    const std::uint32_t hbits = static_cast<std::uint32_t>(emin_b - m - 1) << 23;
+    const std::uint32_t mbits = static_cast<std::uint32_t>(emin_b - m + 23) << 23;
+    std::memcpy(&p.p_half, &hbits, 4);
+    std::memcpy(&p.sub_magic, &mbits, 4);
+  } else {  // no subnormal range of its own (minnorm = 0): any value, never selected
+    p.p_half = 0.5f;
+    p.sub_magic = 1.0f;
+  }
   p.key = mix64(seed);
   p.block = static_cast<std::size_t>(format.block_size());
   p.emax_elem = format.emax();

@@ -30,6 +30,8 @@ struct Params {
   std::uint32_t minnorm;   // bits of 2^emin (E < 8); 0 for E = 8: float32's own subnormals are on the grid
   std::int32_t sub_base;   // 23 - M + biased emin: shift of the significand in the subnormal range
   float p;                 // 2^(emin - M), the subnormal spacing
+  float p_half;            // P / 2 (E < 8)
+  float sub_magic;         // 2^23 · P (E < 8): a + sub_magic rounds a to a multiple of P
   std::uint64_t key;       // stream key of the stochastic generator
   // MX block formats (QUANT.md "Standard formats", block rules 1-4): the
   // element grid is the fields above; these give the block structure.
@@ -150,28 +152,38 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
     }
     qn = umin(qn, sat);
 
-    // Subnormal range of the format: round the 24-bit significand to a
-    // multiple of 2^sh exactly in integers, then k * P (exact: power of two).
-    const std::uint32_t ebe = umax(a >> 23, 1u);
-    const std::uint32_t sig = a - ((ebe - 1u) << 23);
-    std::int32_t sh = sub_base - static_cast<std::int32_t>(ebe);
-    std::uint32_t k;
-    if constexpr (R == Rounding::nearest) {
-      sh = imin(imax(sh, 1), 25);
-      k = (sig + (1u << (sh - 1))) >> sh;
-    } else if constexpr (R == Rounding::nearest_even) {
-      sh = imin(imax(sh, 1), 25);
-      k = (sig + (1u << (sh - 1)) - 1u + ((sig >> sh) & 1u)) >> sh;
-    } else {
+    // Subnormal range of the format (a < 2^emin).
+    std::uint32_t qs;
+    if constexpr (R == Rounding::stochastic) {
+      // Round the 24-bit significand to a multiple of 2^sh exactly in
+      // integers, then k * P (exact: power of two).
+      const std::uint32_t ebe = umax(a >> 23, 1u);
+      const std::uint32_t sig = a - ((ebe - 1u) << 23);
+      std::int32_t sh = sub_base - static_cast<std::int32_t>(ebe);
       sh = imin(imax(sh, 1), 64);
       const std::uint32_t lo = sig >> imin(sh, 31);
       const std::uint32_t frac =
           sh <= 32 ? sig << imax(32 - sh, 0) : sig >> imin(imax(sh - 32, 0), 31);
-      k = lo + (rnd < frac ? 1u : 0u);
+      const std::uint32_t k = lo + (rnd < frac ? 1u : 0u);
+      const float qsf = static_cast<float>(static_cast<std::int32_t>(k)) * p;
+      std::memcpy(&qs, &qsf, 4);
+    } else {
+      // One float rounding, exact: a + 2^23·P lies in [2^23·P, 2^24·P)
+      // (a < 2^emin = 2^M·P, M <= 23), whose spacing is P, so the sum is a
+      // rounded to a multiple of P, ties to even, and subtracting 2^23·P
+      // again is exact (Sterbenz). nearest then moves the ties that went
+      // down (d = a - r = P/2, exact: |d| <= P/2 on a's own spacing) up
+      // by P: ties away from zero. Five float operations instead of the
+      // integer path's fourteen; the results are multiples of P >= 2^-85
+      // (normal), an input below float32's normal range rounds to 0 (it is
+      // below P/2) even with denormals-are-zero. Needs IEEE round-to-nearest
+      // and no reassociation (no -ffast-math on the kernel sources).
+      float fa;
+      std::memcpy(&fa, &a, 4);
+      float r = (fa + prm.sub_magic) - prm.sub_magic;
+      if constexpr (R == Rounding::nearest) r = (fa - r == prm.p_half) ? r + p : r;
+      std::memcpy(&qs, &r, 4);
     }
-    const float qsf = static_cast<float>(static_cast<std::int32_t>(k)) * p;
-    std::uint32_t qs;
-    std::memcpy(&qs, &qsf, 4);
 
     std::uint32_t q = a < minnorm ? qs : qn;
     q = a > kInfBits ? a : q;  // NaN stays NaN (payload kept)
