@@ -94,7 +94,7 @@ inline std::int32_t imax(std::int32_t x, std::int32_t y) { return x > y ? x : y;
 // compares equal to 0 or is NaN): a negative value, -inf included, becomes
 // +0; -0, +0, positive values and NaN of either sign are kept. The
 // patterns 0x80000001..0xff800000 are exactly the negative non-NaN nonzero
-// values. (unit_nn_quantizer checks this against torch::relu.)
+// values. (unit_nn_quantizer_relu checks this against torch::relu.)
 inline std::uint32_t relu_bits(std::uint32_t b) { return b - 0x80000001u < 0x7f800000u ? 0u : b; }
 
 inline std::uint32_t splitmix_hi(std::uint64_t z) {
