@@ -6,8 +6,13 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "peppp/core/cell.hpp"
 #include "peppp/nn/model.hpp"
@@ -138,6 +143,119 @@ void BM_TrainStepSplit(benchmark::State& state) {
 
 BENCHMARK(BM_TrainStepSplit)->Args({0, 0})->Args({0, 1})->Args({0, 2})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TrainStepSplit)->Args({1, 0})->Args({1, 1})->Args({1, 2})->Unit(benchmark::kMillisecond);
+
+// fp32 and quantized steps of the same model alternated, for a ratio that
+// holds on a noisy shared machine: three model instances built as
+// BM_TrainStepSplit's modes 0, 1 and 2 (float32; e4m3/e6m7; the identity
+// quantizer with a float32 optimizer), same initial weights and batch, each
+// warmed up by 3 steps of its own; then every benchmark iteration is one
+// round of a step of each, in an order rotating from round to round, timed
+// per phase with the main thread's CPU time (as BM_TrainStepSplit). Each
+// round gives the ratio quantized / fp32 of its two steps; counters: `ratio`
+// (median over the rounds), `ratio_q1`, `ratio_q3` (quartiles), `ratio_min`,
+// `ratio_max`, `id_ratio` (identity quantizer / fp32, median); `fp32_ms`,
+// `q_ms`, `id_ms` (median step); per phase, medians over the rounds:
+// `{fp32,q,id}_{fwd,bwd,opt}_ms`. The quantized step's extra time splits as
+// q_phase - fp32_phase; the identity quantizer's share of it is the
+// mechanics of the quantizer points (autograd nodes, allocation, passes)
+// with no rounding work, and q - id the rounding itself (fwd/bwd) and the
+// low-precision optimizer (opt). The iteration count is PEPPP_BENCH_PAIRS
+// (default 21); the reported time is the quantized step's (manual time).
+namespace {
+int rounds() {
+  static const int n = [] {
+    const char* e = std::getenv("PEPPP_BENCH_PAIRS");
+    const int v = e && *e ? std::atoi(e) : 21;
+    return v > 0 ? v : 21;
+  }();
+  return n;
+}
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(pos);
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+void BM_TrainStepPaired(benchmark::State& state) {
+  at::set_num_threads(1);
+  const Case c = kCases[state.range(0)];
+  const int batch = Step::batch;
+  // 0 = fp32, 1 = e4m3/e6m7, 2 = identity quantizer (e8m23), fp32 optimizer
+  Step fp32(c, peppp::Configuration{}, false);
+  Step quant(c, peppp::Configuration::parse("e4m3/e6m7"), true);
+  Step ident(c, peppp::Configuration{}, true);
+  Step* const steps[] = {&fp32, &quant, &ident};
+  struct Phases {
+    double fwd, bwd, opt;
+    double total() const { return fwd + bwd + opt; }
+  };
+  auto run = [](Step& st) {
+    Phases ph{};
+    const double t0 = thread_cpu_ms();
+    st.opt->zero_grad();
+    torch::Tensor loss = torch::nn::functional::cross_entropy(st.net->forward(st.x), st.y);
+    const double t1 = thread_cpu_ms();
+    loss.backward();
+    const double t2 = thread_cpu_ms();
+    st.opt->step();
+    const double t3 = thread_cpu_ms();
+    benchmark::DoNotOptimize(loss.item<float>());
+    ph.fwd = t1 - t0;
+    ph.bwd = t2 - t1;
+    ph.opt = t3 - t2;
+    return ph;
+  };
+  for (Step* st : steps)
+    for (int w = 0; w < 3; ++w) run(*st);
+  std::vector<Phases> ph[3];
+  std::vector<double> ratio, id_ratio;
+  int round = 0;
+  for (auto _ : state) {
+    Phases got[3];
+    for (int k = 0; k < 3; ++k) {  // rounds rotate the order: 012, 120, 201, ...
+      const int m = (k + round) % 3;
+      const auto w0 = std::chrono::steady_clock::now();
+      got[m] = run(*steps[m]);
+      if (m == 1) state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+    }
+    for (int m = 0; m < 3; ++m) ph[m].push_back(got[m]);
+    ratio.push_back(got[1].total() / got[0].total());
+    id_ratio.push_back(got[2].total() / got[0].total());
+    ++round;
+  }
+  if (ratio.empty()) return;
+  state.counters["ratio"] = quantile(ratio, 0.5);
+  state.counters["ratio_q1"] = quantile(ratio, 0.25);
+  state.counters["ratio_q3"] = quantile(ratio, 0.75);
+  state.counters["ratio_min"] = quantile(ratio, 0.0);
+  state.counters["ratio_max"] = quantile(ratio, 1.0);
+  state.counters["id_ratio"] = quantile(id_ratio, 0.5);
+  state.counters["pairs"] = static_cast<double>(ratio.size());
+  static const char* const kMode[] = {"fp32", "q", "id"};
+  for (int m = 0; m < 3; ++m) {
+    std::vector<double> f, b, o, t;
+    for (const auto& p : ph[m]) {
+      f.push_back(p.fwd);
+      b.push_back(p.bwd);
+      o.push_back(p.opt);
+      t.push_back(p.total());
+    }
+    const std::string k = kMode[m];
+    state.counters[k + "_ms"] = quantile(t, 0.5);
+    state.counters[k + "_fwd_ms"] = quantile(f, 0.5);
+    state.counters[k + "_bwd_ms"] = quantile(b, 0.5);
+    state.counters[k + "_opt_ms"] = quantile(o, 0.5);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.SetLabel(std::string(c.model) + " e4m3/e6m7 vs fp32, paired");
+}
+}  // namespace
+
+BENCHMARK(BM_TrainStepPaired)->ArgName("case")->Arg(0)->Arg(1)->Iterations(rounds())->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 // The optimizer step alone on a model's parameters with fixed random
 // gradients (zero_grad not called: the gradients are reused, rounded again),

@@ -1,17 +1,26 @@
 // Quantization throughput on 16M-element float32 buffers, next to the
-// limits it is measured against in the same run: memcpy of the same buffer
-// (memory bandwidth) and torch's clone() (allocation + copy). Counters
-// `x_memcpy` / `x_clone` / `x_read_write` (printed with a spurious "/s") are
-// this benchmark's rate over the limit's rate (read_write: one in-place read
-// and write of every element, the limit of the in-place form), the limit measured once per thread
-// count at first use (median of 11 runs).
+// limits it is measured against: memcpy of the same buffer (memory
+// bandwidth, the limit of buffer -> buffer), one in-place read and write of
+// every element (the limit of the in-place form) and torch's clone()
+// (allocation + copy, the limit of the new-tensor form).
+//
+// The ratio to the limit is measured in pairs: after the benchmark's own
+// timed loop (its absolute rate, items/s), the kernel and its limit are run
+// alternately (PEPPP_BENCH_PAIRS pairs, default 21, after one warm-up of
+// each; the order inside a pair alternates), and each pair gives one ratio
+// t_limit / t_kernel (kernel rate over limit rate). Counters: `ratio` = the
+// median of the per-pair ratios, `ratio_q1` / `ratio_q3` its quartiles,
+// `ratio_min` / `ratio_max`, `pairs`. Kernel and limit are thus timed a few
+// milliseconds apart, on the same buffers, so a shift of the shared
+// machine's memory bandwidth moves both (a limit timed once, minutes away
+// from the kernel, made the ratio swing more than the targets' margins).
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
-#include <map>
 #include <thread>
 #include <vector>
 
@@ -72,53 +81,55 @@ void parallel_read_write(float* x, std::size_t n, int threads) {
   for (auto& t : pool) t.join();
 }
 
+int pairs() {
+  static const int n = [] {
+    const char* e = std::getenv("PEPPP_BENCH_PAIRS");
+    const int v = e && *e ? std::atoi(e) : 21;
+    return v > 0 ? v : 21;
+  }();
+  return n;
+}
+
 template <class F>
-double rate(F&& f) {  // median of 11 timed runs after a warm-up, elements/s
+double seconds(F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
   f();
-  std::vector<double> t;
-  for (int r = 0; r < 11; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::nth_element(t.begin(), t.begin() + 5, t.end());
-  return static_cast<double>(kN) / t[5];
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double memcpy_rate(int threads) {
-  static std::map<int, double> cache;
-  if (!cache.count(threads)) {
-    auto& b = buffers();
-    cache[threads] = rate([&] { parallel_memcpy(b.out.data(), b.in.data(), kN, threads); });
-  }
-  return cache[threads];
+// The value at quantile q (0..1) of sorted v, linear between neighbours.
+double quantile(const std::vector<double>& v, double q) {
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(pos);
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
-double read_write_rate(int threads) {
-  static std::map<int, double> cache;
-  if (!cache.count(threads)) {
-    std::vector<float> x(buffers().in);
-    cache[threads] = rate([&] { parallel_read_write(x.data(), kN, threads); });
+// The benchmark's absolute rate, and its paired ratio to `limit` (above).
+template <class K, class L>
+void report_paired(benchmark::State& state, K&& kernel, L&& limit) {
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(kN));
+  kernel();
+  limit();
+  std::vector<double> r;
+  for (int p = 0; p < pairs(); ++p) {
+    double tk, tl;
+    if (p % 2 == 0) {
+      tk = seconds(kernel);
+      tl = seconds(limit);
+    } else {
+      tl = seconds(limit);
+      tk = seconds(kernel);
+    }
+    r.push_back(tl / tk);
   }
-  return cache[threads];
-}
-
-double clone_rate(int threads) {
-  static std::map<int, double> cache;
-  if (!cache.count(threads)) {
-    at::set_num_threads(threads);
-    const auto x = torch::from_blob(buffers().in.data(), {static_cast<long>(kN)}, torch::kFloat32);
-    cache[threads] = rate([&] { benchmark::DoNotOptimize(x.clone()); });
-  }
-  return cache[threads];
-}
-
-void report(benchmark::State& state, int threads) {
-  const double items = static_cast<double>(state.iterations()) * kN;
-  state.SetItemsProcessed(static_cast<std::int64_t>(items));
-  state.counters["x_memcpy"] = benchmark::Counter(items / memcpy_rate(threads), benchmark::Counter::kIsRate);
-  state.counters["x_clone"] = benchmark::Counter(items / clone_rate(threads), benchmark::Counter::kIsRate);
-  state.counters["x_read_write"] = benchmark::Counter(items / read_write_rate(threads), benchmark::Counter::kIsRate);
+  std::sort(r.begin(), r.end());
+  state.counters["ratio"] = quantile(r, 0.5);
+  state.counters["ratio_q1"] = quantile(r, 0.25);
+  state.counters["ratio_q3"] = quantile(r, 0.75);
+  state.counters["ratio_min"] = r.front();
+  state.counters["ratio_max"] = r.back();
+  state.counters["pairs"] = static_cast<double>(r.size());
 }
 
 void set_label(benchmark::State& state, const char* what) {
@@ -128,14 +139,17 @@ void set_label(benchmark::State& state, const char* what) {
 
 }  // namespace
 
+// The limits themselves; each paired with itself (ratio ~ 1: the spread of
+// the paired measurement on this machine, its noise floor).
 static void BM_Memcpy(benchmark::State& state) {
   auto& b = buffers();
   const int t = static_cast<int>(state.range(0));
-  for (auto _ : state) {
+  auto copy = [&] {
     parallel_memcpy(b.out.data(), b.in.data(), kN, t);
     benchmark::ClobberMemory();
-  }
-  report(state, t);
+  };
+  for (auto _ : state) copy();
+  report_paired(state, copy, copy);
 }
 BENCHMARK(BM_Memcpy)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -143,11 +157,12 @@ BENCHMARK(BM_Memcpy)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(be
 static void BM_ReadWrite(benchmark::State& state) {
   std::vector<float> x(buffers().in);
   const int t = static_cast<int>(state.range(0));
-  for (auto _ : state) {
+  auto rw = [&] {
     parallel_read_write(x.data(), kN, t);
     benchmark::ClobberMemory();
-  }
-  report(state, t);
+  };
+  for (auto _ : state) rw();
+  report_paired(state, rw, rw);
 }
 BENCHMARK(BM_ReadWrite)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -155,27 +170,33 @@ static void BM_Clone(benchmark::State& state) {
   const int t = static_cast<int>(state.range(0));
   at::set_num_threads(t);
   const auto x = torch::from_blob(buffers().in.data(), {static_cast<long>(kN)}, torch::kFloat32);
-  for (auto _ : state) benchmark::DoNotOptimize(x.clone());
-  report(state, t);
+  auto clone = [&] { benchmark::DoNotOptimize(x.clone()); };
+  for (auto _ : state) clone();
+  report_paired(state, clone, clone);
 }
 BENCHMARK(BM_Clone)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-// Into a given (warm, preallocated) output buffer.
+// Into a given (warm, preallocated) output buffer; limit: memcpy in -> out.
 static void BM_QuantizeBuffer(benchmark::State& state) {
   auto& b = buffers();
   const auto f = kFormats[state.range(0)];
   const auto r = kRoundings[state.range(1)];
   const int t = static_cast<int>(state.range(2));
   std::uint64_t seed = 0;
-  for (auto _ : state) {
+  auto kernel = [&] {
     peppp::quant::quantize_buffer(b.in.data(), b.out.data(), kN, f, r, ++seed, 0, t);
     benchmark::ClobberMemory();
-  }
+  };
+  for (auto _ : state) kernel();
   set_label(state, "buffer");
-  report(state, t);
+  report_paired(state, kernel, [&] {
+    parallel_memcpy(b.out.data(), b.in.data(), kN, t);
+    benchmark::ClobberMemory();
+  });
 }
 
-// In place on a warm buffer.
+// In place on a warm buffer; limit: a read and write of the same buffer
+// (a sign flip: magnitudes, hence the kernel's tile paths, unchanged).
 static void BM_QuantizeInPlace(benchmark::State& state) {
   auto& b = buffers();
   const auto f = kFormats[state.range(0)];
@@ -183,15 +204,20 @@ static void BM_QuantizeInPlace(benchmark::State& state) {
   const int t = static_cast<int>(state.range(2));
   std::vector<float> x(b.in);
   std::uint64_t seed = 0;
-  for (auto _ : state) {
+  auto kernel = [&] {
     peppp::quant::quantize_buffer(x.data(), x.data(), kN, f, r, ++seed, 0, t);
     benchmark::ClobberMemory();
-  }
+  };
+  for (auto _ : state) kernel();
   set_label(state, "in place");
-  report(state, t);
+  report_paired(state, kernel, [&] {
+    parallel_read_write(x.data(), kN, t);
+    benchmark::ClobberMemory();
+  });
 }
 
-// The torch new-tensor form (allocation included, torch's threads).
+// The torch new-tensor form (allocation included, torch's threads); limit:
+// clone() of the same tensor.
 static void BM_QuantizeTensor(benchmark::State& state) {
   const auto f = kFormats[state.range(0)];
   const auto r = kRoundings[state.range(1)];
@@ -199,9 +225,10 @@ static void BM_QuantizeTensor(benchmark::State& state) {
   at::set_num_threads(t);
   const auto x = torch::from_blob(buffers().in.data(), {static_cast<long>(kN)}, torch::kFloat32);
   std::uint64_t seed = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(peppp::quantize(x, f, r, ++seed));
+  auto kernel = [&] { benchmark::DoNotOptimize(peppp::quantize(x, f, r, ++seed)); };
+  for (auto _ : state) kernel();
   set_label(state, "new tensor");
-  report(state, t);
+  report_paired(state, kernel, [&] { benchmark::DoNotOptimize(x.clone()); });
 }
 
 static void quant_args(benchmark::internal::Benchmark* b) {
@@ -233,14 +260,19 @@ static void BM_QuantizeStandard(benchmark::State& state) {
   const bool inplace = state.range(3) != 0;
   std::vector<float> x(inplace ? b.in : std::vector<float>());
   std::uint64_t seed = 0;
-  for (auto _ : state) {
+  auto kernel = [&] {
     if (inplace) peppp::quant::quantize_rows(x.data(), x.data(), kN, kRow, f, r, ++seed, 0, t);
     else peppp::quant::quantize_rows(b.in.data(), b.out.data(), kN, kRow, f, r, ++seed, 0, t);
     benchmark::ClobberMemory();
-  }
+  };
+  for (auto _ : state) kernel();
   state.SetLabel(std::string(inplace ? "in place " : "buffer ") + f.label() + " " + peppp::label(r) +
                  " threads=" + std::to_string(t) + " row=" + std::to_string(kRow));
-  report(state, t);
+  report_paired(state, kernel, [&] {
+    if (inplace) parallel_read_write(x.data(), kN, t);
+    else parallel_memcpy(b.out.data(), b.in.data(), kN, t);
+    benchmark::ClobberMemory();
+  });
 }
 static void standard_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"format", "rounding", "threads", "inplace"});

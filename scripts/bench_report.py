@@ -6,7 +6,9 @@
 
 Every figure is measured in this run next to its limit, as a ratio taken in
 the same process (bench_quant: memcpy, a same-size read+write and torch
-clone(); bench_nn: the fp32 step; `peppp measure`: the same campaign in fp32;
+clone(), each run alternately with its kernel, the median of the per-pair
+ratios with quartiles and range; bench_nn: the fp32 step, alternated with the
+quantized one in the same way; `peppp measure`: the same campaign in fp32;
 bench_meta and `peppp loocv`: the issue's wall-time targets), together with the machine (CPU model, cores, memory),
 the load average before and after each suite, the git commit and the exact
 commands. With --update the block between `<!-- bench-report:begin -->` and
@@ -30,6 +32,7 @@ import subprocess
 import sys
 import time
 
+PAIRS = 21  # kernel/limit pairs (rounds of the training step) per benchmark; --quick: 3
 BEGIN = "<!-- bench-report:begin -->"
 END = "<!-- bench-report:end -->"
 
@@ -107,7 +110,8 @@ class Suite:
                 k, v = x.split("=", 1)
                 return k + "=" + short(v)
             return x
-        return " ".join(short(x) for x in self.cmd)
+        env = [f"{k}={v}" for k, v in sorted((self.env or {}).items()) if k.startswith("PEPPP_")]
+        return " ".join(env + [short(x) for x in self.cmd])
 
     def loads(self):
         return f"{self.load_before:.1f} → {self.load_after:.1f}"
@@ -132,55 +136,106 @@ def mark(ok):
     return "met" if ok else "**missed**"
 
 
+def paired(b):
+    """(median, q1, q3, min, max) of a benchmark's per-pair ratios, or None."""
+    if "ratio" not in b:
+        return None
+    return tuple(b.get(k) for k in ("ratio", "ratio_q1", "ratio_q3", "ratio_min", "ratio_max"))
+
+
+def verdict(r, target, at_least):
+    """met / **missed** when the interquartile range is on one side of the target, else
+    within the spread (the median's side given): a claim never finer than its noise."""
+    med, q1, q3 = r[0], r[1], r[2]
+    if at_least:
+        if q1 >= target:
+            return "met"
+        if q3 < target:
+            return "**missed**"
+        return f"within spread (median {'≥' if med >= target else '<'} target)"
+    if q3 <= target:
+        return "met"
+    if q1 > target:
+        return "**missed**"
+    return f"within spread (median {'≤' if med <= target else '>'} target)"
+
+
+def spread(r, fmt=".2f"):
+    return f"{r[1]:{fmt}}–{r[2]:{fmt}} | {r[3]:{fmt}}–{r[4]:{fmt}}"
+
+
 def quant_section(s):
     lines = ["### Quantization kernels (bench_quant)", "",
              f"`{s.shown()}` — load {s.loads()}.", "",
-             "Each row's ratio is to the limit measured in the same process: memcpy of the same buffer "
-             "(buffer → buffer), a same-size read + write of one buffer (in place), torch `clone()` (a new tensor).",
-             "",
-             "| kernel | format | rounding | threads | G elem/s | × limit | limit | target | |",
-             "|---|---|---|---:|---:|---:|---|---:|---|"]
+             "Each ratio is paired: the kernel and its limit run alternately in the same process "
+             f"({PAIRS} pairs after a warm-up, on the same buffers), one ratio t_limit / t_kernel per pair; "
+             "the table gives the median of the pairs' ratios, their quartiles and range. Limits: memcpy of the "
+             "same buffer (buffer → buffer), a same-size read + write of one buffer (in place), torch `clone()` "
+             "(a new tensor). A target is met (missed) when the whole interquartile range is above (below) it; "
+             "otherwise the difference is within the measurement's spread. The limits' rows pair each limit "
+             "with itself (ideal 1): the spread of the method on this machine.", "",
+             "| kernel | format | rounding | threads | G elem/s | × limit (median) | quartiles | min–max | limit "
+             "| target | |",
+             "|---|---|---|---:|---:|---:|---:|---:|---|---:|---|"]
+    limits = {"BM_Memcpy": "memcpy", "BM_ReadWrite": "read+write", "BM_Clone": "clone()"}
     for b in rows_of(s.data):
-        label = b.get("label", "")
-        m = re.match(r"(buffer|in place|new tensor) (\S+) (\S+) threads=(\d+)", label)
+        r = paired(b)
+        if r is None:
+            continue
+        rate = b.get("items_per_second", 0) / 1e9
+        name = b.get("name", "").split("/")[0]
+        if name in limits:
+            threads = re.search(r"threads:(\d+)", b["name"]).group(1)
+            lines.append(f"| {limits[name]} itself | – | – | {threads} | {rate:.2f} | {r[0]:.2f} | {spread(r)} | "
+                         f"{limits[name]} | – | |")
+            continue
+        m = re.match(r"(buffer|in place|new tensor) (\S+) (\S+) threads=(\d+)", b.get("label", ""))
         if not m:
             continue
         kind, fmt, rounding, threads = m.groups()
-        rate = b.get("items_per_second", 0) / 1e9
         if kind == "buffer":
-            ratio, limit = b.get("x_memcpy"), "memcpy"
-            target = 0.5 if rounding == "stochastic" else 0.8
+            limit, target = "memcpy", 0.5 if rounding == "stochastic" else 0.8
         elif kind == "in place":
-            ratio, limit = b.get("x_read_write"), "read+write"
-            target = 0.9 if rounding != "stochastic" else None
+            limit, target = "read+write", 0.9 if rounding != "stochastic" else None
         else:
-            ratio, limit = b.get("x_clone"), "clone()"
-            target = 1.0
-        verdict = "" if target is None or ratio is None else mark(ratio >= target)
-        lines.append(f"| {kind} | {fmt} | {rounding} | {threads} | {rate:.2f} | "
-                     f"{'–' if ratio is None else format(ratio, '.2f')} | {limit} | "
-                     f"{'–' if target is None else '≥ ' + format(target, '.1f')} | {verdict} |")
+            limit, target = "clone()", 1.0
+        lines.append(f"| {kind} | {fmt} | {rounding} | {threads} | {rate:.2f} | {r[0]:.2f} | {spread(r)} | "
+                     f"{limit} | {'–' if target is None else '≥ ' + format(target, '.1f')} | "
+                     f"{'' if target is None else verdict(r, target, True)} |")
     return lines
 
 
 def nn_section(s):
     lines = ["### Training step, quantized / fp32 (bench_nn)", "",
-             f"`{s.shown()}` — load {s.loads()}. CPU time per SGD step at batch 32, 32 × 32 inputs, "
-             "one thread; e4m3/e6m7 with the default roundings against float32, same run.", "",
-             "| model | fp32 ms/step | e4m3/e6m7 ms/step | ratio | target | |",
-             "|---|---:|---:|---:|---:|---|"]
-    steps = {}
+             f"`{s.shown()}` — load {s.loads()}. CPU time of the main thread per SGD step at batch 32, "
+             "32 × 32 inputs, one thread; e4m3/e6m7 with the default roundings against float32. Paired: "
+             f"{PAIRS} rounds, each one step of the fp32, the quantized and the identity-quantizer "
+             "(e8m23 activations, fp32 optimizer) instance of the same model in a rotating order, after 3 "
+             "warm-up steps of each; the ratio is per round, median with quartiles and range. Met (missed) "
+             "when the whole interquartile range is below (above) the target.", "",
+             "| model | fp32 ms/step | e4m3/e6m7 ms/step | ratio (median) | quartiles | min–max | target | |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    split = []
     for b in rows_of(s.data):
-        label = b.get("label", "")
-        m = re.match(r"(\S+) (fp32|e4m3/e6m7)", label)
-        if m:
-            steps.setdefault(m.group(1), {})[m.group(2)] = ms(b)[1]
-    for model, v in steps.items():
-        if "fp32" in v and "e4m3/e6m7" in v:
-            ratio = v["e4m3/e6m7"] / v["fp32"]
-            target = 1.1 if model in ("small-cnn", "resnet8") else None
-            lines.append(f"| {model} | {v['fp32']:.1f} | {v['e4m3/e6m7']:.1f} | {ratio:.2f}× | "
-                         f"{'–' if target is None else '≤ 1.1×'} | {'' if target is None else mark(ratio <= target)} |")
+        r = paired(b)
+        m = re.match(r"(\S+) e4m3/e6m7 vs fp32, paired", b.get("label", ""))
+        if r is None or not m:
+            continue
+        model = m.group(1)
+        target = 1.1 if model in ("small-cnn", "resnet8") else None
+        lines.append(f"| {model} | {b['fp32_ms']:.1f} | {b['q_ms']:.1f} | {r[0]:.3f}× | {spread(r, '.3f')} | "
+                     f"{'–' if target is None else '≤ 1.1×'} | "
+                     f"{'' if target is None else verdict(r, target, False)} |")
+        for ph in ("fwd", "bwd", "opt"):
+            f, q, i = b[f"fp32_{ph}_ms"], b[f"q_{ph}_ms"], b[f"id_{ph}_ms"]
+            split.append(f"| {model} | {ph} | {f:.2f} | {q:.2f} | {i:.2f} | {q - f:+.2f} | {i - f:+.2f} |")
+    if split:
+        lines += ["", "Time split (medians over the rounds, ms per step): forward (zero_grad, forward, loss), "
+                  "backward, optimizer step; the identity quantizer's extra time over fp32 is the mechanics of "
+                  "the quantizer points, the rest of the quantized step's extra time is rounding work "
+                  "(forward/backward) and the low-precision optimizer.", "",
+                  "| model | phase | fp32 | e4m3/e6m7 | identity quantizer | quantized − fp32 | identity − fp32 |",
+                  "|---|---|---:|---:|---:|---:|---:|"] + split
     return lines
 
 
@@ -248,6 +303,9 @@ def main(argv):
     reps = ["--benchmark_repetitions=1"] if a.quick else ["--benchmark_repetitions=3",
                                                           "--benchmark_report_aggregates_only=true"]
     min_time = ["--benchmark_min_time=0.05"] if a.quick else ["--benchmark_min_time=0.5"]
+    global PAIRS
+    PAIRS = 3 if a.quick else PAIRS
+    pairs_env = {"PEPPP_BENCH_PAIRS": str(PAIRS)}
     mpi = ["mpirun", "-np", "1"]
     env = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
     start = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -255,15 +313,16 @@ def main(argv):
     try:
         if "quant" not in skip:
             j = os.path.join(out, "bench_quant.json")
-            s = Suite("quant", [os.path.join(bench, "bench_quant"), *min_time, *reps,
+            # No repetitions: the pairs inside each benchmark are the repeated measurement.
+            s = Suite("quant", [os.path.join(bench, "bench_quant"), *min_time,
                                 f"--benchmark_out={j}", "--benchmark_out_format=json",
-                                "--benchmark_filter=BM_Quantize(Buffer|InPlace|Tensor)/"], j).run()
+                                "--benchmark_filter=BM_(Memcpy|ReadWrite|Clone|Quantize(Buffer|InPlace|Tensor))/"],
+                      j, pairs_env).run()
             sections.append(quant_section(s))
         if "nn" not in skip:
             j = os.path.join(out, "bench_nn.json")
-            s = Suite("nn", [os.path.join(bench, "bench_nn"), "--benchmark_filter=BM_TrainStep/[01]/",
-                             *(["--benchmark_min_time=0.2"] if a.quick else ["--benchmark_min_time=2"]), *reps,
-                             f"--benchmark_out={j}", "--benchmark_out_format=json"], j).run()
+            s = Suite("nn", [os.path.join(bench, "bench_nn"), "--benchmark_filter=BM_TrainStepPaired/case:[01]/",
+                             f"--benchmark_out={j}", "--benchmark_out_format=json"], j, pairs_env).run()
             sections.append(nn_section(s))
         if "meta" not in skip:
             j = os.path.join(out, "bench_meta.json")

@@ -74,6 +74,38 @@ struct InPlaceQuantizeFn : public torch::autograd::Function<InPlaceQuantizeFn> {
   }
 };
 
+// relu followed by QuantizeFn as one autograd node, bit for bit the pair
+// QuantizeFn(torch::relu(y)): the forward rounds relu(y) in one pass into a
+// new tensor (instead of relu's output and then its rounded copy), and y is
+// saved for relu's mask (the same memory as relu's saved output). Backward:
+// relu's backward on y (threshold_backward: +0 where y <= 0, as on relu(y),
+// NaN passes) and then the error rounded in place, which gives the bits of
+// rounding first and masking after: the masked elements are +0 either way
+// (q(+0) = +0) and element i keeps index i of the error's stream. Its
+// graph node is a quantizer like QuantizeFn's (outputs on the grid both
+// ways), named as one: "...QuantizeFn".
+struct RectifiedQuantizeFn : public torch::autograd::Function<RectifiedQuantizeFn> {
+  static Tensor forward(torch::autograd::AutogradContext* ctx, Tensor y, int64_t e, int64_t m, int64_t fwd_rounding,
+                        int64_t bwd_rounding, int64_t fwd_seed, int64_t bwd_seed) {
+    ctx->saved_data["e"] = e;
+    ctx->saved_data["m"] = m;
+    ctx->saved_data["r"] = bwd_rounding;
+    ctx->saved_data["s"] = bwd_seed;
+    ctx->save_for_backward({y});
+    return quantize_relu(y, format_argument(e, m), static_cast<Rounding>(fwd_rounding),
+                         static_cast<std::uint64_t>(fwd_seed));
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad) {
+    const Tensor y = ctx->get_saved_variables()[0];
+    Tensor g = at::threshold_backward(grad[0], y, 0);
+    quantize_(g, format_argument(ctx->saved_data["e"].toInt(), ctx->saved_data["m"].toInt()),
+              static_cast<Rounding>(ctx->saved_data["r"].toInt()),
+              static_cast<std::uint64_t>(ctx->saved_data["s"].toInt()));
+    return {g, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+  }
+};
+
 // Whether `x` may be rounded in place without anyone seeing it: a dense
 // float32 CPU tensor whose handle (the caller's temporary) and storage are
 // referenced once, i.e. no other tensor, view or autograd node (an op that
@@ -91,23 +123,28 @@ bool exclusively_owned(const Tensor& x) {
 namespace {
 
 // `temporary`: x is the caller's temporary (an rvalue), so a handle count of
-// one means no one else has it.
-Tensor quantize_activation(ActivationQuantizer& aq, const Tensor& x, LayerType t, bool temporary) {
+// one means no one else has it. `relu`: quantize torch::relu(x) (t = relu).
+Tensor quantize_activation(ActivationQuantizer& aq, const Tensor& x, LayerType t, bool temporary,
+                           bool relu = false) {
   auto& counts = aq.counts;
   const bool enabled = aq.enabled;
   const FloatFormat& format = aq.format;
   const Rounding forward_rounding = aq.forward_rounding, backward_rounding = aq.backward_rounding;
   if (counts) (*counts)[label(t)] += x.numel() / std::max<int64_t>(1, x.size(0));
-  const bool in_place = enabled && temporary && exclusively_owned(x);  // before y shares the handle
+  const bool in_place = enabled && !relu && temporary && exclusively_owned(x);  // before y shares the handle
   Tensor y = x;
+  if (!enabled && relu) y = torch::relu(x);
   if (enabled) {
     const std::uint64_t base = mix64(aq.seed ^ mix64(++aq.counter));
     if (torch::GradMode::is_enabled() && x.requires_grad()) {
       const int64_t e = format.is_standard() ? format.code() : format.exponent_bits();
       const auto fr = static_cast<int64_t>(forward_rounding), br = static_cast<int64_t>(backward_rounding);
       const auto fs = static_cast<int64_t>(base), bs = static_cast<int64_t>(mix64(base + 1));
-      y = in_place ? InPlaceQuantizeFn::apply(y, e, format.mantissa_bits(), fr, br, fs, bs)
-                   : QuantizeFn::apply(y, e, format.mantissa_bits(), fr, br, fs, bs);
+      y = relu       ? RectifiedQuantizeFn::apply(y, e, format.mantissa_bits(), fr, br, fs, bs)
+          : in_place ? InPlaceQuantizeFn::apply(y, e, format.mantissa_bits(), fr, br, fs, bs)
+                     : QuantizeFn::apply(y, e, format.mantissa_bits(), fr, br, fs, bs);
+    } else if (relu) {
+      y = quantize_relu(x, format, forward_rounding, base);
     } else if (in_place) {
       quantize_(y, format, forward_rounding, base);
     } else {
@@ -124,6 +161,8 @@ Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t) { return qu
 
 Tensor ActivationQuantizer::operator()(Tensor&& x, LayerType t) { return quantize_activation(*this, x, t, true); }
 
+Tensor ActivationQuantizer::relu(const Tensor& x) { return quantize_activation(*this, x, LayerType::relu, false, true); }
+
 namespace {
 
 using QPtr = std::shared_ptr<ActivationQuantizer>;
@@ -138,7 +177,7 @@ struct ConvBn {
   tnn::BatchNorm2d bn{nullptr};
   Tensor operator()(ActivationQuantizer& q, const Tensor& x, bool relu) {
     Tensor y = q(bn(q(c(x), LayerType::conv)), LayerType::batchnorm);
-    return relu ? q(torch::relu(y), LayerType::relu) : y;
+    return relu ? q.relu(y) : y;
   }
 };
 
@@ -162,7 +201,7 @@ class BasicBlock : public tnn::Module {
   Tensor forward(ActivationQuantizer& q, const Tensor& x) {
     Tensor y = b_(q, a_(q, x, true), false);
     Tensor s = has_shortcut_ ? shortcut_(q, x, false) : x;
-    return q(torch::relu(q(y + s, LayerType::add)), LayerType::relu);
+    return q.relu(q(y + s, LayerType::add));
   }
 
  private:

@@ -55,6 +55,15 @@ Params make_params(FloatFormat format, std::uint64_t seed) {
   p.sub_base = 23 - m + emin_b;
   const std::uint32_t pbits = e < 8 ? static_cast<std::uint32_t>(emin_b - m) << 23 : 0x00800000u;
   std::memcpy(&p.p, &pbits, 4);
+  if (e < 8) {
+    const std::uint32_t hbits = static_cast<std::uint32_t>(emin_b - m - 1) << 23;
+    const std::uint32_t mbits = static_cast<std::uint32_t>(emin_b - m + 23) << 23;
+    std::memcpy(&p.p_half, &hbits, 4);
+    std::memcpy(&p.sub_magic, &mbits, 4);
+  } else {  // no subnormal range of its own (minnorm = 0): any value, never selected
+    p.p_half = 0.5f;
+    p.sub_magic = 1.0f;
+  }
   p.key = mix64(seed);
   p.block = static_cast<std::size_t>(format.block_size());
   p.emax_elem = format.emax();
@@ -340,15 +349,18 @@ QuantizeSummary summarize(const float* in, const float* out, std::size_t n, std:
   return s;
 }
 
-void quantize_buffer(const float* in, float* out, std::size_t n, FloatFormat format, Rounding rounding,
-                     std::uint64_t seed, std::uint64_t offset, int threads) {
-  if (format.is_block()) {
-    quantize_rows(in, out, n, n, format, rounding, seed, offset, threads);
-    return;
-  }
+namespace {
+
+// quantize_buffer and quantize_relu_buffer: the elementwise kernel split over threads.
+void elementwise(const float* in, float* out, std::size_t n, FloatFormat format, Rounding rounding,
+                 std::uint64_t seed, std::uint64_t offset, int threads, bool relu) {
   rounding = format.effective_rounding(rounding);
   if (n == 0) return;
-  const Params prm = make_params(format, seed);
+  const Params prm = [&] {
+    Params p = make_params(format, seed);
+    p.relu = relu;
+    return p;
+  }();
   const detail::KernelFn run = current_variant().load(std::memory_order_relaxed)->run;
   std::size_t t = threads > 1 ? static_cast<std::size_t>(threads) : 1;
   t = std::min(t, std::max<std::size_t>(1, n / kMinPerThread));
@@ -368,6 +380,39 @@ void quantize_buffer(const float* in, float* out, std::size_t n, FloatFormat for
   }
   run(in, out, std::min(chunk, n), prm, rounding, offset);
   for (auto& th : pool) th.join();
+}
+
+}  // namespace
+
+void quantize_buffer(const float* in, float* out, std::size_t n, FloatFormat format, Rounding rounding,
+                     std::uint64_t seed, std::uint64_t offset, int threads) {
+  if (format.is_block()) {
+    quantize_rows(in, out, n, n, format, rounding, seed, offset, threads);
+    return;
+  }
+  elementwise(in, out, n, format, rounding, seed, offset, threads, false);
+}
+
+void quantize_relu_rows(const float* in, float* out, std::size_t n, std::size_t row_length, FloatFormat format,
+                        Rounding rounding, std::uint64_t seed, std::uint64_t offset, int threads) {
+  if (!format.is_block()) {
+    elementwise(in, out, n, format, rounding, seed, offset, threads, true);
+    return;
+  }
+  // Block formats: relu into out, then the block kernel in place (two passes; rare).
+  check_rows(n, row_length, format);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t b;
+    std::memcpy(&b, in + i, 4);
+    b = detail::relu_bits(b);
+    std::memcpy(out + i, &b, 4);
+  }
+  quantize_rows(out, out, n, row_length, format, rounding, seed, offset, threads);
+}
+
+void quantize_relu_buffer(const float* in, float* out, std::size_t n, FloatFormat format, Rounding rounding,
+                          std::uint64_t seed, std::uint64_t offset, int threads) {
+  quantize_relu_rows(in, out, n, n, format, rounding, seed, offset, threads);
 }
 
 std::uint32_t random_bits(std::uint64_t seed, std::uint64_t counter) {

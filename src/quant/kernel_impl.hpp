@@ -30,12 +30,17 @@ struct Params {
   std::uint32_t minnorm;   // bits of 2^emin (E < 8); 0 for E = 8: float32's own subnormals are on the grid
   std::int32_t sub_base;   // 23 - M + biased emin: shift of the significand in the subnormal range
   float p;                 // 2^(emin - M), the subnormal spacing
+  float p_half;            // P / 2 (E < 8)
+  float sub_magic;         // 2^23 · P (E < 8): a + sub_magic rounds a to a multiple of P
   std::uint64_t key;       // stream key of the stochastic generator
   // MX block formats (QUANT.md "Standard formats", block rules 1-4): the
   // element grid is the fields above; these give the block structure.
   std::size_t row_length;  // elements per row (blocks never straddle rows)
   std::size_t block;       // k, elements per block (32)
   std::int32_t emax_elem;  // exponent of the element format's largest normal
+  // Elementwise kernel only: round relu(x) instead of x (relu_bits below),
+  // one pass for an activation quantized after a ReLU.
+  bool relu;
 };
 
 // One variant of the kernel: the loop over [in, in + n) for one rounding.
@@ -85,6 +90,13 @@ inline std::uint32_t umax(std::uint32_t x, std::uint32_t y) { return x > y ? x :
 inline std::int32_t imin(std::int32_t x, std::int32_t y) { return x < y ? x : y; }
 inline std::int32_t imax(std::int32_t x, std::int32_t y) { return x > y ? x : y; }
 
+// torch's relu on float32 bits (its CPU kernel: max(x, 0) keeping x when it
+// compares equal to 0 or is NaN): a negative value, -inf included, becomes
+// +0; -0, +0, positive values and NaN of either sign are kept. The
+// patterns 0x80000001..0xff800000 are exactly the negative non-NaN nonzero
+// values. (unit_nn_quantizer_relu checks this against torch::relu.)
+inline std::uint32_t relu_bits(std::uint32_t b) { return b - 0x80000001u < 0x7f800000u ? 0u : b; }
+
 inline std::uint32_t splitmix_hi(std::uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -99,7 +111,7 @@ inline std::uint32_t splitmix_hi(std::uint64_t z) {
 // lose bits far below the element grid's half spacing, so it still rounds to
 // ±0), rounded onto the element grid, and written times scale[i] = X (exact: grid
 // values times a power of two within float32's range).
-template <Rounding R, bool Scaled = false>
+template <Rounding R, bool Scaled = false, bool Relu = false>
 void kernel(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
             std::uint64_t counter0, const float* __restrict inv = nullptr,
             const float* __restrict scale = nullptr) {
@@ -120,6 +132,7 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
     } else {
       std::memcpy(&b, in + i, 4);
     }
+    if constexpr (Relu) b = relu_bits(b);
     const std::uint32_t sign = b & 0x80000000u;
     const std::uint32_t a = b ^ sign;
     std::uint32_t rnd = 0;
@@ -139,28 +152,38 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
     }
     qn = umin(qn, sat);
 
-    // Subnormal range of the format: round the 24-bit significand to a
-    // multiple of 2^sh exactly in integers, then k * P (exact: power of two).
-    const std::uint32_t ebe = umax(a >> 23, 1u);
-    const std::uint32_t sig = a - ((ebe - 1u) << 23);
-    std::int32_t sh = sub_base - static_cast<std::int32_t>(ebe);
-    std::uint32_t k;
-    if constexpr (R == Rounding::nearest) {
-      sh = imin(imax(sh, 1), 25);
-      k = (sig + (1u << (sh - 1))) >> sh;
-    } else if constexpr (R == Rounding::nearest_even) {
-      sh = imin(imax(sh, 1), 25);
-      k = (sig + (1u << (sh - 1)) - 1u + ((sig >> sh) & 1u)) >> sh;
-    } else {
+    // Subnormal range of the format (a < 2^emin).
+    std::uint32_t qs;
+    if constexpr (R == Rounding::stochastic) {
+      // Round the 24-bit significand to a multiple of 2^sh exactly in
+      // integers, then k * P (exact: power of two).
+      const std::uint32_t ebe = umax(a >> 23, 1u);
+      const std::uint32_t sig = a - ((ebe - 1u) << 23);
+      std::int32_t sh = sub_base - static_cast<std::int32_t>(ebe);
       sh = imin(imax(sh, 1), 64);
       const std::uint32_t lo = sig >> imin(sh, 31);
       const std::uint32_t frac =
           sh <= 32 ? sig << imax(32 - sh, 0) : sig >> imin(imax(sh - 32, 0), 31);
-      k = lo + (rnd < frac ? 1u : 0u);
+      const std::uint32_t k = lo + (rnd < frac ? 1u : 0u);
+      const float qsf = static_cast<float>(static_cast<std::int32_t>(k)) * p;
+      std::memcpy(&qs, &qsf, 4);
+    } else {
+      // One float rounding, exact: a + 2^23·P lies in [2^23·P, 2^24·P)
+      // (a < 2^emin = 2^M·P, M <= 23), whose spacing is P, so the sum is a
+      // rounded to a multiple of P, ties to even, and subtracting 2^23·P
+      // again is exact (Sterbenz). nearest then moves the ties that went
+      // down (d = a - r = P/2, exact: |d| <= P/2 on a's own spacing) up
+      // by P: ties away from zero. Five float operations instead of the
+      // integer path's fourteen; the results are multiples of P >= 2^-85
+      // (normal), an input below float32's normal range rounds to 0 (it is
+      // below P/2) even with denormals-are-zero. Needs IEEE round-to-nearest
+      // and no reassociation (no -ffast-math on the kernel sources).
+      float fa;
+      std::memcpy(&fa, &a, 4);
+      float r = (fa + prm.sub_magic) - prm.sub_magic;
+      if constexpr (R == Rounding::nearest) r = (fa - r == prm.p_half) ? r + p : r;
+      std::memcpy(&qs, &r, 4);
     }
-    const float qsf = static_cast<float>(static_cast<std::int32_t>(k)) * p;
-    std::uint32_t qs;
-    std::memcpy(&qs, &qsf, 4);
 
     std::uint32_t q = a < minnorm ? qs : qn;
     q = a > kInfBits ? a : q;  // NaN stays NaN (payload kept)
@@ -179,40 +202,58 @@ void kernel(const float* __restrict in, float* __restrict out, std::size_t n, co
 // magnitude >= the format's smallest normal (for E = 8 every non-NaN
 // float32, its subnormals included: minnorm = 0), where the full kernel's
 // result is its normal-range branch (0 rounds to 0 there as well).
-template <Rounding R>
+// It works on the signed bits b directly, without taking the sign off and
+// putting it back: for a non-NaN b = sign | a, b + (anything below 2^23)
+// does not carry into the sign (a <= 0x7f800000), and keep holds the sign
+// bit, so the rounding gives sign | round(a). Saturation on sign |
+// magnitude: the unsigned min with sign-bit | sat clamps the negative
+// patterns (>= 2^31) and leaves the positive ones, the signed min with sat
+// then clamps the positive ones and leaves the negative ones (< 0 as int32).
+// Four vector operations per element for nearest (five before, as compiled).
+template <Rounding R, bool Relu = false>
 void kernel_normal(const float* __restrict in, float* __restrict out, std::size_t n, const Params& prm,
                    std::uint64_t counter0) {
   const std::uint32_t keep = prm.keep, half = prm.half, halfm1 = prm.halfm1, odd_mask = prm.odd_mask;
-  const std::uint32_t drop = prm.drop, sat = prm.sat;
+  const std::uint32_t drop = prm.drop;
+  const std::uint32_t sat_neg = prm.sat | 0x80000000u;
+  const auto sat_pos = static_cast<std::int32_t>(prm.sat);
   const std::uint32_t rshift = 31u - drop;
   std::uint64_t z = prm.key + counter0 * kGamma;
   for (std::size_t i = 0; i < n; ++i) {
     std::uint32_t b;
     std::memcpy(&b, in + i, 4);
-    const std::uint32_t sign = b & 0x80000000u;
-    const std::uint32_t a = b ^ sign;
-    std::uint32_t qn;
+    if constexpr (Relu) b = relu_bits(b);
+    std::uint32_t q;
     if constexpr (R == Rounding::nearest) {
-      qn = (a + half) & keep;
+      q = (b + half) & keep;
     } else if constexpr (R == Rounding::nearest_even) {
-      qn = (a + halfm1 + ((a >> drop) & odd_mask)) & keep;
+      q = (b + halfm1 + ((b >> drop) & odd_mask)) & keep;  // bit 0 of b >> drop: drop >= 1 when odd_mask is set
     } else {
       const std::uint32_t rnd = splitmix_hi(z);
       z += kGamma;
-      qn = (a + ((rnd >> 1) >> rshift)) & keep;
+      q = (b + ((rnd >> 1) >> rshift)) & keep;
     }
-    const std::uint32_t q = umin(qn, sat) | sign;
+    q = umin(q, sat_neg);
+    q = static_cast<std::uint32_t>(imin(static_cast<std::int32_t>(q), sat_pos));
     std::memcpy(out + i, &q, 4);
   }
 }
 
-// The elementwise kernel in tiles of 256: a tile whose every element is 0,
+// The elementwise kernel in tiles of 512: a tile whose every element is 0,
 // ±inf or normal for the format (no NaN, nothing in the format's subnormal
 // range) takes kernel_normal, any other the full kernel. Same bits either
-// way; typical tensors skip the subnormal path's work.
-template <Rounding R>
+// way; typical tensors skip the subnormal path's work. The tile is read
+// twice (the check, then the rounding, from L1); the compiler barrier
+// between the two keeps GCC from carrying the check's 32 loaded vectors
+// (bits and magnitudes) into the rounding loop, which spilled them to the
+// stack: an extra store and load per vector, and the in-place form then
+// fell below its read+write limit (BENCHMARKS.md, issue #18). 512 rather
+// than 256: half the horizontal min/max reductions per element. Relu: the
+// check is on the input itself (relu only turns elements into ±0, which
+// the normal path rounds exactly).
+template <Rounding R, bool Relu = false>
 void kernel_tiled(const float* in, float* out, std::size_t n, const Params& prm, std::uint64_t counter0) {
-  constexpr std::size_t kTile = 256;
+  constexpr std::size_t kTile = 512;
   std::size_t i = 0;
   for (; i + kTile <= n; i += kTile) {
     // lo = min over the tile of |x| - 1 in wrapping arithmetic (0 gives
@@ -226,10 +267,13 @@ void kernel_tiled(const float* in, float* out, std::size_t n, const Params& prm,
       hi = umax(hi, a);
     }
     const bool normal = (prm.minnorm == 0 || lo >= prm.minnorm - 1u) && hi <= kInfBits;
-    if (normal) kernel_normal<R>(in + i, out + i, kTile, prm, counter0 + i);
-    else kernel<R>(in + i, out + i, kTile, prm, counter0 + i);
+#if defined(__GNUC__)
+    __asm__ __volatile__("" ::: "memory");
+#endif
+    if (normal) kernel_normal<R, Relu>(in + i, out + i, kTile, prm, counter0 + i);
+    else kernel<R, false, Relu>(in + i, out + i, kTile, prm, counter0 + i);
   }
-  if (i < n) kernel<R>(in + i, out + i, n - i, prm, counter0 + i);
+  if (i < n) kernel<R, false, Relu>(in + i, out + i, n - i, prm, counter0 + i);
 }
 
 // The largest |x| of a block as float32 bits (NaN and inf give >= kInfBits).
@@ -312,6 +356,14 @@ inline void run_blocks_serial(const float* in, float* out, std::size_t n, const 
 
 inline void run_serial(const float* in, float* out, std::size_t n, const Params& prm, Rounding r,
                        std::uint64_t counter0) {
+  if (prm.relu) {
+    switch (r) {
+      case Rounding::nearest: kernel_tiled<Rounding::nearest, true>(in, out, n, prm, counter0); break;
+      case Rounding::nearest_even: kernel_tiled<Rounding::nearest_even, true>(in, out, n, prm, counter0); break;
+      case Rounding::stochastic: kernel_tiled<Rounding::stochastic, true>(in, out, n, prm, counter0); break;
+    }
+    return;
+  }
   switch (r) {
     case Rounding::nearest: kernel_tiled<Rounding::nearest>(in, out, n, prm, counter0); break;
     case Rounding::nearest_even: kernel_tiled<Rounding::nearest_even>(in, out, n, prm, counter0); break;

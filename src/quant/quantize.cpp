@@ -271,6 +271,28 @@ torch::Tensor quantize(const torch::Tensor& x, FloatFormat f, Rounding r, std::u
   return out;
 }
 
+torch::Tensor quantize_relu(const torch::Tensor& x, FloatFormat f, Rounding r, std::uint64_t seed,
+                            std::uint64_t offset) {
+  check_float32(x, "quantize_relu");
+  if (!x.device().is_cpu()) return quantize_generic(torch::relu(x), f, r, seed, offset);
+  torch::NoGradGuard no_grad;
+  const auto xc = x.detach().contiguous();
+  auto out = new_output(x.sizes(), xc.numel());
+  const float* in = xc.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  const std::int64_t n = xc.numel();
+  if (f.is_block()) {
+    if (n > 0) quant::quantize_relu_rows(in, o, static_cast<std::size_t>(n), row_length(xc), f, r, seed, offset,
+                                         at::get_num_threads());
+    return out;
+  }
+  at::parallel_for(0, n, kGrain, [&](std::int64_t begin, std::int64_t end) {
+    quant::quantize_relu_buffer(in + begin, o + begin, static_cast<std::size_t>(end - begin), f, r, seed,
+                                offset + static_cast<std::uint64_t>(begin), 1);
+  });
+  return out;
+}
+
 void quantize_into(const torch::Tensor& x, torch::Tensor& out, FloatFormat f, Rounding r, std::uint64_t seed,
                    std::uint64_t offset) {
   check_float32(x, "quantize_into (input)");

@@ -59,6 +59,11 @@ struct ActivationQuantizer {
   /// its data (no other handle, view, or autograd node that saved it, as
   /// relu saves its output; not a leaf). Same bits, streams and backward.
   torch::Tensor operator()(torch::Tensor&& x, LayerType t);
+  /// `(*this)(torch::relu(x), LayerType::relu)`, bit for bit (activation,
+  /// error, streams, counts, observer), with relu and the rounding fused
+  /// into one pass and one autograd node (`quantize_relu`); `x` is left as
+  /// it is. Disabled: `torch::relu(x)`.
+  torch::Tensor relu(const torch::Tensor& x);
 };
 
 /// A network of the zoo: images [N, channels, resolution, resolution]

@@ -57,6 +57,20 @@ void quantize_rows(const float* in, float* out, std::size_t n, std::size_t row_l
                    Rounding rounding = Rounding::nearest, std::uint64_t seed = 0, std::uint64_t offset = 0,
                    int threads = 1);
 
+/// `quantize_rows` of relu(in) in one pass over the buffer (block formats:
+/// two), with relu as torch's CPU relu on float32 bits: a negative value
+/// (−inf included) becomes +0; +0, −0, positive values and NaN are kept.
+/// Bit for bit `quantize_rows` of `torch::relu` of the buffer, same random
+/// stream; `in == out` is allowed.
+void quantize_relu_rows(const float* in, float* out, std::size_t n, std::size_t row_length, FloatFormat format,
+                        Rounding rounding = Rounding::nearest, std::uint64_t seed = 0, std::uint64_t offset = 0,
+                        int threads = 1);
+
+/// `quantize_relu_rows` with the buffer as one row (as `quantize_buffer`).
+void quantize_relu_buffer(const float* in, float* out, std::size_t n, FloatFormat format,
+                          Rounding rounding = Rounding::nearest, std::uint64_t seed = 0, std::uint64_t offset = 0,
+                          int threads = 1);
+
 /// nvfp4's per-tensor scale t of [in, in + n) (QUANT.md "Standard formats"):
 /// the float32 nearest to (largest finite |x|) / 2688, 1 when that is 0.
 float nvfp4_tensor_scale(const float* in, std::size_t n);

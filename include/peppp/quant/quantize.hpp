@@ -25,6 +25,14 @@ namespace peppp {
 torch::Tensor quantize(const torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,
                        std::uint64_t seed = 0, std::uint64_t offset = 0);
 
+/// `quantize(torch::relu(x), ...)` in one pass (CPU; other devices: those
+/// two calls), bit for bit, same stream: relu as torch's (negative values
+/// become +0; −0 and NaN are kept). A new contiguous tensor, from the output
+/// pool as `quantize`.
+/// @throws InputError if `x` is not float32.
+torch::Tensor quantize_relu(const torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,
+                            std::uint64_t seed = 0, std::uint64_t offset = 0);
+
 /// In-place form of `quantize`: `x` is overwritten (non-contiguous `x` is
 /// handled through a contiguous copy written back).
 void quantize_(torch::Tensor& x, FloatFormat format, Rounding rounding = Rounding::nearest,

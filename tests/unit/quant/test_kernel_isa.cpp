@@ -4,7 +4,9 @@
 // variants for every rounding, in place, with threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <random>
 #include <sstream>
@@ -161,5 +163,53 @@ TEST_F(KernelIsa, TiledShortcutEqualsTheFullPath) {
               << isa << " " << f.label() << " " << peppp::label(r) << " element " << i << " in " << in[i];
         }
       }
+  }
+}
+
+// The normal-range shortcut on long runs that are normal for the format
+// itself (so that every tile takes it, whatever the tile size up to 2048):
+// every binade from the smallest normal to beyond the largest finite value
+// (saturation of both signs; for E = 8 up to float32's largest binade, where
+// a round-up gives inf), exact ties of the dropped bits, signed zeros, ±inf;
+// then the same runs with one element in the subnormal range or a NaN (the
+// full path). Buffer -> buffer and in place against element-by-element calls
+// (n = 1: always the full path), every variant and rounding.
+TEST_F(KernelIsa, NormalRunsEqualTheFullPath) {
+  constexpr std::size_t kRun = 2048;
+  std::vector<FloatFormat> fs = formats();
+  for (const auto& l : {"ocp-e4m3", "ocp-e5m2", "fp16", "bf16"}) fs.push_back(FloatFormat::parse(l));
+  for (const auto& f : fs) {
+    std::mt19937 rng(static_cast<unsigned>(f.exponent_bits() * 64 + f.mantissa_bits()));
+    const int drop = 23 - f.mantissa_bits();
+    const int lo_e = f.exponent_bits() < 8 ? f.emin() + 127 : 1;
+    const int hi_e = std::min(f.emax() + 127 + 2, 254);
+    std::vector<float> in(kRun * 4);
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const auto e = static_cast<std::uint32_t>(lo_e + static_cast<int>(rng() % static_cast<unsigned>(hi_e - lo_e + 1)));
+      std::uint32_t man = rng() & 0x7fffffu;
+      if (drop > 0 && rng() % 4 == 0) man = (man & ~((1u << drop) - 1u)) | (1u << (drop - 1));  // a tie
+      std::uint32_t b = (e << 23) | man | (rng() & 0x80000000u);
+      if (i % 29 == 0) b &= 0x80000000u;                 // signed zeros
+      if (i % 301 == 0) b = (b & 0x80000000u) | 0x7f800000u;  // ±inf
+      in[i] = ref::from_bits(b);
+    }
+    if (f.exponent_bits() < 8) in[kRun * 2 + 777] = ref::from_bits(0x80000001u | (static_cast<std::uint32_t>(lo_e - 1) << 23));
+    in[kRun * 3 + 5] = ref::from_bits(0xffc00007u);  // a NaN (payload and sign kept)
+    for (const auto& isa : peppp::quant::kernel_isas()) {
+      peppp::quant::set_kernel_isa(isa);
+      for (Rounding r : {Rounding::nearest, Rounding::nearest_even, Rounding::stochastic}) {
+        std::vector<float> out(in.size());
+        quantize_buffer(in.data(), out.data(), in.size(), f, r, 9, 0, 1);
+        auto x = in;
+        quantize_buffer(x.data(), x.data(), x.size(), f, r, 9, 0, 1);
+        for (std::size_t i = 0; i < in.size(); ++i) {
+          const float one = peppp::quant::quantize_value(in[i], f, r, 9, i);
+          ASSERT_EQ(ref::bits(out[i]), ref::bits(one))
+              << isa << " " << f.label() << " " << peppp::label(r) << " element " << i << " in " << std::hexfloat
+              << in[i];
+          ASSERT_EQ(ref::bits(x[i]), ref::bits(one)) << isa << " in place " << f.label() << " element " << i;
+        }
+      }
+    }
   }
 }
