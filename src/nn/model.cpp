@@ -32,14 +32,20 @@ namespace {
 FloatFormat format_argument(int64_t e, int64_t m) {
   return e >= 1024 ? FloatFormat::from_code(e) : FloatFormat(static_cast<int>(e), static_cast<int>(m));
 }
-}  // namespace
 
-Tensor QuantizeFn::forward(torch::autograd::AutogradContext* ctx, Tensor x, int64_t e, int64_t m,
-                           int64_t fwd_rounding, int64_t bwd_rounding, int64_t fwd_seed, int64_t bwd_seed) {
+// What every quantizer node's backward needs: the format and the error's rounding and stream.
+void save_error_rounding(torch::autograd::AutogradContext* ctx, int64_t e, int64_t m, int64_t bwd_rounding,
+                         int64_t bwd_seed) {
   ctx->saved_data["e"] = e;
   ctx->saved_data["m"] = m;
   ctx->saved_data["r"] = bwd_rounding;
   ctx->saved_data["s"] = bwd_seed;
+}
+}  // namespace
+
+Tensor QuantizeFn::forward(torch::autograd::AutogradContext* ctx, Tensor x, int64_t e, int64_t m,
+                           int64_t fwd_rounding, int64_t bwd_rounding, int64_t fwd_seed, int64_t bwd_seed) {
+  save_error_rounding(ctx, e, m, bwd_rounding, bwd_seed);
   return quantize(x, format_argument(e, m), static_cast<Rounding>(fwd_rounding),
                   static_cast<std::uint64_t>(fwd_seed));
 }
@@ -60,10 +66,7 @@ namespace {
 struct InPlaceQuantizeFn : public torch::autograd::Function<InPlaceQuantizeFn> {
   static Tensor forward(torch::autograd::AutogradContext* ctx, Tensor x, int64_t e, int64_t m, int64_t fwd_rounding,
                         int64_t bwd_rounding, int64_t fwd_seed, int64_t bwd_seed) {
-    ctx->saved_data["e"] = e;
-    ctx->saved_data["m"] = m;
-    ctx->saved_data["r"] = bwd_rounding;
-    ctx->saved_data["s"] = bwd_seed;
+    save_error_rounding(ctx, e, m, bwd_rounding, bwd_seed);
     quantize_(x, format_argument(e, m), static_cast<Rounding>(fwd_rounding), static_cast<std::uint64_t>(fwd_seed));
     ctx->mark_dirty({x});
     return x;
@@ -87,10 +90,7 @@ struct InPlaceQuantizeFn : public torch::autograd::Function<InPlaceQuantizeFn> {
 struct RectifiedQuantizeFn : public torch::autograd::Function<RectifiedQuantizeFn> {
   static Tensor forward(torch::autograd::AutogradContext* ctx, Tensor y, int64_t e, int64_t m, int64_t fwd_rounding,
                         int64_t bwd_rounding, int64_t fwd_seed, int64_t bwd_seed) {
-    ctx->saved_data["e"] = e;
-    ctx->saved_data["m"] = m;
-    ctx->saved_data["r"] = bwd_rounding;
-    ctx->saved_data["s"] = bwd_seed;
+    save_error_rounding(ctx, e, m, bwd_rounding, bwd_seed);
     ctx->save_for_backward({y});
     return quantize_relu(y, format_argument(e, m), static_cast<Rounding>(fwd_rounding),
                          static_cast<std::uint64_t>(fwd_seed));
