@@ -42,16 +42,20 @@ std::size_t row_length(const torch::Tensor& x) {
   return x.dim() == 0 ? 1 : static_cast<std::size_t>(x.size(-1));
 }
 
+// `relu`: round relu(in) instead (quant::quantize_relu_rows/_buffer, one pass).
 void cpu_kernel(const float* in, float* out, std::int64_t n, FloatFormat f, Rounding r, std::uint64_t seed,
-                std::uint64_t offset, std::size_t row_len) {
+                std::uint64_t offset, std::size_t row_len, bool relu = false) {
   if (f.is_block()) {  // blocks along rows, nvfp4's tensor scale: the kernel splits on block boundaries
-    if (n > 0 && row_len > 0)
-      quant::quantize_rows(in, out, static_cast<std::size_t>(n), row_len, f, r, seed, offset, at::get_num_threads());
+    if (n > 0 && row_len > 0) {
+      const auto rows = relu ? quant::quantize_relu_rows : quant::quantize_rows;
+      rows(in, out, static_cast<std::size_t>(n), row_len, f, r, seed, offset, at::get_num_threads());
+    }
     return;
   }
+  const auto buffer = relu ? quant::quantize_relu_buffer : quant::quantize_buffer;
   at::parallel_for(0, n, kGrain, [&](std::int64_t begin, std::int64_t end) {
-    quant::quantize_buffer(in + begin, out + begin, static_cast<std::size_t>(end - begin), f, r, seed,
-                           offset + static_cast<std::uint64_t>(begin), 1);
+    buffer(in + begin, out + begin, static_cast<std::size_t>(end - begin), f, r, seed,
+           offset + static_cast<std::uint64_t>(begin), 1);
   });
 }
 
@@ -261,36 +265,29 @@ torch::Tensor quantize_generic(const torch::Tensor& x, FloatFormat f, Rounding r
   return q.to(torch::kInt32).view(torch::kFloat32).view(x.sizes());
 }
 
-torch::Tensor quantize(const torch::Tensor& x, FloatFormat f, Rounding r, std::uint64_t seed, std::uint64_t offset) {
-  check_float32(x, "quantize");
-  if (!x.device().is_cpu()) return quantize_generic(x, f, r, seed, offset);
+namespace {
+
+// quantize and quantize_relu: a new tensor from the output pool (CPU).
+torch::Tensor quantize_new(const torch::Tensor& x, FloatFormat f, Rounding r, std::uint64_t seed,
+                           std::uint64_t offset, bool relu) {
+  check_float32(x, relu ? "quantize_relu" : "quantize");
+  if (!x.device().is_cpu()) return quantize_generic(relu ? torch::relu(x) : x, f, r, seed, offset);
   torch::NoGradGuard no_grad;
   const auto xc = x.detach().contiguous();
   auto out = new_output(x.sizes(), xc.numel());
-  cpu_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), xc.numel(), f, r, seed, offset, row_length(xc));
+  cpu_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), xc.numel(), f, r, seed, offset, row_length(xc), relu);
   return out;
+}
+
+}  // namespace
+
+torch::Tensor quantize(const torch::Tensor& x, FloatFormat f, Rounding r, std::uint64_t seed, std::uint64_t offset) {
+  return quantize_new(x, f, r, seed, offset, false);
 }
 
 torch::Tensor quantize_relu(const torch::Tensor& x, FloatFormat f, Rounding r, std::uint64_t seed,
                             std::uint64_t offset) {
-  check_float32(x, "quantize_relu");
-  if (!x.device().is_cpu()) return quantize_generic(torch::relu(x), f, r, seed, offset);
-  torch::NoGradGuard no_grad;
-  const auto xc = x.detach().contiguous();
-  auto out = new_output(x.sizes(), xc.numel());
-  const float* in = xc.data_ptr<float>();
-  float* o = out.data_ptr<float>();
-  const std::int64_t n = xc.numel();
-  if (f.is_block()) {
-    if (n > 0) quant::quantize_relu_rows(in, o, static_cast<std::size_t>(n), row_length(xc), f, r, seed, offset,
-                                         at::get_num_threads());
-    return out;
-  }
-  at::parallel_for(0, n, kGrain, [&](std::int64_t begin, std::int64_t end) {
-    quant::quantize_relu_buffer(in + begin, o + begin, static_cast<std::size_t>(end - begin), f, r, seed,
-                                offset + static_cast<std::uint64_t>(begin), 1);
-  });
-  return out;
+  return quantize_new(x, f, r, seed, offset, true);
 }
 
 void quantize_into(const torch::Tensor& x, torch::Tensor& out, FloatFormat f, Rounding r, std::uint64_t seed,
