@@ -80,22 +80,10 @@ void broadcast(std::vector<std::string>& v, MPI_Comm comm, int root) {
 }
 
 std::vector<std::string> gather(const std::string& mine, MPI_Comm comm, int root) {
-  // Two collectives: the counts (which are the lengths), then the bytes.
-  const bool is_root = detail::comm_rank(comm) == root;
-  const int count = detail::mpi_count(mine.size(), 1, "gather");
-  const std::vector<int> counts = gather(count, comm, root);
-  std::vector<char> bytes;
-  std::vector<int> displs;
-  std::vector<std::uint64_t> lengths;
-  if (is_root) {
-    std::size_t total = 0;
-    displs = detail::displacements(counts, total, "gather");
-    bytes.resize(total);
-    lengths.assign(counts.begin(), counts.end());
-  }
-  PEPPP_MPI(MPI_Gatherv(mine.data(), count, MPI_CHAR, bytes.data(), counts.data(), displs.data(), MPI_CHAR, root,
-                        comm));
-  return split_strings(bytes, lengths);
+  // Two collectives: gatherv's counts are the lengths.
+  std::vector<int> counts;
+  const std::vector<char> bytes = gatherv(std::vector<char>(mine.begin(), mine.end()), comm, root, &counts);
+  return split_strings(bytes, std::vector<std::uint64_t>(counts.begin(), counts.end()));
 }
 
 std::vector<std::string> allgather(const std::string& mine, MPI_Comm comm) {

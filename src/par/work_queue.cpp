@@ -265,10 +265,7 @@ std::int64_t WorkQueue::fetch_add(int slot, std::int64_t value) {
   std::int64_t old = 0;
   if (kind_ == Kind::messages) {
     if (service_.joinable()) return local_[static_cast<std::size_t>(slot)].fetch_add(value);
-    std::int64_t req[2] = {slot, value};
-    PEPPP_MPI(MPI_Send(req, 2, MPI_INT64_T, 0, tag_request_, service_comm_));
-    PEPPP_MPI(MPI_Recv(&old, 1, MPI_INT64_T, 0, tag_reply_, service_comm_, MPI_STATUS_IGNORE));
-    return old;
+    return ask_root(slot, value);
   }
   PEPPP_MPI(MPI_Fetch_and_op(&value, &old, MPI_INT64_T, 0, slot, value == 0 ? MPI_NO_OP : MPI_SUM, win_));
   PEPPP_MPI(MPI_Win_flush(0, win_));
@@ -278,6 +275,14 @@ std::int64_t WorkQueue::fetch_add(int slot, std::int64_t value) {
 std::int64_t WorkQueue::next() {
   const std::int64_t i = fetch_add(kNext, 1);
   return i < total_ ? i : -1;
+}
+
+// A request to rank 0's service thread and its answer (messages queue, ranks but 0).
+std::int64_t WorkQueue::ask_root(std::int64_t slot, std::int64_t value) {
+  std::int64_t req[2] = {slot, value}, answer = 0;
+  PEPPP_MPI(MPI_Send(req, 2, MPI_INT64_T, 0, tag_request_, service_comm_));
+  PEPPP_MPI(MPI_Recv(&answer, 1, MPI_INT64_T, 0, tag_reply_, service_comm_, MPI_STATUS_IGNORE));
+  return answer;
 }
 
 // Rank 0's counters, for its own calls and its service thread: finished
@@ -291,13 +296,7 @@ std::int64_t WorkQueue::finish_and_take(bool failed) {
 std::int64_t WorkQueue::finished_and_next(bool failed) {
   std::int64_t i = 0;
   if (kind_ == Kind::messages) {
-    if (service_.joinable()) {
-      i = finish_and_take(failed);
-    } else {
-      std::int64_t req[2] = {kFinishNext, failed ? 1 : 0};
-      PEPPP_MPI(MPI_Send(req, 2, MPI_INT64_T, 0, tag_request_, service_comm_));
-      PEPPP_MPI(MPI_Recv(&i, 1, MPI_INT64_T, 0, tag_reply_, service_comm_, MPI_STATUS_IGNORE));
-    }
+    i = service_.joinable() ? finish_and_take(failed) : ask_root(kFinishNext, failed ? 1 : 0);
   } else {
     // Two accumulates and the fetch, completed by one flush: one round trip.
     // Accumulate operations on one location are atomic with each other.

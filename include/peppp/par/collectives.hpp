@@ -109,12 +109,16 @@ std::vector<T> gather(const T& value, MPI_Comm comm, int root = 0) {
 }
 
 /// Every rank's vector, concatenated in rank order, on `root` (empty elsewhere).
+/// `counts`, when given, receives on `root` each rank's MPI element count
+/// (elements of T times MpiType<T>::scale()).
 template <typename T>
-std::vector<T> gatherv(const std::vector<T>& mine, MPI_Comm comm, int root = 0) {
+std::vector<T> gatherv(const std::vector<T>& mine, MPI_Comm comm, int root = 0,
+                       std::vector<int>* counts_out = nullptr) {
   using M = detail::MpiType<T>;
   const bool is_root = detail::comm_rank(comm) == root;
   const int count = detail::mpi_count(mine.size(), M::scale(), "gatherv");
   const std::vector<int> counts = gather(count, comm, root);
+  if (counts_out) *counts_out = counts;
   std::vector<T> all;
   std::vector<int> displs;
   if (is_root) {

@@ -90,6 +90,7 @@ class WorkQueue {
  private:
   std::int64_t fetch_add(int slot, std::int64_t value);
   std::int64_t finish_and_take(bool failed);
+  std::int64_t ask_root(std::int64_t slot, std::int64_t value);
   bool try_window(MPI_Comm comm);
   void start_service();
   void serve();
