@@ -116,6 +116,15 @@ LoocvLambdas once_lambdas(const LoocvSpec& spec, const LoocvData& data, int sett
   return loocv_lambdas(spec, data, setting, data.folds().front(), repeat);
 }
 
+const LoocvLambdas* OnceLambdas::find(const LoocvSpec& spec, const LoocvData& data, int setting, int repeat) {
+  const auto kind = setting_info(spec.settings[setting]).training;
+  if (!spec.lambda_once || spec.lambda > 0 || kind == SettingInfo::Training::full) return nullptr;
+  const std::pair<int, int> key{static_cast<int>(kind), repeat};
+  auto at = by_scheme_.find(key);
+  if (at == by_scheme_.end()) at = by_scheme_.emplace(key, once_lambdas(spec, data, setting, repeat)).first;
+  return &at->second;
+}
+
 MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat,
                                  const LoocvLambdas* given) {
   const int d = static_cast<int>(data.d());
@@ -251,7 +260,7 @@ LoocvEvaluator loocv_evaluator(const LoocvSpec& spec, const LoocvData& data, Tra
   struct Cache {
     int kind = -1, fold = -1, repeat = -1;
     MetaTraining training;
-    std::map<std::pair<int, int>, LoocvLambdas> once;  // --lambda once: per (scheme, repeat)
+    OnceLambdas once;  // --lambda once
   };
   auto cache = std::make_shared<Cache>();
   return [spec, &data, cache, lookup](const LoocvItem& it) -> LoocvItemResult {
@@ -260,14 +269,8 @@ LoocvEvaluator loocv_evaluator(const LoocvSpec& spec, const LoocvData& data, Tra
     if (!training) {
       const int kind = static_cast<int>(setting_info(spec.settings[it.setting]).training);
       if (cache->kind != kind || cache->fold != it.fold || cache->repeat != it.repeat) {
-        const LoocvLambdas* given = nullptr;
-        if (spec.lambda_once && !(spec.lambda > 0) && kind != static_cast<int>(SettingInfo::Training::full)) {
-          auto at = cache->once.find({kind, it.repeat});
-          if (at == cache->once.end())
-            at = cache->once.emplace(std::make_pair(kind, it.repeat), once_lambdas(spec, data, it.setting, it.repeat)).first;
-          given = &at->second;
-        }
-        cache->training = build_meta_training(spec, data, it.setting, it.fold, it.repeat, given);
+        cache->training = build_meta_training(spec, data, it.setting, it.fold, it.repeat,
+                                              cache->once.find(spec, data, it.setting, it.repeat));
         cache->kind = kind;
         cache->fold = it.fold;
         cache->repeat = it.repeat;

@@ -103,7 +103,7 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
       for (std::size_t f = 0; f < folds.size(); ++f)
         cells_of[f] = meta::training_rows(spec, data, folds[f]).size() * data.d();
       std::vector<double> mine;
-      std::map<std::pair<int, int>, meta::LoocvLambdas> once;
+      meta::OnceLambdas once;  // --lambda once: one CV per (scheme, repeat) on this rank
       Failure failure;
       {
         WorkQueue queue(comm, T);
@@ -117,14 +117,8 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
                         r = static_cast<int>(k % R);
               MetaTraining t;
               try {
-                const meta::LoocvLambdas* given = nullptr;
-                if (spec.lambda_once && !(spec.lambda > 0)) {  // one CV per (scheme, repeat) on this rank
-                  auto at = once.find({ks, r});
-                  if (at == once.end())
-                    at = once.emplace(std::make_pair(ks, r), meta::once_lambdas(spec, data, scheme_setting[ks], r)).first;
-                  given = &at->second;
-                }
-                t = meta::build_meta_training(spec, data, scheme_setting[ks], folds[f], r, given);
+                t = meta::build_meta_training(spec, data, scheme_setting[ks], folds[f], r,
+                                              once.find(spec, data, scheme_setting[ks], r));
               } catch (const std::exception& e) {
                 failure = failed_item("loocv meta-training (setting " + spec.settings[scheme_setting[ks]] +
                                           ", fold '" + data.task[folds[f]] + "', repeat " + std::to_string(r) + ")",

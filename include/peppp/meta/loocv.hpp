@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "peppp/core/loocv_metrics.hpp"
@@ -191,6 +193,17 @@ LoocvLambdas loocv_lambdas(const LoocvSpec& spec, const LoocvData& data, int set
 /// scheme, repeat), chosen by the CVs on the first fold's meta-training
 /// matrix (`data.folds()` front, whatever the part). All NaN otherwise.
 LoocvLambdas once_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int repeat);
+/// `--lambda once`'s λ, one CV per (scheme, repeat) computed on first use
+/// (`once_lambdas`) and kept for every later fold of the same scheme.
+class OnceLambdas {
+ public:
+  /// What to give `build_meta_training` for (setting, repeat): nullptr
+  /// unless `spec.lambda_once` with λ auto and a sampled setting.
+  const LoocvLambdas* find(const LoocvSpec& spec, const LoocvData& data, int setting, int repeat);
+
+ private:
+  std::map<std::pair<int, int>, LoocvLambdas> by_scheme_;  // (training kind, repeat)
+};
 /// Build it for `setting`'s scheme (METHOD.md F10 step 1). λ: `spec.lambda`
 /// when > 0, else `given` when it has one (e.g. `once_lambdas`, computed once
 /// by the caller), else `once_lambdas` with `spec.lambda_once`, else the
