@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_paired.hpp"
 #include "peppp/core/cell.hpp"
 #include "peppp/nn/model.hpp"
 #include "peppp/nn/optimizer.hpp"
@@ -162,22 +163,8 @@ BENCHMARK(BM_TrainStepSplit)->Args({1, 0})->Args({1, 1})->Args({1, 2})->Unit(ben
 // low-precision optimizer (opt). The iteration count is PEPPP_BENCH_PAIRS
 // (default 21); the reported time is the quantized step's (manual time).
 namespace {
-int rounds() {
-  static const int n = [] {
-    const char* e = std::getenv("PEPPP_BENCH_PAIRS");
-    const int v = e && *e ? std::atoi(e) : 21;
-    return v > 0 ? v : 21;
-  }();
-  return n;
-}
-
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(pos);
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
+using peppp::bench::quantile;
+int rounds() { return peppp::bench::pairs(); }
 
 void BM_TrainStepPaired(benchmark::State& state) {
   at::set_num_threads(1);
@@ -227,13 +214,8 @@ void BM_TrainStepPaired(benchmark::State& state) {
     ++round;
   }
   if (ratio.empty()) return;
-  state.counters["ratio"] = quantile(ratio, 0.5);
-  state.counters["ratio_q1"] = quantile(ratio, 0.25);
-  state.counters["ratio_q3"] = quantile(ratio, 0.75);
-  state.counters["ratio_min"] = quantile(ratio, 0.0);
-  state.counters["ratio_max"] = quantile(ratio, 1.0);
+  peppp::bench::report_ratios(state, ratio);
   state.counters["id_ratio"] = quantile(id_ratio, 0.5);
-  state.counters["pairs"] = static_cast<double>(ratio.size());
   static const char* const kMode[] = {"fp32", "q", "id"};
   for (int m = 0; m < 3; ++m) {
     std::vector<double> f, b, o, t;

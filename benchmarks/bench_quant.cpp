@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_paired.hpp"
 #include "peppp/quant/kernel.hpp"
 #include "peppp/quant/quantize.hpp"
 
@@ -81,28 +82,11 @@ void parallel_read_write(float* x, std::size_t n, int threads) {
   for (auto& t : pool) t.join();
 }
 
-int pairs() {
-  static const int n = [] {
-    const char* e = std::getenv("PEPPP_BENCH_PAIRS");
-    const int v = e && *e ? std::atoi(e) : 21;
-    return v > 0 ? v : 21;
-  }();
-  return n;
-}
-
 template <class F>
 double seconds(F&& f) {
   const auto t0 = std::chrono::steady_clock::now();
   f();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// The value at quantile q (0..1) of sorted v, linear between neighbours.
-double quantile(const std::vector<double>& v, double q) {
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(pos);
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
 // The benchmark's absolute rate, and its paired ratio to `limit` (above).
@@ -112,7 +96,7 @@ void report_paired(benchmark::State& state, K&& kernel, L&& limit) {
   kernel();
   limit();
   std::vector<double> r;
-  for (int p = 0; p < pairs(); ++p) {
+  for (int p = 0; p < peppp::bench::pairs(); ++p) {
     double tk, tl;
     if (p % 2 == 0) {
       tk = seconds(kernel);
@@ -123,13 +107,7 @@ void report_paired(benchmark::State& state, K&& kernel, L&& limit) {
     }
     r.push_back(tl / tk);
   }
-  std::sort(r.begin(), r.end());
-  state.counters["ratio"] = quantile(r, 0.5);
-  state.counters["ratio_q1"] = quantile(r, 0.25);
-  state.counters["ratio_q3"] = quantile(r, 0.75);
-  state.counters["ratio_min"] = r.front();
-  state.counters["ratio_max"] = r.back();
-  state.counters["pairs"] = static_cast<double>(r.size());
+  peppp::bench::report_ratios(state, r);
 }
 
 void set_label(benchmark::State& state, const char* what) {
