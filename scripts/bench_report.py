@@ -258,13 +258,10 @@ def meta_section(s):
 
 
 def at_most(values, target):
-    """Median of repeated runs and the verdict on "≤ target": met (missed) when every run is within (beyond) it."""
+    """Median of repeated runs and `verdict` on "≤ target" with their whole range as the spread:
+    met (missed) when every run is within (beyond) it."""
     med = statistics.median(values)
-    if max(values) <= target:
-        return med, "met"
-    if min(values) > target:
-        return med, "**missed**"
-    return med, f"within spread (median {'≤' if med <= target else '>'} target)"
+    return med, verdict((med, min(values), max(values)), target, at_least=False)
 
 
 def loocv_section(runs):
