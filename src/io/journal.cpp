@@ -83,6 +83,18 @@ std::string check_header(const unsigned char* h, std::size_t n, std::uint64_t fi
   return {};
 }
 
+// The journal folder must be a real folder, not a link that would send every
+// rank's journal somewhere else.
+void check_journal_folder(const std::string& dir) {
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(dir, ec);
+  if (fs::is_symlink(st))
+    throw InputError("journal folder " + dir + " is a link: peppp writes journals only into a real folder "
+                     "(remove the link, or pass --restart)");
+  if (fs::exists(st) && !fs::is_directory(st))
+    throw InputError("journal folder " + dir + " exists and is not a folder: remove it, or use another --output");
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw RuntimeError(path + ": cannot read journal: " + std::strerror(errno));
@@ -107,10 +119,16 @@ std::vector<std::string> rank_files(const std::string& dir) {
   std::vector<std::string> files;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return files;
+  check_journal_folder(dir);
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (starts_with(name, "rank-") && name.size() > 9 && name.substr(name.size() - 4) == ".bin")
-      files.push_back(e.path().string());
+    if (!(starts_with(name, "rank-") && name.size() > 9 && name.substr(name.size() - 4) == ".bin")) continue;
+    // A journal is a regular file of ours: a folder, a device or a link
+    // under a journal's name is refused, never read or written through.
+    if (!fs::is_regular_file(fs::symlink_status(e.path(), ec)))
+      throw InputError("journal " + e.path().string() +
+                       " is not a regular file (a folder, link or device): remove it, or pass --restart");
+    files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -273,6 +291,7 @@ std::string plan_text_path(const std::string& dir) { return (fs::path(dir) / "pl
 
 void write_plan_text(const std::string& dir, const std::string& identity_text) {
   std::error_code ec;
+  check_journal_folder(dir);
   fs::create_directories(dir, ec);
   if (!fs::is_directory(dir)) throw RuntimeError("cannot create journal folder " + dir + ": " + ec.message());
   AtomicPath out(plan_text_path(dir));
@@ -459,11 +478,14 @@ struct JournalWriter::Flusher {
 JournalWriter::JournalWriter(const std::string& dir, int rank, std::uint64_t fingerprint, bool background_sync)
     : path_(journal_path(dir, rank)) {
   std::error_code ec;
+  check_journal_folder(dir);
   fs::create_directories(dir, ec);
   if (!fs::is_directory(dir)) throw RuntimeError("cannot create journal folder " + dir + ": " + ec.message());
   std::size_t keep = 0;
   bool fresh = true;
-  if (fs::exists(path_)) {
+  if (fs::exists(fs::symlink_status(path_, ec))) {
+    if (!fs::is_regular_file(fs::symlink_status(path_, ec)))
+      refuse(path_, "is not a regular file (a folder, link or device): remove it, or pass --restart");
     const std::string bytes = read_file(path_);
     if (bytes.size() >= kJournalHeaderBytes) {
       std::string why =
@@ -473,7 +495,7 @@ JournalWriter::JournalWriter(const std::string& dir, int rank, std::uint64_t fin
       fresh = false;
     }
   }
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd_ < 0) throw RuntimeError("cannot open journal " + path_ + ": " + std::strerror(errno));
   if (fresh) {
     unsigned char h[kJournalHeaderBytes];

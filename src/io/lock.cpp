@@ -30,10 +30,15 @@ std::string hostname() {
   return buf;
 }
 
-std::string slurm_job() {
-  const char* j = std::getenv("SLURM_JOB_ID");
-  return j ? j : "";
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
 }
+
+std::string slurm_job() { return env_or_empty("SLURM_JOB_ID"); }
+
+// Slurm counts the times a job was requeued (0 or unset at its first start).
+long slurm_restarts() { return std::atol(env_or_empty("SLURM_RESTART_COUNT").c_str()); }
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -49,6 +54,25 @@ bool alive_here(long pid) {
   const std::string cmd = read_all("/proc/" + std::to_string(pid) + "/cmdline");
   if (cmd.empty()) return fs::exists("/proc/" + std::to_string(pid)) ? true : false;
   return cmd.find("peppp") != std::string::npos;
+}
+
+// Why the lock of holder `h` may be taken over, or empty when it may not: only
+// with --break-lock, or when the holder is provably dead: a process of this
+// host that is gone (one still exiting gets 5 s), or an earlier start of this
+// same Slurm job (a requeued job has a higher SLURM_RESTART_COUNT). A live
+// holder that carries the same job id (two steps of one job, a copied
+// environment) is never taken over.
+std::string takeover_reason(const LockHolder& h, const std::string& host, const std::string& job, bool break_lock) {
+  if (break_lock) return "--break-lock given";
+  if (h.host == host) {
+    for (int k = 0; k < 50 && alive_here(h.pid); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!alive_here(h.pid)) return "its holder is no longer running on this host";
+    return {};
+  }
+  if (!job.empty() && h.slurm_job_id == job && h.slurm_restart_count < slurm_restarts())
+    return "it is an earlier start of this Slurm job (requeued: restart " + std::to_string(h.slurm_restart_count) +
+           " < " + std::to_string(slurm_restarts()) + ")";
+  return {};
 }
 
 }  // namespace
@@ -74,6 +98,7 @@ LockHolder read_lock(const std::string& path) {
     else if (k == "slurm_job_id") h.slurm_job_id = v;
     else if (k == "started") h.started = v;
     else if (k == "command") h.command = v;
+    else if (k == "slurm_restart_count") h.slurm_restart_count = std::atol(v.c_str());
   }
   return h;
 }
@@ -82,10 +107,12 @@ OutputLock::OutputLock(const std::string& output, const std::string& command, bo
     : path_(lock_path(output)) {
   const std::string host = hostname(), job = slurm_job();
   token_ = "host=" + host + "\npid=" + std::to_string(::getpid()) + "\nslurm_job_id=" + job +
-           "\nstarted=" + iso8601_now() + "\ncommand=" + command + "\n";
+           "\nslurm_restart_count=" + std::to_string(slurm_restarts()) + "\nstarted=" + iso8601_now() +
+           "\ncommand=" + command + "\n";
   // A unique file, linked onto the lock name: link(2) fails with EEXIST when
-  // the lock exists, atomically, also over NFS.
-  const std::string mine = path_ + "." + host + "." + std::to_string(::getpid());
+  // the lock exists, atomically, also over NFS. Its name is unpredictable and
+  // it is created exclusively, so no planted link can redirect the write.
+  const std::string mine = path_ + "." + random_suffix();
   write_file_durably(mine, token_.data(), token_.size(), path_);
   struct Remove {
     const std::string& p;
@@ -114,15 +141,7 @@ OutputLock::OutputLock(const std::string& output, const std::string& command, bo
     }
     const LockHolder h = read_lock(path_);
     if (h.host.empty() && h.pid == 0 && !fs::exists(path_)) continue;  // released meanwhile: try again
-    std::string why;
-    if (break_lock) why = "--break-lock given";
-    else if (!job.empty() && h.slurm_job_id == job) why = "it is this Slurm job's (requeued)";
-    else if (h.host == host) {
-      // A holder of this host that is still exiting (e.g. the rest of a job
-      // whose other rank was killed) gets a few seconds to go.
-      for (int k = 0; k < 50 && alive_here(h.pid); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (!alive_here(h.pid)) why = "its holder is no longer running on this host";
-    }
+    const std::string why = takeover_reason(h, host, job, break_lock);
     if (why.empty())
       throw InputError("output " + output + " is locked by another peppp (" + h.describe() + ", lock " + path_ +
                        "): wait for it to finish, or pass --break-lock if it is dead on another host");

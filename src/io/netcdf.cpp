@@ -1,12 +1,15 @@
 #include "peppp/io/netcdf.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <netcdf.h>
 #include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -91,28 +94,73 @@ std::string check_writable(const std::string& path) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     return "output folder '" + dir.string() + "' (of '" + path + "') is not writable";
   if (fs::is_directory(p, ec)) return "output '" + path + "' is a folder, expected a file name";
+  // The final rename replaces whatever the name holds: only a regular file
+  // (or nothing) may be replaced, never a device, a FIFO or a socket.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+    return "output '" + path + "' exists and is not a regular file (a device, FIFO or socket): name a file";
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return "output '" + path + "' names a link to something that is not a regular file: name a file";
+  // The temporary and the lock add at most 64 characters to the name.
+  const std::string base = p.filename().string();
+  if (base.size() + 64 > 255)
+    return "output file name '" + base + "' is too long (at most 191 characters, to leave room for its temporary)";
   return {};
 }
 
-AtomicPath::AtomicPath(std::string path) : path_(std::move(path)) {
-  std::string why = check_writable(path_);
-  if (!why.empty()) throw InputError(why);
+std::string random_suffix() {
+  // Unpredictable: a name another user cannot plant a link at in advance.
+  unsigned char bytes[8] = {0};
+  bool ok = false;
+  if (const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC); fd >= 0) {
+    ok = ::read(fd, bytes, sizeof bytes) == static_cast<ssize_t>(sizeof bytes);
+    ::close(fd);
+  }
+  std::uint64_t v = 0;
+  for (unsigned char b : bytes) v = (v << 8) | b;
+  if (!ok) v = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+               (static_cast<std::uint64_t>(::getpid()) << 32);
+  static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+  std::string s;
+  for (int i = 0; i < 12; ++i, v >>= 5) s += digits[v & 31u];
+  return s;
+}
+
+namespace {
+
+// "<name>.tmp-HOST-PID-RANDOM": the pid lets a later run of this host remove
+// the leftovers of a killed one, the random part makes the name unpredictable.
+std::string temp_prefix(const std::string& path) {
   char host[256] = {0};
   if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "host");
-  const std::string prefix = fs::path(path_).filename().string() + ".tmp-" + host + "-";
-  temp_ = path_ + ".tmp-" + host + "-" + std::to_string(::getpid());
-  // Temporaries left by a process of this host that was killed mid-write
-  // (SIGKILL leaves no chance to clean up): removed once their pid is gone.
-  fs::path dir = fs::path(path_).parent_path();
+  return fs::path(path).filename().string() + ".tmp-" + host + "-";
+}
+
+// Temporaries left by a process of this host that was killed mid-write
+// (SIGKILL leaves no chance to clean up): removed once their pid is gone.
+void remove_dead_temporaries(const std::string& path) {
+  const std::string prefix = temp_prefix(path);
+  fs::path dir = fs::path(path).parent_path();
   if (dir.empty()) dir = ".";
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind(prefix, 0) != 0) continue;
-    const std::string pid = name.substr(prefix.size());
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string pid = name.substr(prefix.size());
+    pid = pid.substr(0, pid.find('-'));
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
     if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
   }
+}
+
+}  // namespace
+
+AtomicPath::AtomicPath(std::string path) : path_(std::move(path)) {
+  std::string why = check_writable(path_);
+  if (!why.empty()) throw InputError(why);
+  remove_dead_temporaries(path_);
+  temp_ = path_.substr(0, path_.size() - fs::path(path_).filename().string().size()) + temp_prefix(path_) +
+          std::to_string(::getpid()) + "-" + random_suffix();
 }
 
 AtomicPath::~AtomicPath() {
@@ -123,6 +171,11 @@ AtomicPath::~AtomicPath() {
 }
 
 void AtomicPath::commit() {
+  // The temporary was created exclusively (create_exclusive, NcFile::create):
+  // it must still be a regular file, not a link put in its place meanwhile.
+  struct stat st {};
+  if (::lstat(temp_.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw RuntimeError("temporary '" + temp_ + "' of '" + path_ + "' was replaced or removed while peppp wrote it");
   if (std::rename(temp_.c_str(), path_.c_str()) != 0)
     throw RuntimeError("cannot rename '" + temp_ + "' to '" + path_ + "': " + std::strerror(errno));
   committed_ = true;
@@ -139,10 +192,19 @@ void sync_directory(const std::string& dir) {
   }
 }
 
+int create_exclusive(const std::string& path, const std::string& display) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    throw RuntimeError((display.empty() ? path : display) + ": cannot create '" + path + "' exclusively: " +
+                       std::strerror(err) + (err == EEXIST ? " (something already has this name)" : ""));
+  }
+  return fd;
+}
+
 void write_file_durably(const std::string& path, const void* data, std::size_t size, const std::string& display) {
   const std::string name = display.empty() ? path : display;
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw RuntimeError(name + ": cannot create '" + path + "': " + std::strerror(errno));
+  const int fd = create_exclusive(path, name);
   auto fail = [&](const char* what) {
     const int err = errno;
     ::close(fd);
@@ -201,7 +263,7 @@ NcFile NcFile::create(const std::string& path, const std::string& display) {
   int id = -1;
   std::string name = display.empty() ? path : display;
   errno = 0;
-  check_write(nc_create(path.c_str(), NC_NETCDF4 | NC_CLOBBER, &id), name, "cannot create");
+  check_write(nc_create(path.c_str(), NC_NETCDF4 | NC_NOCLOBBER, &id), name, "cannot create");
   NcFile f(id, name);
   f.writing_ = true;
   return f;

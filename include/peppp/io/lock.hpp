@@ -15,6 +15,7 @@ struct LockHolder {
   std::string host;          ///< hostname of the holder
   long pid = 0;              ///< its process id
   std::string slurm_job_id;  ///< SLURM_JOB_ID of the holder, empty outside Slurm
+  long slurm_restart_count = 0;  ///< SLURM_RESTART_COUNT of the holder (0: first start or outside Slurm)
   std::string started;       ///< ISO 8601 UTC start time
   std::string command;       ///< what holds it ("peppp measure")
   /// "host H pid P (Slurm job J) since T".
@@ -31,9 +32,12 @@ LockHolder read_lock(const std::string& path);
 /// ours) by the destructor.
 class OutputLock {
  public:
-  /// Take the lock of `output` for `command`. A lock held by a process that
-  /// is dead on this host (one still exiting gets 5 s), or by this same Slurm
-  /// job (a requeued job), is taken over with a warning; `break_lock` takes over any lock (warning).
+  /// Take the lock of `output` for `command`. A lock whose holder is provably
+  /// dead is taken over with a warning: a process of this host that is gone
+  /// (one still exiting gets 5 s), or an earlier start of this same Slurm job
+  /// on another host (its SLURM_RESTART_COUNT lower than ours: requeued). A
+  /// live holder is never taken over, whatever job id it carries;
+  /// `break_lock` takes over any lock (warning).
   /// @throws InputError naming the holder when another live writer holds it
   ///         ("another peppp writes OUTPUT: ...; pass --break-lock if it is
   ///         dead"); RuntimeError when the lock file cannot be written.

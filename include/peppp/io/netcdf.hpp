@@ -45,7 +45,16 @@ class AtomicPath {
 /// (best effort: a folder that cannot be opened is left alone).
 void sync_directory(const std::string& dir);
 
-/// Write `size` bytes to `path` (created or truncated), fsync'd, with POSIX
+/// Create `path` exclusively for writing (O_CREAT | O_EXCL | O_NOFOLLOW, 0644
+/// less the umask): never through a link, never over an existing file.
+/// @returns the descriptor. @throws RuntimeError naming `display` (or the path).
+int create_exclusive(const std::string& path, const std::string& display = "");
+
+/// 12 unpredictable characters [0-9a-v] (from /dev/urandom) for file names
+/// that another user must not be able to plant a link at in advance.
+std::string random_suffix();
+
+/// Write `size` bytes to `path` (created exclusively: `create_exclusive`), fsync'd, with POSIX
 /// I/O; on any failure the partial file is removed and a RuntimeError names
 /// `display` (or the path) and the system error (e.g. "No space left on device").
 void write_file_durably(const std::string& path, const void* data, std::size_t size, const std::string& display = "");
@@ -71,7 +80,8 @@ std::string iso8601_now();
 /// as whole flat arrays in C (row-major) order.
 class NcFile {
  public:
-  /// Create a NetCDF-4 file at `path` (overwriting it), in define mode.
+  /// Create a NetCDF-4 file at `path`, exclusively (NC_NOCLOBBER: fails when
+  /// anything, a link included, has the name), in define mode.
   /// `display` is the name used in messages (e.g. the final path when writing
   /// a temporary). A created file that is destroyed without `close()` (an
   /// error path) is aborted, not flushed. @throws RuntimeError.

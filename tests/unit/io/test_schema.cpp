@@ -2,6 +2,8 @@
 // trip, minimal external files and old-style loocv files (dimension
 // `method`) are read, and the campaign <-> core-type conversions.
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <netcdf.h>
 
 #include <cmath>
@@ -270,6 +272,7 @@ TEST(IoSchema, LoocvWithoutAcquisitionNamesTheNewName) {
 TEST(IoSchema, MinimalCampaignDefaultsAndWrongDimensions) {
   const std::string path = test::scratch_dir(MPI_COMM_SELF) + "/external.nc";
   auto write = [&](bool transposed) {
+    std::filesystem::remove(path);  // NcFile::create is exclusive
     io::NcFile f = io::NcFile::create(path);
     int dt = f.def_dim("task", 2), dc = f.def_dim("config", 2);
     int vt = f.def_var("task", NC_STRING, {dt}), vc = f.def_var("config", NC_STRING, {dc});
