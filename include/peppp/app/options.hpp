@@ -7,6 +7,7 @@
 /// value and what is allowed. Boost.Program_options is used only in the
 /// implementation.
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -147,6 +148,12 @@ void apply(const OptionSet& set, const Options& o);
 
 template <class T>
 OptionSpec& OptionSpec::to(T& target) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // A value the field cannot hold is refused by the range check, before
+    // any work, instead of wrapping (2^32 epochs must not become 0).
+    max = std::min(max, static_cast<double>(std::numeric_limits<T>::max()));
+    min = std::max(min, static_cast<double>(std::numeric_limits<T>::lowest()));
+  }
   const std::string k = key;
   const bool is_path = unit == "path";
   store = [k, is_path, &target](const Options& o) {

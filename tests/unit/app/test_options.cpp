@@ -145,3 +145,27 @@ TEST(Options, OtherStageSectionsAreSkipped) {
   EXPECT_EQ(o.integer("train.epochs"), 2);
   EXPECT_FALSE(o.has("loocv.settings"));
 }
+
+// Issue 28: whole numbers at and above 2^31 / 2^32 never wrap into a bound
+// field; they are refused before any work with the option, value and range.
+TEST(Options, IntegersTooLargeForTheirFieldAreRefusedNotWrapped) {
+  OptionSet s;
+  s.command = "demo";
+  s.usage = "peppp demo";
+  int epochs = 0;
+  std::uint64_t seed = 0;
+  s.add("train.epochs", Kind::integer, "10", "epochs", "2", "Epochs.").at_least(1).to(epochs);
+  s.add("seed", Kind::integer, "1", "", "1", "Seed.").to(seed);
+  for (const char* v : {"2147483648", "4294967296", "4294967297", "99999999999999999999"}) {
+    const std::string e = error_of(s, {"--train.epochs", v});
+    EXPECT_NE(e.find("--train.epochs"), std::string::npos) << v << ": " << e;
+    EXPECT_NE(e.find(v), std::string::npos) << e;
+    EXPECT_NE(e.find("in [1, 2147483647]"), std::string::npos) << e;
+  }
+  const std::string negative = error_of(s, {"--seed", "-1"});  // an unsigned field: no negative wraps to 2^64 - 1
+  EXPECT_NE(negative.find("--seed"), std::string::npos) << negative;
+  const Options o = parse_options(s, {"--train.epochs", "2147483647", "--seed", "18446744073709551"});
+  apply(s, o);
+  EXPECT_EQ(epochs, 2147483647);
+  EXPECT_EQ(seed, 18446744073709551u);
+}
