@@ -151,8 +151,12 @@ OptionSpec& OptionSpec::to(T& target) {
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     // A value the field cannot hold is refused by the range check, before
     // any work, instead of wrapping (2^32 epochs must not become 0).
-    max = std::min(max, static_cast<double>(std::numeric_limits<T>::max()));
-    min = std::max(min, static_cast<double>(std::numeric_limits<T>::lowest()));
+    // (64-bit fields: parse_int already refuses what int64 cannot hold.)
+    if constexpr (sizeof(T) < sizeof(std::int64_t)) {
+      max = std::min(max, static_cast<double>(std::numeric_limits<T>::max()));
+      min = std::max(min, static_cast<double>(std::numeric_limits<T>::lowest()));
+    }
+    if constexpr (std::is_unsigned_v<T>) min = std::max(min, 0.0);
   }
   const std::string k = key;
   const bool is_path = unit == "path";
