@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <tuple>
+#include <mutex>
 #include <fstream>
 #include <map>
 #include <set>
@@ -510,6 +512,43 @@ std::vector<std::string> missing_files(const TaskSpec& task) {
   return out;
 }
 
+namespace {
+
+constexpr std::uint64_t kUnreadable = ~0ULL;
+
+// FNV-1a over every byte of `path` (any change anywhere in a dataset file
+// changes the task's definition, so a journal of the old data is never
+// resumed); `bytes` = its size, kUnreadable when it cannot be read. Cached in
+// the process by (path, size, modification time): the tasks of one catalog
+// share their dataset's files.
+std::uint64_t whole_file_hash(const std::string& path, std::uint64_t& bytes) {
+  static std::map<std::tuple<std::string, std::uint64_t, std::int64_t>, std::uint64_t> cache;
+  static std::mutex mutex;
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  const auto mtime = ec ? fs::file_time_type{} : fs::last_write_time(path, ec);
+  std::ifstream in(path, std::ios::binary);
+  if (!in || ec) {
+    bytes = kUnreadable;
+    return 0;
+  }
+  bytes = size;
+  const auto key = std::make_tuple(path, static_cast<std::uint64_t>(size),
+                                   static_cast<std::int64_t>(mtime.time_since_epoch().count()));
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto at = cache.find(key); at != cache.end()) return at->second;
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  std::string chunk(1 << 20, '\0');
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    h = fnv1a64(std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())), h);
+  }
+  cache.emplace(key, h);
+  return h;
+}
+
+}  // namespace
+
 std::string task_definition(const TaskSpec& t) {
   std::ostringstream os;
   os << "dataset_kind=" << t.dataset_kind << "\n";
@@ -523,16 +562,13 @@ std::string task_definition(const TaskSpec& t) {
   const auto f = dataset_files(t.dataset_kind, t.dataset_path);
   for (const auto* list : {&f.train, &f.test})
     for (const auto& path : *list) {
-      std::ifstream in(path, std::ios::binary);
-      if (!in) throw InputError("task '" + t.name + "' (" + t.origin + "): dataset file " + path + " cannot be read");
-      std::string head(4096, '\0');
-      in.read(head.data(), static_cast<std::streamsize>(head.size()));
-      head.resize(static_cast<std::size_t>(in.gcount()));
-      std::error_code ec;
-      const auto bytes = fs::file_size(path, ec);
+      std::uint64_t bytes = 0;
+      const std::uint64_t h = whole_file_hash(path, bytes);
+      if (bytes == kUnreadable)
+        throw InputError("task '" + t.name + "' (" + t.origin + "): dataset file " + path + " cannot be read");
       char hash[24];
-      std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a64(head)));
-      os << "file." << fs::path(path).filename().string() << "=" << (ec ? 0 : bytes) << ":" << hash << "\n";
+      std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(h));
+      os << "file." << fs::path(path).filename().string() << "=" << bytes << ":" << hash << "\n";
     }
   return os.str();
 }

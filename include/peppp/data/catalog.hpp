@@ -65,8 +65,10 @@ std::vector<std::string> missing_files(const TaskSpec& task);
 /// plan fingerprint that says what the task is: dataset kind and label set,
 /// source classes, classes, resolution, channels, train/test sizes,
 /// subsample seed, and for each dataset file its name, size and a hash of
-/// its first 4 KiB (`file.<name>=<bytes>:<hash>`); not its folder, so a
-/// campaign resumes after the data moved. Opens (does not parse) the files.
+/// its whole content (`file.<name>=<bytes>:<hash>`, FNV-1a 64; any changed
+/// byte changes it); not its folder, so a campaign resumes after the data
+/// moved. Reads the files (cached in the process by path, size and
+/// modification time); does not parse them.
 /// @throws InputError naming a file that cannot be read.
 std::string task_definition(const TaskSpec& task);
 

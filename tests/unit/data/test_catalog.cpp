@@ -1,7 +1,10 @@
 // Catalog parsing: tasks, generators, defaults, and the messages of bad input.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "peppp/core/error.hpp"
@@ -178,4 +181,34 @@ TEST(Catalog, ShippedCatalogsParse) {
   const auto c10 = read_catalog(test::source_path("inputs/tasks/cifar10.ini"));
   ASSERT_EQ(c10.tasks.size(), 1u);
   EXPECT_EQ(c10.tasks[0].num_classes(), 10);
+}
+
+// Issue 28: a dataset file changed anywhere (here at byte 10000, beyond the
+// 4 KiB hashed before, at the same size) changes the task's definition, so
+// the journal of the old data is never resumed. (A new process, as a resume
+// is, hashes afresh; within one process the cache is keyed by size and
+// modification time, which any write moves.)
+TEST(Catalog, TaskDefinitionHashesTheWholeDatasetFile) {
+  namespace fs = std::filesystem;
+  const std::string dir = test::scratch_dir(MPI_COMM_SELF);
+  const char* names[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                         "t10k-labels-idx1-ubyte"};
+  for (const char* n : names) std::ofstream(dir + "/" + n, std::ios::binary) << std::string(20000, 'a');
+  TaskSpec t;
+  t.name = "t";
+  t.dataset_kind = "idx";
+  t.dataset_path = dir;
+  const std::string before = task_definition(t);
+  const std::string path = dir + "/train-labels-idx1-ubyte";
+  const auto mtime = fs::last_write_time(path);
+  {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(10000);
+    f.put('b');
+  }
+  fs::last_write_time(path, mtime + std::chrono::seconds(1));  // a new version of the file
+  EXPECT_EQ(fs::file_size(path), 20000u);
+  const std::string after = task_definition(t);
+  EXPECT_NE(before, after);
+  EXPECT_NE(after.find("file.train-labels-idx1-ubyte=20000:"), std::string::npos) << after;
 }
