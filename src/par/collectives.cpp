@@ -42,6 +42,23 @@ int comm_size(MPI_Comm comm) {
   return s;
 }
 
+void RecordReader::need(std::size_t k) const {
+  if (k > n - at) throw RuntimeError("records: a message arrived truncated");
+}
+
+void RecordReader::bytes(void* dst, std::size_t k) {
+  need(k);
+  if (k > 0) std::memcpy(dst, p + at, k);
+  at += k;
+}
+
+std::size_t RecordReader::length() {
+  std::uint64_t v = 0;
+  bytes(&v, sizeof v);
+  if (v > n) throw RuntimeError("records: a message arrived with an impossible length");
+  return static_cast<std::size_t>(v);
+}
+
 }  // namespace detail
 
 namespace {

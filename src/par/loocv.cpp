@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <iomanip>
 #include <limits>
 #include <map>
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <type_traits>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
@@ -29,9 +31,10 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // The metric vectors of a fold result or of loocv.nc, in PEPPP_LOOCV_METRICS order.
 template <typename T>
-std::array<std::vector<double>*, kLoocvMetricCount> metrics_of(T& x) {
+auto metrics_of(T& x) {
+  using V = std::conditional_t<std::is_const_v<T>, const std::vector<double>, std::vector<double>>;
 #define PEPPP_LOOCV_MEMBER_PTR_(member, units, long_name) &x.member,
-  return {PEPPP_LOOCV_METRICS(PEPPP_LOOCV_MEMBER_PTR_)};
+  return std::array<V*, kLoocvMetricCount>{PEPPP_LOOCV_METRICS(PEPPP_LOOCV_MEMBER_PTR_)};
 #undef PEPPP_LOOCV_MEMBER_PTR_
 }
 
@@ -41,11 +44,51 @@ Failure failed_item(const std::string& what, const std::exception& e) {
   return {pe ? pe->code() : ExitCode::runtime, what + ": " + e.what()};
 }
 
-// Number of doubles one packed item result takes.
-std::size_t record_size(std::size_t counts, std::size_t steps, std::size_t configs) {
-  return 1 + (kLoocvMetricCount + 1) * counts + steps + 2 + 2 * counts * configs;
-}
+// Phase 1's wire record: one meta-training completion, by its item index.
+struct CompletionRecord {
+  std::int64_t item = 0;
+  meta::MetaTraining training;
+};
+
+// Phase 2's wire record: one item's result, by its item index.
+struct ItemRecord {
+  std::int64_t item = 0;
+  meta::LoocvItemResult result;
+};
+
 }  // namespace
+
+// The field tables of what travels (collectives.hpp "typed records"): one
+// per-item output more is one row here (and its place in io::Loocv).
+template <>
+struct RecordFields<meta::MetaTraining> {
+  using R = meta::MetaTraining;
+  static constexpr auto fields =
+      std::make_tuple(record_field("estimate", &R::estimate), record_field("lambda", &R::lambda),
+                      record_field("fraction", &R::fraction), record_field("centered", &R::centered),
+                      record_field("centered_lambda", &R::centered_lambda));
+};
+template <>
+struct RecordFields<meta::LoocvItemResult> {
+  using R = meta::LoocvItemResult;
+#define PEPPP_LOOCV_RECORD_ROW_(member, units, long_name) record_field(#member, &R::member),
+  static constexpr auto fields = std::make_tuple(
+      PEPPP_LOOCV_METRICS(PEPPP_LOOCV_RECORD_ROW_) record_field("selected_config", &R::selected_config),
+      record_field("order", &R::order), record_field("predicted_error", &R::predicted_error),
+      record_field("predicted_std", &R::predicted_std), record_field("lambda", &R::lambda),
+      record_field("sampled_fraction", &R::sampled_fraction));
+#undef PEPPP_LOOCV_RECORD_ROW_
+};
+template <>
+struct RecordFields<CompletionRecord> {
+  static constexpr auto fields =
+      std::make_tuple(record_field("item", &CompletionRecord::item), record_field("training", &CompletionRecord::training));
+};
+template <>
+struct RecordFields<ItemRecord> {
+  static constexpr auto fields =
+      std::make_tuple(record_field("item", &ItemRecord::item), record_field("result", &ItemRecord::result));
+};
 
 meta::LoocvData loocv_data(const io::Campaign& c, const std::string& file, const std::vector<double>& fill) {
   meta::LoocvData d;
@@ -76,94 +119,25 @@ meta::LoocvData loocv_data(const io::Campaign& c, const std::string& file, const
   return d;
 }
 
-io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MPI_Comm comm,
-                    const meta::LoocvEvaluator& evaluator) {
-  using meta::MetaTraining;
-  using meta::SettingInfo;
-  const bool root = rank(comm) == 0;
-  const std::vector<int> folds = meta::loocv_folds(spec, data);
-  const int S = static_cast<int>(spec.settings.size()), F = static_cast<int>(folds.size()), R = spec.repeats;
+namespace {
 
-  // Phase 1 (default evaluator): the SoftImpute completions of the sampled
-  // schemes, one per (scheme, fold, repeat), spread over the ranks and shared
-  // with all, so the methods and capped/uncapped settings reuse them.
-  std::map<std::tuple<int, int, int>, MetaTraining> shared;
-  meta::LoocvEvaluator eval = evaluator;
-  if (!eval) {
-    std::vector<int> scheme_setting;  // one setting index per sampled scheme
-    std::set<int> seen;
-    for (int s = 0; s < S; ++s) {
-      const auto kind = meta::setting_info(spec.settings[s]).training;
-      if (kind != SettingInfo::Training::full && seen.insert(static_cast<int>(kind)).second) scheme_setting.push_back(s);
-    }
-    const std::int64_t T = static_cast<std::int64_t>(scheme_setting.size()) * F * R;
-    if (T > 0) {
-      // Entries of fold f's meta-training matrix: its meta-training rows × d.
-      std::vector<std::size_t> cells_of(folds.size());
-      for (std::size_t f = 0; f < folds.size(); ++f)
-        cells_of[f] = meta::training_rows(spec, data, folds[f]).size() * data.d();
-      std::vector<double> mine;
-      meta::OnceLambdas once;  // --lambda once: one CV per (scheme, repeat) on this rank
-      Failure failure;
-      {
-        WorkQueue queue(comm, T);
-        Progress progress("loocv meta-training completions", T, 0, false, 10.0);
-        QueueLoopOptions loop;
-        loop.progress = &progress;
-        for_each_item(
-            queue,
-            [&](std::int64_t k) {
-              const int ks = static_cast<int>(k / (F * R)), f = static_cast<int>((k / R) % F),
-                        r = static_cast<int>(k % R);
-              MetaTraining t;
-              try {
-                t = meta::build_meta_training(spec, data, scheme_setting[ks], folds[f], r,
-                                              once.find(spec, data, scheme_setting[ks], r));
-              } catch (const std::exception& e) {
-                failure = failed_item("loocv meta-training (setting " + spec.settings[scheme_setting[ks]] +
-                                          ", fold '" + data.task[folds[f]] + "', repeat " + std::to_string(r) + ")",
-                                      e);
-                return ItemOutcome::abort;
-              }
-              mine.push_back(static_cast<double>(k));
-              mine.push_back(t.lambda);
-              mine.push_back(t.fraction);
-              mine.push_back(t.centered.empty() ? 0.0 : 1.0);
-              mine.insert(mine.end(), t.estimate.begin(), t.estimate.end());
-              mine.insert(mine.end(), t.centered.begin(), t.centered.end());
-              return ItemOutcome::done;
-            },
-            loop);
-      }
-      agree(failure, comm);
-      const std::vector<double> all = allgatherv(mine, comm);
-      for (std::size_t off = 0; off + 4 <= all.size();) {
-        const auto k = static_cast<std::int64_t>(all[off]);
-        const int ks = static_cast<int>(k / (F * R)), f = static_cast<int>((k / R) % F), r = static_cast<int>(k % R);
-        const std::size_t cells = cells_of[static_cast<std::size_t>(f)];
-        if (off + 4 + cells > all.size()) break;
-        MetaTraining& t =
-            shared[{static_cast<int>(meta::setting_info(spec.settings[scheme_setting[ks]]).training), folds[f], r}];
-        t.lambda = all[off + 1];
-        t.fraction = all[off + 2];
-        const bool has_centered = all[off + 3] != 0.0;
-        const auto at = [&](std::size_t o) { return all.begin() + static_cast<std::ptrdiff_t>(o); };
-        t.estimate.assign(at(off + 4), at(off + 4 + cells));
-        if (has_centered) t.centered.assign(at(off + 4 + cells), at(off + 4 + 2 * cells));
-        off += 4 + (has_centered ? 2 : 1) * cells;
-      }
-    }
-    eval = meta::loocv_evaluator(spec, data, [&spec, &shared](int setting, int fold, int repeat) -> const MetaTraining* {
-      auto it = shared.find({static_cast<int>(meta::setting_info(spec.settings[setting]).training), fold, repeat});
-      return it == shared.end() ? nullptr : &it->second;
-    });
-  }
-  const int M = static_cast<int>(spec.methods.size()) + (spec.include_baseline ? 1 : 0);
-  const std::size_t L = spec.measurements.size(), P = static_cast<std::size_t>(spec.measurements.back());
-  const std::size_t D = data.d();
-  const std::size_t rec = record_size(L, P, D);
-  const std::int64_t total = static_cast<std::int64_t>(S) * F * R * M;
-  auto decode = [&](std::int64_t k) {
+// The (setting, fold, repeat, method) indices a run of `spec` shares.
+struct LoocvShape {
+  std::vector<int> folds;  // campaign rows held out, in fold order
+  int S = 0, F = 0, R = 0, M = 0;
+  std::size_t L = 0, P = 0, D = 0;  // counts, steps (largest count), configurations
+  LoocvShape(const meta::LoocvData& data, const meta::LoocvSpec& spec)
+      : folds(meta::loocv_folds(spec, data)),
+        S(static_cast<int>(spec.settings.size())),
+        F(static_cast<int>(folds.size())),
+        R(spec.repeats),
+        M(static_cast<int>(spec.methods.size()) + (spec.include_baseline ? 1 : 0)),
+        L(spec.measurements.size()),
+        P(static_cast<std::size_t>(spec.measurements.back())),
+        D(data.d()) {}
+  std::int64_t items() const { return static_cast<std::int64_t>(S) * F * R * M; }
+  // Item k = ((setting · F + fold) · R + repeat) · M + method.
+  meta::LoocvItem item(std::int64_t k) const {
     meta::LoocvItem it;
     it.method = static_cast<int>(k % M);
     k /= M;
@@ -172,118 +146,130 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
     it.fold = folds[static_cast<std::size_t>(k % F)];
     it.setting = static_cast<int>(k / F);
     return it;
-  };
+  }
+};
 
-  // Phase 2: the items, each packed as one record of doubles:
-  // k, the metrics (L each, list order), selected_config (L), order (P), lambda, fraction,
-  // predicted_error (L×d), predicted_std (L×d).
-  std::vector<double> mine;
+using SharedTrainings = std::map<std::tuple<int, int, int>, meta::MetaTraining>;  // (training kind, fold, repeat)
+
+int training_kind(const meta::LoocvSpec& spec, int setting) {
+  return static_cast<int>(meta::setting_info(spec.settings[setting]).training);
+}
+
+// Run `work` on the items 0..total−1 of a shared queue with a progress line
+// named `what`; every rank throws the first failure an item reported.
+void run_items(std::int64_t total, const char* what, MPI_Comm comm,
+               const std::function<void(std::int64_t)>& work, const std::function<std::string(std::int64_t)>& name) {
   Failure failure;
   {
     WorkQueue queue(comm, total);
-    Progress progress("loocv", total, 0, false, 10.0);
+    Progress progress(what, total, 0, false, 10.0);
     QueueLoopOptions loop;
     loop.progress = &progress;
     for_each_item(
         queue,
         [&](std::int64_t k) {
-          const meta::LoocvItem it = decode(k);
-          meta::LoocvItemResult r;
           try {
-            r = eval(it);
+            work(k);
           } catch (const std::exception& e) {
-            failure = failed_item(std::string("loocv item (setting ") + spec.settings[it.setting] + ", fold '" +
-                                      data.task[it.fold] + "', repeat " + std::to_string(it.repeat) + ", method " +
-                                      (it.method < static_cast<int>(spec.methods.size()) ? spec.methods[it.method]
-                                                                                          : meta::kBaselineMethod) +
-                                      ")",
-                                  e);
+            failure = failed_item(name(k), e);
             return ItemOutcome::abort;
           }
-          mine.push_back(static_cast<double>(k));
-          for (std::vector<double>* v : metrics_of(r)) {
-            v->resize(L, kNaN);
-            mine.insert(mine.end(), v->begin(), v->end());
-          }
-          r.selected_config.resize(L, -1);
-          for (int c : r.selected_config) mine.push_back(c);
-          for (std::size_t p = 0; p < P; ++p) mine.push_back(p < r.order.size() ? r.order[p] : -1);
-          mine.push_back(r.lambda);
-          mine.push_back(r.sampled_fraction);
-          r.predicted_error.resize(L * D, kNaN);
-          r.predicted_std.resize(L * D, kNaN);
-          mine.insert(mine.end(), r.predicted_error.begin(), r.predicted_error.end());
-          mine.insert(mine.end(), r.predicted_std.begin(), r.predicted_std.end());
           return ItemOutcome::done;
         },
         loop);
   }
-
   agree(failure, comm);
+}
 
-  const std::vector<double> all = gatherv(mine, comm);
-  if (!root) return {};
+// Phase 1 (default evaluator): the SoftImpute completions of the sampled
+// schemes, one per (scheme, fold, repeat), spread over the ranks and shared
+// with all, so the methods and capped/uncapped settings reuse them.
+SharedTrainings share_completions(const meta::LoocvData& data, const meta::LoocvSpec& spec, const LoocvShape& x,
+                                  MPI_Comm comm) {
+  std::vector<int> scheme_setting;  // one setting index per sampled scheme
+  std::set<int> seen;
+  for (int s = 0; s < x.S; ++s) {
+    const int kind = training_kind(spec, s);
+    if (kind != static_cast<int>(meta::SettingInfo::Training::full) && seen.insert(kind).second)
+      scheme_setting.push_back(s);
+  }
+  const std::int64_t T = static_cast<std::int64_t>(scheme_setting.size()) * x.F * x.R;
+  SharedTrainings shared;
+  if (T == 0) return shared;
+  // Completion k = (scheme · F + fold) · R + repeat.
+  auto setting_of = [&](std::int64_t k) { return scheme_setting[static_cast<std::size_t>(k / (x.F * x.R))]; };
+  auto fold_of = [&](std::int64_t k) { return x.folds[static_cast<std::size_t>((k / x.R) % x.F)]; };
+  auto repeat_of = [&](std::int64_t k) { return static_cast<int>(k % x.R); };
+  std::vector<CompletionRecord> mine;
+  meta::OnceLambdas once;  // --lambda once: one CV per (scheme, repeat) on this rank
+  run_items(
+      T, "loocv meta-training completions", comm,
+      [&](std::int64_t k) {
+        mine.push_back({k, meta::build_meta_training(spec, data, setting_of(k), fold_of(k), repeat_of(k),
+                                                     once.find(spec, data, setting_of(k), repeat_of(k)))});
+      },
+      [&](std::int64_t k) {
+        return "loocv meta-training (setting " + spec.settings[setting_of(k)] + ", fold '" + data.task[fold_of(k)] +
+               "', repeat " + std::to_string(repeat_of(k)) + ")";
+      });
+  for (CompletionRecord& c : allgather_records(mine, comm))
+    shared[{training_kind(spec, setting_of(c.item)), fold_of(c.item), repeat_of(c.item)}] = std::move(c.training);
+  return shared;
+}
 
-  // Place the records by item index, then reduce in index order (rank-count independent).
-  std::vector<const double*> by_item(static_cast<std::size_t>(total), nullptr);
-  for (std::size_t off = 0; off + rec <= all.size(); off += rec)
-    by_item[static_cast<std::size_t>(all[off])] = &all[off];
-  for (std::int64_t k = 0; k < total; ++k)
-    if (!by_item[k]) throw RuntimeError("loocv: work item " + std::to_string(k) + " has no result", true);
+// Phase 2: every item evaluated over the ranks, each result padded to the
+// run's shape (L counts, P steps, L×D predictions); all of them on the root.
+std::vector<ItemRecord> evaluate_items(const meta::LoocvData& data, const meta::LoocvSpec& spec,
+                                       const LoocvShape& x, const meta::LoocvEvaluator& eval, MPI_Comm comm) {
+  std::vector<ItemRecord> mine;
+  run_items(
+      x.items(), "loocv", comm,
+      [&](std::int64_t k) {
+        meta::LoocvItemResult r = eval(x.item(k));
+        for (std::vector<double>* v : metrics_of(r)) v->resize(x.L, kNaN);
+        r.selected_config.resize(x.L, -1);
+        r.order.resize(x.P, -1);
+        r.predicted_error.resize(x.L * x.D, kNaN);
+        r.predicted_std.resize(x.L * x.D, kNaN);
+        mine.push_back({k, std::move(r)});
+      },
+      [&](std::int64_t k) {
+        const meta::LoocvItem it = x.item(k);
+        return std::string("loocv item (setting ") + spec.settings[it.setting] + ", fold '" + data.task[it.fold] +
+               "', repeat " + std::to_string(it.repeat) + ", method " +
+               (it.method < static_cast<int>(spec.methods.size()) ? spec.methods[it.method] : meta::kBaselineMethod) +
+               ")";
+      });
+  return gather_records(mine, comm);
+}
 
+// loocv.nc's coordinates, sampling masks and attributes for `spec` (no item results yet).
+io::Loocv loocv_frame(const meta::LoocvData& data, const meta::LoocvSpec& spec, const LoocvShape& x) {
   io::Loocv out;
   out.setting = spec.settings;
   out.method = spec.methods;
   if (spec.include_baseline) out.method.push_back(meta::kBaselineMethod);
   out.measurements = spec.measurements;
-  for (int f : folds) {
+  for (int f : x.folds) {
     out.fold.push_back(data.task[f]);
     out.fold_task.push_back(f);
   }
   // Recorded when some task has several rows (a plain campaign's file stays as it was: one row per fold).
   std::set<int> groups(data.group.begin(), data.group.end());
   if (groups.size() < data.group.size())
-    for (int f : folds) out.fold_held_out_rows.push_back(static_cast<int>(meta::held_out_rows(spec, data, f).size()));
+    for (int f : x.folds) out.fold_held_out_rows.push_back(static_cast<int>(meta::held_out_rows(spec, data, f).size()));
   out.task = data.task;
   out.config = data.config;
   out.budget = spec.cap;
   out.cap = spec.cap;
   if (spec.cap_per_task) out.text_attributes["cap_rule"] = "task-median: each held-out task's median memory";
-  out.repeats = R;
+  out.repeats = x.R;
   out.allocate();
-  const std::array<std::vector<double>*, kLoocvMetricCount> metrics = metrics_of(out);
-  const std::size_t n = data.n(), d = data.d();
-  for (int s = 0; s < S; ++s)
-    for (int f = 0; f < F; ++f) {
-      for (int m = 0; m < M; ++m) {
-        for (int r = 0; r < R; ++r) {
-          const std::int64_t k = ((static_cast<std::int64_t>(s) * F + f) * R + r) * M + m;
-          const double* p = by_item[k] + 1;
-          for (std::size_t q = 0; q < kLoocvMetricCount; ++q)
-            for (std::size_t l = 0; l < L; ++l) {
-              double& dst = (*metrics[q])[out.at(s, m, l, f)];
-              const double v = p[q * L + l] / R;
-              dst = r == 0 ? v : dst + v;
-            }
-          if (r != 0) continue;
-          const double* q = p + kLoocvMetricCount * L;
-          for (std::size_t l = 0; l < L; ++l) out.selected_config[out.at(s, m, l, f)] = static_cast<int>(q[l]);
-          for (std::size_t j = 0; j < P; ++j)
-            out.selection_order[((static_cast<std::size_t>(s) * M + m) * F + f) * P + j] = static_cast<int>(q[L + j]);
-          if (m == 0) {
-            out.lambda[s * F + f] = q[L + P];
-            out.sampled_fraction[s * F + f] = q[L + P + 1];
-          }
-          const double* pe = q + L + P + 2;
-          const double* ps = pe + L * D;
-          for (std::size_t l = 0; l < L; ++l) {
-            std::copy_n(pe + l * D, D, out.predicted_error.begin() + static_cast<std::ptrdiff_t>(out.at(s, m, l, f, 0)));
-            std::copy_n(ps + l * D, D, out.predicted_std.begin() + static_cast<std::ptrdiff_t>(out.at(s, m, l, f, 0)));
-          }
-        }
-      }
-      const auto mask = meta::meta_training_mask(spec, data, s, folds[f], 0);
-      std::copy(mask.begin(), mask.end(), out.sampling_mask.begin() + static_cast<std::ptrdiff_t>((s * F + f) * n * d));
+  const std::size_t nd = data.n() * data.d();
+  for (int s = 0; s < x.S; ++s)
+    for (int f = 0; f < x.F; ++f) {
+      const auto mask = meta::meta_training_mask(spec, data, s, x.folds[f], 0);
+      std::copy(mask.begin(), mask.end(), out.sampling_mask.begin() + static_cast<std::ptrdiff_t>((s * x.F + f) * nd));
     }
   out.number_attributes["part"] = spec.part;
   out.number_attributes["parts"] = spec.parts;
@@ -296,6 +282,66 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
   out.number_attributes["p_max"] = spec.p_max;
   out.number_attributes["folds_total"] = static_cast<double>(data.folds().size());
   out.text_attributes["fold_by"] = meta::fold_by_name(spec.fold_by);
+  return out;
+}
+
+// Place the item results into `out`: metrics averaged over repeats in
+// repeat order (rank-count independent), the rest from repeat 0.
+void place_items(const LoocvShape& x, const std::vector<ItemRecord>& records, io::Loocv& out) {
+  std::vector<const meta::LoocvItemResult*> by_item(static_cast<std::size_t>(x.items()), nullptr);
+  for (const ItemRecord& r : records) by_item[static_cast<std::size_t>(r.item)] = &r.result;
+  for (std::int64_t k = 0; k < x.items(); ++k)
+    if (!by_item[k]) throw RuntimeError("loocv: work item " + std::to_string(k) + " has no result", true);
+  const auto metrics = metrics_of(out);
+  const std::size_t L = x.L, D = x.D;
+  for (int s = 0; s < x.S; ++s)
+    for (int f = 0; f < x.F; ++f)
+      for (int m = 0; m < x.M; ++m)
+        for (int r = 0; r < x.R; ++r) {
+          const meta::LoocvItemResult& p = *by_item[((static_cast<std::int64_t>(s) * x.F + f) * x.R + r) * x.M + m];
+          const auto in = metrics_of(p);
+          for (std::size_t q = 0; q < kLoocvMetricCount; ++q)
+            for (std::size_t l = 0; l < L; ++l) {
+              double& dst = (*metrics[q])[out.at(s, m, l, f)];
+              const double v = (*in[q])[l] / x.R;
+              dst = r == 0 ? v : dst + v;
+            }
+          if (r != 0) continue;
+          for (std::size_t l = 0; l < L; ++l) out.selected_config[out.at(s, m, l, f)] = p.selected_config[l];
+          std::copy_n(p.order.begin(), x.P,
+                      out.selection_order.begin() +
+                          static_cast<std::ptrdiff_t>(((static_cast<std::size_t>(s) * x.M + m) * x.F + f) * x.P));
+          if (m == 0) {
+            out.lambda[s * x.F + f] = p.lambda;
+            out.sampled_fraction[s * x.F + f] = p.sampled_fraction;
+          }
+          for (std::size_t l = 0; l < L; ++l) {
+            const auto at = static_cast<std::ptrdiff_t>(out.at(s, m, l, f, 0));
+            const auto from = static_cast<std::ptrdiff_t>(l * D);
+            std::copy_n(p.predicted_error.begin() + from, D, out.predicted_error.begin() + at);
+            std::copy_n(p.predicted_std.begin() + from, D, out.predicted_std.begin() + at);
+          }
+        }
+}
+
+}  // namespace
+
+io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MPI_Comm comm,
+                    const meta::LoocvEvaluator& evaluator) {
+  const LoocvShape x(data, spec);
+  SharedTrainings shared;
+  meta::LoocvEvaluator eval = evaluator;
+  if (!eval) {
+    shared = share_completions(data, spec, x, comm);
+    eval = meta::loocv_evaluator(spec, data, [&spec, &shared](int setting, int fold, int repeat) -> const meta::MetaTraining* {
+      auto it = shared.find({training_kind(spec, setting), fold, repeat});
+      return it == shared.end() ? nullptr : &it->second;
+    });
+  }
+  const std::vector<ItemRecord> records = evaluate_items(data, spec, x, eval, comm);
+  if (rank(comm) != 0) return {};
+  io::Loocv out = loocv_frame(data, spec, x);
+  place_items(x, records, out);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -30,46 +31,8 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-// The few values that travel in one message at the start and at the end of
-// a campaign (every collective costs milliseconds at 64 oversubscribed
-// ranks, so the start is one broadcast and the end one gather and one
-// broadcast): int64s and length-prefixed strings, in host byte order
-// (homogeneous clusters, like the journal).
-void put(std::string& s, std::int64_t v) { s.append(reinterpret_cast<const char*>(&v), sizeof v); }
-void put(std::string& s, const std::string& t) {
-  put(s, static_cast<std::int64_t>(t.size()));
-  s += t;
-}
-struct Reader {
-  const std::string& s;
-  std::size_t at = 0;
-  void need(std::size_t n) const {
-    if (n > s.size() - at) throw RuntimeError("measure: a coordination message arrived truncated");
-  }
-  std::int64_t i64() {
-    need(sizeof(std::int64_t));
-    std::int64_t v = 0;
-    std::memcpy(&v, s.data() + at, sizeof v);
-    at += sizeof v;
-    return v;
-  }
-  std::string str() {
-    const auto n = static_cast<std::size_t>(i64());
-    need(n);
-    std::string t = s.substr(at, n);
-    at += n;
-    return t;
-  }
-  std::string rest() {
-    std::string t = s.substr(at);
-    at = s.size();
-    return t;
-  }
-};
-
 // What each rank sends rank 0 at the end, in one gather: its journal sync
-// failure, whether it stopped, its retries, then its records (journal
-// entries: epoch and cell records).
+// failure, whether it stopped, its retries, then its results.
 struct RankEnd {
   Failure sync;
   bool stopped = false;
@@ -77,32 +40,59 @@ struct RankEnd {
   std::vector<io::JournalRecord> records;
 };
 
-std::string encode_rank_end(const RankEnd& e) {
-  std::string b;
-  put(b, static_cast<std::int64_t>(e.sync.code));
-  put(b, e.sync.message);
-  put(b, e.stopped ? 1 : 0);
-  put(b, e.retried);
-  for (const auto& r : e.records) b += io::encode_entry(r);
-  return b;
-}
+// What the root hands every rank at the start, in one broadcast: the work items left.
+struct StartRecord {
+  std::vector<std::uint64_t> remaining;
+};
 
-RankEnd decode_rank_end(const std::string& b) {
-  Reader in{b};
-  RankEnd e;
-  e.sync.code = static_cast<ExitCode>(in.i64());
-  e.sync.message = in.str();
-  e.stopped = in.i64() != 0;
-  e.retried = in.i64();
-  const std::string bytes = in.rest();
-  int corrupt = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const std::size_t end = io::decode_records(p, bytes.size(), &e.records, &corrupt);
-  if (corrupt != 0 || end != bytes.size()) throw RuntimeError("gather: a cell record arrived corrupted");
-  return e;
-}
+// What the root hands every rank at the end, in one broadcast: the summary,
+// and with campaign_on_every_rank what the campaign is assembled from.
+struct EndRecord {
+  MeasureSummary summary;
+  std::vector<io::JournalRecord> kept;
+  std::map<std::string, std::string> text_attributes;
+  std::map<std::string, double> number_attributes;
+};
 
 }  // namespace
+
+// The field tables of what travels (collectives.hpp "typed records").
+template <>
+struct RecordFields<io::JournalRecord> {
+  using R = io::JournalRecord;
+  static constexpr auto fields = std::make_tuple(
+      record_field("cell", &R::cell), record_field("replicate", &R::replicate), record_field("error", &R::error),
+      record_field("loss", &R::loss), record_field("seconds", &R::seconds), record_field("status", &R::status),
+      record_field("rank", &R::rank), record_field("attempts", &R::attempts),
+      record_field("error_by_epoch", &R::error_by_epoch), record_field("loss_by_epoch", &R::loss_by_epoch));
+};
+template <>
+struct RecordFields<MeasureSummary> {
+  using R = MeasureSummary;
+  static constexpr auto fields = std::make_tuple(
+      record_field("planned", &R::planned), record_field("measured", &R::measured),
+      record_field("diverged", &R::diverged), record_field("failed", &R::failed), record_field("missing", &R::missing),
+      record_field("resumed", &R::resumed), record_field("trained", &R::trained), record_field("retried", &R::retried),
+      record_field("corrupt", &R::corrupt), record_field("failed_cells", &R::failed_cells),
+      record_field("interrupted", &R::interrupted));
+};
+template <>
+struct RecordFields<RankEnd> {
+  static constexpr auto fields =
+      std::make_tuple(record_field("sync", &RankEnd::sync), record_field("stopped", &RankEnd::stopped),
+                      record_field("retried", &RankEnd::retried), record_field("records", &RankEnd::records));
+};
+template <>
+struct RecordFields<StartRecord> {
+  static constexpr auto fields = std::make_tuple(record_field("remaining", &StartRecord::remaining));
+};
+template <>
+struct RecordFields<EndRecord> {
+  static constexpr auto fields = std::make_tuple(
+      record_field("summary", &EndRecord::summary), record_field("kept", &EndRecord::kept),
+      record_field("text_attributes", &EndRecord::text_attributes),
+      record_field("number_attributes", &EndRecord::number_attributes));
+};
 
 io::Campaign empty_campaign(const meta::Plan& plan, int epochs) {
   io::Campaign c;
@@ -136,62 +126,272 @@ io::Campaign empty_campaign(const meta::Plan& plan, int epochs) {
   return c;
 }
 
-// Root: the campaign from the earlier runs' records (`done`) and this run's
-// (`gathered`), written to st.output; returns the packed summary that
-// measure() broadcasts (see the Reader calls there).
-std::string write_results(const meta::Plan& plan, const MeasureSettings& st, const std::vector<io::JournalRecord>& done,
-                          const std::vector<io::JournalRecord>& gathered, bool stop_any, std::int64_t retried,
-                          std::int64_t corrupt) {
-  const std::size_t d = plan.n_configs();
+namespace {
+
+// Root: the results the campaign holds, one per work item: the earlier runs'
+// (`done`) first, then this run's (`gathered`); a work item reported twice
+// keeps its first result (with a warning).
+std::vector<io::JournalRecord> kept_results(const meta::Plan& plan, const std::vector<io::JournalRecord>& done,
+                                            const std::vector<io::JournalRecord>& gathered) {
   const auto R = static_cast<std::uint64_t>(plan.replicates());
-  io::Campaign c = empty_campaign(plan, st.epochs);
-  for (const auto& [k, v] : st.text_attributes) c.text_attributes[k] = v;
-  for (const auto& [k, v] : st.number_attributes) c.number_attributes[k] = v;
-  // Every replicate's result, then each planned cell from its replicates in order 0..R-1.
-  std::vector<io::ReplicateResult> results(c.status.size() * R);
-  auto put_result = [&](const io::JournalRecord& rec) {
-    if (rec.cell >= c.status.size() || rec.replicate >= R ||
-        c.status[rec.cell] != static_cast<std::uint8_t>(CellStatus::planned))
-      return false;
-    io::ReplicateResult& x = results[rec.cell * R + rec.replicate];
-    if (x.status != CellStatus::planned) return false;
-    x = io::ReplicateResult{static_cast<CellStatus>(rec.status), rec.error, rec.loss, rec.seconds,
-                            rec.error_by_epoch, rec.loss_by_epoch};
+  std::vector<char> taken(plan.mask.size() * R, 0);
+  std::vector<io::JournalRecord> kept;
+  auto keep = [&](const io::JournalRecord& rec) {
+    if (rec.cell >= plan.mask.size() || rec.replicate >= R || !plan.mask[rec.cell]) return false;
+    char& t = taken[rec.cell * R + rec.replicate];
+    if (t) return false;
+    t = static_cast<CellStatus>(rec.status) != CellStatus::planned;
+    kept.push_back(rec);
     return true;
   };
-  for (const auto& rec : done) put_result(rec);
+  for (const auto& rec : done) keep(rec);
   for (const auto& rec : gathered)
-    if (!put_result(rec))
+    if (!keep(rec))
       log::warn("measure: cell ", rec.cell, " replicate ", rec.replicate,
                 " was reported twice; the first result is kept");
+  return kept;
+}
+
+// The campaign of `plan` holding `kept` (kept_results) with the given attributes.
+io::Campaign assemble_campaign(const meta::Plan& plan, int epochs, const std::map<std::string, std::string>& text,
+                               const std::map<std::string, double>& number,
+                               const std::vector<io::JournalRecord>& kept) {
+  const auto R = static_cast<std::uint64_t>(plan.replicates());
+  io::Campaign c = empty_campaign(plan, epochs);
+  for (const auto& [k, v] : text) c.text_attributes[k] = v;
+  for (const auto& [k, v] : number) c.number_attributes[k] = v;
+  // Every replicate's result, then each planned cell from its replicates in order 0..R-1.
+  std::vector<io::ReplicateResult> results(c.status.size() * R);
+  for (const auto& rec : kept)
+    results[rec.cell * R + rec.replicate] = io::ReplicateResult{static_cast<CellStatus>(rec.status), rec.error,
+                                                                rec.loss, rec.seconds, rec.error_by_epoch,
+                                                                rec.loss_by_epoch};
   for (std::uint64_t cell : plan.order)
     io::set_cell_replicates(c, cell, std::vector<io::ReplicateResult>(results.begin() + cell * R,
                                                                       results.begin() + (cell + 1) * R));
-  std::int64_t measured = 0, diverged = 0, failed = 0, missing = 0;
+  std::int64_t missing = 0;
+  for (auto v : c.status) missing += static_cast<CellStatus>(v) == CellStatus::planned;
+  c.number_attributes["complete"] = missing == 0 ? 1 : 0;
+  return c;
+}
+
+// The statuses of `c` counted, and up to 3 failed cells named.
+void count_statuses(const io::Campaign& c, MeasureSummary& s) {
   for (auto v : c.status) {
     switch (static_cast<CellStatus>(v)) {
-      case CellStatus::measured: ++measured; break;
-      case CellStatus::diverged: ++diverged; break;
-      case CellStatus::failed: ++failed; break;
-      case CellStatus::planned: ++missing; break;
+      case CellStatus::measured: ++s.measured; break;
+      case CellStatus::diverged: ++s.diverged; break;
+      case CellStatus::failed: ++s.failed; break;
+      case CellStatus::planned: ++s.missing; break;
       default: break;
     }
   }
-  std::vector<std::string> failed_cells;
-  for (std::size_t i = 0; i < c.status.size() && failed_cells.size() < 3; ++i)
+  const std::size_t d = c.n_configs();
+  for (std::size_t i = 0; i < c.status.size() && s.failed_cells.size() < 3; ++i)
     if (c.status[i] == static_cast<std::uint8_t>(CellStatus::failed))
-      failed_cells.push_back(c.task[i / d] + " x " + c.config[i % d]);
-  c.number_attributes["complete"] = missing == 0 ? 1 : 0;
-  io::write_campaign(st.output, c);
+      s.failed_cells.push_back(c.task[i / d] + " x " + c.config[i % d]);
+}
 
-  std::string out;
-  for (std::int64_t v : {static_cast<std::int64_t>(plan.order.size()), measured, diverged, failed, missing,
-                         static_cast<std::int64_t>(done.size()), static_cast<std::int64_t>(gathered.size()), retried,
-                         corrupt, std::int64_t{stop_any ? 1 : 0}, static_cast<std::int64_t>(failed_cells.size())})
-    put(out, v);
-  for (const auto& f : failed_cells) put(out, f);
+// What the root found at the start: the lock, earlier runs' results, the work items left.
+struct Start {
+  std::unique_ptr<io::OutputLock> lock;
+  std::vector<io::JournalRecord> done;
+  std::vector<std::uint64_t> remaining;
+  std::int64_t corrupt = 0;
+};
+
+// Root: the lock (one writer per output), then the resume rules, then what
+// earlier runs of this plan finished, and what is left.
+Start start_campaign(const meta::Plan& plan, const MeasureSettings& st) {
+  const std::string jdir = io::journal_dir(st.output);
+  const auto R = static_cast<std::uint64_t>(plan.replicates());
+  const std::vector<std::uint64_t> items = plan.work_items();
+  Start out;
+  const std::string why = io::check_writable(st.output);
+  if (!why.empty()) throw InputError(why);
+  out.lock = std::make_unique<io::OutputLock>(st.output, st.command, st.break_lock);
+  if (st.restart && io::has_journals(jdir)) {
+    const std::string moved = io::move_journals_aside(jdir);
+    log::warn("measure: --restart: the journal folder ", jdir, " was moved aside to ", moved,
+              " (nothing deleted); starting over");
+  }
+  io::JournalContents jc = io::read_journals(jdir, plan.fingerprint, plan.identity_text);
+  // Per work item: 0 no record, 1 only failed records (trained again), 2 a result (kept: the
+  // first measured or diverged record; a failure before or after it does not count).
+  std::vector<char> have(plan.mask.size() * R, 0);
+  for (const auto& rec : jc.records) {
+    if (rec.cell >= plan.mask.size() || !plan.mask[rec.cell] || rec.replicate >= R) continue;
+    char& h = have[rec.cell * R + rec.replicate];
+    if (h == 2) continue;
+    if (rec.status == static_cast<std::uint8_t>(CellStatus::failed)) {
+      h = 1;
+      continue;
+    }
+    h = 2;
+    out.done.push_back(rec);
+  }
+  if (!jc.records.empty() && !st.resume)
+    throw InputError("journal folder " + jdir + " holds " + std::to_string(jc.records.size()) +
+                     " results of this plan from an earlier run: pass --resume to continue it, or --restart "
+                     "to move it aside and start over");
+  const auto usable = static_cast<std::int64_t>(out.done.size());
+  const auto failed_before = static_cast<std::int64_t>(std::count(have.begin(), have.end(), 1));
+  for (std::uint64_t item : items)
+    if (have[item] != 2) out.remaining.push_back(item);
+  out.corrupt = jc.corrupt;
+  if (!out.done.empty() || failed_before > 0)
+    log::info("measure: resuming from ", jdir, ": ", usable, " of ", items.size(),
+              R > 1 ? " planned cell replicates" : " planned cells", " already done",
+              failed_before ? ", " + std::to_string(failed_before) + " failed before (trained again)" : "",
+              jc.torn ? " (a torn last record was ignored)" : "",
+              jc.corrupt ? " (" + std::to_string(jc.corrupt) + " corrupt journal record(s) skipped)" : "");
+  else if (st.resume)
+    log::info("measure: --resume given but ", jdir, " holds no finished cell of this plan; starting fresh");
+  io::write_plan_text(jdir, plan.identity_text);
   return out;
 }
+
+// Train one work item (retrying a failed one once when asked); fills `rec`.
+// Returns false when the cell was abandoned (stop request: re-run on resume).
+bool train_item(const meta::Plan& plan, const CellTrainer& trainer, const MeasureSettings& st, std::uint64_t item,
+                io::JournalRecord& rec, std::int64_t& retried) {
+  const auto R = static_cast<std::uint64_t>(plan.replicates());
+  const std::size_t d = plan.n_configs();
+  const std::uint64_t cell = item / R;
+  CellWork w;
+  w.cell = cell;
+  w.task = static_cast<int>(cell / d);
+  w.config = static_cast<int>(cell % d);
+  w.replicate = static_cast<int>(item % R);
+  w.task_row = &plan.spec.tasks[static_cast<std::size_t>(w.task)];
+  w.configuration = &plan.spec.configs[static_cast<std::size_t>(w.config)];
+  w.seed = plan.replicate_seed(cell, w.replicate);
+  w.device = st.device;
+  w.threads = st.threads;
+  w.should_stop = [] { return stop_requested(); };
+  const std::string name = w.task_row->name + " x " + w.configuration->label() +
+                           (R > 1 ? " (replicate " + std::to_string(w.replicate) + ")" : "");
+  rec.cell = cell;
+  rec.replicate = static_cast<std::uint16_t>(w.replicate);
+  const int attempts = st.retry_failed ? 2 : 1;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    rec.attempts = static_cast<std::uint8_t>(attempt);
+    std::string why;
+    try {
+      const CellResult res = trainer(w);
+      rec.error = res.test_error;
+      rec.loss = res.final_loss;
+      rec.status = static_cast<std::uint8_t>(res.status);
+      rec.error_by_epoch = res.error_by_epoch;
+      rec.loss_by_epoch = res.loss_by_epoch;
+      if (res.status == CellStatus::failed) {
+        why = res.message.empty() ? "training failed" : res.message;
+      } else if (res.status != CellStatus::measured && res.status != CellStatus::diverged) {
+        why = std::string("the trainer reported status '") + label(res.status) + "'";
+      } else if (res.status == CellStatus::measured && !std::isfinite(res.test_error)) {
+        why = "the trainer reported a non-finite error";
+      }
+    } catch (const Interrupted&) {
+      return false;
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    if (why.empty()) break;
+    if (attempt < attempts) {
+      log::write_all(log::Level::warn, "cell " + name + " failed: " + why + "; retrying it once");
+      ++retried;
+      continue;
+    }
+    log::write_all(log::Level::warn, "cell " + name + " failed: " + why + (attempts > 1 ? " (also on the retry)" : ""));
+    rec.error = std::numeric_limits<double>::quiet_NaN();
+    rec.loss = std::numeric_limits<double>::quiet_NaN();
+    rec.status = static_cast<std::uint8_t>(CellStatus::failed);
+    rec.error_by_epoch.clear();
+    rec.loss_by_epoch.clear();
+  }
+  return true;
+}
+
+// Every rank: train the items of `remaining` the shared queue hands this
+// rank, journal each; what this rank sends the root at the end.
+RankEnd train_items(const meta::Plan& plan, const CellTrainer& trainer, const MeasureSettings& st,
+                    const std::vector<std::uint64_t>& remaining, std::int64_t done_before, MPI_Comm comm) {
+  const int me = rank(comm);
+  const auto R = static_cast<std::uint64_t>(plan.replicates());
+  const std::size_t d = plan.n_configs();
+  io::JournalWriter journal(io::journal_dir(st.output), me, plan.fingerprint);
+  WorkQueue queue(comm, static_cast<std::int64_t>(remaining.size()));
+  Progress progress("measure", static_cast<std::int64_t>(plan.work_items().size()), done_before, st.terminal,
+                    st.progress_interval_s);
+  if (me == 0) {
+    if (R > 1)
+      log::info("measure: ", plan.order.size(), " planned cells (", plan.n_tasks(), " tasks x ", d,
+                " configurations) x ", R, " replicates, ", remaining.size(), " replicates to train on ", size(comm),
+                " ranks");
+    else
+      log::info("measure: ", plan.order.size(), " planned cells (", plan.n_tasks(), " tasks x ", d,
+                " configurations), ", remaining.size(), " to train on ", size(comm), " ranks");
+  }
+  RankEnd end;
+  auto train_one = [&](std::int64_t index) {
+    const auto t0 = std::chrono::steady_clock::now();
+    io::JournalRecord rec;
+    rec.rank = me;
+    if (!train_item(plan, trainer, st, remaining[static_cast<std::size_t>(index)], rec, end.retried))
+      return ItemOutcome::abandoned;  // re-run on resume
+    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    journal.append(rec);
+    end.records.push_back(rec);
+    return rec.status == static_cast<std::uint8_t>(CellStatus::failed) ? ItemOutcome::failed : ItemOutcome::done;
+  };
+  QueueLoopOptions loop;
+  loop.progress = &progress;
+  loop.done_before = done_before;
+  loop.failed_before = 0;
+  loop.should_stop = [] { return stop_requested(); };
+  end.stopped = for_each_item(queue, train_one, loop).stopped;
+  // Every record this rank wrote is durable before the campaign says so.
+  try {
+    journal.sync();
+  } catch (const Error& e) {
+    end.sync = Failure::runtime(e.what());
+  }
+  return end;
+}
+
+// Root: every rank's end gathered into the results; `end` receives the
+// summary and (with campaign_on_every_rank) what the campaign is made of.
+MeasureResults gather_results(const meta::Plan& plan, const MeasureSettings& st, const Start& start,
+                              const std::vector<RankEnd>& ends, EndRecord& end) {
+  MeasureResults out;
+  std::vector<io::JournalRecord> gathered;
+  bool stop_any = false;
+  std::int64_t retried = 0;
+  for (const RankEnd& e : ends) {
+    if (e.sync.failed()) raise_agreed(e.sync);  // the lowest failing rank's (root_decides passes it on)
+    stop_any = stop_any || e.stopped;
+    retried += e.retried;
+    gathered.insert(gathered.end(), e.records.begin(), e.records.end());
+  }
+  std::vector<io::JournalRecord> kept = kept_results(plan, start.done, gathered);
+  out.campaign = assemble_campaign(plan, st.epochs, st.text_attributes, st.number_attributes, kept);
+  MeasureSummary& s = end.summary;
+  s.planned = static_cast<std::int64_t>(plan.order.size());
+  count_statuses(out.campaign, s);
+  s.resumed = static_cast<std::int64_t>(start.done.size());
+  s.trained = static_cast<std::int64_t>(gathered.size());
+  s.retried = retried;
+  s.corrupt = start.corrupt;
+  s.interrupted = stop_any;
+  if (st.campaign_on_every_rank) {
+    end.kept = std::move(kept);
+    end.text_attributes = st.text_attributes;
+    end.number_attributes = st.number_attributes;
+  }
+  return out;
+}
+
+}  // namespace
 
 void check_outputs(const meta::Plan& plan, const std::string& output, MPI_Comm comm) {
   // The root decides (it writes the output and reads the journals); every rank fails alike.
@@ -210,219 +410,44 @@ void check_outputs(const meta::Plan& plan, const std::string& output, MPI_Comm c
   agree(f, comm);
 }
 
-MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const MeasureSettings& st, MPI_Comm comm) {
-  const int me = rank(comm), nranks = size(comm);
-  const bool root = me == 0;
-  const std::size_t d = plan.n_configs();
-  const std::string jdir = io::journal_dir(st.output);
-
-  // Root: the lock (one writer per output), then the resume rules, then what
-  // earlier runs of this plan finished; everyone: what is left.
-  const auto R = static_cast<std::uint64_t>(plan.replicates());
-  const std::vector<std::uint64_t> items = plan.work_items();
-  std::unique_ptr<io::OutputLock> lock;
-  std::vector<io::JournalRecord> done;
-  std::vector<std::uint64_t> remaining;
-  std::int64_t corrupt = 0;
-  // Root decides; one broadcast carries its verdict and the items left.
+MeasureResults measure(const meta::Plan& plan, const CellTrainer& trainer, const MeasureSettings& st, MPI_Comm comm) {
+  const bool root = rank(comm) == 0;
+  // The root decides the start (lock, resume rules, journals); one broadcast
+  // carries its verdict and the items left.
+  Start start;
   Failure start_failure;
-  auto start = [&] {
-    const std::string why = io::check_writable(st.output);
-    if (!why.empty()) throw InputError(why);
-    lock = std::make_unique<io::OutputLock>(st.output, st.command, st.break_lock);
-    if (st.restart && io::has_journals(jdir)) {
-      const std::string moved = io::move_journals_aside(jdir);
-      log::warn("measure: --restart: the journal folder ", jdir, " was moved aside to ", moved,
-                " (nothing deleted); starting over");
-    }
-    io::JournalContents jc = io::read_journals(jdir, plan.fingerprint, plan.identity_text);
-    // Per work item: 0 no record, 1 only failed records (trained again), 2 a result (kept: the
-    // first measured or diverged record; a failure before or after it does not count).
-    std::vector<char> have(plan.mask.size() * R, 0);
-    for (const auto& rec : jc.records) {
-      if (rec.cell >= plan.mask.size() || !plan.mask[rec.cell] || rec.replicate >= R) continue;
-      char& h = have[rec.cell * R + rec.replicate];
-      if (h == 2) continue;
-      if (rec.status == static_cast<std::uint8_t>(CellStatus::failed)) {
-        h = 1;
-        continue;
-      }
-      h = 2;
-      done.push_back(rec);
-    }
-    if (!jc.records.empty() && !st.resume)
-      throw InputError("journal folder " + jdir + " holds " + std::to_string(jc.records.size()) +
-                       " results of this plan from an earlier run: pass --resume to continue it, or --restart "
-                       "to move it aside and start over");
-    const auto usable = static_cast<std::int64_t>(done.size());
-    const auto failed_before = static_cast<std::int64_t>(std::count(have.begin(), have.end(), 1));
-    for (std::uint64_t item : items)
-      if (have[item] != 2) remaining.push_back(item);
-    corrupt = jc.corrupt;
-    if (!done.empty() || failed_before > 0)
-      log::info("measure: resuming from ", jdir, ": ", usable, " of ", items.size(),
-                R > 1 ? " planned cell replicates" : " planned cells", " already done",
-                failed_before ? ", " + std::to_string(failed_before) + " failed before (trained again)" : "",
-                jc.torn ? " (a torn last record was ignored)" : "",
-                jc.corrupt ? " (" + std::to_string(jc.corrupt) + " corrupt journal record(s) skipped)" : "");
-    else if (st.resume)
-      log::info("measure: --resume given but ", jdir, " holds no finished cell of this plan; starting fresh");
-    io::write_plan_text(jdir, plan.identity_text);
-  };
-  std::string wire;
+  StartRecord items;
   if (root) {
     try {
-      start();
+      start = start_campaign(plan, st);
+      items.remaining = std::move(start.remaining);
     } catch (const Error& e) {
       start_failure = Failure::of(e);
     }
-    for (std::uint64_t item : remaining) put(wire, static_cast<std::int64_t>(item));
   }
-  root_decides(start_failure, wire, comm);
-  if (!root) {
-    Reader in{wire};
-    remaining.resize(wire.size() / sizeof(std::int64_t));
-    for (auto& item : remaining) item = static_cast<std::uint64_t>(in.i64());
-  }
-  io::JournalWriter journal(jdir, me, plan.fingerprint);
-
-  WorkQueue queue(comm, static_cast<std::int64_t>(remaining.size()));
-  Progress progress("measure", static_cast<std::int64_t>(items.size()), static_cast<std::int64_t>(done.size()),
-                    st.terminal, st.progress_interval_s);
-  if (root) {
-    if (R > 1)
-      log::info("measure: ", plan.order.size(), " planned cells (", plan.n_tasks(), " tasks x ", d,
-                " configurations) x ", R, " replicates, ", remaining.size(), " replicates to train on ", nranks,
-                " ranks");
-    else
-      log::info("measure: ", plan.order.size(), " planned cells (", plan.n_tasks(), " tasks x ", d,
-                " configurations), ", remaining.size(), " to train on ", nranks, " ranks");
-  }
-
-  std::vector<io::JournalRecord> mine;
-  std::int64_t retried_here = 0;
-  auto train_one = [&](std::int64_t index) {
-    const std::uint64_t item = remaining[static_cast<std::size_t>(index)];
-    const std::uint64_t cell = item / R;
-    CellWork w;
-    w.cell = cell;
-    w.task = static_cast<int>(cell / d);
-    w.config = static_cast<int>(cell % d);
-    w.replicate = static_cast<int>(item % R);
-    w.task_row = &plan.spec.tasks[static_cast<std::size_t>(w.task)];
-    w.configuration = &plan.spec.configs[static_cast<std::size_t>(w.config)];
-    w.seed = plan.replicate_seed(cell, w.replicate);
-    w.device = st.device;
-    w.threads = st.threads;
-    w.should_stop = [] { return stop_requested(); };
-    const std::string name = w.task_row->name + " x " + w.configuration->label() +
-                             (R > 1 ? " (replicate " + std::to_string(w.replicate) + ")" : "");
-
-    const auto t0 = std::chrono::steady_clock::now();
-    io::JournalRecord rec;
-    rec.cell = cell;
-    rec.replicate = static_cast<std::uint16_t>(w.replicate);
-    rec.rank = me;
-    auto failed = [&](const std::string& why) {
-      log::write_all(log::Level::warn, "cell " + name + " failed: " + why);
-      rec.error = std::numeric_limits<double>::quiet_NaN();
-      rec.loss = std::numeric_limits<double>::quiet_NaN();
-      rec.status = static_cast<std::uint8_t>(CellStatus::failed);
-      rec.error_by_epoch.clear();
-      rec.loss_by_epoch.clear();
-    };
-    const int attempts = st.retry_failed ? 2 : 1;
-    for (int attempt = 1; attempt <= attempts; ++attempt) {
-      rec.attempts = static_cast<std::uint8_t>(attempt);
-      std::string why;
-      try {
-        const CellResult res = trainer(w);
-        rec.error = res.test_error;
-        rec.loss = res.final_loss;
-        rec.status = static_cast<std::uint8_t>(res.status);
-        rec.error_by_epoch = res.error_by_epoch;
-        rec.loss_by_epoch = res.loss_by_epoch;
-        if (res.status == CellStatus::failed) {
-          why = res.message.empty() ? "training failed" : res.message;
-        } else if (res.status != CellStatus::measured && res.status != CellStatus::diverged) {
-          why = std::string("the trainer reported status '") + label(res.status) + "'";
-        } else if (res.status == CellStatus::measured && !std::isfinite(res.test_error)) {
-          why = "the trainer reported a non-finite error";
-        }
-      } catch (const Interrupted&) {
-        return ItemOutcome::abandoned;  // re-run on resume
-      } catch (const std::exception& e) {
-        why = e.what();
-      }
-      if (why.empty()) break;
-      if (attempt < attempts) {
-        log::write_all(log::Level::warn, "cell " + name + " failed: " + why + "; retrying it once");
-        ++retried_here;
-        continue;
-      }
-      failed(why + (attempts > 1 ? " (also on the retry)" : ""));
-    }
-    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    journal.append(rec);
-    mine.push_back(rec);
-    return rec.status == static_cast<std::uint8_t>(CellStatus::failed) ? ItemOutcome::failed : ItemOutcome::done;
-  };
-  QueueLoopOptions loop;
-  loop.progress = &progress;
-  loop.done_before = static_cast<std::int64_t>(done.size());
-  loop.failed_before = 0;
-  loop.should_stop = [] { return stop_requested(); };
-  const QueueLoopResult ran = for_each_item(queue, train_one, loop);
-
-  // Every record this rank wrote is durable before the campaign file says so.
-  RankEnd mine_end;
-  try {
-    journal.sync();
-  } catch (const Error& e) {
-    mine_end.sync = Failure::runtime(e.what());
-  }
-  mine_end.stopped = ran.stopped;
-  mine_end.retried = retried_here;
-  mine_end.records = std::move(mine);
-  // One gather brings rank 0 every rank's records and state; one broadcast
-  // brings every rank rank 0's verdict and the summary.
-  const std::vector<std::string> ends = gather(encode_rank_end(mine_end), comm);
-  mine_end.records.clear();
-
+  root_decides_record(start_failure, items, comm);
+  RankEnd mine =
+      train_items(plan, trainer, st, items.remaining, static_cast<std::int64_t>(start.done.size()), comm);
+  // One gather brings the root every rank's records and state; one broadcast
+  // brings every rank the root's verdict and the summary.
+  MeasureResults out;
+  EndRecord end;
   Failure end_failure;
-  std::string summary;
-  if (root) {
-    try {
-      std::vector<io::JournalRecord> gathered;
-      bool stop_any = false;
-      std::int64_t retried = 0;
-      for (const std::string& part : ends) {
-        RankEnd e = decode_rank_end(part);
-        if (e.sync.failed() && !end_failure.failed()) end_failure = e.sync;  // the lowest failing rank's
-        stop_any = stop_any || e.stopped;
-        retried += e.retried;
-        gathered.insert(gathered.end(), e.records.begin(), e.records.end());
-      }
-      if (!end_failure.failed()) summary = write_results(plan, st, done, gathered, stop_any, retried, corrupt);
-    } catch (const Error& e) {
-      end_failure = Failure::runtime(e.what());
-    }
+  try {
+    const std::vector<RankEnd> ends = gather_record(mine, comm);  // decoded on the root only
+    mine.records.clear();
+    if (root) out = gather_results(plan, st, start, ends, end);
+  } catch (const Error& e) {
+    end_failure = Failure::runtime(e.what());
   }
-  root_decides(end_failure, summary, comm);
-  Reader in{summary};
-  MeasureSummary s;
-  s.planned = in.i64();
-  s.measured = in.i64();
-  s.diverged = in.i64();
-  s.failed = in.i64();
-  s.missing = in.i64();
-  s.resumed = in.i64();
-  s.trained = in.i64();
-  s.retried = in.i64();
-  s.corrupt = in.i64();
-  s.interrupted = in.i64() != 0;
-  for (std::int64_t n = in.i64(); n > 0; --n) s.failed_cells.push_back(in.str());
-  return s;
+  root_decides_record(end_failure, end, comm);
+  out.summary = std::move(end.summary);
+  if (root) {
+    out.lock = std::move(start.lock);
+  } else if (st.campaign_on_every_rank) {
+    out.campaign = assemble_campaign(plan, st.epochs, end.text_attributes, end.number_attributes, end.kept);
+  }
+  return out;
 }
 
 }  // namespace peppp::par

@@ -7,6 +7,7 @@
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/data/catalog.hpp"
+#include "peppp/io/campaign.hpp"
 #include "peppp/nn/cell_runner.hpp"
 #include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
@@ -118,8 +119,29 @@ void check_task_data(const std::vector<TaskSpec>& tasks, MPI_Comm comm) {
       comm);
 }
 
-par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
-  const bool synthetic = job.synthetic.seconds > 0;
+namespace {
+
+// The campaign's cells measured over the ranks, written to settings.output on
+// the root at the stage's edge while par::measure's lock is still held (also
+// when interrupted or cells failed), every rank learning whether that worked.
+par::MeasureResults measure_and_write(const meta::Plan& plan, const par::CellTrainer& trainer,
+                                      const par::MeasureSettings& settings, MPI_Comm comm) {
+  par::MeasureResults r = par::measure(plan, trainer, settings, comm);
+  par::Failure failure;
+  if (par::rank(comm) == 0) {
+    try {
+      io::write_campaign(settings.output, r.campaign);
+    } catch (const Error& e) {
+      failure = par::Failure::runtime(e.what());
+    }
+    r.lock.reset();  // released once the output is written
+  }
+  par::agree(failure, comm);
+  return r;
+}
+
+// The checks of a measure job that need no data: tasks, files, options.
+void check_job(const MeasureJob& job, bool synthetic) {
   if (job.campaign.tasks.empty() && !synthetic)
     throw InputError("campaign.tasks: required (the task catalog)");
   if (job.campaign.tasks.empty() && job.campaign.synthetic_tasks.empty())
@@ -131,6 +153,38 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
                        " not found");
   }
   if (job.resume && job.restart) throw InputError("--resume and --restart: give one of them, not both");
+}
+
+// Interrupted when the campaign stopped early, RuntimeError when cells failed.
+void raise_unfinished(const par::MeasureSummary& s, const std::string& output) {
+  if (s.interrupted || s.missing > 0)
+    throw Interrupted("measure: stopped early" +
+                      (par::stop_signal() ? " by signal " + std::to_string(par::stop_signal()) : std::string()) +
+                      "; " + std::to_string(s.planned - s.missing) + " of " + std::to_string(s.planned) +
+                      " planned cells done and written to " + output + "; rerun with --resume to finish");
+  if (s.failed > 0) {
+    std::string names;
+    for (const auto& n : s.failed_cells) names += (names.empty() ? "" : ", ") + n;
+    throw RuntimeError("measure: " + std::to_string(s.failed) + " of " + std::to_string(s.planned) +
+                           " planned cells failed, also on their retry (" + names + (s.failed > 3 ? ", ..." : "") +
+                           "; the warnings above say why); " + output +
+                           " holds them as failed: fix the cause and rerun with --resume to train them again",
+                       true);
+  }
+}
+
+}  // namespace
+
+par::MeasureResults measure_plan(const meta::Plan& plan, const par::CellTrainer& trainer,
+                                 const par::MeasureSettings& settings, MPI_Comm comm) {
+  par::MeasureSettings st = settings;
+  st.campaign_on_every_rank = true;
+  return measure_and_write(plan, trainer, st, comm);
+}
+
+par::MeasureResults measure_results(const MeasureJob& job, MPI_Comm comm) {
+  const bool synthetic = job.synthetic.seconds > 0;
+  check_job(job, synthetic);
   // Bad data is bad input: found here, before a cell is trained or a file created.
   if (!synthetic) check_task_data(job.campaign.tasks, comm);
   CampaignSpec campaign = job.campaign;
@@ -154,7 +208,8 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
   par::install_stop_handlers();
   log::info("measure: device ", st.device, ", ", st.threads, " thread(s) per rank, ", par::size(comm), " rank(s)",
             synthetic ? " [SYNTHETIC cells]" : "");
-  const par::MeasureSummary s = par::measure(plan, trainer, st, comm);
+  par::MeasureResults r = measure_and_write(plan, trainer, st, comm);
+  const par::MeasureSummary& s = r.summary;
   if (!synthetic) {
     // The task cache of each process: with the queue's task-major order a rank builds each task
     // it trains about once (more when ranks interleave tasks near their boundaries).
@@ -165,21 +220,10 @@ par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) {
   log::info("measure: ", s.measured, " measured, ", s.diverged, " diverged, ", s.failed, " failed, ", s.missing,
             " missing of ", s.planned, " planned (", s.resumed, " from journals, ", s.trained, " trained now",
             s.retried ? ", " + std::to_string(s.retried) + " retried once" : "", ") -> ", job.output);
-  if (s.interrupted || s.missing > 0)
-    throw Interrupted("measure: stopped early" +
-                      (par::stop_signal() ? " by signal " + std::to_string(par::stop_signal()) : std::string()) +
-                      "; " + std::to_string(s.planned - s.missing) + " of " + std::to_string(s.planned) +
-                      " planned cells done and written to " + job.output + "; rerun with --resume to finish");
-  if (s.failed > 0) {
-    std::string names;
-    for (const auto& n : s.failed_cells) names += (names.empty() ? "" : ", ") + n;
-    throw RuntimeError("measure: " + std::to_string(s.failed) + " of " + std::to_string(s.planned) +
-                           " planned cells failed, also on their retry (" + names + (s.failed > 3 ? ", ..." : "") +
-                           "; the warnings above say why); " + job.output +
-                           " holds them as failed: fix the cause and rerun with --resume to train them again",
-                       true);
-  }
-  return s;
+  raise_unfinished(s, job.output);
+  return r;
 }
+
+par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm) { return measure_results(job, comm).summary; }
 
 }  // namespace peppp::stage

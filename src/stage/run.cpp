@@ -31,7 +31,7 @@ void run(RunJob job, MPI_Comm comm) {
 
   job.measure.output = campaign;
   log::info("run: measure -> ", campaign);
-  measure(job.measure, comm);
+  const par::MeasureResults results = measure_results(job.measure, comm);
 
   job.complete.campaign = campaign;
   job.complete.output = completed;
@@ -48,7 +48,7 @@ void run(RunJob job, MPI_Comm comm) {
   stage::loocv(job.loocv, comm);
 
   if (!root) return;
-  const io::Campaign c = io::read_campaign(campaign);
+  const io::Campaign& c = results.campaign;  // the root's: what campaign.nc holds
   const std::size_t n = c.n_tasks(), d = c.n_configs();
   std::size_t measured = 0;
   for (auto s : c.status) measured += s == static_cast<std::uint8_t>(CellStatus::measured);

@@ -368,7 +368,7 @@ std::vector<double> train_chosen(const SelectJob& job, const std::vector<Configu
             st.device);
   TrainSettings train = job.train;
   train.stop_after_epoch = job.epoch;  // 0: every epoch
-  const par::MeasureSummary s = par::measure(plan, real_trainer({task}, picked, train, job.model), st, comm);
+  const par::MeasureSummary s = measure_plan(plan, real_trainer({task}, picked, train, job.model), st, comm).summary;
   if (s.interrupted || s.missing > 0)
     throw Interrupted("select: stopped early; " + std::to_string(s.planned - s.missing) + " of " +
                       std::to_string(s.planned) + " cells done (in " + measured_nc +

@@ -5,7 +5,9 @@
 /// and allgather of per-rank values and of vectors (concatenated in rank
 /// order) of trivially copyable types and of strings, the "agree or throw"
 /// step that makes every rank raise the same error (STYLE.md rule 5), and
-/// the one loop over a shared `WorkQueue` with rank 0's progress.
+/// the one loop over a shared `WorkQueue` with rank 0's progress, and the
+/// typed record path: structs described by a field table (`RecordFields`)
+/// gathered, allgathered and broadcast without hand-packed offsets.
 ///
 /// Every function here is collective on its communicator unless it says
 /// otherwise: all ranks must call it, in the same order.
@@ -15,8 +17,11 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <map>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -217,6 +222,280 @@ void agreed(Step&& step, MPI_Comm comm) {
     f = Failure::of(e);
   }
   agree(f, comm);
+}
+
+// ---- typed records ------------------------------------------------------
+//
+// A record is a struct whose members travel by a field table, the way
+// io/schema.hpp drives NetCDF: specialise `RecordFields<T>` with
+//
+//   template <> struct RecordFields<MyRecord> {
+//     static constexpr auto fields = std::make_tuple(record_field("item", &MyRecord::item),
+//                                                    record_field("values", &MyRecord::values));
+//   };
+//
+// naming every member once, in declaration order. A member may be a
+// trivially copyable value (number, bool, enum, POD), a std::string, a
+// record, or a std::vector / std::map of those. Adding a member to a record
+// is one row in its table; a member added without its row fails to compile
+// (the table's layout must give sizeof(T); only a member that fits into
+// padding escapes the check). The wire format is host byte order
+// (homogeneous clusters, like the journal); lengths travel as uint64.
+
+/// One row of a field table: the member's name and pointer.
+template <typename T, typename M>
+struct RecordField {
+  using record_type = T;  ///< the struct
+  using member_type = M;  ///< the member's type
+  const char* name;       ///< the member's name (for messages)
+  M T::*member;           ///< the member
+};
+
+/// A field table row: `record_field("name", &T::name)`.
+template <typename T, typename M>
+constexpr RecordField<T, M> record_field(const char* name, M T::*member) {
+  return {name, member};
+}
+
+/// The field table of record type T (specialise it; see above).
+template <typename T>
+struct RecordFields;
+
+namespace detail {
+
+template <typename T, typename = void>
+struct IsRecord : std::false_type {};
+template <typename T>
+struct IsRecord<T, std::void_t<decltype(RecordFields<T>::fields)>> : std::true_type {};
+template <typename T>
+struct IsVector : std::false_type {};
+template <typename E, typename A>
+struct IsVector<std::vector<E, A>> : std::true_type {};
+template <typename T>
+struct IsMap : std::false_type {};
+template <typename K, typename V, typename C, typename A>
+struct IsMap<std::map<K, V, C, A>> : std::true_type {};
+
+/// Vectors of E travel as one block of bytes (else element by element).
+template <typename E>
+inline constexpr bool kBlockCopy = std::is_trivially_copyable_v<E> && !IsRecord<E>::value && !std::is_same_v<E, bool>;
+
+constexpr std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
+
+/// sizeof(T) as its table lays the members out (declaration order, natural alignment).
+template <typename T, typename... F>
+constexpr std::size_t table_size(const std::tuple<F...>*) {
+  std::size_t off = 0;
+  ((off = round_up(off, alignof(typename F::member_type)) + sizeof(typename F::member_type)), ...);
+  return round_up(off, alignof(T));
+}
+
+/// True when T's table accounts for every byte of T.
+template <typename T>
+constexpr bool table_covers() {
+  using Table = std::remove_cv_t<decltype(RecordFields<T>::fields)>;
+  return table_size<T>(static_cast<const Table*>(nullptr)) == sizeof(T);
+}
+
+/// Appends values to a byte string.
+struct RecordWriter {
+  std::string& out;
+  void bytes(const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); }
+  void length(std::size_t n) {
+    const auto v = static_cast<std::uint64_t>(n);
+    bytes(&v, sizeof v);
+  }
+};
+
+/// Reads values back from a byte string. @throws RuntimeError when it ends early.
+struct RecordReader {
+  const char* p;
+  std::size_t n;
+  std::size_t at = 0;
+  /// Throws unless `k` more bytes are left.
+  void need(std::size_t k) const;
+  void bytes(void* dst, std::size_t k);
+  std::size_t length();
+};
+
+template <typename M>
+void put(RecordWriter& w, const M& v);
+template <typename M>
+void take(RecordReader& r, M& v);
+
+template <typename T>
+void put_record(RecordWriter& w, const T& rec) {
+  static_assert(table_covers<T>(),
+                "RecordFields<T> must name every member of T once, in declaration order (a member was added "
+                "without its row?)");
+  std::apply([&](const auto&... f) { (put(w, rec.*(f.member)), ...); }, RecordFields<T>::fields);
+}
+
+template <typename T>
+void take_record(RecordReader& r, T& rec) {
+  static_assert(table_covers<T>(),
+                "RecordFields<T> must name every member of T once, in declaration order (a member was added "
+                "without its row?)");
+  std::apply([&](const auto&... f) { (take(r, rec.*(f.member)), ...); }, RecordFields<T>::fields);
+}
+
+template <typename M>
+void put(RecordWriter& w, const M& v) {
+  if constexpr (IsRecord<M>::value) {
+    put_record(w, v);
+  } else if constexpr (std::is_same_v<M, std::string>) {
+    w.length(v.size());
+    w.bytes(v.data(), v.size());
+  } else if constexpr (IsVector<M>::value) {
+    using E = typename M::value_type;
+    w.length(v.size());
+    if constexpr (kBlockCopy<E>)
+      w.bytes(v.data(), v.size() * sizeof(E));
+    else
+      for (const E& e : v) put(w, static_cast<const E&>(e));
+  } else if constexpr (IsMap<M>::value) {
+    w.length(v.size());
+    for (const auto& [key, value] : v) {
+      put(w, key);
+      put(w, value);
+    }
+  } else {
+    static_assert(std::is_trivially_copyable_v<M>, "a record member must be a value, string, record, vector or map");
+    w.bytes(&v, sizeof v);
+  }
+}
+
+template <typename M>
+void take(RecordReader& r, M& v) {
+  if constexpr (IsRecord<M>::value) {
+    take_record(r, v);
+  } else if constexpr (std::is_same_v<M, std::string>) {
+    v.resize(r.length());
+    r.bytes(v.data(), v.size());
+  } else if constexpr (IsVector<M>::value) {
+    using E = typename M::value_type;
+    const std::size_t n = r.length();
+    if constexpr (kBlockCopy<E>) {
+      if (n > (r.n - r.at) / sizeof(E)) r.need(r.n);  // throws: truncated
+      v.resize(n);
+      r.bytes(v.data(), n * sizeof(E));
+    } else {
+      v.clear();
+      for (std::size_t i = 0; i < n; ++i) {
+        E e{};
+        take(r, e);
+        v.push_back(std::move(e));
+      }
+    }
+  } else if constexpr (IsMap<M>::value) {
+    v.clear();
+    for (std::size_t i = r.length(); i > 0; --i) {
+      typename M::key_type key{};
+      typename M::mapped_type value{};
+      take(r, key);
+      take(r, value);
+      v.emplace(std::move(key), std::move(value));
+    }
+  } else {
+    r.bytes(&v, sizeof v);
+  }
+}
+
+}  // namespace detail
+
+/// The bytes of `records` (count, then each record by its table). Not collective.
+template <typename T>
+std::string encode_records(const std::vector<T>& records) {
+  std::string out;
+  detail::RecordWriter w{out};
+  detail::put(w, records);
+  return out;
+}
+
+/// The records of `encode_records` output. Not collective.
+/// @throws RuntimeError when `bytes` is truncated or longer than its records.
+template <typename T>
+std::vector<T> decode_records(const std::string& bytes) {
+  detail::RecordReader r{bytes.data(), bytes.size()};
+  std::vector<T> out;
+  detail::take(r, out);
+  if (r.at != bytes.size()) throw RuntimeError("records: a message arrived with trailing bytes");
+  return out;
+}
+
+/// The bytes of one record. Not collective.
+template <typename T>
+std::string encode_record(const T& record) {
+  std::string out;
+  detail::RecordWriter w{out};
+  detail::put_record(w, record);
+  return out;
+}
+
+/// The record of `encode_record` output. Not collective.
+/// @throws RuntimeError when `bytes` is truncated or longer than the record.
+template <typename T>
+T decode_record(const std::string& bytes) {
+  detail::RecordReader r{bytes.data(), bytes.size()};
+  T out{};
+  detail::take_record(r, out);
+  if (r.at != bytes.size()) throw RuntimeError("records: a message arrived with trailing bytes");
+  return out;
+}
+
+/// Broadcast one record from `root`: every rank ends with root's.
+template <typename T>
+void broadcast_record(T& record, MPI_Comm comm, int root = 0) {
+  std::string bytes = detail::comm_rank(comm) == root ? encode_record(record) : std::string();
+  broadcast(bytes, comm, root);
+  if (detail::comm_rank(comm) != root) record = decode_record<T>(bytes);
+}
+
+/// Every rank's records, concatenated in rank order, on `root` (empty elsewhere).
+template <typename T>
+std::vector<T> gather_records(const std::vector<T>& mine, MPI_Comm comm, int root = 0) {
+  std::vector<T> all;
+  for (const std::string& part : gather(encode_records(mine), comm, root)) {
+    std::vector<T> theirs = decode_records<T>(part);
+    all.insert(all.end(), std::make_move_iterator(theirs.begin()), std::make_move_iterator(theirs.end()));
+  }
+  return all;
+}
+
+/// One record per rank, in rank order, on `root` (empty elsewhere).
+template <typename T>
+std::vector<T> gather_record(const T& mine, MPI_Comm comm, int root = 0) {
+  std::vector<T> all;
+  for (const std::string& part : gather(encode_record(mine), comm, root)) all.push_back(decode_record<T>(part));
+  return all;
+}
+
+/// Every rank's records, concatenated in rank order, on every rank.
+template <typename T>
+std::vector<T> allgather_records(const std::vector<T>& mine, MPI_Comm comm) {
+  std::vector<T> all;
+  for (const std::string& part : allgather(encode_records(mine), comm)) {
+    std::vector<T> theirs = decode_records<T>(part);
+    all.insert(all.end(), std::make_move_iterator(theirs.begin()), std::make_move_iterator(theirs.end()));
+  }
+  return all;
+}
+
+/// A rank's failure as a record (its code and message).
+template <>
+struct RecordFields<Failure> {
+  static constexpr auto fields =
+      std::make_tuple(record_field("code", &Failure::code), record_field("message", &Failure::message));
+};
+
+/// `root_decides` with a record as the payload: when root did not fail,
+/// every rank's `record` is root's.
+template <typename T>
+void root_decides_record(const Failure& failure, T& record, MPI_Comm comm, int root = 0) {
+  const bool is_root = detail::comm_rank(comm) == root;
+  std::string bytes = is_root && !failure.failed() ? encode_record(record) : std::string();
+  root_decides(failure, bytes, comm, root);
+  if (!is_root) record = decode_record<T>(bytes);
 }
 
 // ---- the work-queue loop ------------------------------------------------

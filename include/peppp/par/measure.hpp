@@ -2,14 +2,16 @@
 /// @file measure.hpp
 /// @brief The distributed measurement campaign (DESIGN.md §3): ranks pull
 /// planned cells from the shared queue, train each with a pluggable cell
-/// trainer, journal every result, and the root gathers everything into
-/// campaign.nc. Resumable, signal-safe, nothing lost.
+/// trainer, journal every result, and the root gathers everything into the
+/// campaign.nc content, which the calling stage writes (stage::measure_plan).
+/// Resumable, signal-safe, nothing lost.
 
 #include <mpi.h>
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "peppp/core/format.hpp"
 #include "peppp/core/task.hpp"
 #include "peppp/io/campaign.hpp"
+#include "peppp/io/lock.hpp"
 #include "peppp/meta/plan.hpp"
 
 namespace peppp::par {
@@ -49,7 +52,9 @@ using CellTrainer = std::function<CellResult(const CellWork&)>;
 
 /// How to run the campaign.
 struct MeasureSettings {
-  std::string output;           ///< campaign.nc path; journals in <output>.journal/
+  /// campaign.nc path (written by the caller from the results); its lock is
+  /// <output>.lock, its journals in <output>.journal/.
+  std::string output;
   /// --resume given: continue from the journals of the same plan. Without it
   /// a journal holding results is refused (exit 1: pass --resume or --restart).
   bool resume = false;
@@ -71,6 +76,10 @@ struct MeasureSettings {
   /// Global attributes of the output (provenance, options, model, ...).
   std::map<std::string, std::string> text_attributes;
   std::map<std::string, double> number_attributes;
+  /// Hand the campaign to every rank (else to the root only): the root's
+  /// records and attributes are broadcast and every rank assembles the same
+  /// campaign (for stages that go on computing with it, like select).
+  bool campaign_on_every_rank = false;
 };
 
 /// Outcome, identical on every rank.
@@ -89,6 +98,19 @@ struct MeasureSummary {
   bool interrupted = false;    ///< a stop signal arrived on some rank
 };
 
+/// What `measure` gathered.
+struct MeasureResults {
+  MeasureSummary summary;  ///< identical on every rank
+  /// The campaign.nc content (every planned cell from its replicates' results,
+  /// missing ones status planned, the settings' attributes, `complete` 1 or
+  /// 0): on the root, and on every rank with
+  /// `MeasureSettings::campaign_on_every_rank`; empty elsewhere.
+  io::Campaign campaign;
+  /// On the root, the output's lock, still held: the caller writes the
+  /// output under it, then releases it (reset, or `release()`). Null elsewhere.
+  std::shared_ptr<io::OutputLock> lock;
+};
+
 /// Check, consistently on every rank and before any work, that the output
 /// can be written and that existing journals belong to this plan and this
 /// journal version (naming what differs). Creates nothing.
@@ -96,17 +118,19 @@ struct MeasureSummary {
 void check_outputs(const meta::Plan& plan, const std::string& output, MPI_Comm comm);
 
 /// Run the campaign. Collective on `comm`: the root takes the output's lock
-/// (`io::OutputLock`, held to the end), applies the resume rules
+/// (`io::OutputLock`, handed back in the results), applies the resume rules
 /// (`settings.resume` / `restart`), and reads existing journals: measured and
 /// diverged replicates are kept, failed ones are trained again. Every rank
 /// trains work items (cell replicates, `meta::Plan::work_items`), retrying a
-/// failed one once on the spot; the root gathers all
-/// results and writes `settings.output` atomically — also when interrupted
-/// (then missing cells have status planned). The caller maps an
-/// interrupted / incomplete summary to exit code 3.
+/// failed one once on the spot, and journals each result; the root gathers
+/// all results into the campaign — also when interrupted (then missing cells
+/// have status planned). Writes no campaign file: the caller writes
+/// `settings.output` from the results while the lock is held
+/// (stage::measure_plan) and maps an interrupted / incomplete summary to
+/// exit code 3.
 /// @throws InputError (all ranks) on unusable outputs or journals;
-///         RuntimeError on I/O failures.
-MeasureSummary measure(const meta::Plan& plan, const CellTrainer& trainer, const MeasureSettings& settings,
+///         RuntimeError (all ranks) on journal I/O failures.
+MeasureResults measure(const meta::Plan& plan, const CellTrainer& trainer, const MeasureSettings& settings,
                        MPI_Comm comm);
 
 /// The campaign.nc content of `plan` with no results yet (every planned

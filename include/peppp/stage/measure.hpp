@@ -67,7 +67,7 @@ struct MeasureJob {
 };
 
 /// Plan the campaign and measure it over the ranks of `comm`; the root
-/// writes `job.output`. Before anything is trained or created, rank 0 reads
+/// writes `job.output` (`measure_plan`). Before anything is trained or created, rank 0 reads
 /// every task's data (headers, sizes, counts, labels, enough images per
 /// class) and all ranks agree on the outcome. Collective.
 /// @returns the summary (identical on every rank).
@@ -78,6 +78,29 @@ struct MeasureJob {
 ///         rank, exit 2) when cells failed even after their retry (the file
 ///         holds them as failed; `--resume` trains them again).
 par::MeasureSummary measure(const MeasureJob& job, MPI_Comm comm);
+
+/// `measure`, handing back what was measured as well: the summary on every
+/// rank and the campaign (what `job.output` now holds) on the root, so a
+/// caller goes on without reading the file back. Throws as `measure`.
+/// Collective.
+par::MeasureResults measure_results(const MeasureJob& job, MPI_Comm comm);
+
+/// Train the cells of `plan` with `trainer` over the ranks of `comm`
+/// (`par::measure`: lock, resume rules, journals, queue), then write
+/// `settings.output` atomically on the root while the output's lock is still
+/// held, also when stopped early or when cells failed (missing cells have
+/// status planned, failed ones failed). For stages that train a plan of
+/// their own (select) and go on with the results: nothing is read back.
+/// Does not throw for an interrupted or incomplete campaign: the caller
+/// decides from the summary (`interrupted`, `missing`, `failed`).
+/// `settings.campaign_on_every_rank` is implied. Collective.
+/// @returns the summary and the campaign (as written, attributes included),
+///          identical on every rank; `lock` is null (already released).
+/// @throws InputError (every rank) on an unusable output, lock or journal
+///         (nothing trained, nothing written); RuntimeError (every rank)
+///         when a journal cannot be synced or the output cannot be written.
+par::MeasureResults measure_plan(const meta::Plan& plan, const par::CellTrainer& trainer,
+                                 const par::MeasureSettings& settings, MPI_Comm comm);
 
 /// The rows of `campaign`: its tasks (catalog or synthetic names), or with
 /// several models or learning rates every (task, model, rate), task-major,

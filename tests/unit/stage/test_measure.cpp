@@ -1,0 +1,134 @@
+// The measure stage at one rank with synthetic cells, called as a function
+// (no mpirun): campaign.nc written at the stage's edge and read back, the
+// summary's counts, the returned campaign equal to the file, the file also
+// written when stopped or when cells failed (then the stage throws), the
+// lock released, resume rules, and bad input refused before any file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "peppp/core/error.hpp"
+#include "peppp/io/campaign.hpp"
+#include "peppp/io/journal.hpp"
+#include "peppp/io/lock.hpp"
+#include "peppp/par/signals.hpp"
+#include "peppp/stage/measure.hpp"
+#include "stage_fixtures.hpp"
+#include "test_util.hpp"
+
+namespace fs = std::filesystem;
+using namespace peppp;
+
+TEST(MeasureStage, WritesTheCampaignItReturns) {
+  const std::string out = test::scratch_dir() + "/campaign.nc";
+  const stage::MeasureJob job = test::synthetic_measure_job(out);
+  const par::MeasureResults r = stage::measure_results(job, MPI_COMM_WORLD);
+  const par::MeasureSummary& s = r.summary;
+  EXPECT_EQ(s.planned, 24);
+  EXPECT_EQ(s.missing, 0);
+  EXPECT_EQ(s.failed, 0);
+  EXPECT_EQ(s.trained, 24);
+  EXPECT_EQ(s.resumed, 0);
+  EXPECT_GT(s.diverged, 0);
+  EXPECT_EQ(s.measured + s.diverged, 24);
+  EXPECT_FALSE(s.interrupted);
+  EXPECT_FALSE(r.lock);
+  EXPECT_FALSE(fs::exists(io::lock_path(out)));
+
+  const io::Campaign f = io::read_campaign(out);
+  EXPECT_EQ(f.n_tasks(), 3u);
+  EXPECT_EQ(f.n_configs(), 8u);
+  EXPECT_EQ(test::count_status(f.status, CellStatus::measured), s.measured);
+  EXPECT_EQ(test::count_status(f.status, CellStatus::diverged), s.diverged);
+  EXPECT_EQ(f.text_attributes.at("title"), "stage test");
+  EXPECT_EQ(f.text_attributes.at("complete"), "1");
+  // The campaign handed back is the file's.
+  EXPECT_EQ(f.task, r.campaign.task);
+  EXPECT_EQ(f.config, r.campaign.config);
+  EXPECT_EQ(f.status, r.campaign.status);
+  EXPECT_TRUE(test::same_values(f.error, r.campaign.error));
+  EXPECT_TRUE(test::same_values(f.train_seconds, r.campaign.train_seconds));
+  EXPECT_TRUE(test::same_values(f.memory, r.campaign.memory));
+
+  // Run again: the journal holds this plan's results; without --resume it is refused, with it nothing is trained.
+  EXPECT_THROW(stage::measure(job, MPI_COMM_WORLD), InputError);
+  stage::MeasureJob again = job;
+  again.resume = true;
+  const par::MeasureSummary s2 = stage::measure(again, MPI_COMM_WORLD);
+  EXPECT_EQ(s2.resumed, 24);
+  EXPECT_EQ(s2.trained, 0);
+  EXPECT_EQ(s2.measured, s.measured);
+  EXPECT_EQ(io::read_campaign(out).status, f.status);
+}
+
+TEST(MeasureStage, FailedCellsAreWrittenThenReported) {
+  const std::string out = test::scratch_dir() + "/campaign.nc";
+  const stage::MeasureJob job = test::synthetic_measure_job(out, 3, 0.3, 0);
+  try {
+    stage::measure(job, MPI_COMM_WORLD);
+    FAIL() << "failed cells did not throw";
+  } catch (const RuntimeError& e) {
+    EXPECT_NE(std::string(e.what()).find("planned cells failed"), std::string::npos) << e.what();
+    EXPECT_EQ(e.code(), ExitCode::runtime);
+  }
+  const io::Campaign f = io::read_campaign(out);  // written before the error
+  EXPECT_GT(test::count_status(f.status, CellStatus::failed), 0);
+  EXPECT_EQ(test::count_status(f.status, CellStatus::failed) + test::count_status(f.status, CellStatus::measured), 24);
+  EXPECT_FALSE(fs::exists(io::lock_path(out)));
+}
+
+TEST(MeasureStage, StoppedCampaignIsWrittenThenInterrupted) {
+  const std::string out = test::scratch_dir() + "/campaign.nc";
+  const stage::MeasureJob job = test::synthetic_measure_job(out);
+  par::request_stop(15);  // as a SIGTERM before the first cell
+  EXPECT_THROW(stage::measure(job, MPI_COMM_WORLD), Interrupted);
+  par::clear_stop();
+  const io::Campaign f = io::read_campaign(out);
+  EXPECT_EQ(test::count_status(f.status, CellStatus::planned), 24);
+  EXPECT_EQ(f.text_attributes.at("complete"), "0");
+  stage::MeasureJob resume = job;
+  resume.resume = true;
+  const par::MeasureSummary s = stage::measure(resume, MPI_COMM_WORLD);
+  EXPECT_EQ(s.missing, 0);
+  EXPECT_EQ(s.trained, 24);
+}
+
+TEST(MeasureStage, MeasurePlanHandsBackWhatItWrote) {
+  const std::string out = test::scratch_dir() + "/select.measured.nc";
+  const stage::MeasureJob job = test::synthetic_measure_job(out, 2);
+  const meta::Plan plan = stage::plan_campaign(job.campaign, true);
+  par::MeasureSettings st;
+  st.output = out;
+  st.command = "peppp select";
+  st.text_attributes["campaign_name"] = "select: t0";
+  par::request_stop(15);  // an interrupted plan is written and returned, not thrown
+  const par::MeasureResults stopped = stage::measure_plan(plan, par::synthetic_trainer(job.synthetic), st, MPI_COMM_WORLD);
+  par::clear_stop();
+  EXPECT_TRUE(stopped.summary.interrupted);
+  EXPECT_EQ(stopped.summary.missing, 16);
+  EXPECT_EQ(io::read_campaign(out).text_attributes.at("complete"), "0");
+  st.resume = true;
+  const par::MeasureResults r = stage::measure_plan(plan, par::synthetic_trainer(job.synthetic), st, MPI_COMM_WORLD);
+  EXPECT_EQ(r.summary.missing, 0);
+  EXPECT_FALSE(r.lock);
+  const io::Campaign f = io::read_campaign(out);
+  EXPECT_EQ(f.status, r.campaign.status);
+  EXPECT_TRUE(test::same_values(f.error, r.campaign.error));
+  EXPECT_EQ(f.text_attributes.at("campaign_name"), "select: t0");
+  EXPECT_EQ(r.campaign.text_attributes.at("campaign_name"), "select: t0");
+}
+
+TEST(MeasureStage, BadInputIsRefusedBeforeAnyFile) {
+  const std::string dir = test::scratch_dir();
+  stage::MeasureJob job = test::synthetic_measure_job(dir + "/campaign.nc");
+  job.synthetic.seconds = 0;  // real cells need a catalog
+  EXPECT_THROW(stage::measure(job, MPI_COMM_WORLD), InputError);
+  job = test::synthetic_measure_job(dir + "/campaign.nc");
+  job.resume = job.restart = true;
+  EXPECT_THROW(stage::measure(job, MPI_COMM_WORLD), InputError);
+  job = test::synthetic_measure_job(dir + "/campaign.nc", 0);
+  EXPECT_THROW(stage::measure(job, MPI_COMM_WORLD), InputError);
+  job = test::synthetic_measure_job(dir + "/no-such-folder/campaign.nc");
+  EXPECT_THROW(stage::measure(job, MPI_COMM_WORLD), InputError);
+  EXPECT_TRUE(fs::is_empty(dir));
+}
