@@ -1,6 +1,4 @@
 // peppp measure: train the planned (task, configuration) cells over MPI ranks -> campaign.nc.
-#include <cstdio>
-
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
@@ -99,9 +97,7 @@ stage::MeasureJob measure_job(const Options& o, MPI_Comm comm) {
   if (cs.learning_rates.empty()) {
     at.number["learning_rate"] = t.learning_rate;
   } else {  // per row: row_learning_rate
-    std::vector<std::string> rates;
-    for (double lr : cs.learning_rates) { char buf[40]; std::snprintf(buf, sizeof buf, "%g", lr); rates.push_back(buf); }
-    at.text["learning_rates"] = join(rates, ",");
+    at.text["learning_rates"] = join_g(cs.learning_rates, ",");
   }
   at.number["momentum"] = t.momentum;
   at.number["weight_decay"] = t.weight_decay;

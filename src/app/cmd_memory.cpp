@@ -1,6 +1,7 @@
 // peppp memory: theoretical training memory of every cell (no training) -> memory.nc.
 #include "commands.hpp"
 #include "peppp/stage/memory.hpp"
+#include "report.hpp"
 
 namespace peppp::app {
 
@@ -40,7 +41,7 @@ int run_memory(const Options& o, MPI_Comm comm) {
   a.job.model = a.campaign.spec.model;
   a.job.batch_size = a.campaign.spec.train.batch_size;
   a.job.attributes = output_attributes(o, comm, "memory");
-  stage::memory(a.job, comm);
+  stage::memory(a.job, comm, [&](const io::Campaign& m) { report::memory_table(a.job, m); });
   return 0;
 }
 

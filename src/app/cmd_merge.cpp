@@ -3,13 +3,9 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "peppp/core/error.hpp"
-#include "peppp/core/log.hpp"
-#include "peppp/io/campaign.hpp"
-#include "peppp/io/merge.hpp"
-#include "peppp/io/netcdf.hpp"
-#include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
+#include "peppp/stage/merge.hpp"
+#include "report.hpp"
 
 namespace peppp::app {
 
@@ -59,32 +55,13 @@ OptionSet merge_options() {
 int run_merge(const Options& o, MPI_Comm comm) {
   MergeArgs a;
   apply(declare(a), o);
-  stage::Attributes attributes = output_attributes(o, comm, "merge");
-  // Serial: the root reads, merges and writes; every rank ends alike.
-  par::agreed(
-      [&] {
-        if (par::rank(comm) != 0) return;
-        if (a.files.size() < 2)
-          throw InputError("merge: --files names " + std::to_string(a.files.size()) +
-                           " campaign(s); allowed: at least 2 (peppp merge A.nc B.nc ... --output all.nc)");
-        const std::string why = io::check_writable(a.output);
-        if (!why.empty()) throw InputError("--output: " + why);
-        std::vector<io::MergeInput> inputs;
-        for (const auto& f : a.files) inputs.push_back(io::read_merge_input(f));
-        std::vector<std::string> notes;
-        io::Campaign out = io::merge_campaigns(
-            inputs, a.configs == "common" ? io::MergeConfigs::common : io::MergeConfigs::same, &notes);
-        for (const auto& line : notes) log::info(line);
-        for (const auto& [k, v] : attributes.text) out.text_attributes[k] = v;
-        for (const auto& [k, v] : attributes.number) out.number_attributes[k] = v;
-        io::write_campaign(a.output, out);
-        std::size_t merged = 0;
-        for (const auto& s : out.row_source) merged += s.find(',') != std::string::npos ? 1 : 0;
-        log::info("merge: wrote ", a.output, ": ", out.n_tasks(), " rows (", merged,
-                  " combined from several inputs) x ", out.n_configs(), " configurations, ", out.n_replicates(),
-                  " replicate(s) per cell, from ", inputs.size(), " campaigns");
-      },
-      comm);
+  stage::MergeJob job;
+  job.files = a.files;
+  job.output = a.output;
+  job.configs = a.configs == "common" ? io::MergeConfigs::common : io::MergeConfigs::same;
+  job.attributes = output_attributes(o, comm, "merge");
+  const stage::MergeResult r = stage::merge(job, comm);
+  if (par::rank(comm) == 0) report::merge_summary(job, r);
   return 0;
 }
 

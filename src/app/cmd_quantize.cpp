@@ -1,21 +1,13 @@
 // peppp quantize: round a raw little-endian float32 file onto a format (any
 // label, eEmM or named; QUANT.md) and print what rounding did, one line.
-#include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <thread>
-#include <vector>
 
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/format.hpp"
-#include "peppp/io/netcdf.hpp"
 #include "peppp/par/mpi_session.hpp"
-#include "peppp/quant/kernel.hpp"
+#include "peppp/stage/quantize.hpp"
+#include "report.hpp"
 
 namespace peppp::app {
 
@@ -58,20 +50,6 @@ OptionSet declare(QuantizeArgs& a) {
   return s;
 }
 
-std::vector<float> read_floats(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("--input " + path + ": cannot open the file (allowed: a readable raw float32 file)");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw RuntimeError("--input " + path + ": read error");
-  if (bytes.size() % 4 != 0)
-    throw InputError("--input " + path + ": " + std::to_string(bytes.size()) +
-                     " bytes is not a whole number of float32 values (allowed: a multiple of 4 bytes)");
-  std::vector<float> v(bytes.size() / 4);
-  // Little-endian on disk; this code targets little-endian hosts (x86-64, aarch64).
-  if (!v.empty()) std::memcpy(v.data(), bytes.data(), bytes.size());
-  return v;
-}
-
 }  // namespace
 
 OptionSet quantize_options() {
@@ -82,37 +60,19 @@ OptionSet quantize_options() {
 int run_quantize(const Options& o, MPI_Comm comm) {
   QuantizeArgs a;
   apply(declare(a), o);
-  FloatFormat format;
+  stage::QuantizeJob job;
   try {
-    format = FloatFormat::parse(a.format);
+    job.format = FloatFormat::parse(a.format);
   } catch (const InputError& e) {
     throw InputError(std::string("--format: ") + e.what());
   }
-  const Rounding rounding = parse_rounding(a.rounding);
-  if (par::rank(comm) != 0) return 0;  // one rank does the work; the others have nothing to do
-
-  const std::vector<float> in = read_floats(a.input);
-  const std::size_t n = in.size();
-  const std::size_t row = static_cast<std::size_t>(a.row_length);
-  if (row > 0 && n % row != 0)
-    throw InputError("--row-length " + std::to_string(row) + ": " + a.input + " holds " + std::to_string(n) +
-                     " values, not a whole number of rows (allowed: a divisor of the element count, or 0 = one row)");
-  io::AtomicPath out_path(a.output);  // checks the folder before any work
-  std::vector<float> out(n);
-  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  quant::quantize_rows(in.data(), out.data(), n, row == 0 ? n : row, format, rounding, a.seed, 0, threads);
-  const quant::QuantizeSummary sum = quant::summarize(in.data(), out.data(), n, row == 0 ? n : row, format);
-
-  {
-    std::ofstream f(out_path.temp(), std::ios::binary | std::ios::trunc);
-    if (!n || f.write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(4 * n))) f.flush();
-    if (!f) throw RuntimeError("--output " + a.output + ": write error on " + out_path.temp());
-  }
-  out_path.commit();
-  std::printf("quantize: format=%s rounding=%s elements=%zu saturated=%zu flushed_to_zero=%zu nan=%zu\n",
-              format.label().c_str(), label(format.effective_rounding(rounding)).c_str(), sum.elements,
-              sum.saturated, sum.flushed_to_zero, sum.nan);
-  std::fflush(stdout);
+  job.rounding = parse_rounding(a.rounding);
+  job.seed = a.seed;
+  job.input = a.input;
+  job.output = a.output;
+  job.row_length = static_cast<std::size_t>(a.row_length);
+  const stage::QuantizeResult r = stage::quantize(job, comm);
+  if (par::rank(comm) == 0) report::quantize_summary(r);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace peppp {
@@ -80,6 +81,18 @@ bool parse_int(std::string_view s, std::int64_t& out) {
   if (errno != 0 || end != t.c_str() + t.size()) return false;
   out = v;
   return true;
+}
+
+std::string format_g(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+std::string join_g(const std::vector<double>& values, std::string_view sep) {
+  std::vector<std::string> text;
+  for (double v : values) text.push_back(format_g(v));
+  return join(text, sep);
 }
 
 bool parse_double(std::string_view s, double& out) {

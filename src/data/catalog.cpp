@@ -289,6 +289,167 @@ std::string safe_name(const std::string& s) {
   return out;
 }
 
+// Builds a catalog's tasks from its [task], [subsets] and [partition]
+// sections, each key looked up in the section, then in [defaults].
+struct TaskBuilder {
+  const Parser& p;
+  const std::string& origin;
+  Catalog& cat;
+  const Section* defaults = nullptr;
+
+  static const std::vector<std::string>& common_keys() {
+    static const std::vector<std::string> keys = {"dataset", "resolution", "channels", "train_size", "test_size",
+                                                  "seed"};
+    return keys;
+  }
+
+  std::pair<const Section*, const Entry*> lookup(const Section& s, const std::string& key) const {
+    if (const Entry* e = s.get(key)) return {&s, e};
+    if (defaults)
+      if (const Entry* e = defaults->get(key)) return {defaults, e};
+    return {nullptr, nullptr};
+  }
+
+  const DatasetSpec* dataset_of(const Section& s) const {
+    auto [ds, de] = lookup(s, "dataset");
+    if (!de) {
+      if (cat.datasets.size() != 1)
+        p.fail(s.line, "[" + s.type + " " + s.name + "] needs 'dataset' (the catalog declares several)");
+      return &cat.datasets[0];
+    }
+    const DatasetSpec* d = cat.find_dataset(de->value);
+    if (!d) {
+      std::vector<std::string> names;
+      for (const auto& x : cat.datasets) names.push_back(x.name);
+      p.fail(de->line, p.where(*ds, "dataset", *de) + ": no such dataset; declared: " + join(names, ", "));
+    }
+    return d;
+  }
+
+  Common common(const Section& s) const {
+    Common c;
+    c.dataset = dataset_of(s);
+    auto [rs, re] = lookup(s, "resolution");
+    if (!re) p.fail(s.line, "[" + s.type + " " + s.name + "] needs 'resolution' (pixels; here or in [defaults])");
+    for (const auto& item : split(re->value, ',')) {
+      Entry one{item, re->line};
+      c.resolutions.push_back(static_cast<int>(p.integer(*rs, "resolution", one, 1, 1024)));
+    }
+    if (auto [cs, ce] = lookup(s, "channels"); ce) {
+      c.channels = static_cast<int>(p.integer(*cs, "channels", *ce, 1, 3));
+      if (c.channels == 2) p.fail(ce->line, p.where(*cs, "channels", *ce) + ": allowed: 1, 3");
+    } else {
+      c.channels = c.dataset->kind == "idx" ? 1 : 3;
+    }
+    if (auto [ts, te] = lookup(s, "train_size"); te)
+      c.train_size = static_cast<int>(p.integer(*ts, "train_size", *te, 0, 100000000));
+    if (auto [ts, te] = lookup(s, "test_size"); te)
+      c.test_size = static_cast<int>(p.integer(*ts, "test_size", *te, 0, 100000000));
+    if (auto [ss, se] = lookup(s, "seed"); se) {
+      std::int64_t v = p.integer(*ss, "seed", *se, 0, INT64_MAX);
+      c.seed = static_cast<std::uint64_t>(v);
+    }
+    return c;
+  }
+
+  void emit(const Section& s, const Common& c, const std::string& base, const std::vector<int>& classes) {
+    for (int res : c.resolutions) {
+      TaskSpec t;
+      t.name = c.resolutions.size() > 1 ? base + "-r" + std::to_string(res) : base;
+      if (cat.find(t.name))
+        p.fail(s.line, "task name '" + t.name + "' is generated twice (first from " + cat.find(t.name)->origin + ")");
+      const DatasetSpec& d = *c.dataset;
+      t.dataset = d.name;
+      t.dataset_kind = d.kind;
+      t.dataset_path = d.path;
+      t.label_set = d.label_set;
+      t.source_classes = d.classes;
+      t.classes = classes;
+      for (int k : classes) t.class_names.push_back(d.class_names[k]);
+      t.resolution = res;
+      t.channels = c.channels;
+      t.train_size = c.train_size;
+      t.test_size = c.test_size;
+      t.seed = c.seed;
+      t.origin = origin + ":" + std::to_string(s.line);
+      auto too_small = [&](int size, const char* key) {
+        if (size != 0 && size < t.num_classes())
+          p.fail(s.line, "task '" + t.name + "': " + key + " = " + std::to_string(size) + " is fewer than its " +
+                             std::to_string(t.num_classes()) + " classes; allowed: 0 (all) or >= classes");
+      };
+      too_small(t.train_size, "train_size");
+      too_small(t.test_size, "test_size");
+      cat.tasks.push_back(std::move(t));
+    }
+  }
+
+  void task(const Section& s) {
+    auto keys = common_keys();
+    keys.push_back("classes");
+    p.check_keys(s, keys);
+    Common c = common(s);
+    const Entry* e = s.get("classes");
+    if (!e) p.fail(s.line, "[task " + s.name + "] needs 'classes' (names or indices, comma-separated)");
+    auto classes = p.class_list(s, "classes", *e, *c.dataset);
+    if (classes.size() < 2) p.fail(e->line, p.where(s, "classes", *e) + ": a task needs at least 2 classes");
+    emit(s, c, s.name, classes);
+  }
+
+  void subsets(const Section& s) {
+    auto keys = common_keys();
+    keys.push_back("from");
+    keys.push_back("k");
+    p.check_keys(s, keys);
+    Common c = common(s);
+    const Entry* from = s.get("from");
+    const Entry* ke = s.get("k");
+    if (!from || !ke) p.fail(s.line, "[subsets " + s.name + "] needs 'from' (class list) and 'k' (classes per task)");
+    auto pool = p.class_list(s, "from", *from, *c.dataset);
+    const int n = static_cast<int>(pool.size());
+    const int k = static_cast<int>(p.integer(s, "k", *ke, 2, std::max(2, n)));
+    if (k > n) p.fail(ke->line, p.where(s, "k", *ke) + ": larger than the " + std::to_string(n) + " classes in 'from'");
+    // Lexicographic k-subsets of positions in `pool`.
+    std::vector<int> pos(k);
+    for (int i = 0; i < k; ++i) pos[i] = i;
+    int count = 0;
+    for (;;) {
+      if (++count > 5000) p.fail(ke->line, p.where(s, "k", *ke) + ": more than 5000 subsets; use a smaller list or k");
+      std::vector<int> classes;
+      std::string name = s.name;
+      for (int i : pos) {
+        classes.push_back(pool[i]);
+        name += "-" + safe_name(c.dataset->class_names[pool[i]]);
+      }
+      emit(s, c, name, classes);
+      int i = k - 1;
+      while (i >= 0 && pos[i] == n - k + i) --i;
+      if (i < 0) break;
+      ++pos[i];
+      for (int j = i + 1; j < k; ++j) pos[j] = pos[j - 1] + 1;
+    }
+  }
+
+  void partition(const Section& s) {
+    p.check_keys(s, common_keys());
+    Common c = common(s);
+    std::set<int> used;
+    int groups = 0;
+    for (const auto& [key, e] : s.entries) {
+      if (!starts_with(key, "group.")) continue;
+      const std::string group = key.substr(6);
+      auto classes = p.class_list(s, key, e, *c.dataset);
+      if (classes.size() < 2) p.fail(e.line, p.where(s, key, e) + ": a group needs at least 2 classes");
+      for (int k : classes)
+        if (!used.insert(k).second)
+          p.fail(e.line, p.where(s, key, e) + ": class '" + c.dataset->class_names[k] +
+                             "' is already in another group (a partition's groups are disjoint)");
+      emit(s, c, s.name + "-" + safe_name(group), classes);
+      ++groups;
+    }
+    if (groups == 0) p.fail(s.line, "[partition " + s.name + "] declares no 'group.NAME = classes' line");
+  }
+};
+
 }  // namespace
 
 const TaskSpec* Catalog::find(const std::string& name) const {
@@ -318,148 +479,16 @@ Catalog parse_catalog(const std::string& text, const std::string& origin, const 
     }
   }
   if (cat.datasets.empty()) throw InputError(origin + ": no [dataset NAME] section; a catalog needs at least one");
+  if (defaults) p.check_keys(*defaults, TaskBuilder::common_keys());
 
-  static const std::vector<std::string> common_keys = {"dataset", "resolution", "channels", "train_size",
-                                                       "test_size", "seed"};
-  if (defaults) p.check_keys(*defaults, common_keys);
-
-  auto lookup = [&](const Section& s, const std::string& key) -> std::pair<const Section*, const Entry*> {
-    if (const Entry* e = s.get(key)) return {&s, e};
-    if (defaults)
-      if (const Entry* e = defaults->get(key)) return {defaults, e};
-    return {nullptr, nullptr};
-  };
-
-  auto common = [&](const Section& s) {
-    Common c;
-    auto [ds, de] = lookup(s, "dataset");
-    if (!de) {
-      if (cat.datasets.size() != 1)
-        p.fail(s.line, "[" + s.type + " " + s.name + "] needs 'dataset' (the catalog declares several)");
-      c.dataset = &cat.datasets[0];
-    } else {
-      c.dataset = cat.find_dataset(de->value);
-      if (!c.dataset) {
-        std::vector<std::string> names;
-        for (const auto& d : cat.datasets) names.push_back(d.name);
-        p.fail(de->line, p.where(*ds, "dataset", *de) + ": no such dataset; declared: " + join(names, ", "));
-      }
-    }
-    auto [rs, re] = lookup(s, "resolution");
-    if (!re) p.fail(s.line, "[" + s.type + " " + s.name + "] needs 'resolution' (pixels; here or in [defaults])");
-    for (const auto& item : split(re->value, ',')) {
-      Entry one{item, re->line};
-      c.resolutions.push_back(static_cast<int>(p.integer(*rs, "resolution", one, 1, 1024)));
-    }
-    if (auto [cs, ce] = lookup(s, "channels"); ce) {
-      c.channels = static_cast<int>(p.integer(*cs, "channels", *ce, 1, 3));
-      if (c.channels == 2) p.fail(ce->line, p.where(*cs, "channels", *ce) + ": allowed: 1, 3");
-    } else {
-      c.channels = c.dataset->kind == "idx" ? 1 : 3;
-    }
-    if (auto [ts, te] = lookup(s, "train_size"); te)
-      c.train_size = static_cast<int>(p.integer(*ts, "train_size", *te, 0, 100000000));
-    if (auto [ts, te] = lookup(s, "test_size"); te)
-      c.test_size = static_cast<int>(p.integer(*ts, "test_size", *te, 0, 100000000));
-    if (auto [ss, se] = lookup(s, "seed"); se) {
-      std::int64_t v = p.integer(*ss, "seed", *se, 0, INT64_MAX);
-      c.seed = static_cast<std::uint64_t>(v);
-    }
-    return c;
-  };
-
-  auto emit = [&](const Section& s, const Common& c, const std::string& base, const std::vector<int>& classes) {
-    for (int res : c.resolutions) {
-      TaskSpec t;
-      t.name = c.resolutions.size() > 1 ? base + "-r" + std::to_string(res) : base;
-      if (cat.find(t.name))
-        p.fail(s.line, "task name '" + t.name + "' is generated twice (first from " + cat.find(t.name)->origin + ")");
-      const DatasetSpec& d = *c.dataset;
-      t.dataset = d.name;
-      t.dataset_kind = d.kind;
-      t.dataset_path = d.path;
-      t.label_set = d.label_set;
-      t.source_classes = d.classes;
-      t.classes = classes;
-      for (int k : classes) t.class_names.push_back(d.class_names[k]);
-      t.resolution = res;
-      t.channels = c.channels;
-      t.train_size = c.train_size;
-      t.test_size = c.test_size;
-      t.seed = c.seed;
-      t.origin = origin + ":" + std::to_string(s.line);
-      auto too_small = [&](int size, const char* key) {
-        if (size != 0 && size < t.num_classes())
-          p.fail(s.line, "task '" + t.name + "': " + key + " = " + std::to_string(size) + " is fewer than its " +
-                             std::to_string(t.num_classes()) + " classes; allowed: 0 (all) or >= classes");
-      };
-      too_small(t.train_size, "train_size");
-      too_small(t.test_size, "test_size");
-      cat.tasks.push_back(std::move(t));
-    }
-  };
-
+  TaskBuilder b{p, origin, cat, defaults};
   for (const auto& s : sections) {
     if (s.type == "task") {
-      auto keys = common_keys;
-      keys.push_back("classes");
-      p.check_keys(s, keys);
-      Common c = common(s);
-      const Entry* e = s.get("classes");
-      if (!e) p.fail(s.line, "[task " + s.name + "] needs 'classes' (names or indices, comma-separated)");
-      auto classes = p.class_list(s, "classes", *e, *c.dataset);
-      if (classes.size() < 2) p.fail(e->line, p.where(s, "classes", *e) + ": a task needs at least 2 classes");
-      emit(s, c, s.name, classes);
+      b.task(s);
     } else if (s.type == "subsets") {
-      auto keys = common_keys;
-      keys.push_back("from");
-      keys.push_back("k");
-      p.check_keys(s, keys);
-      Common c = common(s);
-      const Entry* from = s.get("from");
-      const Entry* ke = s.get("k");
-      if (!from || !ke) p.fail(s.line, "[subsets " + s.name + "] needs 'from' (class list) and 'k' (classes per task)");
-      auto pool = p.class_list(s, "from", *from, *c.dataset);
-      const int n = static_cast<int>(pool.size());
-      const int k = static_cast<int>(p.integer(s, "k", *ke, 2, std::max(2, n)));
-      if (k > n) p.fail(ke->line, p.where(s, "k", *ke) + ": larger than the " + std::to_string(n) + " classes in 'from'");
-      // Lexicographic k-subsets of positions in `pool`.
-      std::vector<int> pos(k);
-      for (int i = 0; i < k; ++i) pos[i] = i;
-      int count = 0;
-      for (;;) {
-        if (++count > 5000) p.fail(ke->line, p.where(s, "k", *ke) + ": more than 5000 subsets; use a smaller list or k");
-        std::vector<int> classes;
-        std::string name = s.name;
-        for (int i : pos) {
-          classes.push_back(pool[i]);
-          name += "-" + safe_name(c.dataset->class_names[pool[i]]);
-        }
-        emit(s, c, name, classes);
-        int i = k - 1;
-        while (i >= 0 && pos[i] == n - k + i) --i;
-        if (i < 0) break;
-        ++pos[i];
-        for (int j = i + 1; j < k; ++j) pos[j] = pos[j - 1] + 1;
-      }
+      b.subsets(s);
     } else if (s.type == "partition") {
-      p.check_keys(s, common_keys);
-      Common c = common(s);
-      std::set<int> used;
-      int groups = 0;
-      for (const auto& [key, e] : s.entries) {
-        if (!starts_with(key, "group.")) continue;
-        const std::string group = key.substr(6);
-        auto classes = p.class_list(s, key, e, *c.dataset);
-        if (classes.size() < 2) p.fail(e.line, p.where(s, key, e) + ": a group needs at least 2 classes");
-        for (int k : classes)
-          if (!used.insert(k).second)
-            p.fail(e.line, p.where(s, key, e) + ": class '" + c.dataset->class_names[k] +
-                               "' is already in another group (a partition's groups are disjoint)");
-        emit(s, c, s.name + "-" + safe_name(group), classes);
-        ++groups;
-      }
-      if (groups == 0) p.fail(s.line, "[partition " + s.name + "] declares no 'group.NAME = classes' line");
+      b.partition(s);
     }
   }
   if (cat.tasks.empty()) throw InputError(origin + ": declares no task ([task], [subsets] or [partition] sections)");

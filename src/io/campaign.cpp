@@ -6,6 +6,7 @@
 
 #include "peppp/core/error.hpp"
 #include "peppp/io/netcdf.hpp"
+#include "replicates.hpp"
 #include "schema_io.hpp"
 
 namespace peppp::io {
@@ -190,14 +191,7 @@ void set_cell_replicates(Campaign& c, std::size_t i, const std::vector<Replicate
   c.status[i] = static_cast<std::uint8_t>(diverged ? CellStatus::diverged : CellStatus::measured);
   c.final_loss[i] = loss / static_cast<double>(kept);
   c.error[i] = finite > 0 ? sum / static_cast<double>(finite) : kNcNaN;
-  if (finite >= 2) {
-    double ss = 0;
-    for (std::size_t k = 0; k < R; ++k) {
-      const double e = c.error_replicates[i * R + k];
-      if (std::isfinite(e)) ss += (e - c.error[i]) * (e - c.error[i]);
-    }
-    c.error_std[i] = std::sqrt(ss / static_cast<double>(finite - 1));
-  }
+  if (finite >= 2) c.error_std[i] = detail::finite_std(&c.error_replicates[i * R], R, c.error[i], finite);
 }
 
 std::vector<TaskRow> task_rows(const Campaign& c) {

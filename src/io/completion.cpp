@@ -37,15 +37,7 @@ Completion read_completion(const std::string& path) {
   Completion c;
   detail::read(f, completion_schema(), c);
   auto attrs = f.global_attributes();
-  auto number = [&](const char* key) {
-    auto it = attrs.find(key);
-    if (it == attrs.end()) throw InputError(path + ": attribute '" + key + "' missing");
-    try {
-      return std::stod(it->second);
-    } catch (const std::exception&) {
-      throw InputError(path + ": attribute '" + key + "' is '" + it->second + "', not a number");
-    }
-  };
+  auto number = [&](const char* key) { return detail::required_number_attribute(attrs, path, key); };
   c.lambda = number("lambda");
   c.rank = static_cast<int>(number("rank"));
   c.iterations = static_cast<int>(number("iterations"));

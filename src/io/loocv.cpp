@@ -65,16 +65,7 @@ Loocv read_loocv(const std::string& path) {
   detail::read(f, loocv_schema(), l);
   auto attrs = f.global_attributes();
   auto number = [&](const char* key, double fallback) {
-    auto it = attrs.find(key);
-    double v = fallback;
-    if (it != attrs.end()) {
-      try {
-        v = std::stod(it->second);
-      } catch (const std::exception&) {
-        throw InputError(path + ": attribute '" + key + "' is '" + it->second + "', not a number");
-      }
-    }
-    return v;
+    return detail::number_attribute(attrs, path, key, fallback);
   };
   l.budget = number("budget", kNaN);
   l.cap = number("cap", kNaN);

@@ -27,4 +27,25 @@ std::vector<std::pair<std::string, std::string>> all_schema_dimensions() {
   return out;
 }
 
+namespace detail {
+
+double number_attribute(const std::map<std::string, std::string>& attrs, const std::string& path, const char* key,
+                        double fallback) {
+  const auto it = attrs.find(key);
+  if (it == attrs.end()) return fallback;
+  try {
+    return std::stod(it->second);
+  } catch (const std::exception&) {
+    throw InputError(path + ": attribute '" + key + "' is '" + it->second + "', not a number");
+  }
+}
+
+double required_number_attribute(const std::map<std::string, std::string>& attrs, const std::string& path,
+                                 const char* key) {
+  if (!attrs.count(key)) throw InputError(path + ": attribute '" + key + "' missing");
+  return number_attribute(attrs, path, key, 0);
+}
+
+}  // namespace detail
+
 }  // namespace peppp::io

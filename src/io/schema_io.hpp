@@ -88,24 +88,30 @@ std::size_t held_size(const Schema<S>& schema, const SchemaField<S>& f, const S&
       f.member);
 }
 
+/// Call `fn(v)` with the member vector `v` of `s` that field `f` names;
+/// nothing for a field without a member (an index).
+template <class S, class Fn>
+void with_member(const SchemaField<S>& f, S& s, Fn&& fn) {
+  std::visit(
+      [&](auto mp) {
+        if constexpr (!std::is_same_v<decltype(mp), std::monostate>) fn(s.*mp);
+      },
+      f.member);
+}
+
 /// Size every field with an allocation mode to its dimensions.
 template <class S>
 void allocate(const Schema<S>& schema, S& s) {
   for (const auto& f : schema.fields) {
     if (f.alloc.mode == FieldAlloc::none) continue;
     const std::size_t n = expected_size(schema, f, s);
-    std::visit(
-        [&](auto mp) {
-          if constexpr (!std::is_same_v<decltype(mp), std::monostate>) {
-            auto& v = s.*mp;
-            using T = typename std::remove_reference_t<decltype(v)>::value_type;
-            T value{};
-            if constexpr (!std::is_same_v<T, std::string>) value = static_cast<T>(f.alloc.value);
-            if (f.alloc.mode == FieldAlloc::keep) v.resize(n, value);
-            else v.assign(n, value);
-          }
-        },
-        f.member);
+    with_member(f, s, [&](auto& v) {
+      using T = typename std::remove_reference_t<decltype(v)>::value_type;
+      T value{};
+      if constexpr (!std::is_same_v<T, std::string>) value = static_cast<T>(f.alloc.value);
+      if (f.alloc.mode == FieldAlloc::keep) v.resize(n, value);
+      else v.assign(n, value);
+    });
   }
 }
 
@@ -244,19 +250,25 @@ void read(const NcFile& file, const Schema<S>& schema, S& s) {
         }
       }
       const std::size_t n = expected_size(schema, f, s);
-      std::visit(
-          [&](auto mp) {
-            if constexpr (!std::is_same_v<decltype(mp), std::monostate>) {
-              auto& v = s.*mp;
-              using T = typename std::remove_reference_t<decltype(v)>::value_type;
-              if constexpr (std::is_same_v<T, double>) v = file.get_double(name, n);
-              else if constexpr (std::is_same_v<T, int>) v = file.get_int(name, n);
-              else if constexpr (std::is_same_v<T, std::uint8_t>) v = file.get_ubyte(name, n);
-              else v = file.get_strings(name, n);
-            }
-          },
-          f.member);
+      with_member(f, s, [&](auto& v) {
+        using T = typename std::remove_reference_t<decltype(v)>::value_type;
+        if constexpr (std::is_same_v<T, double>) v = file.get_double(name, n);
+        else if constexpr (std::is_same_v<T, int>) v = file.get_int(name, n);
+        else if constexpr (std::is_same_v<T, std::uint8_t>) v = file.get_ubyte(name, n);
+        else v = file.get_strings(name, n);
+      });
     }
 }
+
+/// Global attribute `key` of the file `path` (its attributes `attrs`, as
+/// text) as a number; `fallback` when the file lacks it.
+/// @throws InputError naming the file, the key and the value when it is not a number.
+double number_attribute(const std::map<std::string, std::string>& attrs, const std::string& path, const char* key,
+                        double fallback);
+
+/// As `number_attribute`, but a missing attribute is refused too.
+/// @throws InputError naming the file and the key.
+double required_number_attribute(const std::map<std::string, std::string>& attrs, const std::string& path,
+                                 const char* key);
 
 }  // namespace peppp::io::detail

@@ -46,15 +46,7 @@ Selection read_selection(const std::string& path) {
   Selection s;
   detail::read(f, selection_schema(), s);
   auto attrs = f.global_attributes();
-  auto number = [&](const char* key) {
-    auto it = attrs.find(key);
-    if (it == attrs.end()) throw InputError(path + ": attribute '" + key + "' missing");
-    try {
-      return std::stod(it->second);
-    } catch (const std::exception&) {
-      throw InputError(path + ": attribute '" + key + "' is '" + it->second + "', not a number");
-    }
-  };
+  auto number = [&](const char* key) { return detail::required_number_attribute(attrs, path, key); };
   s.budget = number("budget");
   s.cap = number("cap");
   s.recommended_index = static_cast<int>(number("recommended_index"));

@@ -26,6 +26,11 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 /// (distance <= max(2, |word|/3)), else an empty string.
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
 
+/// `v` as printf's "%g" writes it (6 significant digits: "0.01", "1e-05").
+std::string format_g(double v);
+/// Each of `values` as `format_g` writes it, joined with `sep` ("0.01,0.1").
+std::string join_g(const std::vector<double>& values, std::string_view sep);
+
 /// Parse a whole string as a signed 64-bit integer; false on any junk.
 bool parse_int(std::string_view s, std::int64_t& out);
 /// Parse a whole string as a finite double; false on junk, NaN or inf.

@@ -1,11 +1,12 @@
 #pragma once
 /// @file memory.hpp
 /// @brief The memory stage: the theoretical training memory (METHOD.md F2)
-/// of every (task, configuration) cell, no training; as a table and in the
-/// campaign.nc schema (error NaN, status 0).
+/// of every (task, configuration) cell, no training, in the campaign.nc
+/// schema (error NaN, status 0); `peppp memory` prints it as a table.
 
 #include <mpi.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,12 @@ struct MemoryJob {
 /// @throws InputError on an unknown model or an impossible task shape.
 io::Campaign memory_matrix(const MemoryJob& job);
 
-/// Print the table on rank 0 and write `job.output` when given. Collective
-/// in the sense that every rank computes alike; only the root prints and writes.
-io::Campaign memory(const MemoryJob& job, MPI_Comm comm);
+/// The memory matrix of `job` on every rank; on rank 0, `computed` (when
+/// given) sees it first (`peppp memory` prints its table there), then
+/// `job.output` is written when given. Collective in the sense that every
+/// rank computes alike; only the root reports and writes.
+/// @throws InputError as `memory_matrix`, or when the output cannot be written (rank 0).
+io::Campaign memory(const MemoryJob& job, MPI_Comm comm,
+                    const std::function<void(const io::Campaign&)>& computed = {});
 
 }  // namespace peppp::stage

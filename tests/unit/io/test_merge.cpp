@@ -7,6 +7,7 @@
 
 #include "peppp/core/error.hpp"
 #include "peppp/io/merge.hpp"
+#include "peppp/io/merge_phases.hpp"
 
 using namespace peppp;
 
@@ -204,4 +205,166 @@ TEST(Merge, SettingsThatMustAgree) {
   EXPECT_FALSE(io::is_merge_setting("option.campaign.seed"));
   EXPECT_FALSE(io::is_merge_setting("option.campaign.model"));
   EXPECT_FALSE(io::is_merge_setting("seed"));
+}
+
+// ---- the phases of merge_campaigns, one at a time (peppp/io/merge_phases.hpp)
+
+namespace mp = io::merge_phase;
+
+TEST(MergePhase, MatchRowsByIdentityFirstAppearanceFirst) {
+  const std::vector<io::MergeInput> in = {make("a.nc", {"t", "u"}, 1, "1"), make("b.nc", {"v", "t"}, 1, "2")};
+  const mp::Rows rows = mp::match_rows(in);
+  ASSERT_EQ(rows.rows.size(), 3u);
+  EXPECT_EQ(rows.rows[0].task, "t");
+  EXPECT_EQ(rows.rows[2].task, "v");
+  EXPECT_EQ(rows.rows[0].sources, (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {1, 1}}));
+  EXPECT_EQ(rows.out_row[1], (std::vector<std::size_t>{2, 0}));
+  // One input holding a row twice is refused.
+  const std::vector<io::MergeInput> twice = {make("a.nc", {"t", "t"}, 1, "1"), make("b.nc", {"t"}, 1, "2")};
+  EXPECT_NE(refusal([&] { mp::match_rows(twice); }).find("a.nc: rows 't' and 't' are the same"), std::string::npos);
+}
+
+TEST(MergePhase, CheckInputsRefusesPlannedCellsAndSyntheticWithReal) {
+  std::vector<io::MergeInput> in = {make("a.nc", {"t"}, 1, "1"), make("b.nc", {"t"}, 1, "2")};
+  EXPECT_NO_THROW(mp::check_inputs(in));
+  in[1].campaign.status[2] = static_cast<std::uint8_t>(CellStatus::planned);
+  EXPECT_NE(refusal([&] { mp::check_inputs(in); }).find("b.nc is incomplete: 1 planned cell(s)"), std::string::npos);
+  in[1].campaign.status[2] = 0;
+  in[0].campaign.text_attributes["synthetic"] = "1";
+  EXPECT_NE(refusal([&] { mp::check_inputs(in); }).find("a.nc is a synthetic campaign"), std::string::npos);
+}
+
+TEST(MergePhase, OutputConfigsSameOrCommon) {
+  std::vector<io::MergeInput> in = {make("a.nc", {"t"}, 1, "1"), make("b.nc", {"t"}, 1, "2")};
+  std::vector<std::string> notes;
+  EXPECT_EQ(mp::output_configs(in, io::MergeConfigs::same, &notes), in[0].campaign.config);
+  EXPECT_TRUE(notes.empty());
+  // b has only its first three configurations: 'same' refuses, 'common' drops a's fourth.
+  io::set_configurations(in[1].campaign, {Configuration::parse("e4m3/e6m7"), Configuration::parse("e5m2/e6m7"),
+                                          Configuration::parse("e3m1/e6m7")});
+  EXPECT_NE(refusal([&] { mp::output_configs(in, io::MergeConfigs::same, &notes); }).find("b.nc lacks configuration"),
+            std::string::npos);
+  const auto common = mp::output_configs(in, io::MergeConfigs::common, &notes);
+  EXPECT_EQ(common, (std::vector<std::string>{in[1].campaign.config.begin(), in[1].campaign.config.end()}));
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("dropped 1 of 4 configurations of a.nc"), std::string::npos) << notes[0];
+}
+
+TEST(MergePhase, ConfigMeaningsRefuseALabelWithOtherBits) {
+  std::vector<io::MergeInput> in = {make("a.nc", {"t"}, 1, "1"), make("b.nc", {"t"}, 1, "2")};
+  const mp::ConfigMeanings m = mp::config_meanings(in);
+  ASSERT_EQ(m.size(), 4u);
+  EXPECT_EQ(std::get<0>(m.at(in[0].campaign.config[0]).first), 4);  // e4m3: A exponent bits
+  EXPECT_EQ(m.at(in[0].campaign.config[0]).second, 0u);             // first seen in input 0
+  in[1].campaign.a_exponent_bits[0] = 5;
+  EXPECT_NE(refusal([&] { mp::config_meanings(in); }).find("a configuration label must mean the same formats"),
+            std::string::npos);
+}
+
+TEST(MergePhase, SeedsAndTaskColumns) {
+  std::vector<io::MergeInput> in = {make("a.nc", {"t"}, 1, "7"), make("b.nc", {"t"}, 1, "7.0")};
+  EXPECT_NE(refusal([&] { mp::check_seeds(in, mp::match_rows(in)); }).find("both measured with campaign seed 7"),
+            std::string::npos);
+  in[1].campaign.text_attributes["seed"] = "8";
+  EXPECT_NO_THROW(mp::check_seeds(in, mp::match_rows(in)));
+  EXPECT_NO_THROW(mp::check_task_columns(in));
+  in[1].campaign.task_classes[0] = 3;
+  EXPECT_NE(refusal([&] { mp::check_task_columns(in); }).find("task 't' has task_classes 2 in a.nc, 3 in b.nc"),
+            std::string::npos);
+}
+
+TEST(MergePhase, ShapeCountsReplicatesAndDropsAPartialEpochRecord) {
+  std::vector<io::MergeInput> in = {make("a.nc", {"t", "u"}, 2, "1"), make("b.nc", {"t"}, 3, "2", 0.1)};
+  std::vector<std::string> notes;
+  const mp::Rows rows = mp::match_rows(in);  // t@0.01, u@0.01, t@0.1: no row in both
+  const mp::Shape shape = mp::output_shape(in, rows, &notes);
+  EXPECT_EQ(shape.replicates, 3u);
+  EXPECT_TRUE(shape.rates_vary);
+  EXPECT_FALSE(shape.models_vary);
+  EXPECT_TRUE(shape.row_campaign());
+  EXPECT_TRUE(shape.epochs.empty());
+  EXPECT_TRUE(notes.empty());  // no input has a per-epoch record: nothing dropped
+  // One input with a per-epoch record, the other without: the record is dropped, with a note.
+  in[0].campaign.epoch = {1, 2};
+  in[0].campaign.allocate();
+  const mp::Shape partial = mp::output_shape(in, rows, &notes);
+  EXPECT_TRUE(partial.epochs.empty());
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("merge: b.nc has no per-epoch record"), std::string::npos) << notes[0];
+}
+
+TEST(MergePhase, SkeletonLabelsRowsAndRecordsTheirSources) {
+  const std::vector<io::MergeInput> in = {make("a.nc", {"t", "u"}, 1, "1"), make("b.nc", {"t"}, 2, "2")};
+  const mp::Rows rows = mp::match_rows(in);
+  const mp::Shape shape = mp::output_shape(in, rows, nullptr);
+  const auto configs = mp::output_configs(in, io::MergeConfigs::same, nullptr);
+  const io::Campaign out = mp::output_skeleton(in, rows, shape, mp::config_meanings(in), configs);
+  EXPECT_EQ(out.task, (std::vector<std::string>{"t", "u"}));
+  EXPECT_EQ(out.row_source, (std::vector<std::string>{"0,1", "0"}));
+  EXPECT_FALSE(out.has_row_columns());
+  EXPECT_EQ(out.n_replicates(), 3u);
+  EXPECT_EQ(out.config, configs);
+  EXPECT_EQ(out.a_exponent_bits, in[0].campaign.a_exponent_bits);
+  EXPECT_EQ(out.error.size(), 2u * 4u);
+  EXPECT_TRUE(std::isnan(out.error[0]));
+}
+
+TEST(MergePhase, OneCellAloneMemoryAndResults) {
+  std::vector<io::MergeInput> in = {make("a.nc", {"t"}, 1, "1"), make("b.nc", {"t"}, 1, "2")};
+  cell(in[0], 0, CellStatus::measured, {0.2}, 1.0, 2);
+  cell(in[1], 0, CellStatus::failed, {kNaN}, kNaN, 3);
+  io::Campaign out;
+  out.task = {"t"};
+  out.config = {"c"};
+  out.replicate = {0, 1};
+  out.allocate();
+  // One failed part, one measured: the measured values as they are (weight of a failed input: none).
+  mp::merge_cell(in, {{0, 0}, {1, 0}}, "c", 0, out);
+  EXPECT_EQ(out.status[0], static_cast<std::uint8_t>(CellStatus::measured));
+  EXPECT_DOUBLE_EQ(out.error[0], 0.2);
+  EXPECT_EQ(out.train_seconds[0], 5);
+  EXPECT_EQ(out.error_replicates[0], 0.2);
+  EXPECT_TRUE(std::isnan(out.error_replicates[1]));
+  EXPECT_EQ(out.memory[0], 1);
+  EXPECT_DOUBLE_EQ(out.sampling_probability[0], 1);
+  // A single part that was never planned: memory and probability only, status 0.
+  io::Campaign alone = out;
+  alone.allocate();
+  in[0].campaign.status[1] = static_cast<std::uint8_t>(CellStatus::not_planned);
+  in[0].campaign.sampling_probability[1] = 0.25;
+  mp::merge_cell(in, {{0, 1}}, "c", 0, alone);
+  EXPECT_EQ(alone.status[0], static_cast<std::uint8_t>(CellStatus::not_planned));
+  EXPECT_EQ(alone.sampling_probability[0], 0.25);
+  EXPECT_TRUE(std::isnan(alone.error[0]));
+  // Memory that differs between the parts is refused, naming the cell.
+  in[1].campaign.memory[0] = 2;
+  EXPECT_NE(refusal([&] { mp::merge_cell(in, {{0, 0}, {1, 0}}, "c", 0, out); })
+                .find("(cell t x c) is in a.nc and b.nc with different memory"),
+            std::string::npos);
+}
+
+TEST(MergePhase, AbsentColumnsAndAttributes) {
+  std::vector<io::MergeInput> in = {make("a.nc", {"t"}, 1, "1"), make("b.nc", {"t"}, 1, "2")};
+  for (auto& x : in) x.campaign.final_loss.clear();
+  io::Campaign out;
+  out.task = {"t"};
+  out.config = {"c"};
+  out.allocate();
+  ASSERT_FALSE(out.final_loss.empty());
+  mp::drop_absent_columns(in, out);
+  EXPECT_TRUE(out.final_loss.empty());
+  EXPECT_FALSE(out.train_seconds.empty());
+  mp::Shape shape;
+  shape.models = {"small-cnn"};
+  shape.rates = {0.01};
+  shape.replicates = 2;
+  mp::merge_attributes(in, shape, out);
+  EXPECT_EQ(out.text_attributes.at("model"), "small-cnn");
+  EXPECT_EQ(out.number_attributes.at("learning_rate"), 0.01);
+  EXPECT_EQ(out.number_attributes.at("replicates"), 2);
+  EXPECT_EQ(out.number_attributes.at("merge_sources"), 2);
+  EXPECT_EQ(out.number_attributes.at("source_0_seed"), 1);  // numeric in the input: numeric here
+  EXPECT_EQ(out.text_attributes.at("source_1_path"), "b.nc");
+  EXPECT_EQ(out.text_attributes.count("seed"), 0u);          // differs: per source only
+  EXPECT_EQ(out.text_attributes.at("option.train.epochs"), "1");  // shared: kept
 }
