@@ -63,7 +63,8 @@ par::MeasureSettings round_settings(const SelectJob& job, const std::string& out
 }
 
 // Train this round's cells (`plan`, `n` of them, in plan order) and get their measured errors,
-// NaN where not measured, the same on every rank.
+// NaN where not measured, the same on every rank. The one place that reads a round's file back:
+// once par::measure returns the gathered campaign, the errors come from its return value.
 std::vector<double> train_round(const meta::Plan& plan, const par::CellTrainer& trainer,
                                 const par::MeasureSettings& st, std::size_t n, MPI_Comm comm) {
   const par::MeasureSummary s = par::measure(plan, trainer, st, comm);

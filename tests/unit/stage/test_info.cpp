@@ -101,3 +101,27 @@ TEST(InfoStage, RefusesWhatIsNotAPepppFile) {
   const std::string dir = test::scratch_dir();
   EXPECT_THROW(stage::info(dir + "/none.nc"), Error);
 }
+
+TEST(CampaignErrors, WeightsOfANonUniformPlanAndTheMetaTrainingMatrix) {
+  io::Campaign c = campaign(1, false);
+  c.text_attributes["sampling_scheme"] = "nonuniform";
+  for (auto& p : c.sampling_probability) p = 0.5;
+  EXPECT_EQ(stage::completion_options(c, true).sampling_probabilities.rows(), 6);
+  EXPECT_EQ(stage::completion_options(c, false).sampling_probabilities.size(), 0);
+  c.text_attributes["sampling_scheme"] = "uniform";
+  EXPECT_EQ(stage::completion_options(c, true).sampling_probabilities.size(), 0);
+  // Fully measured: the measured errors as they are, no completion.
+  meta::CompletionResult none;
+  const Eigen::MatrixXd full = stage::meta_training_errors(c, 1, &none);
+  EXPECT_EQ(none.estimate.size(), 0);
+  EXPECT_EQ(full(2, 5), c.error[2 * 9 + 5]);
+  EXPECT_EQ(stage::replicate_noise(c).source, "none");
+  // Cells missing: completed (centered SoftImpute: measured cells near their values), every entry finite.
+  const io::Campaign gaps = campaign(1, true);
+  meta::CompletionResult done;
+  const Eigen::MatrixXd filled = stage::meta_training_errors(gaps, 1, &done);
+  EXPECT_EQ(done.estimate.rows(), 6);
+  EXPECT_TRUE(filled.allFinite());
+  EXPECT_NEAR(filled(0, 0), gaps.error[0], 0.01);
+  EXPECT_TRUE(std::isnan(stage::observed_errors(gaps)(0, 3)));  // cell 3 is planned, not measured
+}
