@@ -18,7 +18,7 @@ Eigen::MatrixXd matrix(const std::vector<double>& v, const io::Campaign& c) {
 
 Eigen::MatrixXd observed_errors(const io::Campaign& c) { return meta::measured_errors(matrix(c.error, c), c.status); }
 
-Eigen::MatrixXd memory_matrix(const io::Campaign& c) { return matrix(c.memory, c); }
+Eigen::MatrixXd campaign_memory_matrix(const io::Campaign& c) { return matrix(c.memory, c); }
 
 meta::CompletionOptions completion_options(const io::Campaign& c, bool weighted) {
   meta::CompletionOptions opt;
@@ -29,7 +29,7 @@ meta::CompletionOptions completion_options(const io::Campaign& c, bool weighted)
   return opt;
 }
 
-meta::NoiseEstimate replicate_noise(const io::Campaign& c) {
+meta::NoiseEstimate campaign_replicate_noise(const io::Campaign& c) {
   const auto cells = static_cast<Eigen::Index>(c.error.size()), R = static_cast<Eigen::Index>(c.n_replicates());
   if (c.error_replicates.size() != c.error.size() * c.n_replicates()) {
     meta::NoiseEstimate none;
@@ -41,19 +41,19 @@ meta::NoiseEstimate replicate_noise(const io::Campaign& c) {
 
 meta::NoiseEstimate campaign_noise(const io::Campaign& c, const Eigen::MatrixXd& observed,
                                    const Eigen::MatrixXd& estimate, int rank) {
-  const meta::NoiseEstimate rep = replicate_noise(c);
+  const meta::NoiseEstimate rep = campaign_replicate_noise(c);
   if (rep.cells > 0) return rep;
   return meta::residual_noise(observed, estimate, rank);
 }
 
 meta::NoiseEstimate campaign_noise(const io::Campaign& c, std::uint64_t seed) {
-  const meta::NoiseEstimate rep = replicate_noise(c);
+  const meta::NoiseEstimate rep = campaign_replicate_noise(c);
   if (rep.cells > 0) return rep;
   const Eigen::MatrixXd observed = observed_errors(c);
   meta::CompletionOptions opt = completion_options(c, false);
   opt.sweep = false;
   opt.seed = seed;
-  const meta::CompletionResult r = meta::complete_campaign(observed, memory_matrix(c), opt);
+  const meta::CompletionResult r = meta::complete_campaign(observed, campaign_memory_matrix(c), opt);
   return meta::residual_noise(observed, r.estimate, r.rank);
 }
 
@@ -64,7 +64,7 @@ Eigen::MatrixXd meta_training_errors(const io::Campaign& c, std::uint64_t seed, 
   opt.sweep = false;
   opt.center = true;  // the posterior's prior: unmeasured cells near their task and configuration means
   opt.seed = seed;
-  meta::CompletionResult r = meta::complete_campaign(observed, memory_matrix(c), opt);
+  meta::CompletionResult r = meta::complete_campaign(observed, campaign_memory_matrix(c), opt);
   Eigen::MatrixXd estimate = r.estimate;
   if (completion) *completion = std::move(r);
   return estimate;

@@ -46,7 +46,7 @@ meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
   opt.sweep = job.sweep;
   opt.seed = job.seed;
   const Eigen::MatrixXd observed = observed_errors(c);
-  const Eigen::MatrixXd memory = memory_matrix(c);
+  const Eigen::MatrixXd memory = campaign_memory_matrix(c);
   const meta::CompletionResult r = meta::complete_campaign(observed, memory, opt);
   const meta::NoiseEstimate noise = campaign_noise(c, observed, r.estimate, r.rank);
 

@@ -66,8 +66,8 @@ SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, MP
 io::Selection selection_record(const SelectJob& job, const SelectProblem& p, const SelectMeasurements& m,
                                const meta::SelectionPrediction& s);
 
-/// A number with up to 12 significant digits ("%.12g"), and with `digits` decimals.
-std::string shortest(double v);
-std::string fixed(double v, int digits);
+/// A number as select's messages write it: up to 12 significant digits ("%.12g"), or `digits` decimals.
+std::string text_g12(double v);
+std::string text_fixed(double v, int digits);
 
 }  // namespace peppp::stage

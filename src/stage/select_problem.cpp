@@ -15,13 +15,13 @@
 
 namespace peppp::stage {
 
-std::string shortest(double v) {
+std::string text_g12(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.12g", v);
   return buf;
 }
 
-std::string fixed(double v, int digits) {
+std::string text_fixed(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
@@ -97,7 +97,7 @@ void fit_prior(const SelectJob& job, SelectProblem& p) {
   meta::PriorOptions prior_options;
   double noise_std = job.noise_std;
   if (std::isnan(noise_std)) {
-    const meta::NoiseEstimate rep = replicate_noise(p.campaign);
+    const meta::NoiseEstimate rep = campaign_replicate_noise(p.campaign);
     if (rep.cells > 0) noise_std = rep.std;
   }
   if (std::isfinite(noise_std)) prior_options.noise_variance = noise_std * noise_std;
@@ -136,9 +136,9 @@ SelectProblem select_problem(const SelectJob& job) {
   p.memory = Eigen::Map<const Eigen::VectorXd>(memory_v.data(), static_cast<Eigen::Index>(d));
   const Eigen::VectorXd& memory = p.memory;
   if (job.budget < memory.minCoeff())
-    throw InputError("--budget " + shortest(job.budget) + ": below every configuration's memory on task '" +
-                     job.task.name + "' (" + fixed(memory.minCoeff(), 3) + " ... " + fixed(memory.maxCoeff(), 3) +
-                     " MiB); allowed: >= " + fixed(memory.minCoeff(), 3) + " MiB");
+    throw InputError("--budget " + text_g12(job.budget) + ": below every configuration's memory on task '" +
+                     job.task.name + "' (" + text_fixed(memory.minCoeff(), 3) + " ... " + text_fixed(memory.maxCoeff(), 3) +
+                     " MiB); allowed: >= " + text_fixed(memory.minCoeff(), 3) + " MiB");
   p.cap_given = !std::isnan(job.cap);
   p.cap = p.cap_given ? job.cap : job.budget;
   if (job.rank < 1 || static_cast<std::size_t>(job.rank) > std::min(n, d))
@@ -154,12 +154,12 @@ SelectProblem select_problem(const SelectJob& job) {
     if (memory(static_cast<Eigen::Index>(j)) <= job.budget) p.ctx.decision.push_back(static_cast<int>(j));
   }
   if (p.ctx.feasible.empty())
-    throw InputError("--cap " + shortest(p.cap) + ": no configuration of task '" + job.task.name + "' fits (" +
-                     fixed(memory.minCoeff(), 3) + " MiB and more)");
+    throw InputError("--cap " + text_g12(p.cap) + ": no configuration of task '" + job.task.name + "' fits (" +
+                     text_fixed(memory.minCoeff(), 3) + " MiB and more)");
   if (!have_file && job.measurements > static_cast<int>(p.ctx.feasible.size()))
     throw InputError("--measurements " + std::to_string(job.measurements) + " exceeds the " +
                      std::to_string(p.ctx.feasible.size()) + " configurations of task '" + job.task.name +
-                     "' under the cap of " + fixed(p.cap, 3) + " MiB; allowed: 1.." +
+                     "' under the cap of " + text_fixed(p.cap, 3) + " MiB; allowed: 1.." +
                      std::to_string(p.ctx.feasible.size()));
   return p;
 }

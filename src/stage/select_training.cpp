@@ -122,10 +122,10 @@ std::vector<double> train_chosen(const SelectJob& job, const SelectProblem& p, c
   const par::MeasureSettings st = round_settings(job, output, comm);
   par::install_stop_handlers();
   log::info("select: training ", chosen.size(), " configurations of task '", job.task.name, "' (", job.model, ", lr ",
-            shortest(job.train.learning_rate),
+            text_g12(job.train.learning_rate),
             job.epoch > 0 ? ", to epoch " + std::to_string(job.epoch) + " of " + std::to_string(job.train.epochs)
                           : std::string(),
-            ") chosen by ", chooser, " under ", fixed(p.cap, 3), " MiB on ", par::size(comm), " rank(s), device ",
+            ") chosen by ", chooser, " under ", text_fixed(p.cap, 3), " MiB on ", par::size(comm), " rank(s), device ",
             st.device);
   TrainSettings train = job.train;
   train.stop_after_epoch = job.epoch;  // 0: every epoch
@@ -148,10 +148,10 @@ SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, MP
     const meta::SelectionPrediction& now = sel.observe(picks, got).after;
     log::info("select: round ", round, ": ", sel.measured_configs().size(), " measured, recommendation ",
               p.campaign.config[static_cast<std::size_t>(now.recommended_index)], " (predicted ",
-              fixed(now.predicted_error(now.recommended_index), 3), "), expected regret ",
-              fixed(now.expected_regret, 4));
+              text_fixed(now.predicted_error(now.recommended_index), 3), "), expected regret ",
+              text_fixed(now.expected_regret, 4));
     if (sel.stop_reason() == meta::StopReason::tolerance)
-      log::info("select: expected regret ", fixed(now.expected_regret, 4), " <= --tolerance ", shortest(job.tolerance),
+      log::info("select: expected regret ", text_fixed(now.expected_regret, 4), " <= --tolerance ", text_g12(job.tolerance),
                 ": stopping after ", sel.measured_configs().size(), " of at most ", job.measurements, " measurements");
   }
   SelectMeasurements m{sel.measured_configs(), sel.measured_errors(), sel.measured_rounds()};
@@ -176,8 +176,8 @@ SelectMeasurements measurements_from_file(const SelectJob& job, const SelectProb
     m.configs.push_back(j);
     m.errors.push_back(e);
     if (p.memory(j) > p.cap)
-      log::warn("select: --measured gives ", p.campaign.config[j], " (", fixed(p.memory(j), 3),
-                " MiB), above the cap of ", fixed(p.cap, 3), " MiB; it is used anyway");
+      log::warn("select: --measured gives ", p.campaign.config[j], " (", text_fixed(p.memory(j), 3),
+                " MiB), above the cap of ", text_fixed(p.cap, 3), " MiB; it is used anyway");
   }
   if (!chosen.empty() && std::set<int>(chosen.begin(), chosen.end()) != std::set<int>(m.configs.begin(), m.configs.end()))
     log::warn("select: the configurations in --measured are not the ", chosen.size(), " ED-MF picks; the fit uses "

@@ -23,7 +23,7 @@ namespace peppp::stage {
 Eigen::MatrixXd observed_errors(const io::Campaign& c);
 
 /// The n×d memory (MiB) of every cell.
-Eigen::MatrixXd memory_matrix(const io::Campaign& c);
+Eigen::MatrixXd campaign_memory_matrix(const io::Campaign& c);
 
 /// The completion options this campaign calls for: default options, with
 /// inverse-probability weights (F4.3) when `weighted` and the campaign was
@@ -35,7 +35,7 @@ meta::CompletionOptions completion_options(const io::Campaign& c, bool weighted)
 /// The pooled noise of the campaign's replicates (`meta::replicate_noise`
 /// over cells × replicates); source "none" and NaN when no cell has two
 /// measured replicates (or the campaign records none).
-meta::NoiseEstimate replicate_noise(const io::Campaign& c);
+meta::NoiseEstimate campaign_replicate_noise(const io::Campaign& c);
 
 /// The noise level of campaign `c` (meta/noise.hpp): pooled over the cells
 /// with ≥ 2 measured replicates when there are any, else the residual of the

@@ -115,7 +115,7 @@ TEST(CampaignErrors, WeightsOfANonUniformPlanAndTheMetaTrainingMatrix) {
   const Eigen::MatrixXd full = stage::meta_training_errors(c, 1, &none);
   EXPECT_EQ(none.estimate.size(), 0);
   EXPECT_EQ(full(2, 5), c.error[2 * 9 + 5]);
-  EXPECT_EQ(stage::replicate_noise(c).source, "none");
+  EXPECT_EQ(stage::campaign_replicate_noise(c).source, "none");
   // Cells missing: completed (centered SoftImpute: measured cells near their values), every entry finite.
   const io::Campaign gaps = campaign(1, true);
   meta::CompletionResult done;
