@@ -1,12 +1,17 @@
-// The tables and summaries the commands print (report.hpp).
+// The tables and summaries the commands print (report.hpp): the stages
+// return data, these format it.
 #include "report.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <vector>
 
+#include "peppp/core/cell.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/core/strings.hpp"
+#include "peppp/io/journal.hpp"
 #include "peppp/nn/memory.hpp"
 
 namespace peppp::app::report {
@@ -106,6 +111,139 @@ void merge_summary(const stage::MergeJob& job, const stage::MergeResult& r) {
   log::info("merge: wrote ", job.output, ": ", r.rows, " rows (", r.combined_rows,
             " combined from several inputs) x ", r.configs, " configurations, ", r.replicates,
             " replicate(s) per cell, from ", r.inputs, " campaigns");
+}
+
+// ======================================================== select and info
+
+
+namespace {
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+}  // namespace
+
+// ---- select
+
+void print_selection(const io::Selection& s) {
+  std::vector<int> order(s.config.size());
+  for (std::size_t j = 0; j < order.size(); ++j) order[j] = static_cast<int>(j);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return s.memory[a] < s.memory[b]; });
+  log::info("select: estimated Pareto frontier of task '", s.task, "' (memory MiB, predicted error +- std; "
+            "* measured):");
+  log::info("  config            memory   predicted        measured    p_best");
+  for (int j : order) {
+    if (!s.pareto_estimate[j] && j != s.recommended_index) continue;
+    char line[160];
+    const std::string pb = s.p_best.empty() ? std::string("     ") : fixed(s.p_best[j], 3);
+    std::snprintf(line, sizeof line, "  %-15s %8.3f   %.3f +- %.3f   %s   %s%s", s.config[j].c_str(), s.memory[j],
+                  s.predicted_error[j], s.predicted_std[j],
+                  s.measured[j] ? ("* " + fixed(s.measured_error[j], 3)).c_str() : "       ", pb.c_str(),
+                  j == s.recommended_index ? "   <- recommended" : "");
+    log::info(line);
+  }
+  const int r = s.recommended_index;
+  log::info("select: recommended configuration under the budget of ", fixed(s.budget, 3), " MiB: ",
+            s.recommended_config, " (", fixed(s.memory[r], 3), " MiB), predicted error ",
+            fixed(s.predicted_error[r], 3), " +- ", fixed(s.predicted_std[r], 3),
+            s.measured[r] ? ", measured " + fixed(s.measured_error[r], 3) : std::string(),
+            std::isnan(s.expected_regret) ? std::string()
+                                          : "; expected regret " + fixed(s.expected_regret, 4) + ", p_best " +
+                                                fixed(s.p_best.empty() ? 0.0 : s.p_best[r], 3));
+}
+
+// ---- info
+
+namespace {
+
+std::string noise_line(const meta::NoiseEstimate& n) {
+  char buf[200];
+  if (n.source == "replicates")
+    std::snprintf(buf, sizeof buf, "  noise: std %.4g per replicate (replicates: pooled over %d cells, %.0f dof)\n",
+                  n.std, n.cells, n.dof);
+  else
+    std::snprintf(buf, sizeof buf, "  noise: std %.4g (%s: %d observed entries, %.0f dof)\n", n.std,
+                  n.source.c_str(), n.cells, n.dof);
+  return buf;
+}
+
+std::string journal_text(const stage::FileInfo& info) {
+  const stage::JournalInfo& j = info.journal;
+  std::ostringstream os;
+  os << info.path << ": peppp journal folder (journal version " << io::kJournalVersion << ")\n"
+     << "  " << j.records << " cell records in " << j.files << " rank files (" << j.cells << " distinct cells, "
+     << j.failed << " failed, " << j.epochs << " with a per-epoch record)\n";
+  if (j.torn || j.corrupt)
+    os << "  " << j.torn << " torn or unreadable file tails, " << j.corrupt << " corrupt records skipped\n";
+  return os.str();
+}
+
+std::string campaign_text(const stage::CampaignInfo& c) {
+  std::ostringstream os;
+  const double total = static_cast<double>(c.cells());
+  const std::size_t planned = c.planned(), done = c.finished();
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "  campaign: %zu tasks x %zu configurations = %zu cells; planned %zu (%.1f%%), finished %zu "
+                "(%.1f%% of planned), error known for %zu (%.1f%% of all cells)\n",
+                c.tasks, c.configs, c.cells(), planned, 100.0 * static_cast<double>(planned) / total, done,
+                planned ? 100.0 * static_cast<double>(done) / static_cast<double>(planned) : 0.0, c.finite,
+                100.0 * static_cast<double>(c.finite) / total);
+  os << buf << "  status:";
+  for (int s = 0; s < 5; ++s) os << " " << label(static_cast<CellStatus>(s)) << "=" << c.status[s];
+  os << "\n";
+  if (c.status[1] > 0) os << "  INCOMPLETE: " << c.status[1] << " planned cells have no result (resume the campaign)\n";
+  os << "  replicates: " << c.replicates << " per cell\n";
+  if (c.rows) {
+    std::string rate_text;
+    for (double r : c.row_rates) {
+      char rb[32];
+      std::snprintf(rb, sizeof rb, "%g", r);
+      rate_text += (rate_text.empty() ? "" : ", ") + std::string(rb);
+    }
+    os << "  rows: " << c.tasks << " = " << c.row_tasks.size() << " tasks x models (" << join(c.row_models, ", ")
+       << ") x learning rates (" << rate_text << ")" << (c.merged ? "; merged (row_source)" : "") << "\n";
+  }
+  if (!c.epochs.empty())
+    os << "  per-epoch record: errors and losses after epochs " << c.epochs.front() << ".." << c.epochs.back()
+       << " (error_by_epoch; --epoch E of complete, loocv and select)\n";
+  if (c.noise) os << noise_line(*c.noise);
+  if (!c.noise_error.empty())
+    os << "  noise: not estimable (no replicates; low-rank fit: " << c.noise_error << ")\n";
+  return os.str();
+}
+
+}  // namespace
+
+std::string format_info(const stage::FileInfo& info) {
+  if (info.journal_folder) return journal_text(info);
+  auto attr = [&](const char* k) {
+    auto it = info.attributes.find(k);
+    return it == info.attributes.end() ? std::string() : it->second;
+  };
+  std::ostringstream os;
+  os << info.path << ": " << (info.kind.empty() ? "NetCDF file" : "peppp " + info.kind + " file") << "\n";
+  if (info.synthetic) os << "  *** SYNTHETIC campaign: fake errors from timed dummy cells, not measurements ***\n";
+  os << "  dimensions:";
+  for (const auto& [name, len] : info.dims) os << " " << name << "=" << len;
+  os << "\n  variables: " << join(info.variables, ", ") << "\n";
+  if (info.campaign) {
+    os << campaign_text(*info.campaign);
+  } else if (info.completion_noise) {
+    os << noise_line(*info.completion_noise);
+  } else if (info.kind == "completion" && info.attributes.count("noise_source")) {
+    os << "  noise: std " << attr("noise_std") << " (" << attr("noise_source")
+       << (info.attributes.count("noise_dof") ? ", " + attr("noise_dof") + " dof" : std::string()) << ")\n";
+  }
+  os << "  attributes:\n";
+  for (const auto& [k, v] : info.attributes) {
+    std::string value = v.size() > 200 ? v.substr(0, 197) + "..." : v;
+    os << "    " << k << " = " << value << "\n";
+  }
+  return os.str();
 }
 
 }  // namespace peppp::app::report

@@ -1,15 +1,19 @@
 #pragma once
 // Private to the app layer: everything a command prints besides its help,
-// one function per table or summary, from the result a stage returned. The
-// cmd_<name>.cpp files parse options, call their stage and print through here.
+// one function per table or summary, from the result a stage returned (the
+// stages return data; the app formats it on rank 0). The cmd_<name>.cpp
+// files parse options, call their stage and print through here.
+#include <string>
+
 #include "peppp/io/campaign.hpp"
+#include "peppp/io/selection.hpp"
+#include "peppp/stage/info.hpp"
 #include "peppp/stage/memory.hpp"
 #include "peppp/stage/merge.hpp"
 #include "peppp/stage/quantize.hpp"
 #include "peppp/stage/tasks.hpp"
 
 namespace peppp::app::report {
-
 /// `peppp memory`: the table of the matrix `m` of `job` (per task its model
 /// counts, per cell weights / activations / optimizer / total in MiB, then
 /// min, median = the cap, max) on stdout.
@@ -27,5 +31,18 @@ void quantize_summary(const stage::QuantizeResult& r);
 
 /// `peppp merge`: what was written (rows, combined rows, configurations, replicates, inputs).
 void merge_summary(const stage::MergeJob& job, const stage::MergeResult& r);
+
+// ---- select
+
+/// Log the estimated Pareto frontier of `s` (memory, predicted error ± std,
+/// measured, p_best; the recommendation marked) and the recommendation line.
+void print_selection(const io::Selection& s);
+
+// ---- info
+
+/// The text `peppp info` prints for `info`: kind, dimensions, variables, a
+/// campaign's cells, rows, per-epoch record and noise, a completion's
+/// noise, the global attributes; or a journal folder's records.
+std::string format_info(const stage::FileInfo& info);
 
 }  // namespace peppp::app::report

@@ -32,17 +32,6 @@ std::vector<std::uint8_t> flags(const meta::ByteMatrix& m) {
 
 }  // namespace
 
-meta::NoiseEstimate campaign_noise(const io::Campaign& c, const Eigen::MatrixXd& observed,
-                                   const Eigen::MatrixXd& estimate, int rank) {
-  const auto cells = static_cast<Eigen::Index>(c.error.size()), R = static_cast<Eigen::Index>(c.n_replicates());
-  if (c.error_replicates.size() == c.error.size() * c.n_replicates()) {
-    const meta::NoiseEstimate rep =
-        meta::replicate_noise(Eigen::Map<const RowMajor>(c.error_replicates.data(), cells, R));
-    if (rep.cells > 0) return rep;
-  }
-  return meta::residual_noise(observed, estimate, rank);
-}
-
 meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
   if (auto why = io::check_writable(job.output); !why.empty()) throw InputError("--output: " + why);
   // Every rank reads and checks the same input (same error everywhere); only the root writes.
@@ -51,18 +40,13 @@ meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
   const io::Campaign c = job.epoch > 0 ? io::campaign_at_epoch(io::read_campaign(job.campaign), job.epoch, job.campaign)
                                        : io::read_campaign(job.campaign);
   const auto n = static_cast<Eigen::Index>(c.n_tasks()), d = static_cast<Eigen::Index>(c.n_configs());
-  const Eigen::MatrixXd error = Eigen::Map<const RowMajor>(c.error.data(), n, d);
-  const Eigen::MatrixXd memory = Eigen::Map<const RowMajor>(c.memory.data(), n, d);
-  meta::CompletionOptions opt;
+  meta::CompletionOptions opt = completion_options(c, job.weights_auto);
   opt.lambda_auto = !(job.lambda > 0);
   if (!opt.lambda_auto) opt.lambda = job.lambda;
-  auto scheme = c.text_attributes.find("sampling_scheme");
-  const bool nonuniform = scheme != c.text_attributes.end() && scheme->second == "nonuniform";
-  if (job.weights_auto && nonuniform && !c.sampling_probability.empty())
-    opt.sampling_probabilities = Eigen::Map<const RowMajor>(c.sampling_probability.data(), n, d);
   opt.sweep = job.sweep;
   opt.seed = job.seed;
-  const Eigen::MatrixXd observed = meta::measured_errors(error, c.status);
+  const Eigen::MatrixXd observed = observed_errors(c);
+  const Eigen::MatrixXd memory = campaign_memory_matrix(c);
   const meta::CompletionResult r = meta::complete_campaign(observed, memory, opt);
   const meta::NoiseEstimate noise = campaign_noise(c, observed, r.estimate, r.rank);
 

@@ -11,6 +11,7 @@
 #include "peppp/io/campaign.hpp"
 #include "peppp/meta/completion.hpp"
 #include "peppp/meta/noise.hpp"
+#include "peppp/stage/campaign_errors.hpp"
 #include "peppp/stage/common.hpp"
 
 namespace peppp::stage {
@@ -29,13 +30,8 @@ struct CompleteJob {
   Attributes attributes;      ///< provenance and options of the output
 };
 
-/// The noise level of campaign `c` (meta/noise.hpp): pooled over the cells
-/// with ≥ 2 measured replicates when there are any, else the residual of the
-/// rank-`rank` fit `estimate` over the `observed` (n×d, NaN = unobserved)
-/// entries. Written by `complete` as completed.nc's `noise_std`,
-/// `noise_source` and `noise_dof`. Not collective.
-meta::NoiseEstimate campaign_noise(const io::Campaign& c, const Eigen::MatrixXd& observed,
-                                   const Eigen::MatrixXd& estimate, int rank);
+// campaign_noise (the noise of a campaign, written by `complete`) is declared in
+// campaign_errors.hpp with the other rules of how a campaign is completed.
 
 /// Complete `job.campaign` and write `job.output`. Collective on `comm`.
 /// @returns the completion (identical on every rank).

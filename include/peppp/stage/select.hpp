@@ -1,13 +1,15 @@
 #pragma once
 /// @file select.hpp
 /// @brief The select stage (meta-test, METHOD.md F6, F9): for a new task,
-/// ED-MF picks configurations under the cap, the ranks train them (or a
-/// file gives their errors), the rest is predicted → selection.nc.
+/// EI-MF rounds (meta::SequentialSelection) or ED-MF pick configurations
+/// under the cap, the ranks train them (or a file gives their errors), the
+/// rest is predicted → selection.nc. The app prints the selection.
 
 #include <mpi.h>
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,9 +66,10 @@ struct SelectJob {
   Attributes attributes;      ///< provenance and options of the outputs
 };
 
-/// Run `job` over the ranks of `comm`; the root writes `job.output` and
-/// prints the frontier and the recommendation. Collective.
-/// @returns the selection (identical on every rank, attributes on rank 0).
+/// Run `job` over the ranks of `comm`; the root writes `job.output` (and
+/// the trained cells, see SelectJob::output). Collective.
+/// @returns the selection (identical on every rank; its attributes are
+///          those of `job.attributes` on each rank).
 /// @throws InputError (every rank) on unusable inputs; Interrupted when the
 ///         training was stopped (rerun with resume).
 io::Selection select(const SelectJob& job, MPI_Comm comm);
@@ -95,6 +98,26 @@ std::vector<std::string> campaign_models(const io::Campaign& c);
 /// The SGD learning rates of its rows (`row_learning_rate`, or the
 /// `learning_rate` attribute), each once, in row order; empty when unknown.
 std::vector<double> campaign_learning_rates(const io::Campaign& c);
+
+/// The training settings a new task inherits from campaign `c` (file
+/// `path`), as its option attributes ("option.KEY" = text): the campaign's
+/// own, with option.campaign.model and option.train.learning_rate set to
+/// its rows' one model and rate (`campaign_models`,
+/// `campaign_learning_rates`; the option.* values keep their defaults when
+/// the campaign was measured with campaign.models / train.learning_rates).
+/// Not collective.
+/// @throws InputError when the rows train several models and the user gives
+///         none (`model_given` false), or several rates and `rate_given` is false.
+std::map<std::string, std::string> inherited_settings(const io::Campaign& c, const std::string& path,
+                                                      bool model_given, bool rate_given);
+
+/// Does the new task inherit setting `key` (campaign.model, campaign.seed,
+/// train.* but train.learning_rates) from the campaign unless the user gives it?
+bool inherits_setting(const std::string& key);
+
+/// `v` as the shortest text of 15, 16 or 17 significant digits that reads
+/// back as the same double ("0.01", not "0.01000000000000000021").
+std::string round_trip_text(double v);
 
 /// Memory (MiB) of each configuration of `configs` for `task` with `model`
 /// at `batch_size` (METHOD.md F2). Not collective.

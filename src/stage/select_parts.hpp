@@ -1,0 +1,73 @@
+#pragma once
+// Private to the stage layer: the parts of the select stage (stage/select.hpp).
+// select.cpp runs them in order: the problem (inputs checked, prior fitted),
+// the measurements (a file, one ED-MF round, or EI-MF rounds through
+// meta::SequentialSelection), the selection written at the edge.
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "peppp/core/format.hpp"
+#include "peppp/io/campaign.hpp"
+#include "peppp/io/selection.hpp"
+#include "peppp/meta/acquisition.hpp"
+#include "peppp/meta/bayes.hpp"
+#include "peppp/meta/select.hpp"
+#include "peppp/stage/select.hpp"
+
+namespace peppp::stage {
+
+/// What a selection decides on: the meta-training side and the new task's memory.
+struct SelectProblem {
+  io::Campaign campaign;                 ///< the meta-training rows (--rows-model, --epoch applied)
+  std::vector<Configuration> configs;    ///< its columns
+  Eigen::VectorXd memory;                ///< d: the new task's memory per configuration, MiB
+  double cap = 0;                        ///< MiB cap on the measured configurations
+  bool cap_given = false;                ///< --cap given (else the budget)
+  Eigen::MatrixXd train;                 ///< n×d meta-training errors (completed when cells are missing)
+  meta::AcquisitionContext ctx;          ///< embedding, feasible (cap) and decision (budget) sets, prior
+  const meta::EmbeddingPrior& prior() const { return ctx.prior; }
+};
+
+/// The new task's measured configurations in pick order, their errors (NaN:
+/// failed) and their EI-MF round (empty when nothing was trained in rounds).
+struct SelectMeasurements {
+  std::vector<int> configs;
+  std::vector<double> errors;
+  std::vector<int> rounds;
+};
+
+/// Check every input of `job` (identical on every rank) and fit the prior. Not collective.
+/// @throws InputError naming the option and what is allowed.
+SelectProblem select_problem(const SelectJob& job);
+
+/// The measurements of --measured: ED-MF's picks first when --measurements
+/// is given with ed-mf, then the file's order. @throws InputError when too few are finite.
+SelectMeasurements measurements_from_file(const SelectJob& job, const SelectProblem& p);
+
+/// Train `chosen` (a one-task plan of the new task over those
+/// configurations, the measure stage's plan) into `output` and its journal;
+/// `chooser` names the picking rule in the log. Collective.
+/// @returns the errors of `chosen`, NaN where not measured, the same on every rank.
+/// @throws Interrupted when stopped (rerun resumes from the journal).
+std::vector<double> train_chosen(const SelectJob& job, const SelectProblem& p, const std::vector<int>& chosen,
+                                 const std::string& output, const std::string& chooser, MPI_Comm comm);
+
+/// The EI-MF rounds (meta::SequentialSelection, one pick per rank and round,
+/// round K trained into <output>.round-K.nc), then <output>.measured.nc on
+/// the root. Collective.
+SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, MPI_Comm comm);
+
+/// The selection file's content: the prediction `s` with the labels, memory,
+/// cap, budget, rounds and (for the root) the provenance attributes.
+io::Selection selection_record(const SelectJob& job, const SelectProblem& p, const SelectMeasurements& m,
+                               const meta::SelectionPrediction& s);
+
+/// A number as select's messages write it: up to 12 significant digits ("%.12g"), or `digits` decimals.
+std::string text_g12(double v);
+std::string text_fixed(double v, int digits);
+
+}  // namespace peppp::stage

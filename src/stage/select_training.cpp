@@ -1,0 +1,189 @@
+// The select stage's measurements: errors from a file, or the new task's picks trained over
+// the ranks (one ED-MF round, or EI-MF rounds decided by meta::SequentialSelection).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "cell_training.hpp"
+#include "peppp/core/error.hpp"
+#include "peppp/core/log.hpp"
+#include "peppp/io/netcdf.hpp"
+#include "peppp/meta/sequential.hpp"
+#include "peppp/par/collectives.hpp"
+#include "peppp/par/measure.hpp"
+#include "peppp/par/mpi_session.hpp"
+#include "peppp/par/signals.hpp"
+#include "peppp/stage/measure.hpp"
+#include "select_parts.hpp"
+
+namespace peppp::stage {
+
+namespace {
+
+// The one-task campaign of the new task over `picked`: the measure stage plans it. Its
+// identity keeps select's journals apart from measure's, and cells trained to epoch E from full runs.
+CampaignSpec round_campaign(const SelectJob& job, const std::vector<Configuration>& picked, MPI_Comm comm) {
+  CampaignSpec spec;
+  spec.name = "select: " + job.task.name;
+  spec.seed = job.seed;
+  spec.tasks = {job.task};
+  spec.configs = picked;
+  spec.model = job.model;
+  spec.train = job.train;
+  spec.identity = "select\n" + job.identity;
+  if (job.epoch > 0) spec.identity += "select.epoch=" + std::to_string(job.epoch) + "\n";
+  check_task_data(spec.tasks, comm);
+  spec.task_definitions = task_definitions(spec.tasks, comm);
+  return spec;
+}
+
+// The settings of a round's training: its file and journal (always resumed: the rounds are a
+// deterministic function of the rounds before), this rank's resources and the file's attributes.
+par::MeasureSettings round_settings(const SelectJob& job, const std::string& output, MPI_Comm comm) {
+  par::MeasureSettings st;
+  st.output = output;
+  st.resume = true;
+  st.command = "peppp select";
+  set_rank_resources(st, job.resources, comm);
+  st.text_attributes = job.attributes.text;
+  st.text_attributes["campaign_name"] = "select: " + job.task.name;
+  st.text_attributes["model"] = job.model;
+  st.text_attributes["meta_training_campaign"] = job.campaign_path;
+  st.number_attributes["epochs"] = job.train.epochs;
+  // The per-epoch record of the cells: epochs 1..E (--epoch), else the whole run.
+  st.epochs = job.epoch > 0 ? job.epoch : job.train.epochs;
+  if (job.epoch > 0) st.number_attributes["epoch_used"] = job.epoch;
+  st.number_attributes["batch_size"] = job.train.batch_size;
+  st.number_attributes["learning_rate"] = job.train.learning_rate;
+  st.number_attributes["momentum"] = job.train.momentum;
+  st.number_attributes["weight_decay"] = job.train.weight_decay;
+  st.number_attributes["synthetic"] = 0;
+  return st;
+}
+
+// Train this round's cells (`plan`, `n` of them, in plan order) and get their measured errors,
+// NaN where not measured, the same on every rank: from measure_plan's return value (the root
+// wrote the round's file at the measure stage's edge; nothing is read back).
+std::vector<double> train_round(const meta::Plan& plan, const par::CellTrainer& trainer,
+                                const par::MeasureSettings& st, std::size_t n, MPI_Comm comm) {
+  const par::MeasureResults r = measure_plan(plan, trainer, st, comm);
+  const par::MeasureSummary& s = r.summary;
+  if (s.interrupted || s.missing > 0)
+    throw Interrupted("select: stopped early; " + std::to_string(s.planned - s.missing) + " of " +
+                      std::to_string(s.planned) + " cells done (in " + st.output + "); rerun with --resume to finish");
+  std::vector<double> measured(n, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t q = 0; q < n; ++q)
+    if (static_cast<CellStatus>(r.campaign.status[q]) == CellStatus::measured) measured[q] = r.campaign.error[q];
+  log::info("select: ", s.measured, " measured, ", s.diverged, " diverged, ", s.failed, " failed (", s.resumed,
+            " from the journal) -> ", st.output);
+  return measured;
+}
+
+// The new task's measured cells of a sequential selection as one campaign-like
+// file (what --measured reads back): one row, the measured configurations in pick order.
+void write_measured(const SelectJob& job, const SelectProblem& p, const SelectMeasurements& m,
+                    const std::string& path) {
+  io::Campaign out;
+  io::set_task_rows(out, {TaskRow::of(job.task)});
+  std::vector<Configuration> picked;
+  for (int j : m.configs) picked.push_back(p.configs[static_cast<std::size_t>(j)]);
+  io::set_configurations(out, picked);
+  out.allocate();
+  for (std::size_t q = 0; q < m.configs.size(); ++q) {
+    out.error[q] = m.errors[q];
+    out.memory[q] = p.memory(m.configs[q]);
+    out.status[q] =
+        static_cast<std::uint8_t>(std::isfinite(m.errors[q]) ? CellStatus::measured : CellStatus::failed);
+  }
+  out.text_attributes = job.attributes.text;
+  out.text_attributes["campaign_name"] = "select: " + job.task.name;
+  out.text_attributes["model"] = job.model;
+  out.number_attributes["learning_rate"] = job.train.learning_rate;
+  if (job.epoch > 0) out.number_attributes["epoch_used"] = job.epoch;
+  out.text_attributes["meta_training_campaign"] = job.campaign_path;
+  out.text_attributes["title"] = "configurations measured by a sequential selection (rounds in <output>.round-K.nc)";
+  io::write_campaign(path, out);
+}
+
+}  // namespace
+
+std::vector<double> train_chosen(const SelectJob& job, const SelectProblem& p, const std::vector<int>& chosen,
+                                 const std::string& output, const std::string& chooser, MPI_Comm comm) {
+  if (auto why = io::check_writable(output); !why.empty()) throw InputError("--output: " + why);
+  std::vector<Configuration> picked;
+  for (int j : chosen) picked.push_back(p.configs[static_cast<std::size_t>(j)]);
+  // par::measure checks the output, the lock and the journals before any work.
+  const meta::Plan plan = plan_campaign(round_campaign(job, picked, comm), false);
+  const par::MeasureSettings st = round_settings(job, output, comm);
+  par::install_stop_handlers();
+  log::info("select: training ", chosen.size(), " configurations of task '", job.task.name, "' (", job.model, ", lr ",
+            text_g12(job.train.learning_rate),
+            job.epoch > 0 ? ", to epoch " + std::to_string(job.epoch) + " of " + std::to_string(job.train.epochs)
+                          : std::string(),
+            ") chosen by ", chooser, " under ", text_fixed(p.cap, 3), " MiB on ", par::size(comm), " rank(s), device ",
+            st.device);
+  TrainSettings train = job.train;
+  train.stop_after_epoch = job.epoch;  // 0: every epoch
+  return train_round(plan, real_trainer({job.task}, picked, train, job.model), st, chosen.size(), comm);
+}
+
+SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, MPI_Comm comm) {
+  meta::SequentialOptions o;
+  o.measurements = job.measurements;
+  o.per_round = par::size(comm);
+  o.budget = job.budget;
+  o.tolerance = job.tolerance;
+  o.risk_samples = job.risk_samples;
+  o.seed = job.seed;
+  meta::SequentialSelection sel(p.ctx, p.memory, o);
+  for (std::vector<int> picks = sel.next_picks(); !picks.empty(); picks = sel.next_picks()) {
+    const std::string round = std::to_string(sel.rounds().size() + 1);
+    const std::vector<double> got =
+        train_chosen(job, p, picks, job.output + ".round-" + round + ".nc", "EI-MF round " + round, comm);
+    const meta::SelectionPrediction& now = sel.observe(picks, got).after;
+    log::info("select: round ", round, ": ", sel.measured_configs().size(), " measured, recommendation ",
+              p.campaign.config[static_cast<std::size_t>(now.recommended_index)], " (predicted ",
+              text_fixed(now.predicted_error(now.recommended_index), 3), "), expected regret ",
+              text_fixed(now.expected_regret, 4));
+    if (sel.stop_reason() == meta::StopReason::tolerance)
+      log::info("select: expected regret ", text_fixed(now.expected_regret, 4), " <= --tolerance ", text_g12(job.tolerance),
+                ": stopping after ", sel.measured_configs().size(), " of at most ", job.measurements, " measurements");
+  }
+  SelectMeasurements m{sel.measured_configs(), sel.measured_errors(), sel.measured_rounds()};
+  if (par::rank(comm) == 0) write_measured(job, p, m, job.output + ".measured.nc");
+  return m;
+}
+
+SelectMeasurements measurements_from_file(const SelectJob& job, const SelectProblem& p) {
+  const bool ei = job.acquisition == "ei-mf";
+  std::vector<int> chosen;
+  if (!ei && job.measurements > 0)
+    chosen = meta::choose_configurations(p.train, p.memory, job.measurements, p.cap, job.rank);
+  auto pairs = job.measured;
+  // ED-MF's order first (when measurements were asked for), then the file's.
+  auto pos = [&](int j) {
+    auto it = std::find(chosen.begin(), chosen.end(), j);
+    return it == chosen.end() ? chosen.size() : static_cast<std::size_t>(it - chosen.begin());
+  };
+  std::stable_sort(pairs.begin(), pairs.end(), [&](const auto& a, const auto& b) { return pos(a.first) < pos(b.first); });
+  SelectMeasurements m;
+  for (const auto& [j, e] : pairs) {
+    m.configs.push_back(j);
+    m.errors.push_back(e);
+    if (p.memory(j) > p.cap)
+      log::warn("select: --measured gives ", p.campaign.config[j], " (", text_fixed(p.memory(j), 3),
+                " MiB), above the cap of ", text_fixed(p.cap, 3), " MiB; it is used anyway");
+  }
+  if (!chosen.empty() && std::set<int>(chosen.begin(), chosen.end()) != std::set<int>(m.configs.begin(), m.configs.end()))
+    log::warn("select: the configurations in --measured are not the ", chosen.size(), " ED-MF picks; the fit uses "
+              "the file's");
+  int finite = 0;
+  for (double e : m.errors) finite += std::isfinite(e) ? 1 : 0;
+  if (finite < 1 || (!ei && finite < job.rank))
+    throw InputError("--measured " + job.measured_source + ": " + std::to_string(finite) +
+                     " finite errors; at least " + std::to_string(ei ? 1 : job.rank) + " are needed");
+  return m;
+}
+
+}  // namespace peppp::stage

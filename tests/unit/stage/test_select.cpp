@@ -1,0 +1,179 @@
+// The select stage at one rank, without mpirun: a synthetic meta-training campaign (5 tasks x
+// 9 configurations), a new Fashion-MNIST task of 64 training images; errors given
+// (--measured), EI-MF rounds that train the task and replay from their journals, what
+// the new task inherits from the campaign, and refused inputs.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include "peppp/core/error.hpp"
+#include "peppp/io/campaign.hpp"
+#include "peppp/io/journal.hpp"
+#include "peppp/io/selection.hpp"
+#include "peppp/stage/select.hpp"
+#include "test_util.hpp"
+
+using namespace peppp;
+namespace fs = std::filesystem;
+
+namespace {
+
+// 5 meta-training rows of rank 2 over the ci formats (3 x 3 configurations), all measured.
+io::Campaign synthetic_campaign() {
+  io::Campaign c;
+  std::vector<TaskRow> rows;
+  for (const char* t : {"a", "b", "c", "d", "e"}) {
+    TaskRow r = TaskRow::named(t);
+    r.dataset = "fashion";
+    r.classes = 2;
+    rows.push_back(r);
+  }
+  io::set_task_rows(c, rows);
+  io::set_configurations(c, all_configurations(FloatFormat::parse_list("e3m1,e4m2,e5m2"),
+                                               FloatFormat::parse_list("e6m7,e7m9,e8m11")));
+  c.allocate();
+  const std::size_t d = c.n_configs();
+  for (std::size_t t = 0; t < c.n_tasks(); ++t)
+    for (std::size_t j = 0; j < d; ++j) {
+      c.error[t * d + j] = 0.2 + 0.05 * std::sin(1.3 * t + 0.7 * j) + 0.02 * std::cos(0.4 * t * j);
+      c.memory[t * d + j] = 1;
+      c.status[t * d + j] = static_cast<std::uint8_t>(CellStatus::measured);
+    }
+  c.text_attributes["model"] = "small-cnn";
+  return c;
+}
+
+stage::SelectJob make_job(const std::string& dir) {
+  const std::string catalog = dir + "/new.ini";
+  std::ofstream(catalog) << "[dataset fashion]\nkind = idx\npath = /usr/share/datasets/fashion-mnist\n"
+                            "class_names = t-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, "
+                            "bag, ankle-boot\n\n[defaults]\ndataset = fashion\nresolution = 14\nchannels = 1\n"
+                            "train_size = 64\ntest_size = 32\nseed = 11\n\n[task tshirt-dress]\nclasses = t-shirt, dress\n";
+  stage::SelectJob job;
+  job.campaign = synthetic_campaign();
+  job.campaign_path = "synthetic.nc";
+  job.task_text = catalog + ":tshirt-dress";
+  job.task = stage::read_task(job.task_text);
+  job.rank = 2;
+  job.train.epochs = 1;
+  job.train.learning_rate = 0.01;
+  job.identity = "campaign.model=small-cnn\ntrain.epochs=1\n";
+  job.resources.device = "cpu";
+  job.resources.threads = 1;
+  job.resources.progress_interval_s = 0;
+  job.risk_samples = 500;
+  job.output = dir + "/sel.nc";
+  // The budget: the median memory of the new task's configurations.
+  std::vector<double> memory =
+      stage::task_memory(job.task, io::configurations(job.campaign), job.model, job.train.batch_size);
+  std::sort(memory.begin(), memory.end());
+  job.budget = memory[memory.size() / 2];
+  return job;
+}
+
+}  // namespace
+
+TEST(SelectStage, MeasuredErrorsPredictWithoutTraining) {
+  const std::string dir = test::scratch_dir();
+  stage::SelectJob job = make_job(dir);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  job.measured = {{4, 0.21}, {0, 0.18}, {8, nan}};
+  job.measured_source = "errors.csv";
+  const io::Selection s = stage::select(job, MPI_COMM_WORLD);
+  EXPECT_FALSE(fs::exists(job.output + ".measured.nc"));
+  EXPECT_EQ(s.selection_order, (std::vector<int>{4, 0, 8}));
+  EXPECT_TRUE(s.selection_round.empty());
+  EXPECT_DOUBLE_EQ(s.measured_error[4], 0.21);
+  EXPECT_DOUBLE_EQ(s.predicted_error[0], 0.18);  // the posterior holds a measured configuration at its value
+  EXPECT_TRUE(s.measured[8]);
+  EXPECT_TRUE(std::isnan(s.measured_error[8]));
+  ASSERT_GE(s.recommended_index, 0);
+  EXPECT_LE(s.memory[s.recommended_index], job.budget);
+  for (std::size_t j = 0; j < s.config.size(); ++j)
+    if (s.memory[j] <= job.budget) EXPECT_GE(s.predicted_error[j], s.predicted_error[s.recommended_index]);
+  EXPECT_EQ(s.text_attributes.at("measurements_source"), "file errors.csv");
+  const io::Selection back = io::read_selection(job.output);
+  EXPECT_EQ(back.recommended_config, s.recommended_config);
+  EXPECT_EQ(back.predicted_error, s.predicted_error);
+}
+
+TEST(SelectStage, EiMfRoundsTrainTheTaskAndReplayFromTheirJournals) {
+  const std::string dir = test::scratch_dir();
+  stage::SelectJob job = make_job(dir);
+  job.measurements = 2;
+  const io::Selection s = stage::select(job, MPI_COMM_WORLD);
+  // One configuration per rank and round: two rounds, each its file and journal.
+  EXPECT_EQ(s.selection_round, (std::vector<int>{0, 1}));
+  ASSERT_EQ(s.selection_order.size(), 2u);
+  for (int k = 1; k <= 2; ++k) {
+    const std::string round = job.output + ".round-" + std::to_string(k) + ".nc";
+    ASSERT_TRUE(fs::exists(round)) << round;
+    EXPECT_EQ(io::count_journal_records(io::journal_dir(round)), 1u);
+    const io::Campaign r = io::read_campaign(round);
+    ASSERT_EQ(r.n_configs(), 1u);
+    EXPECT_EQ(r.config[0], s.config[s.selection_order[k - 1]]);
+  }
+  const io::Campaign m = io::read_campaign(job.output + ".measured.nc");
+  ASSERT_EQ(m.n_configs(), 2u);
+  for (std::size_t q = 0; q < 2; ++q) {
+    const int j = s.selection_order[q];
+    EXPECT_EQ(m.config[q], s.config[j]);
+    EXPECT_LE(s.memory[j], s.cap);
+    EXPECT_EQ(m.error[q], s.measured_error[j]);
+  }
+  // A rerun replays the rounds: the same picks and predictions, nothing trained again.
+  fs::remove(job.output);
+  fs::remove(job.output + ".measured.nc");
+  const io::Selection again = stage::select(job, MPI_COMM_WORLD);
+  EXPECT_EQ(again.selection_order, s.selection_order);
+  EXPECT_EQ(again.predicted_error, s.predicted_error);
+  for (int k = 1; k <= 2; ++k)
+    EXPECT_EQ(io::count_journal_records(io::journal_dir(job.output + ".round-" + std::to_string(k) + ".nc")), 1u);
+}
+
+TEST(SelectStage, RefusesUnusableInputsBeforeAnyWork) {
+  const std::string dir = test::scratch_dir();
+  const stage::SelectJob good = make_job(dir);
+  auto refused = [&](stage::SelectJob job) {
+    job.measurements = 2;
+    EXPECT_THROW(stage::select(job, MPI_COMM_WORLD), InputError);
+    EXPECT_FALSE(fs::exists(job.output));
+    EXPECT_FALSE(fs::exists(job.output + ".round-1.nc"));
+  };
+  stage::SelectJob known = good;
+  known.campaign.task[2] = "tshirt-dress";  // not a new task
+  refused(known);
+  stage::SelectJob poor = good;
+  poor.budget = 1e-6;  // below every configuration
+  refused(poor);
+  stage::SelectJob high = good;
+  high.rank = 6;  // above the 5 tasks
+  refused(high);
+  stage::SelectJob method = good;
+  method.acquisition = "bo-mf";
+  refused(method);
+  stage::SelectJob many = good;
+  many.measurements = 10;
+  EXPECT_THROW(stage::select(many, MPI_COMM_WORLD), InputError);  // more than under the cap
+}
+
+TEST(SelectStage, TheNewTaskInheritsTheRowsModelAndRate) {
+  io::Campaign c = synthetic_campaign();
+  c.text_attributes["learning_rate"] = "0.01";
+  c.text_attributes["option.train.learning_rate"] = "0.001";  // a campaign measured with train.learning_rates
+  auto a = stage::inherited_settings(c, "c.nc", false, false);
+  EXPECT_EQ(a.at("option.campaign.model"), "small-cnn");
+  EXPECT_EQ(a.at("option.train.learning_rate"), "0.01");
+  EXPECT_TRUE(stage::inherits_setting("train.epochs"));
+  EXPECT_TRUE(stage::inherits_setting("campaign.seed"));
+  EXPECT_FALSE(stage::inherits_setting("train.learning_rates"));
+  EXPECT_FALSE(stage::inherits_setting("run.device"));
+  c.text_attributes["model"] = "small-cnn,resnet8";  // rows of two models: the user chooses
+  EXPECT_THROW(stage::inherited_settings(c, "c.nc", false, false), InputError);
+  EXPECT_EQ(stage::inherited_settings(c, "c.nc", true, false).count("option.campaign.model"), 0u);
+  EXPECT_EQ(stage::round_trip_text(0.01), "0.01");
+}
