@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iostream>
 #include <sstream>
 
 #include "peppp/core/log.hpp"
@@ -21,6 +22,8 @@ std::string classes_text(const TaskSpec& t) {
 std::string size_text(int n) { return n == 0 ? "all" : std::to_string(n); }
 
 }  // namespace
+
+void help(const std::string& text) { std::cout << text << std::flush; }
 
 void memory_table(const stage::MemoryJob& job, const io::Campaign& m) {
   std::string out;
