@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <sstream>
 
 #include "commands.hpp"
@@ -12,6 +11,7 @@
 #include "peppp/core/version.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "peppp/par/work_queue.hpp"
+#include "report.hpp"
 
 namespace peppp::app {
 
@@ -98,12 +98,12 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
     if (args.size() >= 2 && args[0] == "help") {
       args = {args[1], "--help"};
     } else {
-      if (root) std::cout << main_help() << std::flush;
+      if (root) report::help(main_help());
       return args.empty() ? static_cast<int>(ExitCode::bad_input) : 0;
     }
   }
   if (args[0] == "--version" || args[0] == "-V") {
-    if (root) std::cout << "peppp " << version() << " (git " << git_commit() << ")\n" << std::flush;
+    if (root) report::help(std::string("peppp ") + version() + " (git " + git_commit() + ")\n");
     return 0;
   }
   const Command* cmd = nullptr;
@@ -120,7 +120,7 @@ int run_cli(int argc, char** argv, MPI_Comm comm) {
   OptionSet set = cmd->options();
   Options opts = parse_options(set, std::vector<std::string>(args.begin() + 1, args.end()));
   if (opts.help()) {
-    if (root) std::cout << help_text(set) << std::flush;
+    if (root) report::help(help_text(set));
     return 0;
   }
   check_output_paths(set, opts);

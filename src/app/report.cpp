@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 #include <sstream>
 #include <vector>
 
@@ -26,6 +27,8 @@ std::string classes_text(const TaskSpec& t) {
 std::string size_text(int n) { return n == 0 ? "all" : std::to_string(n); }
 
 }  // namespace
+
+void help(const std::string& text) { std::cout << text << std::flush; }
 
 void memory_table(const stage::MemoryJob& job, const io::Campaign& m) {
   std::string out;

@@ -14,6 +14,10 @@
 #include "peppp/stage/tasks.hpp"
 
 namespace peppp::app::report {
+
+/// Help or version text (`peppp --help`, `peppp CMD --help`, `peppp --version`) on stdout, flushed.
+void help(const std::string& text);
+
 /// `peppp memory`: the table of the matrix `m` of `job` (per task its model
 /// counts, per cell weights / activations / optimizer / total in MiB, then
 /// min, median = the cap, max) on stdout.

@@ -60,3 +60,12 @@ TEST(Errors, ExitCodes) {
   EXPECT_TRUE(InputError("x").all_ranks());
   EXPECT_FALSE(RuntimeError("x").all_ranks());
 }
+
+TEST(Strings, FormatGIsPrintfsShortestSixDigits) {
+  EXPECT_EQ(format_g(0.01), "0.01");
+  EXPECT_EQ(format_g(1e-5), "1e-05");
+  EXPECT_EQ(format_g(0.1234567), "0.123457");
+  EXPECT_EQ(format_g(3), "3");
+  EXPECT_EQ(join_g({0.01, 0.1, 1e-05}, ","), "0.01,0.1,1e-05");
+  EXPECT_EQ(join_g({}, ","), "");
+}
