@@ -15,14 +15,16 @@
 namespace peppp::io {
 
 /// An output path written atomically: write to `temp()`
-/// (`<path>.tmp-<host>-<pid>`), then `commit()` renames it onto `path` and
-/// fsyncs the folder. If `commit()` is never called the destructor removes
+/// (`<path>.tmp-<host>-<pid>-<12 random characters>`, not yet created: the
+/// writer creates it exclusively, `NcFile::create` or `create_exclusive`),
+/// then `commit()` renames it onto `path` and fsyncs the folder. If `commit()` is never called the destructor removes
 /// the temporary, so a failed write leaves no partial file; temporaries of
 /// this host whose process is gone (killed mid-write) are removed when the
 /// next AtomicPath for the same path is made.
 class AtomicPath {
  public:
-  /// @throws InputError if the folder of `path` does not exist or is not writable.
+  /// @throws InputError (`check_writable`) if the folder of `path` does not
+  /// exist or is not writable, or `path` names something other than a file.
   explicit AtomicPath(std::string path);
   ~AtomicPath();
   AtomicPath(const AtomicPath&) = delete;
@@ -65,8 +67,10 @@ void write_file_durably(const std::string& path, const void* data, std::size_t s
 void prepare_netcdf();
 
 /// Check that a file could be created at `path` (its folder exists and is
-/// writable); returns an empty string when it can, else a one-line reason
-/// naming the folder. Creates nothing.
+/// writable, `path` is not a folder, a device, a FIFO or a socket, nor a
+/// link to one, and its name leaves room for its temporary); returns an
+/// empty string when it can, else a one-line reason naming the path.
+/// Creates nothing.
 std::string check_writable(const std::string& path);
 
 /// Global provenance attributes every peppp file carries (DESIGN.md §5):
