@@ -83,11 +83,11 @@ MatrixXd measured_errors(const MatrixXd& error, const std::vector<std::uint8_t>&
   return out;
 }
 
-CompletionResult complete_campaign(const MatrixXd& error, const MatrixXd& memory, const CompletionOptions& o) {
-  validate_memory(error, memory);
+namespace {
+
+// The number of observed (non-NaN) entries; every row needs one.
+int count_observed(const MatrixXd& error) {
   const Index n = error.rows(), d = error.cols();
-  if (!o.lambda_auto && !(o.lambda > 0 && std::isfinite(o.lambda)))
-    throw InputError("complete: lambda = " + std::to_string(o.lambda) + "; lambda must be > 0 (or auto)");
   int observed = 0;
   for (Index i = 0; i < n; ++i) {
     int row = 0;
@@ -100,42 +100,31 @@ CompletionResult complete_campaign(const MatrixXd& error, const MatrixXd& memory
                        " has no observed entry; measure at least one of its configurations or drop the task");
     observed += row;
   }
-  const bool weighted = o.sampling_probabilities.size() != 0;
-  MatrixXd w;
-  if (weighted) {
-    const MatrixXd& p = o.sampling_probabilities;
-    if (p.rows() != n || p.cols() != d)
-      throw InputError("complete: sampling probabilities are " + std::to_string(p.rows()) + "x" +
-                       std::to_string(p.cols()) + ", the error matrix " + std::to_string(n) + "x" + std::to_string(d));
-    w = MatrixXd::Ones(n, d);
-    for (Index i = 0; i < n; ++i)
-      for (Index j = 0; j < d; ++j) {
-        if (std::isnan(error(i, j))) continue;
-        if (!(p(i, j) > 0 && p(i, j) <= 1))
-          throw InputError("complete: sampling probability " + cell(i, j) + " = " + std::to_string(p(i, j)) +
-                           " on a measured cell; must be in (0, 1]");
-        w(i, j) = 1.0 / p(i, j);
-      }
-  }
-  CompletionResult res;
-  res.weighted = weighted;
-  res.observed = observed;
-  res.fully_observed = observed == n * d;
-  res.lambda_auto = o.lambda_auto;
-  const CenteredErrors centered = o.center ? center_errors(error) : CenteredErrors{};
-  const Solve s = o.center ? solve(centered.residual, w, centered_grid(o), weighted, o.seed)
-                           : solve(error, w, o, weighted, o.seed);
-  res.estimate = o.center ? uncenter_errors(s.r.estimate, centered) : s.r.estimate;
-  res.lambda = s.r.lambda;
-  res.cv_grid = s.cv.grid;
-  res.cv_error = s.cv.heldout_error;
-  res.rank = s.r.rank;
-  res.iterations = s.r.iterations;
-  res.objective = s.r.objective;
-  res.gap = s.r.gap;
-  res.converged = s.r.converged;
-  res.singular_values = s.r.singular_values;
+  return observed;
+}
 
+// Inverse-probability weights 1/p on the measured cells (F4.3), 1 elsewhere.
+MatrixXd inverse_probability_weights(const MatrixXd& error, const MatrixXd& p) {
+  const Index n = error.rows(), d = error.cols();
+  if (p.rows() != n || p.cols() != d)
+    throw InputError("complete: sampling probabilities are " + std::to_string(p.rows()) + "x" +
+                     std::to_string(p.cols()) + ", the error matrix " + std::to_string(n) + "x" + std::to_string(d));
+  MatrixXd w = MatrixXd::Ones(n, d);
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < d; ++j) {
+      if (std::isnan(error(i, j))) continue;
+      if (!(p(i, j) > 0 && p(i, j) <= 1))
+        throw InputError("complete: sampling probability " + cell(i, j) + " = " + std::to_string(p(i, j)) +
+                         " on a measured cell; must be in (0, 1]");
+      w(i, j) = 1.0 / p(i, j);
+    }
+  return w;
+}
+
+// The fit on the observed entries and each row's estimated (and, fully
+// observed, true) Pareto frontier with its metrics.
+void frontier_results(const MatrixXd& error, const MatrixXd& memory, CompletionResult& res) {
+  const Index n = error.rows(), d = error.cols();
   double fit2 = 0, obs2 = 0;
   for (Index i = 0; i < n; ++i)
     for (Index j = 0; j < d; ++j)
@@ -167,57 +156,92 @@ CompletionResult complete_campaign(const MatrixXd& error, const MatrixXd& memory
       for (Index j = 0; j < d; ++j) res.pareto_estimate(i, j) = pe[static_cast<std::size_t>(j)];
     }
   }
-  if (!res.fully_observed) return res;
-  res.relative_error_all = relative_error(Eigen::Map<const VectorXd>(res.estimate.data(), n * d),
-                                          Eigen::Map<const VectorXd>(error.data(), n * d));
-  if (!o.sweep) return res;
+  if (res.fully_observed)
+    res.relative_error_all = relative_error(Eigen::Map<const VectorXd>(res.estimate.data(), n * d),
+                                            Eigen::Map<const VectorXd>(error.data(), n * d));
+}
 
+// Point k of the sampling-ratio sweep of a fully measured matrix (the
+// paper's Figure 10): complete a uniform sample, score it on everything.
+SweepPoint sweep_point(const MatrixXd& error, const MatrixXd& memory, const CompletionOptions& o, std::size_t k,
+                       double full_lambda) {
+  const Index n = error.rows(), d = error.cols();
   CompletionOptions so = o;
   so.sampling_probabilities.resize(0, 0);
-  for (std::size_t k = 0; k < o.sweep_ratios.size(); ++k) {
-    const double ratio = o.sweep_ratios[k];
-    SweepPoint sp;
-    sp.ratio = ratio;
-    sp.mask = sample_uniform(static_cast<int>(n), static_cast<int>(d), ratio, o.seed * 1000 + k);
-    const MatrixXd a = apply_mask(error, sp.mask);
-    for (auto v : sp.mask) sp.observed += v;
-    if (sp.observed == 0) throw InputError("complete: sweep ratio " + std::to_string(ratio) + " samples no entry");
-    // Cross-validation needs at least two entries per fold; a small ratio of a
-    // small matrix has fewer, and then reuses the full completion's λ.
-    CompletionOptions po = so;
-    if (po.lambda_auto && sp.observed < 2 * std::max(2, o.cv_folds)) {
-      po.lambda_auto = false;
-      po.lambda = res.lambda;
-    }
-    const Solve ss = solve(a, MatrixXd(), po, false, o.seed * 1000 + k);
-    sp.lambda = ss.r.lambda;
-    sp.iterations = ss.r.iterations;
-    sp.objective = ss.r.objective;
-    sp.gap = ss.r.gap;
-    const MatrixXd& z = ss.r.estimate;
-    sp.relative_error = (z - error).norm() / error.norm();
-    double un2 = 0, ref2 = 0;
-    for (Index i = 0; i < n; ++i)
-      for (Index j = 0; j < d; ++j)
-        if (!sp.mask[static_cast<std::size_t>(i * d + j)]) {
-          un2 += std::pow(z(i, j) - error(i, j), 2);
-          ref2 += error(i, j) * error(i, j);
-        }
-    sp.relative_error_unobserved = ref2 > 0 ? std::sqrt(un2 / ref2) : std::sqrt(un2);
-    sp.convergence.resize(n);
-    sp.hyperdiff.resize(n);
-    sp.task_relative_error.resize(n);
-    for (Index i = 0; i < n; ++i) {
-      const FrontierMetrics f = frontier_metrics(memory.row(i).transpose(), error.row(i).transpose(), z.row(i).transpose());
-      sp.convergence[i] = f.convergence;
-      sp.hyperdiff[i] = f.hyperdiff;
-      sp.task_relative_error[i] = f.relative_error;
-    }
-    sp.mean_convergence = sp.convergence.mean();
-    sp.mean_hyperdiff = sp.hyperdiff.mean();
-    log::debug("complete: sweep ratio ", ratio, " lambda ", sp.lambda, " relative error ", sp.relative_error);
-    res.sweep.push_back(std::move(sp));
+  const double ratio = o.sweep_ratios[k];
+  SweepPoint sp;
+  sp.ratio = ratio;
+  sp.mask = sample_uniform(static_cast<int>(n), static_cast<int>(d), ratio, o.seed * 1000 + k);
+  const MatrixXd a = apply_mask(error, sp.mask);
+  for (auto v : sp.mask) sp.observed += v;
+  if (sp.observed == 0) throw InputError("complete: sweep ratio " + std::to_string(ratio) + " samples no entry");
+  // Cross-validation needs at least two entries per fold; a small ratio of a
+  // small matrix has fewer, and then reuses the full completion's λ.
+  if (so.lambda_auto && sp.observed < 2 * std::max(2, o.cv_folds)) {
+    so.lambda_auto = false;
+    so.lambda = full_lambda;
   }
+  const Solve ss = solve(a, MatrixXd(), so, false, o.seed * 1000 + k);
+  sp.lambda = ss.r.lambda;
+  sp.iterations = ss.r.iterations;
+  sp.objective = ss.r.objective;
+  sp.gap = ss.r.gap;
+  const MatrixXd& z = ss.r.estimate;
+  sp.relative_error = (z - error).norm() / error.norm();
+  double un2 = 0, ref2 = 0;
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < d; ++j)
+      if (!sp.mask[static_cast<std::size_t>(i * d + j)]) {
+        un2 += std::pow(z(i, j) - error(i, j), 2);
+        ref2 += error(i, j) * error(i, j);
+      }
+  sp.relative_error_unobserved = ref2 > 0 ? std::sqrt(un2 / ref2) : std::sqrt(un2);
+  sp.convergence.resize(n);
+  sp.hyperdiff.resize(n);
+  sp.task_relative_error.resize(n);
+  for (Index i = 0; i < n; ++i) {
+    const FrontierMetrics f = frontier_metrics(memory.row(i).transpose(), error.row(i).transpose(), z.row(i).transpose());
+    sp.convergence[i] = f.convergence;
+    sp.hyperdiff[i] = f.hyperdiff;
+    sp.task_relative_error[i] = f.relative_error;
+  }
+  sp.mean_convergence = sp.convergence.mean();
+  sp.mean_hyperdiff = sp.hyperdiff.mean();
+  log::debug("complete: sweep ratio ", ratio, " lambda ", sp.lambda, " relative error ", sp.relative_error);
+  return sp;
+}
+
+}  // namespace
+
+CompletionResult complete_campaign(const MatrixXd& error, const MatrixXd& memory, const CompletionOptions& o) {
+  validate_memory(error, memory);
+  const Index n = error.rows(), d = error.cols();
+  if (!o.lambda_auto && !(o.lambda > 0 && std::isfinite(o.lambda)))
+    throw InputError("complete: lambda = " + std::to_string(o.lambda) + "; lambda must be > 0 (or auto)");
+  const int observed = count_observed(error);
+  const bool weighted = o.sampling_probabilities.size() != 0;
+  const MatrixXd w = weighted ? inverse_probability_weights(error, o.sampling_probabilities) : MatrixXd();
+  CompletionResult res;
+  res.weighted = weighted;
+  res.observed = observed;
+  res.fully_observed = observed == n * d;
+  res.lambda_auto = o.lambda_auto;
+  const CenteredErrors centered = o.center ? center_errors(error) : CenteredErrors{};
+  const Solve s = o.center ? solve(centered.residual, w, centered_grid(o), weighted, o.seed)
+                           : solve(error, w, o, weighted, o.seed);
+  res.estimate = o.center ? uncenter_errors(s.r.estimate, centered) : s.r.estimate;
+  res.lambda = s.r.lambda;
+  res.cv_grid = s.cv.grid;
+  res.cv_error = s.cv.heldout_error;
+  res.rank = s.r.rank;
+  res.iterations = s.r.iterations;
+  res.objective = s.r.objective;
+  res.gap = s.r.gap;
+  res.converged = s.r.converged;
+  res.singular_values = s.r.singular_values;
+  frontier_results(error, memory, res);
+  if (!res.fully_observed || !o.sweep) return res;
+  for (std::size_t k = 0; k < o.sweep_ratios.size(); ++k) res.sweep.push_back(sweep_point(error, memory, o, k, res.lambda));
   return res;
 }
 

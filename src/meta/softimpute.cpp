@@ -406,6 +406,101 @@ struct BlockJacobi {
   }
 };
 
+// The factors x = [U; V] (row-major, rank r) that solve_factored starts
+// from: the warm start's columns above round-off (Z = 0: the first proximal
+// step), four spare columns, more when all are in use.
+VectorXd initial_factors(const Observed& o, double lambda, const SolveState& st, Index k, Index& r) {
+  ThresholdSvd start{st.u, st.v, st.s};
+  if (st.s.size() == 0) {
+    // From Z = 0 (a saddle of g): the first proximal step, SVT(P_Ω(w⊙A)/w_max, λ/w_max).
+    const double wmax = o.w.maxCoeff();
+    MatrixXd x0 = MatrixXd::Zero(o.n, o.d);
+    for (Index q = 0; q < o.a.size(); ++q)
+      x0(o.row[static_cast<std::size_t>(q)], o.col[static_cast<std::size_t>(q)]) = o.w[q] * o.a[q] / wmax;
+    start = exact_above(x0, lambda / wmax);
+    start.s.array() -= lambda / wmax;
+  }
+  Index r0 = 0;  // the warm start's columns above round-off; the rest restart small
+  while (r0 < start.s.size() && start.s[r0] > 1e-8 * start.s[0]) ++r0;
+  r = std::min(k, std::max<Index>(r0 + 4, 8));  // four spare columns; more are added when all are in use
+  const double scale0 = 1e-3 * std::sqrt(std::max(r0 > 0 ? start.s[0] : 0.0, lambda));
+  VectorXd packed(static_cast<Index>((o.n + o.d) * r0));
+  for (Index q = 0; q < r0; ++q) {
+    const double sq = std::sqrt(std::max(start.s[q], 0.0));
+    for (Index i = 0; i < o.n; ++i) packed[i * r0 + q] = start.u(i, q) * sq;
+    for (Index j = 0; j < o.d; ++j) packed[(o.n + j) * r0 + q] = start.v(j, q) * sq;
+  }
+  return resize_factors(o, r0, r, packed, 0xfac7 + static_cast<std::uint64_t>(r), scale0);
+}
+
+// The L-BFGS memory of solve_factored: the last `capacity` (s, y) pairs.
+struct LbfgsMemory {
+  std::size_t capacity = 4;
+  std::vector<VectorXd> ss, ys;
+  std::vector<double> rho;
+  bool empty() const { return ss.empty(); }
+  void clear() { ss.clear(), ys.clear(), rho.clear(); }
+  // Two-loop recursion: dir = −H ∇g, with the block-Jacobi preconditioner as H₀.
+  void direction(const VectorXd& grad, const BlockJacobi& pre, VectorXd& dir) const {
+    dir = -grad;
+    const std::size_t m = ss.size();
+    std::vector<double> alpha(m);
+    for (std::size_t q = m; q-- > 0;) {
+      alpha[q] = rho[q] * ss[q].dot(dir);
+      dir -= alpha[q] * ys[q];
+    }
+    pre.apply(dir);
+    for (std::size_t q = 0; q < m; ++q) dir += (alpha[q] - rho[q] * ys[q].dot(dir)) * ss[q];
+  }
+  // Keep the pair of a step when its curvature is positive.
+  void push(VectorXd sv, VectorXd yv) {
+    const double sy = sv.dot(yv);
+    if (!(sy > 1e-300 && sy > 1e-12 * sv.norm() * yv.norm())) return;
+    if (ss.size() == capacity) ss.erase(ss.begin()), ys.erase(ys.begin()), rho.erase(rho.begin());
+    ss.push_back(std::move(sv));
+    ys.push_back(std::move(yv));
+    rho.push_back(1.0 / sy);
+  }
+};
+
+// Backtracking (Armijo) along `dir` from x (value f, gradient grad, slope
+// grad·dir); on success xn, fnew, gn, resn hold the accepted point.
+bool line_search(const Observed& o, double lambda, Index r, const VectorXd& x, const VectorXd& dir, double f,
+                 double slope, const VectorXd& grad, VectorXd& xn, double& fnew, VectorXd& gn, VectorXd& resn) {
+  double step = 1.0;
+  fnew = f;
+  for (int bt = 0; bt < 40; ++bt) {
+    xn = x + step * dir;
+    fnew = factored_value(o, lambda, r, xn, gn, resn);
+    // Armijo; at round-off level of g, accept any step that lowers the gradient.
+    if (fnew <= f + 1e-4 * step * slope ||
+        (fnew <= f + 1e-14 * std::abs(f) && gn.squaredNorm() < grad.squaredNorm()))
+      return true;
+    step *= 0.5;
+  }
+  return false;
+}
+
+// The spare columns end near 0, not at 0 as after a thresholding step: drop
+// singular values below 1e-8·σ_1 when the certificate still holds without
+// them (Z* low rank, and exact zeros where nothing is observed).
+void drop_spare_columns(const Observed& o, double lambda, const SoftImputeOptions& opt, SparseRM& work, FactorSvd& fs,
+                        SolveState& st, double& objective, double& gap) {
+  Index keep = 0;
+  while (keep < fs.s.size() && fs.s[keep] > 1e-8 * fs.s[0]) ++keep;
+  if (keep >= fs.s.size()) return;
+  MatrixXd zt = fs.u.leftCols(keep) * fs.s.head(keep).asDiagonal() * fs.v.leftCols(keep).transpose();
+  const GapParts g = gap_parts(o, residual(o, zt), fs.s.head(keep).sum(), lambda, work);
+  if (g.gap <= std::max(opt.gap_tolerance * g.f, opt.gap_absolute)) {
+    st.z = std::move(zt);
+    fs.u.conservativeResize(Eigen::NoChange, keep);
+    fs.v.conservativeResize(Eigen::NoChange, keep);
+    fs.s.conservativeResize(keep);
+    objective = g.f;
+    gap = g.gap;
+  }
+}
+
 int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& opt, SolveState& st, double& objective,
                    double& gap, bool& converged) {
   SparseRM work = o.pattern;
@@ -420,35 +515,12 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
     }
   }
   const Index k = std::min(o.n, o.d);
-  ThresholdSvd start{st.u, st.v, st.s};
-  if (st.s.size() == 0) {
-    // From Z = 0 (a saddle of g): the first proximal step, SVT(P_Ω(w⊙A)/w_max, λ/w_max).
-    const double wmax = o.w.maxCoeff();
-    MatrixXd x0 = MatrixXd::Zero(o.n, o.d);
-    for (Index q = 0; q < o.a.size(); ++q)
-      x0(o.row[static_cast<std::size_t>(q)], o.col[static_cast<std::size_t>(q)]) = o.w[q] * o.a[q] / wmax;
-    start = exact_above(x0, lambda / wmax);
-    start.s.array() -= lambda / wmax;
-  }
-  Index r0 = 0;  // the warm start's columns above round-off; the rest restart small
-  while (r0 < start.s.size() && start.s[r0] > 1e-8 * start.s[0]) ++r0;
-  Index r = std::min(k, std::max<Index>(r0 + 4, 8));  // four spare columns; more are added when all are in use
-  const double scale0 = 1e-3 * std::sqrt(std::max(r0 > 0 ? start.s[0] : 0.0, lambda));
-  VectorXd x(static_cast<Index>((o.n + o.d) * r));
-  {
-    VectorXd packed(static_cast<Index>((o.n + o.d) * r0));
-    for (Index q = 0; q < r0; ++q) {
-      const double sq = std::sqrt(std::max(start.s[q], 0.0));
-      for (Index i = 0; i < o.n; ++i) packed[i * r0 + q] = start.u(i, q) * sq;
-      for (Index j = 0; j < o.d; ++j) packed[(o.n + j) * r0 + q] = start.v(j, q) * sq;
-    }
-    x = resize_factors(o, r0, r, packed, 0xfac7 + static_cast<std::uint64_t>(r), scale0);
-  }
+  Index r = 0;
+  VectorXd x = initial_factors(o, lambda, st, k, r);
   // L-BFGS pairs kept, and steps between rebuilds of the preconditioner
   // (r³ per block): tuned on the 39×99 setting-IV folds of BENCHMARKS.md.
-  const int memory = 4, rebuild_every = 40;
-  std::vector<VectorXd> ss, ys;
-  std::vector<double> rho;
+  const int rebuild_every = 40;
+  LbfgsMemory mem;
   VectorXd grad, res, xn, gn, resn, dir;
   double f = factored_value(o, lambda, r, x, grad, res);
   double g_at_check = std::numeric_limits<double>::infinity();
@@ -465,45 +537,23 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
   };
   while (it < opt.max_iterations) {
     ++it;
-    // Two-loop recursion: dir = −H ∇g.
-    dir = -grad;
-    const std::size_t m = ss.size();
-    std::vector<double> alpha(m);
-    for (std::size_t q = m; q-- > 0;) {
-      alpha[q] = rho[q] * ss[q].dot(dir);
-      dir -= alpha[q] * ys[q];
-    }
     if (since_precond >= rebuild_every || pre.r != r) {
       pre.build(o, lambda, r, x);
       since_precond = 0;
     }
     ++since_precond;
-    pre.apply(dir);
-    for (std::size_t q = 0; q < m; ++q) dir += (alpha[q] - rho[q] * ys[q].dot(dir)) * ss[q];
+    mem.direction(grad, pre, dir);
     double slope = grad.dot(dir);
     if (!(slope < 0)) {
-      ss.clear(), ys.clear(), rho.clear();
+      mem.clear();
       dir = -grad;
       pre.apply(dir);
       slope = grad.dot(dir);
     }
-    double step = 1.0;
-    bool accepted = false;
     double fnew = f;
-    for (int bt = 0; bt < 40; ++bt) {
-      xn = x + step * dir;
-      fnew = factored_value(o, lambda, r, xn, gn, resn);
-      // Armijo; at round-off level of g, accept any step that lowers the gradient.
-      if (fnew <= f + 1e-4 * step * slope ||
-          (fnew <= f + 1e-14 * std::abs(f) && gn.squaredNorm() < grad.squaredNorm())) {
-        accepted = true;
-        break;
-      }
-      step *= 0.5;
-    }
-    if (!accepted) {
-      if (!ss.empty() && fails == 0) {  // retry along the gradient
-        ss.clear(), ys.clear(), rho.clear();
+    if (!line_search(o, lambda, r, x, dir, f, slope, grad, xn, fnew, gn, resn)) {
+      if (!mem.empty() && fails == 0) {  // retry along the gradient
+        mem.clear();
         ++fails;
         continue;
       }
@@ -511,16 +561,7 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
       break;  // numerically stationary: the gap is as small as it gets
     }
     fails = 0;
-    VectorXd sv = xn - x, yv = gn - grad;
-    const double sy = sv.dot(yv);
-    if (sy > 1e-300 && sy > 1e-12 * sv.norm() * yv.norm()) {
-      if (ss.size() == static_cast<std::size_t>(memory)) {
-        ss.erase(ss.begin()), ys.erase(ys.begin()), rho.erase(rho.begin());
-      }
-      ss.push_back(std::move(sv));
-      ys.push_back(std::move(yv));
-      rho.push_back(1.0 / sy);
-    }
+    mem.push(xn - x, gn - grad);
     x.swap(xn);
     grad.swap(gn);
     res.swap(resn);
@@ -538,7 +579,7 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
         const Index r_new = std::min(k, r + std::max<Index>(2, r / 4));
         x = resize_factors(o, r, r_new, x, 0xfac7 + static_cast<std::uint64_t>(r_new), 1e-3 * std::sqrt(std::max(fs.s[0], lambda)));
         r = r_new;
-        ss.clear(), ys.clear(), rho.clear();
+        mem.clear();
         f = factored_value(o, lambda, r, x, grad, res);
         g_at_check = std::numeric_limits<double>::infinity();
       }
@@ -548,25 +589,7 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
   fs = factor_svd(o, r, x, true);
   const Eigen::Map<const RowMat> U(x.data(), o.n, r), V(x.data() + o.n * r, o.d, r);
   st.z = U * V.transpose();
-  if (converged) {
-    // The spare columns end near 0, not at 0 as after a thresholding step:
-    // drop singular values below 1e-8·σ_1 when the certificate still holds
-    // without them (Z* low rank, and exact zeros where nothing is observed).
-    Index keep = 0;
-    while (keep < fs.s.size() && fs.s[keep] > 1e-8 * fs.s[0]) ++keep;
-    if (keep < fs.s.size()) {
-      MatrixXd zt = fs.u.leftCols(keep) * fs.s.head(keep).asDiagonal() * fs.v.leftCols(keep).transpose();
-      const GapParts g = gap_parts(o, residual(o, zt), fs.s.head(keep).sum(), lambda, work);
-      if (g.gap <= std::max(opt.gap_tolerance * g.f, opt.gap_absolute)) {
-        st.z = std::move(zt);
-        fs.u.conservativeResize(Eigen::NoChange, keep);
-        fs.v.conservativeResize(Eigen::NoChange, keep);
-        fs.s.conservativeResize(keep);
-        objective = g.f;
-        gap = g.gap;
-      }
-    }
-  }
+  if (converged) drop_spare_columns(o, lambda, opt, work, fs, st, objective, gap);
   st.u = std::move(fs.u);
   st.v = std::move(fs.v);
   st.s = std::move(fs.s);
