@@ -44,13 +44,13 @@ void CampaignArgs::declare(OptionSet& s) {
         "Task catalog (inputs/tasks/*.ini) declaring the tasks (rows of the error matrix).")
       .mandatory().to(catalog);
   s.add("campaign.model", Kind::choice, "small-cnn", "", "resnet18", "Network trained in every cell.")
-      .one_of({"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"})
+      .one_of({"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19", "mlp", "vit-tiny"})
       .to(spec.model);
   s.add("campaign.models", Kind::list, "", "", "resnet18,vgg11",
         "Several networks: the rows become task x model (x learning rate), labelled TASK:MODEL, each row "
         "with its own memory model; a row's cells equal a one-model campaign's bit for bit. Instead of "
         "campaign.model.")
-      .one_of({"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"})
+      .one_of({"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19", "mlp", "vit-tiny"})
       .to(spec.models);
   s.add("campaign.formats_a", Kind::list, kFormatsA, "", "e3m1,e4m3,e5m2",
         "Format A list (weights, activations, errors): labels eEmM or 1-E-M, E in 2..8, M in 1..23, "
