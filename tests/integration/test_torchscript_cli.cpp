@@ -21,20 +21,7 @@ namespace test = peppp::test;
 
 namespace {
 
-// A Python interpreter that imports torch ("" if none): $PEPPP_PYTHON, python3, /usr/bin/python3
-// (as tests/unit/nn/test_torchscript.cpp).
-const std::string& torch_python() {
-  static const std::string found = [] {
-    std::vector<std::string> candidates;
-    if (const char* e = std::getenv("PEPPP_PYTHON")) candidates.emplace_back(e);
-    candidates.emplace_back("python3");
-    candidates.emplace_back("/usr/bin/python3");
-    for (const auto& py : candidates)
-      if (test::run_command(py + " -c 'import torch' 2>/dev/null").exit_code == 0) return py;
-    return std::string();
-  }();
-  return found;
-}
+using peppp::test::torch_python;
 
 #define REQUIRE_TORCH_PYTHON() \
   if (torch_python().empty()) GTEST_SKIP() << "no Python with torch (set PEPPP_PYTHON)"

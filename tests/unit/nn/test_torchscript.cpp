@@ -29,20 +29,7 @@ namespace test = peppp::test;
 
 namespace {
 
-// A Python interpreter that imports torch ("" if none): $PEPPP_PYTHON, python3, /usr/bin/python3.
-const std::string& torch_python() {
-  static const std::string found = [] {
-    std::vector<std::string> candidates;
-    if (const char* e = std::getenv("PEPPP_PYTHON")) candidates.emplace_back(e);
-    candidates.emplace_back("python3");
-    candidates.emplace_back("/usr/bin/python3");
-    for (const auto& py : candidates) {
-      if (test::run_command(py + " -c 'import torch' 2>/dev/null").exit_code == 0) return py;
-    }
-    return std::string();
-  }();
-  return found;
-}
+using peppp::test::torch_python;
 
 // Script `network` of examples/models/networks.py into dir/network.pt.
 std::string export_network(const std::string& dir, const std::string& network, int channels, int classes,
