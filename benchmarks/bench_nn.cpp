@@ -27,7 +27,7 @@ struct Case {
   const char* model;
   int channels;
 };
-const Case kCases[] = {{"small-cnn", 1}, {"resnet8", 3}, {"resnet18", 3}};
+const Case kCases[] = {{"small-cnn", 1}, {"resnet8", 3}, {"resnet18", 3}, {"mlp", 1}, {"vit-tiny", 3}};
 
 // What one benchmarked step trains: the network of case `c` with the
 // activation quantizer on `format` (enabled or not), its optimizer for
@@ -79,6 +79,8 @@ void BM_TrainStep(benchmark::State& state) {
 BENCHMARK(BM_TrainStep)->Args({0, 0})->Args({0, 1})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TrainStep)->Args({1, 0})->Args({1, 1})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TrainStep)->Args({2, 0})->Args({2, 1})->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_TrainStep)->Args({3, 0})->Args({3, 1})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TrainStep)->Args({4, 0})->Args({4, 1})->Unit(benchmark::kMillisecond);
 
 // The same step with its time split into phases: forward (zero_grad, forward,
 // loss), backward, optimizer step; counters fwd_ms, bwd_ms, opt_ms per step
@@ -166,6 +168,29 @@ namespace {
 using peppp::bench::quantile;
 int rounds() { return peppp::bench::pairs(); }
 
+struct Phases {
+  double fwd, bwd, opt;
+  double total() const { return fwd + bwd + opt; }
+};
+
+// One training step of `st`, timed per phase (main thread's CPU time).
+Phases run_step(Step& st) {
+  Phases ph{};
+  const double t0 = thread_cpu_ms();
+  st.opt->zero_grad();
+  torch::Tensor loss = torch::nn::functional::cross_entropy(st.net->forward(st.x), st.y);
+  const double t1 = thread_cpu_ms();
+  loss.backward();
+  const double t2 = thread_cpu_ms();
+  st.opt->step();
+  const double t3 = thread_cpu_ms();
+  benchmark::DoNotOptimize(loss.item<float>());
+  ph.fwd = t1 - t0;
+  ph.bwd = t2 - t1;
+  ph.opt = t3 - t2;
+  return ph;
+}
+
 void BM_TrainStepPaired(benchmark::State& state) {
   at::set_num_threads(1);
   const Case c = kCases[state.range(0)];
@@ -175,26 +200,7 @@ void BM_TrainStepPaired(benchmark::State& state) {
   Step quant(c, peppp::Configuration::parse("e4m3/e6m7"), true);
   Step ident(c, peppp::Configuration{}, true);
   Step* const steps[] = {&fp32, &quant, &ident};
-  struct Phases {
-    double fwd, bwd, opt;
-    double total() const { return fwd + bwd + opt; }
-  };
-  auto run = [](Step& st) {
-    Phases ph{};
-    const double t0 = thread_cpu_ms();
-    st.opt->zero_grad();
-    torch::Tensor loss = torch::nn::functional::cross_entropy(st.net->forward(st.x), st.y);
-    const double t1 = thread_cpu_ms();
-    loss.backward();
-    const double t2 = thread_cpu_ms();
-    st.opt->step();
-    const double t3 = thread_cpu_ms();
-    benchmark::DoNotOptimize(loss.item<float>());
-    ph.fwd = t1 - t0;
-    ph.bwd = t2 - t1;
-    ph.opt = t3 - t2;
-    return ph;
-  };
+  auto run = run_step;
   for (Step* st : steps)
     for (int w = 0; w < 3; ++w) run(*st);
   std::vector<Phases> ph[3];
@@ -236,8 +242,53 @@ void BM_TrainStepPaired(benchmark::State& state) {
 }
 }  // namespace
 
-BENCHMARK(BM_TrainStepPaired)->ArgName("case")->Arg(0)->Arg(1)->Iterations(rounds())->UseManualTime()
+BENCHMARK(BM_TrainStepPaired)->ArgName("case")->Arg(0)->Arg(1)->Arg(3)->Arg(4)->Iterations(rounds())->UseManualTime()
     ->Unit(benchmark::kMillisecond);
+
+// The TorchScript path's overhead: the zoo's small-cnn in C++ against its
+// TorchScript twin (the file PEPPP_BENCH_TORCHSCRIPT, written by
+// `examples/models/export.py small-cnn --channels 1 --classes 10
+// --resolution 32`), both quantized (e4m3/e6m7), steps alternated in
+// rotating order as BM_TrainStepPaired; `ratio` = TorchScript step / C++
+// step (median over the rounds; target <= 1.2). Skipped without the file.
+namespace {
+void BM_TorchScriptOverhead(benchmark::State& state) {
+  const char* path = std::getenv("PEPPP_BENCH_TORCHSCRIPT");
+  if (!path || !*path) {
+    state.SkipWithError("PEPPP_BENCH_TORCHSCRIPT (a scripted small-cnn, 1 channel, 10 classes, 32 px) not set");
+    return;
+  }
+  at::set_num_threads(1);
+  static const std::string model = std::string("torchscript:") + path;
+  const peppp::Configuration cfg = peppp::Configuration::parse("e4m3/e6m7");
+  Step cpp(kCases[0], cfg, true);
+  Step script(Case{model.c_str(), 1}, cfg, true);
+  for (int w = 0; w < 3; ++w) {
+    run_step(cpp);
+    run_step(script);
+  }
+  std::vector<double> ratio, cpp_ms, script_ms;
+  int round = 0;
+  for (auto _ : state) {
+    const auto w0 = std::chrono::steady_clock::now();
+    const bool first = round++ % 2 == 0;
+    const Phases a = run_step(first ? cpp : script), b = run_step(first ? script : cpp);
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+    const Phases& c = first ? a : b;
+    const Phases& s = first ? b : a;
+    ratio.push_back(s.total() / c.total());
+    cpp_ms.push_back(c.total());
+    script_ms.push_back(s.total());
+  }
+  if (ratio.empty()) return;
+  peppp::bench::report_ratios(state, ratio);
+  state.counters["cpp_ms"] = quantile(cpp_ms, 0.5);
+  state.counters["script_ms"] = quantile(script_ms, 0.5);
+  state.SetLabel("small-cnn e4m3/e6m7, TorchScript / C++");
+}
+}  // namespace
+
+BENCHMARK(BM_TorchScriptOverhead)->Iterations(rounds())->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // The optimizer step alone on a model's parameters with fixed random
 // gradients (zero_grad not called: the gradients are reused, rounded again),

@@ -4,6 +4,7 @@
 // meta-LOOCV keys (loocv, run).
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <limits>
 
@@ -14,6 +15,7 @@
 #include "peppp/core/strings.hpp"
 #include "peppp/data/catalog.hpp"
 #include "peppp/io/netcdf.hpp"
+#include "peppp/nn/memory.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 namespace peppp::app {
@@ -27,6 +29,7 @@ std::string replace_line(const std::string& text, const std::string& key, const 
     out += (starts_with(line, key + "=") ? key + "=" + value : line) + "\n";
   return out;
 }
+const char* kTorchScript = "torchscript:";
 const char* kFormatsA = "e3m1,e3m2,e3m3,e3m4,e4m1,e4m2,e4m3,e4m4,e5m1,e5m2,e5m3";
 const char* kFormatsB = "e6m7,e6m9,e6m11,e7m7,e7m9,e7m11,e8m7,e8m9,e8m11";
 const std::vector<std::string> kRounding = {"nearest", "nearest_even", "stochastic"};
@@ -43,14 +46,20 @@ void CampaignArgs::declare(OptionSet& s) {
   s.add("campaign.tasks", Kind::text, "", "path", "tasks/fashion-demo.ini",
         "Task catalog (inputs/tasks/*.ini) declaring the tasks (rows of the error matrix).")
       .mandatory().to(catalog);
-  s.add("campaign.model", Kind::choice, "small-cnn", "", "resnet18", "Network trained in every cell.")
-      .one_of({"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"})
+  s.add("campaign.model", Kind::choice, "small-cnn", "", "resnet18",
+        "Network trained in every cell: a zoo name, or torchscript:PATH, your own network saved with "
+        "torch.jit.save (images [N, C, H, W] to logits [N, classes]; PATH relative to the INI file like every "
+        "path), quantized after its input and after every op of the list in examples/models/README.md; "
+        "'peppp memory' lists its quantizer points.")
+      .one_of(nn::model_names())
+      .or_prefixed(kTorchScript, "PATH")
       .to(spec.model);
   s.add("campaign.models", Kind::list, "", "", "resnet18,vgg11",
         "Several networks: the rows become task x model (x learning rate), labelled TASK:MODEL, each row "
         "with its own memory model; a row's cells equal a one-model campaign's bit for bit. Instead of "
-        "campaign.model.")
-      .one_of({"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"})
+        "campaign.model. Each a zoo name or torchscript:PATH, as campaign.model.")
+      .one_of(nn::model_names())
+      .or_prefixed(kTorchScript, "PATH")
       .to(spec.models);
   s.add("campaign.formats_a", Kind::list, kFormatsA, "", "e3m1,e4m3,e5m2",
         "Format A list (weights, activations, errors): labels eEmM or 1-E-M, E in 2..8, M in 1..23, "
@@ -181,6 +190,8 @@ void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
     throw InputError("campaign.models (" + o.source("campaign.models") + "): the model list is empty");
   if (rates_win && spec.learning_rates.empty())
     throw InputError("train.learning_rates (" + o.source("train.learning_rates") + "): the list is empty");
+  spec.model = resolve_model(o, "campaign.model", spec.model);
+  for (auto& m : spec.models) m = resolve_model(o, "campaign.models", m);
   // One value in a list is the scalar key: a plain campaign, the same plan and files.
   if (spec.models.size() == 1) spec.model = spec.models.front();
   if (spec.learning_rates.size() == 1) spec.train.learning_rate = spec.learning_rates.front();
@@ -192,6 +203,21 @@ void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
   if (!spec.models.empty()) spec.identity = replace_line(spec.identity, "campaign.model", "(per row)");
   if (!spec.learning_rates.empty()) spec.identity = replace_line(spec.identity, "train.learning_rate", "(per row)");
   else if (rates_win) spec.identity = replace_line(spec.identity, "train.learning_rate", trim(o.text("train.learning_rates")));
+}
+
+std::string resolve_model(const Options& o, const std::string& key, const std::string& model) {
+  namespace fs = std::filesystem;
+  if (!nn::is_torchscript(model)) return model;
+  std::string path = trim(model.substr(std::string(kTorchScript).size()));
+  const std::string& config = o.config_file();
+  if (!fs::path(path).is_absolute() && !config.empty() && starts_with(o.source(key), config + ":"))
+    path = (fs::path(config).parent_path() / path).lexically_normal().string();
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw InputError(key + " (" + o.source(key) + "): TorchScript file '" + path +
+                     "' not found; allowed: a zoo name (" + join(nn::model_names(), ", ") +
+                     ") or torchscript:PATH, a file saved with torch.jit.save (relative to the INI file)");
+  return kTorchScript + path;
 }
 
 std::string campaign_identity(const Options& o, const std::string& model) {

@@ -71,7 +71,7 @@ int run_select(const Options& user, MPI_Comm comm) {
   job.campaign_path = campaign_path;
   job.task = stage::read_task(a.task);
   job.task_text = a.task;
-  job.model = a.campaign.spec.model;
+  job.model = resolve_model(o, "campaign.model", a.campaign.spec.model);
   job.train = a.campaign.spec.train;
   job.seed = a.campaign.spec.seed;
   job.resources = a.campaign.resources;

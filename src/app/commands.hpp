@@ -70,6 +70,13 @@ double lambda_value(const Options& o, const std::string& key, const std::string&
 /// give "(per row)", as several train.learning_rates do).
 std::string campaign_identity(const Options& o, const std::string& model);
 
+/// `model` as given for `key` (campaign.model, campaign.models): a zoo name as
+/// it is; "torchscript:PATH" with PATH taken relative to the INI file when the
+/// value came from it (as `Options::path`).
+/// @throws InputError naming the option, the file and what is allowed when
+///         the file does not exist.
+std::string resolve_model(const Options& o, const std::string& key, const std::string& model);
+
 /// The measure job `o` describes (campaign keys, output, resume, synthetic
 /// cells) with the provenance of its output; `peppp run` takes it too.
 stage::MeasureJob measure_job(const Options& o, MPI_Comm comm);

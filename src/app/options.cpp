@@ -78,6 +78,15 @@ std::vector<std::string> config_keys(const OptionSet& set) {
 
 }  // namespace
 
+namespace {
+std::string prefixed_text(const OptionSpec& s) {
+  return s.prefix.empty() ? "" : ", or " + s.prefix + s.prefix_help;
+}
+bool is_prefixed(const OptionSpec& s, const std::string& value) {
+  return !s.prefix.empty() && starts_with(value, s.prefix) && !trim(value.substr(s.prefix.size())).empty();
+}
+}  // namespace
+
 std::string allowed_text(const OptionSpec& s) {
   std::string r = range_text(s);
   switch (s.kind) {
@@ -85,10 +94,10 @@ std::string allowed_text(const OptionSpec& s) {
     case Kind::real: return r.empty() ? "a real number" : "a real number " + r;
     case Kind::text: return "a non-empty text";
     case Kind::flag: return "true or false";
-    case Kind::choice: return "one of: " + join(s.choices, ", ");
+    case Kind::choice: return "one of: " + join(s.choices, ", ") + prefixed_text(s);
     case Kind::list:
       return s.choices.empty() ? "a comma-separated list"
-                               : "a comma-separated list of: " + join(s.choices, ", ");
+                               : "a comma-separated list of: " + join(s.choices, ", ") + prefixed_text(s);
   }
   return "";
 }
@@ -113,15 +122,16 @@ std::string check_value(const OptionSpec& s, const std::string& value) {
       return parse_bool(value, b) ? "" : "allowed: " + allowed_text(s);
     }
     case Kind::choice:
+      if (is_prefixed(s, trim(value))) return "";
       for (const auto& c : s.choices)
         if (c == trim(value)) return "";
       return "allowed: " + allowed_text(s);
     case Kind::list: {
       if (s.choices.empty()) return "";
       for (const auto& item : split(value, ',')) {
-        bool ok = false;
+        bool ok = is_prefixed(s, item);
         for (const auto& c : s.choices) ok = ok || (c == item);
-        if (!ok) return "element '" + item + "' is not allowed; allowed: " + join(s.choices, ", ");
+        if (!ok) return "element '" + item + "' is not allowed; allowed: " + join(s.choices, ", ") + prefixed_text(s);
       }
       return "";
     }

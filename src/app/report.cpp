@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <set>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
 #include "peppp/core/cell.hpp"
@@ -30,6 +32,28 @@ std::string size_text(int n) { return n == 0 ? "all" : std::to_string(n); }
 
 void help(const std::string& text) { std::cout << text << std::flush; }
 
+namespace {
+// The quantizer points of `model` on images of `task`'s shape (the memory model's counting
+// run): layer, kind and activations per sample, in forward order; once per shape.
+std::string points_table(const std::string& model, const TaskSpec& task, const nn::ModelCounts& counts) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "# quantizer points of %s on %s (%d channel(s), %d px, %d classes): %zu points\n",
+                model.c_str(), task.name.c_str(), task.channels, task.resolution, task.num_classes(),
+                counts.points.size());
+  out += line;
+  std::snprintf(line, sizeof line, "#   %-4s %-40s %-12s %14s\n", "#", "layer", "kind", "activations");
+  out += line;
+  for (std::size_t i = 0; i < counts.points.size(); ++i) {
+    const nn::QuantizerPoint& p = counts.points[i];
+    std::snprintf(line, sizeof line, "#   %-4zu %-40s %-12s %14lld\n", i, p.layer.c_str(), p.kind.c_str(),
+                  static_cast<long long>(p.activations));
+    out += line;
+  }
+  return out;
+}
+}  // namespace
+
 void memory_table(const stage::MemoryJob& job, const io::Campaign& m) {
   std::string out;
   char line[256];
@@ -40,8 +64,12 @@ void memory_table(const stage::MemoryJob& job, const io::Campaign& m) {
                 "optimizer", "total");
   out += line;
   std::size_t cell = 0;
+  std::string points;  // the per-layer breakdown, once per task shape, after the table
+  std::set<std::tuple<int, int, int>> shapes;
   for (const auto& task : job.tasks) {
     const auto counts = nn::model_counts(job.model, task.num_classes(), task.channels, task.resolution);
+    if (shapes.insert({task.num_classes(), task.channels, task.resolution}).second)
+      points += points_table(job.model, task, counts);
     std::snprintf(line, sizeof line, "# %s: %d classes, %d channel(s), %d px; %lld parameters, %lld activations/sample\n",
                   task.name.c_str(), task.num_classes(), task.channels, task.resolution,
                   static_cast<long long>(counts.parameters), static_cast<long long>(counts.activations));
@@ -63,6 +91,7 @@ void memory_table(const stage::MemoryJob& job, const io::Campaign& m) {
                   job.tasks.size(), job.configs.size(), sorted.front(), median, sorted.back());
     out += line;
   }
+  out += points;
   std::fputs(out.c_str(), stdout);
 }
 

@@ -1,18 +1,52 @@
 // The F2 memory model: counts from one real forward pass, then arithmetic.
 #include "peppp/nn/memory.hpp"
 
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <tuple>
 
 #include "peppp/core/error.hpp"
+#include "peppp/core/strings.hpp"
 #include "peppp/nn/model.hpp"
 
 namespace peppp::nn {
 
+namespace {
+constexpr const char* kTorchScript = "torchscript:";
+}  // namespace
+
+bool is_torchscript(const std::string& model) { return starts_with(model, kTorchScript); }
+
+std::string model_file_hash(const std::string& model) {
+  if (!is_torchscript(model)) return "";
+  const std::string path = model.substr(std::strlen(kTorchScript));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("model " + model + ": the file cannot be read");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(bytes.str())));
+  return hex;
+}
+
+std::string model_fingerprint(const std::string& model, int classes, int channels, int resolution) {
+  if (!is_torchscript(model)) return model;
+  const ModelCounts c = model_counts(model, classes, channels, resolution);
+  std::string s = model + "#fnv1a64=" + model_file_hash(model) + "#points=";
+  for (std::size_t i = 0; i < c.points.size(); ++i) {
+    s += (i ? "," : "") + c.points[i].layer + ":" + c.points[i].kind + ":" + std::to_string(c.points[i].activations);
+  }
+  return s;
+}
+
 ModelCounts model_counts(const std::string& model, int classes, int channels, int resolution) {
   static std::mutex mutex;
   static std::map<std::tuple<std::string, int, int, int>, ModelCounts> cache;
-  const auto key = std::make_tuple(model, classes, channels, resolution);
+  // A TorchScript file is counted again when its content changes.
+  const auto key = std::make_tuple(model + "#" + model_file_hash(model), classes, channels, resolution);
   {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = cache.find(key);
@@ -21,6 +55,7 @@ ModelCounts model_counts(const std::string& model, int classes, int channels, in
   ModelCounts c;
   auto q = std::make_shared<ActivationQuantizer>();
   q->counts = &c.activations_by_type;
+  q->points = &c.points;
   auto net = make_model(model, classes, channels, resolution, q);
   for (const auto& p : net->parameters()) c.parameters += p.numel();
   try {
@@ -33,6 +68,7 @@ ModelCounts model_counts(const std::string& model, int classes, int channels, in
                      e.what_without_backtrace() + ")");
   }
   q->counts = nullptr;
+  q->points = nullptr;
   for (const auto& kv : c.activations_by_type) c.activations += kv.second;
   std::lock_guard<std::mutex> lock(mutex);
   cache.emplace(key, c);

@@ -1,11 +1,13 @@
 // The quantized model zoo and the Format A quantizer placed after every layer.
 #include "peppp/nn/model.hpp"
 
+#include <cmath>
 #include <vector>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/nn/memory.hpp"
+#include "peppp/nn/torchscript.hpp"
 #include "peppp/quant/quantize.hpp"
 
 namespace peppp::nn {
@@ -22,6 +24,14 @@ const char* label(LayerType t) {
     case LayerType::relu: return "relu";
     case LayerType::pool: return "pool";
     case LayerType::add: return "add";
+    case LayerType::layernorm: return "layernorm";
+    case LayerType::groupnorm: return "groupnorm";
+    case LayerType::gelu: return "gelu";
+    case LayerType::activation: return "activation";
+    case LayerType::softmax: return "softmax";
+    case LayerType::matmul: return "matmul";
+    case LayerType::mul: return "mul";
+    case LayerType::cat: return "cat";
   }
   return "unknown";
 }
@@ -124,13 +134,21 @@ namespace {
 
 // `temporary`: x is the caller's temporary (an rvalue), so a handle count of
 // one means no one else has it. `relu`: quantize torch::relu(x) (t = relu).
-Tensor quantize_activation(ActivationQuantizer& aq, const Tensor& x, LayerType t, bool temporary,
-                           bool relu = false) {
-  auto& counts = aq.counts;
+// The counting run's bookkeeping: per-sample elements by kind and the point list.
+void count_point(ActivationQuantizer& aq, const Tensor& x, LayerType t, const std::string& layer) {
+  if (t == LayerType::input) aq.samples = x.dim() > 0 ? std::max<int64_t>(1, x.size(0)) : 1;
+  if (!aq.counts && !aq.points) return;
+  const int64_t per_sample = x.numel() / aq.samples;
+  if (aq.counts) (*aq.counts)[label(t)] += per_sample;
+  if (aq.points) aq.points->push_back(QuantizerPoint{layer.empty() ? label(t) : layer, label(t), per_sample});
+}
+
+Tensor quantize_activation(ActivationQuantizer& aq, const Tensor& x, LayerType t, const std::string& layer,
+                           bool temporary, bool relu = false) {
   const bool enabled = aq.enabled;
   const FloatFormat& format = aq.format;
   const Rounding forward_rounding = aq.forward_rounding, backward_rounding = aq.backward_rounding;
-  if (counts) (*counts)[label(t)] += x.numel() / std::max<int64_t>(1, x.size(0));
+  count_point(aq, x, t, layer);
   const bool in_place = enabled && !relu && temporary && exclusively_owned(x);  // before y shares the handle
   Tensor y = x;
   if (!enabled && relu) y = torch::relu(x);
@@ -157,69 +175,88 @@ Tensor quantize_activation(ActivationQuantizer& aq, const Tensor& x, LayerType t
 
 }  // namespace
 
-Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t) { return quantize_activation(*this, x, t, false); }
+Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t, const std::string& layer) {
+  return quantize_activation(*this, x, t, layer, false);
+}
 
-Tensor ActivationQuantizer::operator()(Tensor&& x, LayerType t) { return quantize_activation(*this, x, t, true); }
+Tensor ActivationQuantizer::operator()(Tensor&& x, LayerType t, const std::string& layer) {
+  return quantize_activation(*this, x, t, layer, true);
+}
 
-Tensor ActivationQuantizer::relu(const Tensor& x) { return quantize_activation(*this, x, LayerType::relu, false, true); }
+Tensor ActivationQuantizer::relu(const Tensor& x, const std::string& layer) {
+  return quantize_activation(*this, x, LayerType::relu, layer, false, true);
+}
 
 namespace {
 
 using QPtr = std::shared_ptr<ActivationQuantizer>;
 
+// Names of the points every model has: the input, the last pooling, the classifier head.
+const std::string kInput = "input", kPool = "pool", kHead = "fc";
+
 tnn::Conv2d conv(int in, int out, int k, int stride, int pad) {
   return tnn::Conv2d(tnn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
 }
 
-// conv → Q → BN → Q (→ ReLU → Q): the unit every model is made of.
+// conv → Q → BN → Q (→ ReLU → Q): the unit every CNN is made of. Its
+// points are named by the parameter prefixes ("layer1_0.1_conv", ..._bn)
+// and "..._relu".
 struct ConvBn {
   tnn::Conv2d c{nullptr};
   tnn::BatchNorm2d bn{nullptr};
+  std::string conv_name, bn_name, relu_name;
   Tensor operator()(ActivationQuantizer& q, const Tensor& x, bool relu) {
-    Tensor y = q(bn(q(c(x), LayerType::conv)), LayerType::batchnorm);
-    return relu ? q.relu(y) : y;
+    Tensor y = q(bn(q(c(x), LayerType::conv, conv_name)), LayerType::batchnorm, bn_name);
+    return relu ? q.relu(y, relu_name) : y;
   }
 };
 
-ConvBn make_conv_bn(tnn::Module& owner, const std::string& name, int in, int out, int k, int stride, int pad) {
+// `prefix`: the owner's own path ("layer1_0." for a block, "" for the model).
+ConvBn make_conv_bn(tnn::Module& owner, const std::string& prefix, const std::string& name, int in, int out, int k,
+                    int stride, int pad) {
   ConvBn u;
   u.c = owner.register_module(name + "_conv", conv(in, out, k, stride, pad));
   u.bn = owner.register_module(name + "_bn", tnn::BatchNorm2d(out));
+  u.conv_name = prefix + name + "_conv";
+  u.bn_name = prefix + name + "_bn";
+  u.relu_name = prefix + name + "_relu";
   return u;
 }
 
 class BasicBlock : public tnn::Module {
  public:
-  BasicBlock(int in, int out, int stride) {
-    a_ = make_conv_bn(*this, "1", in, out, 3, stride, 1);
-    b_ = make_conv_bn(*this, "2", out, out, 3, 1, 1);
+  BasicBlock(const std::string& name, int in, int out, int stride)
+      : add_name_(name + ".add"), relu_name_(name + ".relu") {
+    a_ = make_conv_bn(*this, name + ".", "1", in, out, 3, stride, 1);
+    b_ = make_conv_bn(*this, name + ".", "2", out, out, 3, 1, 1);
     if (stride != 1 || in != out) {
-      shortcut_ = make_conv_bn(*this, "shortcut", in, out, 1, stride, 0);
+      shortcut_ = make_conv_bn(*this, name + ".", "shortcut", in, out, 1, stride, 0);
       has_shortcut_ = true;
     }
   }
   Tensor forward(ActivationQuantizer& q, const Tensor& x) {
     Tensor y = b_(q, a_(q, x, true), false);
     Tensor s = has_shortcut_ ? shortcut_(q, x, false) : x;
-    return q.relu(q(y + s, LayerType::add));
+    return q.relu(q(y + s, LayerType::add, add_name_), relu_name_);
   }
 
  private:
   ConvBn a_, b_, shortcut_;
   bool has_shortcut_ = false;
+  std::string add_name_, relu_name_;
 };
 
 class ResNet : public Model {
  public:
   ResNet(QPtr q, const std::vector<int>& blocks, const std::vector<int>& widths, int channels, int classes)
       : Model(std::move(q)) {
-    stem_ = make_conv_bn(*this, "stem", channels, widths[0], 3, 1, 1);
+    stem_ = make_conv_bn(*this, "", "stem", channels, widths[0], 3, 1, 1);
     int in = widths[0];
     for (std::size_t s = 0; s < blocks.size(); ++s) {
       for (int b = 0; b < blocks[s]; ++b) {
         const int stride = (s > 0 && b == 0) ? 2 : 1;
-        blocks_.push_back(register_module("layer" + std::to_string(s + 1) + "_" + std::to_string(b),
-                                          std::make_shared<BasicBlock>(in, widths[s], stride)));
+        const std::string name = "layer" + std::to_string(s + 1) + "_" + std::to_string(b);
+        blocks_.push_back(register_module(name, std::make_shared<BasicBlock>(name, in, widths[s], stride)));
         in = widths[s];
       }
     }
@@ -227,10 +264,10 @@ class ResNet : public Model {
   }
   Tensor forward(Tensor x) override {
     auto& q = *q_;
-    x = stem_(q, q(x, LayerType::input), true);
+    x = stem_(q, q(x, LayerType::input, kInput), true);
     for (auto& b : blocks_) x = b->forward(q, x);
-    x = q(torch::adaptive_avg_pool2d(x, {1, 1}), LayerType::pool).flatten(1);
-    return q(fc_(x), LayerType::linear);
+    x = q(torch::adaptive_avg_pool2d(x, {1, 1}), LayerType::pool, kPool).flatten(1);
+    return q(fc_(x), LayerType::linear, kHead);
   }
 
  private:
@@ -247,31 +284,36 @@ class ConvNet : public Model {
       : Model(std::move(q)), cfg_(cfg), pooled_(pooled) {
     int in = channels;
     for (std::size_t i = 0; i < cfg.size(); ++i) {
-      if (cfg[i] == 0) continue;
-      convs_.push_back(make_conv_bn(*this, "features" + std::to_string(i), in, cfg[i], 3, 1, 1));
+      if (cfg[i] == 0) {
+        pool_names_.push_back("features" + std::to_string(i) + "_pool");
+        continue;
+      }
+      convs_.push_back(make_conv_bn(*this, "", "features" + std::to_string(i), in, cfg[i], 3, 1, 1));
       in = cfg[i];
     }
     fc_ = register_module("fc", tnn::Linear(in * pooled * pooled, classes));
   }
   Tensor forward(Tensor x) override {
     auto& q = *q_;
-    x = q(x, LayerType::input);
-    std::size_t c = 0;
+    x = q(x, LayerType::input, kInput);
+    std::size_t c = 0, p = 0;
     for (int w : cfg_) {
       if (w == 0) {
-        x = q(torch::max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, /*ceil_mode=*/true), LayerType::pool);
+        x = q(torch::max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, /*ceil_mode=*/true), LayerType::pool,
+              pool_names_[p++]);
       } else {
         x = convs_[c++](q, x, true);
       }
     }
-    x = q(torch::adaptive_avg_pool2d(x, {pooled_, pooled_}), LayerType::pool).flatten(1);
-    return q(fc_(x), LayerType::linear);
+    x = q(torch::adaptive_avg_pool2d(x, {pooled_, pooled_}), LayerType::pool, kPool).flatten(1);
+    return q(fc_(x), LayerType::linear, kHead);
   }
 
  private:
   std::vector<int> cfg_;
   int pooled_;
   std::vector<ConvBn> convs_;
+  std::vector<std::string> pool_names_;
   tnn::Linear fc_{nullptr};
 };
 
@@ -284,10 +326,123 @@ std::vector<int> vgg_config(int depth) {
   }
 }
 
+// The flattened image through linear → Q → ReLU → Q layers, then a linear head.
+class Mlp : public Model {
+ public:
+  Mlp(QPtr q, const std::vector<int>& widths, int inputs, int classes) : Model(std::move(q)) {
+    int in = inputs;
+    for (std::size_t i = 0; i < widths.size(); ++i) {
+      names_.push_back("hidden" + std::to_string(i));
+      relu_names_.push_back(names_.back() + "_relu");
+      hidden_.push_back(register_module(names_.back(), tnn::Linear(in, widths[i])));
+      in = widths[i];
+    }
+    fc_ = register_module("fc", tnn::Linear(in, classes));
+  }
+  Tensor forward(Tensor x) override {
+    auto& q = *q_;
+    x = q(x, LayerType::input, kInput).flatten(1);
+    for (std::size_t i = 0; i < hidden_.size(); ++i) {
+      x = q.relu(q(hidden_[i](x), LayerType::linear, names_[i]), relu_names_[i]);
+    }
+    return q(fc_(x), LayerType::linear, kHead);
+  }
+
+ private:
+  std::vector<tnn::Linear> hidden_;
+  std::vector<std::string> names_, relu_names_;
+  tnn::Linear fc_{nullptr};
+};
+
+// A pre-norm transformer encoder block on tokens [N·T, dim] (row n·T + t:
+// token t of sample n), every step followed by a quantizer point:
+// LN → qkv → scores q·kᵀ/√dh (per head) → softmax → scores·v → proj → add;
+// LN → fc1 → GELU → fc2 → add.
+class EncoderBlock : public tnn::Module {
+ public:
+  EncoderBlock(const std::string& name, int dim, int heads, int hidden) : heads_(heads) {
+    norm1_ = register_module("norm1", tnn::LayerNorm(tnn::LayerNormOptions({dim})));
+    qkv_ = register_module("attn_qkv", tnn::Linear(dim, 3 * dim));
+    proj_ = register_module("attn_proj", tnn::Linear(dim, dim));
+    norm2_ = register_module("norm2", tnn::LayerNorm(tnn::LayerNormOptions({dim})));
+    fc1_ = register_module("mlp_fc1", tnn::Linear(dim, hidden));
+    fc2_ = register_module("mlp_fc2", tnn::Linear(hidden, dim));
+    for (const char* step : {"norm1", "attn_qkv", "attn_scores", "attn_softmax", "attn_values", "attn_proj",
+                             "attn_add", "norm2", "mlp_fc1", "mlp_gelu", "mlp_fc2", "mlp_add"}) {
+      names_.push_back(name + "." + step);
+    }
+  }
+  Tensor forward(ActivationQuantizer& q, const Tensor& x, int64_t n, int64_t t) {
+    const int64_t dim = x.size(1), dh = dim / heads_, nh = n * heads_;
+    Tensor qkv = q(qkv_(q(norm1_(x), LayerType::layernorm, names_[0])), LayerType::linear, names_[1]);
+    // [N·T, 3·dim] → [3, N·heads, T, dh]: queries, keys, values per (sample, head)
+    qkv = qkv.view({n, t, 3, heads_, dh}).permute({2, 0, 3, 1, 4}).reshape({3, nh, t, dh});
+    const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+    Tensor scores = torch::baddbmm(torch::empty({nh, t, t}, x.options()), qkv[0], qkv[1].transpose(1, 2),
+                                   /*beta=*/0.0, /*alpha=*/scale);
+    Tensor attn = q(torch::softmax(q(std::move(scores), LayerType::matmul, names_[2]), -1), LayerType::softmax,
+                    names_[3]);
+    Tensor ctx = q(torch::bmm(attn, qkv[2]), LayerType::matmul, names_[4]);
+    ctx = ctx.view({n, heads_, t, dh}).permute({0, 2, 1, 3}).reshape({n * t, dim});
+    Tensor h = q(x + q(proj_(ctx), LayerType::linear, names_[5]), LayerType::add, names_[6]);
+    Tensor f = q(fc1_(q(norm2_(h), LayerType::layernorm, names_[7])), LayerType::linear, names_[8]);
+    f = q(fc2_(q(torch::gelu(f), LayerType::gelu, names_[9])), LayerType::linear, names_[10]);
+    return q(h + f, LayerType::add, names_[11]);
+  }
+
+ private:
+  int64_t heads_;
+  tnn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
+  tnn::Linear qkv_{nullptr}, proj_{nullptr}, fc1_{nullptr}, fc2_{nullptr};
+  std::vector<std::string> names_;
+};
+
+// A small vision transformer: patch embedding (conv, kernel = stride =
+// patch) + position embedding, pre-norm encoder blocks, final LayerNorm,
+// mean over the tokens, linear head.
+class VisionTransformer : public Model {
+ public:
+  VisionTransformer(QPtr q, int channels, int classes, int resolution, int dim, int depth, int heads, int hidden)
+      : Model(std::move(q)), dim_(dim) {
+    const int patch = resolution < 28 ? 2 : 4;
+    if (resolution < patch) {
+      throw InputError("model vit-tiny: resolution " + std::to_string(resolution) + " is below its patch size " +
+                       std::to_string(patch) + "; allowed: resolution >= 2");
+    }
+    tokens_ = static_cast<int64_t>(resolution / patch) * (resolution / patch);
+    embed_ = register_module("patch_embed", tnn::Conv2d(tnn::Conv2dOptions(channels, dim, patch).stride(patch)));
+    pos_ = register_parameter("pos_embed", torch::randn({1, tokens_, static_cast<int64_t>(dim)}) * 0.02);
+    for (int d = 0; d < depth; ++d) {
+      const std::string name = "blocks" + std::to_string(d);
+      blocks_.push_back(register_module(name, std::make_shared<EncoderBlock>(name, dim, heads, hidden)));
+    }
+    norm_ = register_module("norm", tnn::LayerNorm(tnn::LayerNormOptions({dim})));
+    fc_ = register_module("fc", tnn::Linear(dim, classes));
+  }
+  Tensor forward(Tensor x) override {
+    auto& q = *q_;
+    const int64_t n = x.size(0);
+    x = q(embed_(q(x, LayerType::input, kInput)), LayerType::conv, "patch_embed");  // [N, dim, side, side]
+    x = q(x.flatten(2).transpose(1, 2) + pos_, LayerType::add, "pos_embed").reshape({n * tokens_, dim_});
+    for (auto& b : blocks_) x = b->forward(q, x, n, tokens_);
+    x = q(norm_(x), LayerType::layernorm, "norm");
+    x = q(x.view({n, tokens_, dim_}).mean(1), LayerType::pool, kPool);
+    return q(fc_(x), LayerType::linear, kHead);
+  }
+
+ private:
+  int64_t dim_, tokens_ = 0;
+  tnn::Conv2d embed_{nullptr};
+  Tensor pos_;
+  std::vector<std::shared_ptr<EncoderBlock>> blocks_;
+  tnn::LayerNorm norm_{nullptr};
+  tnn::Linear fc_{nullptr};
+};
+
 }  // namespace
 
 std::vector<std::string> model_names() {
-  return {"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19"};
+  return {"small-cnn", "resnet8", "resnet18", "resnet34", "vgg11", "vgg13", "vgg16", "vgg19", "mlp", "vit-tiny"};
 }
 
 std::shared_ptr<Model> make_model(const std::string& name, int classes, int channels, int resolution,
@@ -298,6 +453,9 @@ std::shared_ptr<Model> make_model(const std::string& name, int classes, int chan
                      "; allowed: classes >= 2, channels >= 1, resolution >= 1");
   }
   if (!quantizer) quantizer = std::make_shared<ActivationQuantizer>();
+  if (is_torchscript(name)) {
+    return std::make_shared<ScriptedModel>(name.substr(name.find(':') + 1), classes, channels, resolution, quantizer);
+  }
   if (name == "small-cnn") return std::make_shared<ConvNet>(quantizer, std::vector<int>{16, 0, 32, 0}, channels, classes, 7);
   if (name == "resnet8") return std::make_shared<ResNet>(quantizer, std::vector<int>{1, 1, 1}, std::vector<int>{16, 32, 64}, channels, classes);
   if (name == "resnet18") return std::make_shared<ResNet>(quantizer, std::vector<int>{2, 2, 2, 2}, std::vector<int>{64, 128, 256, 512}, channels, classes);
@@ -305,6 +463,8 @@ std::shared_ptr<Model> make_model(const std::string& name, int classes, int chan
   for (int depth : {11, 13, 16, 19}) {
     if (name == "vgg" + std::to_string(depth)) return std::make_shared<ConvNet>(quantizer, vgg_config(depth), channels, classes, 1);
   }
+  if (name == "mlp") return std::make_shared<Mlp>(quantizer, std::vector<int>{256, 128, 64}, channels * resolution * resolution, classes);
+  if (name == "vit-tiny") return std::make_shared<VisionTransformer>(quantizer, channels, classes, resolution, 32, 2, 2, 64);
   const auto names = model_names();
   const std::string near = nearest(name, names);
   throw InputError("model '" + name + "' is unknown; allowed: " + join(names, ", ") +

@@ -58,9 +58,12 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
                       std::uint64_t seed, const std::string& model) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto names = model_names();
-  if (std::find(names.begin(), names.end(), model) == names.end()) {
-    throw InputError("model '" + model + "' is unknown; allowed: " + join(names, ", "));
+  if (!is_torchscript(model) && std::find(names.begin(), names.end(), model) == names.end()) {
+    throw InputError("model '" + model + "' is unknown; allowed: " + join(names, ", ") + ", torchscript:PATH");
   }
+  // A network file that cannot be read, is not TorchScript or does not fit the task is
+  // a bad configuration (one line, before any training), not a failing cell.
+  if (is_torchscript(model)) model_counts(model, task.classes, task.channels, task.resolution);
   const torch::Device device = parse_device(settings.device);
   if (settings.epochs < 1 || settings.batch_size < 1) {
     throw InputError("train.epochs = " + std::to_string(settings.epochs) + ", train.batch_size = " +

@@ -2,13 +2,16 @@
 #include "peppp/stage/measure.hpp"
 
 #include <cstdio>
+#include <set>
 
 #include "cell_training.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
+#include "peppp/core/strings.hpp"
 #include "peppp/data/catalog.hpp"
 #include "peppp/io/campaign.hpp"
 #include "peppp/nn/cell_runner.hpp"
+#include "peppp/nn/memory.hpp"
 #include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "peppp/par/signals.hpp"
@@ -119,6 +122,42 @@ void check_task_data(const std::vector<TaskSpec>& tasks, MPI_Comm comm) {
       comm);
 }
 
+std::map<std::string, std::string> check_models(CampaignSpec& campaign, MPI_Comm comm) {
+  const std::vector<std::string> models =
+      campaign.models.empty() ? std::vector<std::string>{campaign.model} : campaign.models;
+  // On rank 0: identity lines, then the two attributes' values (one entry per model each).
+  std::vector<std::string> lines, hashes, points;
+  par::agreed(
+      [&] {
+        if (par::rank(comm) != 0) return;
+        for (const std::string& m : models) {
+          if (!nn::is_torchscript(m)) continue;
+          const std::string hash = nn::model_file_hash(m);
+          lines.push_back("model." + m + ".fnv1a64=" + hash);
+          hashes.push_back(m + " fnv1a64=" + hash);
+          std::set<std::string> shapes;
+          for (const TaskSpec& t : campaign.tasks) {
+            const std::string shape = std::to_string(t.channels) + "x" + std::to_string(t.resolution) + "x" +
+                                      std::to_string(t.resolution) + ":" + std::to_string(t.num_classes());
+            if (!shapes.insert(shape).second) continue;
+            const std::string fp = nn::model_fingerprint(m, t.num_classes(), t.channels, t.resolution);
+            const std::string list = fp.substr(fp.find("#points=") + 8);
+            lines.push_back("model." + m + ".points." + shape + "=" + list);
+            points.push_back(m + " [" + shape + "] " + list);
+          }
+        }
+      },
+      comm);
+  par::broadcast(lines, comm);
+  par::broadcast(hashes, comm);
+  par::broadcast(points, comm);
+  for (const std::string& l : lines) campaign.identity += l + "\n";
+  std::map<std::string, std::string> attributes;
+  if (!hashes.empty()) attributes["model_file_hash"] = join(hashes, "; ");
+  if (!points.empty()) attributes["model_points"] = join(points, "; ");
+  return attributes;
+}
+
 namespace {
 
 // The campaign's cells measured over the ranks, written to settings.output on
@@ -188,6 +227,8 @@ par::MeasureResults measure_results(const MeasureJob& job, MPI_Comm comm) {
   // Bad data is bad input: found here, before a cell is trained or a file created.
   if (!synthetic) check_task_data(job.campaign.tasks, comm);
   CampaignSpec campaign = job.campaign;
+  // A user's network is checked before a cell is trained or a file created; its hash joins the plan.
+  const std::map<std::string, std::string> model_attributes = check_models(campaign, comm);
   if (!campaign.tasks.empty()) campaign.task_definitions = task_definitions(campaign.tasks, comm);
   const meta::Plan plan = plan_campaign(campaign, synthetic);
   // par::measure checks the output, takes the lock and applies the resume rules before any work.
@@ -200,6 +241,7 @@ par::MeasureResults measure_results(const MeasureJob& job, MPI_Comm comm) {
   set_rank_resources(st, job.resources, comm);
   st.epochs = job.campaign.train.record_epochs ? job.campaign.train.epochs : 0;
   st.text_attributes = job.attributes.text;
+  for (const auto& [k, v] : model_attributes) st.text_attributes[k] = v;
   st.number_attributes = job.attributes.number;
   const par::CellTrainer trainer =
       synthetic ? par::synthetic_trainer(job.synthetic)

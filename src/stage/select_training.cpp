@@ -34,6 +34,7 @@ CampaignSpec round_campaign(const SelectJob& job, const std::vector<Configuratio
   spec.identity = "select\n" + job.identity;
   if (job.epoch > 0) spec.identity += "select.epoch=" + std::to_string(job.epoch) + "\n";
   check_task_data(spec.tasks, comm);
+  check_models(spec, comm);
   spec.task_definitions = task_definitions(spec.tasks, comm);
   return spec;
 }

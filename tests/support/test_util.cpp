@@ -82,4 +82,17 @@ int registered_ranks() {
   return v ? std::atoi(v) : 1;
 }
 
+const std::string& torch_python() {
+  static const std::string found = [] {
+    std::vector<std::string> candidates;
+    if (const char* e = std::getenv("PEPPP_PYTHON")) candidates.emplace_back(e);
+    candidates.emplace_back("python3");
+    candidates.emplace_back("/usr/bin/python3");
+    for (const auto& py : candidates)
+      if (run_command(py + " -c 'import torch' 2>/dev/null").exit_code == 0) return py;
+    return std::string();
+  }();
+  return found;
+}
+
 }  // namespace peppp::test

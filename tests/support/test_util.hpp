@@ -26,6 +26,10 @@ std::string peppp_exe();
 /// Path of a file in the source tree.
 std::string source_path(const std::string& relative);
 
+/// A Python interpreter that imports torch, "" if none: $PEPPP_PYTHON,
+/// python3, /usr/bin/python3 (the first that works; looked up once).
+const std::string& torch_python();
+
 /// The number of ranks this test was registered with (PEPPP_TEST_RANKS).
 int registered_ranks();
 

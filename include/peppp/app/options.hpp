@@ -39,6 +39,10 @@ struct OptionSpec {
   std::string example;        ///< value shown in --help
   std::string help;           ///< one or two sentences
   std::vector<std::string> choices;  ///< allowed values (choice; list elements)
+  /// Also allowed beside `choices`: a value "PREFIX" + non-empty rest (e.g.
+  /// "torchscript:" for `torchscript:PATH`); empty: none.
+  std::string prefix;
+  std::string prefix_help;    ///< what the rest is, for the allowed text ("PATH")
   double min = -std::numeric_limits<double>::infinity();  ///< numeric lower bound
   double max = std::numeric_limits<double>::infinity();   ///< numeric upper bound
   bool min_exclusive = false;  ///< lower bound is exclusive (e.g. ratio in (0, 1])
@@ -58,6 +62,12 @@ struct OptionSpec {
   OptionSpec& at_most(double hi) { max = hi; return *this; }
   /// Allowed values of a choice, or of each element of a list.
   OptionSpec& one_of(std::vector<std::string> allowed) { choices = std::move(allowed); return *this; }
+  /// Beside `choices`, any value `pre` + non-empty rest, shown as `pre` + `rest_help`.
+  OptionSpec& or_prefixed(std::string pre, std::string rest_help) {
+    prefix = std::move(pre);
+    prefix_help = std::move(rest_help);
+    return *this;
+  }
   /// Only on the command line, not in a --config file.
   OptionSpec& command_line_only() { in_config = false; return *this; }
   /// Must be given (file or command line).

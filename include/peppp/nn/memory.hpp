@@ -19,14 +19,26 @@
 
 namespace peppp::nn {
 
+/// One Format A quantizer point of a network, in forward order.
+struct QuantizerPoint {
+  std::string layer;              ///< producing layer: its parameter prefix ("layer1_0.1_conv",
+                                  ///< "blocks0.attn_qkv"), or a step of it ("blocks0.attn_scores")
+  std::string kind;               ///< layer kind (`nn::label`): "input", "conv", "linear", ...
+  std::int64_t activations = 0;   ///< elements per sample
+};
+
 /// Parameter and per-sample activation counts of one model instance.
 struct ModelCounts {
   std::int64_t parameters = 0;   ///< trainable parameters N_w
   std::int64_t activations = 0;  ///< per-sample activation elements N_act (input, every conv,
-                                 ///< linear, batch-norm, ReLU, pooling, residual-add output)
+                                 ///< linear, norm, activation function, softmax, attention
+                                 ///< matmul, pooling, residual-add output)
   /// N_act split by producing layer type: "input", "conv", "linear", "batchnorm",
-  /// "relu", "pool", "add".
+  /// "relu", "pool", "add", "layernorm", "gelu", "softmax", "matmul", ...
   std::map<std::string, std::int64_t> activations_by_type;
+  /// Every quantizer point of the counting run, in forward order (their
+  /// activations add up to `activations`).
+  std::vector<QuantizerPoint> points;
 };
 
 /// Memory of one cell, MiB (2^20 bytes), with its F2 breakdown.
@@ -39,13 +51,29 @@ struct MemoryBreakdown {
 };
 
 /// Names accepted by `model_counts` / `cell_memory` / `nn::make_model`:
-/// small-cnn, resnet8, resnet18, resnet34, vgg11, vgg13, vgg16, vgg19.
+/// small-cnn, resnet8, resnet18, resnet34, vgg11, vgg13, vgg16, vgg19, mlp, vit-tiny.
 std::vector<std::string> model_names();
+
+/// Whether `model` names a TorchScript file: "torchscript:PATH" (nn/torchscript.hpp).
+bool is_torchscript(const std::string& model);
+
+/// The content hash of a TorchScript model's file: FNV-1a 64 of its bytes,
+/// 16 hex digits; "" for a zoo name.
+/// @throws InputError if the file cannot be read.
+std::string model_file_hash(const std::string& model);
+
+/// What identifies the network of a campaign for its fingerprint: a zoo
+/// name as it is; for "torchscript:PATH", the name, the file's content hash
+/// and its quantizer points (layer:kind:activations, in forward order) for
+/// images [channels, resolution, resolution] and `classes` classes:
+/// "torchscript:PATH#fnv1a64=HASH#points=input:input:784,fc.linear:linear:10".
+/// @throws InputError as `model_counts`.
+std::string model_fingerprint(const std::string& model, int classes, int channels, int resolution);
 
 /// Count parameters and per-sample activations by building the real model and
 /// running it once on one input of shape [1, channels, resolution, resolution]
 /// (no training, no quantization). Cached per (model, classes, channels,
-/// resolution). Not collective; thread-safe.
+/// resolution; a TorchScript file's content hash). Not collective; thread-safe.
 /// @throws InputError on an unknown model or non-positive sizes, or a resolution the
 ///         model cannot take (e.g. too small for VGG's five poolings).
 ModelCounts model_counts(const std::string& model, int classes, int channels, int resolution);

@@ -1,9 +1,10 @@
 #pragma once
 /// @file model.hpp
 /// @brief The quantized model zoo: every layer output (conv, linear, batch
-/// norm, ReLU, pooling, residual add) and the input pass through a Format A
-/// quantizer (`QuantizeFn`: forward rounds the activation, backward rounds
-/// the incoming error, straight-through). nn layer: includes torch.
+/// norm, layer norm, ReLU, GELU, softmax, attention matmuls, pooling,
+/// residual add) and the input pass through a Format A quantizer
+/// (`QuantizeFn`: forward rounds the activation, backward rounds the
+/// incoming error, straight-through). nn layer: includes torch.
 
 #include <torch/torch.h>
 
@@ -12,15 +13,24 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "peppp/core/format.hpp"
+#include "peppp/nn/memory.hpp"
 
 namespace peppp::nn {
 
-/// Which kind of layer produced an activation (for counting and tests).
-enum class LayerType { input, conv, linear, batchnorm, relu, pool, add };
+/// Which kind of layer produced an activation (for counting, the list of
+/// quantizer points, and tests). `matmul`: a product of two activations
+/// (attention scores, attention output; bmm/matmul); `activation`: an
+/// elementwise activation function other than ReLU and GELU.
+enum class LayerType {
+  input, conv, linear, batchnorm, relu, pool, add,
+  layernorm, groupnorm, gelu, activation, softmax, matmul, mul, cat
+};
 
-/// "input", "conv", "linear", "batchnorm", "relu", "pool", "add".
+/// "input", "conv", "linear", "batchnorm", "relu", "pool", "add", "layernorm",
+/// "groupnorm", "gelu", "activation", "softmax", "matmul", "mul", "cat".
 const char* label(LayerType t);
 
 /// The autograd function placed after every layer: forward returns `x`
@@ -45,25 +55,32 @@ struct ActivationQuantizer {
   bool enabled = false;  ///< false: identity (float32 training, also for e8m23)
   std::uint64_t seed = 0;     ///< stochastic streams derive from (seed, call counter)
   std::uint64_t counter = 0;  ///< advanced by one per quantizer call
-  /// When set, every per-sample activation count (numel / batch) is added
-  /// here under the producing layer's label (the memory model's counting run).
+  /// When set, every per-sample activation count (numel / batch, the batch
+  /// being the first dimension of the last `LayerType::input` point) is
+  /// added here under the producing layer's label (the memory model's
+  /// counting run).
   std::map<std::string, std::int64_t>* counts = nullptr;
+  /// When set, every quantizer call appends its point (layer name, kind,
+  /// per-sample count as for `counts`), in call order.
+  std::vector<QuantizerPoint>* points = nullptr;
   /// When set, called with every activation after its quantization (tests).
   std::function<void(LayerType, const torch::Tensor&)> observer;
+  std::int64_t samples = 1;  ///< batch of the last input point (for the per-sample counts)
 
   /// Quantize the output `x` of a layer of type `t` (autograd-aware); `x`
-  /// itself is left as it is.
-  torch::Tensor operator()(const torch::Tensor& x, LayerType t);
+  /// itself is left as it is. `layer` names the point (the producing
+  /// module's parameter prefix, e.g. "layer1_0.1_conv"; empty: the label of `t`).
+  torch::Tensor operator()(const torch::Tensor& x, LayerType t, const std::string& layer = {});
   /// The same for a temporary `x` (a layer's output passed on directly): it
   /// is rounded in place, without a new tensor, when nothing else refers to
   /// its data (no other handle, view, or autograd node that saved it, as
   /// relu saves its output; not a leaf). Same bits, streams and backward.
-  torch::Tensor operator()(torch::Tensor&& x, LayerType t);
+  torch::Tensor operator()(torch::Tensor&& x, LayerType t, const std::string& layer = {});
   /// `(*this)(torch::relu(x), LayerType::relu)`, bit for bit (activation,
   /// error, streams, counts, observer), with relu and the rounding fused
   /// into one pass and one autograd node (`quantize_relu`); `x` is left as
   /// it is. Disabled: `torch::relu(x)`.
-  torch::Tensor relu(const torch::Tensor& x);
+  torch::Tensor relu(const torch::Tensor& x, const std::string& layer = {});
 };
 
 /// A network of the zoo: images [N, channels, resolution, resolution]
@@ -85,7 +102,16 @@ class Model : public torch::nn::Module {
 /// - resnet8: CIFAR-style narrow ResNet, one BasicBlock per stage, widths 16/32/64;
 /// - resnet18, resnet34: CIFAR-style (3×3 stem, no max pool), BasicBlocks
 ///   [2,2,2,2] / [3,4,6,3], widths 64..512, adaptive avg pool, linear;
-/// - vgg11/13/16/19: with batch norm, 2×2 max pools (ceil mode), adaptive avg pool, linear(512).
+/// - vgg11/13/16/19: with batch norm, 2×2 max pools (ceil mode), adaptive avg pool, linear(512);
+/// - mlp: the flattened image through linear-ReLU layers of widths 256, 128, 64, then linear;
+/// - vit-tiny: patch embedding (a patch × patch convolution, patch 2 below 28 px, 4 from 28 px
+///   on), a learned position embedding (add), 2 pre-norm encoder blocks of width 32 (2 heads of
+///   16: LayerNorm, QKV linear, scores q·kᵀ/4, softmax, scores·v, projection linear, residual add;
+///   LayerNorm, linear 64, GELU, linear 32, residual add), a final LayerNorm, the mean over the
+///   tokens (pool) and a linear head. Quantizer points after every one of those steps. (Small
+///   on purpose: a cell costs about as much as small-cnn's multiply-adds, 1.1 M per 28 px image.)
+/// - torchscript:PATH: a user's network saved with torch.jit.save (nn/torchscript.hpp: the
+///   ops that get quantizer points, the checks on its input and output).
 /// Parameters are initialised from torch's global generator (seed it first).
 /// @throws InputError on an unknown name or non-positive sizes.
 std::shared_ptr<Model> make_model(const std::string& name, int classes, int channels, int resolution,

@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,19 @@ meta::Plan plan_campaign(const CampaignSpec& campaign, bool synthetic);
 /// and broadcast, so every rank plans with the same text even if it sees
 /// the files differently. Collective. @throws InputError on every rank.
 std::vector<std::string> task_definitions(const std::vector<TaskSpec>& tasks, MPI_Comm comm);
+
+/// The TorchScript networks of `campaign` (`model`, or each of `models`):
+/// rank 0 loads each and checks it against every task's input shape and
+/// classes (`nn::model_fingerprint`), and every rank learns the verdict.
+/// Appends to `campaign.identity` one line with the file's content hash and
+/// one with its quantizer points per task shape ("model.torchscript:PATH.
+/// fnv1a64=HASH", "model.torchscript:PATH.points.CxHxW:K=..."), so a changed
+/// file is never resumed as the old one. Zoo names add nothing. Collective.
+/// @returns the provenance attributes for the output ("model_file_hash",
+///          "model_points"), empty for zoo networks only.
+/// @throws InputError on every rank naming the file when it is not
+///         TorchScript or does not map a task's images to [N, classes].
+std::map<std::string, std::string> check_models(CampaignSpec& campaign, MPI_Comm comm);
 
 /// Read every task's data on rank 0 (`data::check_task_data`) and share the
 /// verdict. Collective. @throws InputError on every rank naming the task,

@@ -128,6 +128,22 @@ TEST(Options, ListElementsChecked) {
   EXPECT_EQ(o.list("campaign.formats_a"), (std::vector<std::string>{"e4m3", "e5m2"}));
 }
 
+// A choice or list element may also be PREFIX + a non-empty rest (campaign.model = torchscript:PATH).
+TEST(Options, PrefixedValuesBesideTheChoices) {
+  OptionSet s = make_set();
+  s.specs[2].or_prefixed("custom:", "NAME");
+  s.specs[3].one_of({"e4m3", "e5m2"}).or_prefixed("custom:", "NAME");
+  auto o = parse_options(s, {"--campaign.tasks", "x", "--sampling.scheme", "custom:a/b.pt", "--campaign.formats_a",
+                             "e4m3,custom:c"});
+  EXPECT_EQ(o.text("sampling.scheme"), "custom:a/b.pt");
+  EXPECT_EQ(o.list("campaign.formats_a"), (std::vector<std::string>{"e4m3", "custom:c"}));
+  std::string e = error_of(s, {"--campaign.tasks", "x", "--sampling.scheme", "custom:"});
+  EXPECT_NE(e.find("one of: full, uniform, or custom:NAME"), std::string::npos) << e;
+  e = error_of(s, {"--campaign.tasks", "x", "--campaign.formats_a", "e4m3,other:c"});
+  EXPECT_NE(e.find("element 'other:c'"), std::string::npos) << e;
+  EXPECT_NE(e.find("or custom:NAME"), std::string::npos) << e;
+}
+
 TEST(Options, HelpListsEveryKeyWithDefaultUnitAndExample) {
   std::string h = help_text(make_set());
   for (const auto& s : make_set().specs) EXPECT_NE(h.find("--" + s.key), std::string::npos) << s.key;

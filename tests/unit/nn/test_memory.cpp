@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include "test_util.hpp"
 
@@ -53,6 +55,83 @@ TEST(NnMemory, ResNet8CountsResidualAddsAndShortcuts) {
   EXPECT_EQ(c.activations_by_type.at("pool"), 64);
   EXPECT_EQ(c.activations_by_type.at("linear"), 2);
   EXPECT_EQ(c.activations_by_type.at("input"), 64);
+}
+
+TEST(NnMemory, MlpCountsByHand) {
+  // 1x28x28, 10 classes: 784 -> 256 -> 128 -> 64 -> 10, ReLU after every hidden layer.
+  const auto c = nn::model_counts("mlp", 10, 1, 28);
+  EXPECT_EQ(c.parameters, (784 * 256 + 256) + (256 * 128 + 128) + (128 * 64 + 64) + (64 * 10 + 10));
+  EXPECT_EQ(c.parameters, 242762);
+  const std::map<std::string, std::int64_t> expected = {
+      {"input", 784}, {"linear", 256 + 128 + 64 + 10}, {"relu", 256 + 128 + 64}};
+  EXPECT_EQ(c.activations_by_type, expected);
+  EXPECT_EQ(c.activations, 1690);
+  ASSERT_EQ(c.points.size(), 8u);
+  EXPECT_EQ(c.points[1].layer, "hidden0");
+  EXPECT_EQ(c.points[2].layer, "hidden0_relu");
+  EXPECT_EQ(c.points[7].layer, "fc");
+}
+
+TEST(NnMemory, VitTinyCountsByHand) {
+  // 1x28x28, 10 classes: patch 4 -> 7x7 = 49 tokens of width 32, 2 pre-norm blocks with 2 heads
+  // of 16 and an MLP of 64, final LayerNorm, mean over the tokens, linear head.
+  const std::int64_t C = 1, p = 4, T = 49, D = 32, H = 2, M = 64, K = 10;
+  const auto c = nn::model_counts("vit-tiny", K, C, 28);
+  const std::int64_t block = 2 * D + (D * 3 * D + 3 * D) + (D * D + D) + 2 * D + (D * M + M) + (M * D + D);
+  EXPECT_EQ(c.parameters, (C * p * p * D + D) + T * D + 2 * block + 2 * D + (D * K + K));
+  EXPECT_EQ(c.parameters, 19594);
+  const std::map<std::string, std::int64_t> expected = {
+      {"input", 784},
+      {"conv", T * D},                                       // patch embedding
+      {"add", T * D + 2 * 2 * T * D},                        // position embedding, two residual adds per block
+      {"layernorm", 2 * 2 * T * D + T * D},                  // two per block, final
+      {"linear", 2 * (3 * T * D + T * D + T * M + T * D) + K},  // qkv, proj, fc1, fc2; head
+      {"matmul", 2 * (H * T * T + T * D)},                   // scores, scores·v
+      {"softmax", 2 * H * T * T},
+      {"gelu", 2 * T * M},
+      {"pool", D}};
+  EXPECT_EQ(c.activations_by_type, expected);
+  EXPECT_EQ(c.activations, 68642);
+  // Every point in forward order, named by its layer.
+  ASSERT_EQ(c.points.size(), 3u + 2 * 12 + 3);
+  std::int64_t sum = 0;
+  for (const auto& pt : c.points) sum += pt.activations;
+  EXPECT_EQ(sum, c.activations);
+  const std::vector<std::pair<std::string, std::string>> first = {
+      {"input", "input"}, {"patch_embed", "conv"}, {"pos_embed", "add"}, {"blocks0.norm1", "layernorm"},
+      {"blocks0.attn_qkv", "linear"}, {"blocks0.attn_scores", "matmul"}, {"blocks0.attn_softmax", "softmax"},
+      {"blocks0.attn_values", "matmul"}, {"blocks0.attn_proj", "linear"}, {"blocks0.attn_add", "add"},
+      {"blocks0.norm2", "layernorm"}, {"blocks0.mlp_fc1", "linear"}, {"blocks0.mlp_gelu", "gelu"},
+      {"blocks0.mlp_fc2", "linear"}, {"blocks0.mlp_add", "add"}, {"blocks1.norm1", "layernorm"}};
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(c.points[i].layer, first[i].first) << i;
+    EXPECT_EQ(c.points[i].kind, first[i].second) << i;
+  }
+  EXPECT_EQ(c.points[5].activations, H * T * T);
+  EXPECT_EQ(c.points.back().layer, "fc");
+  // Patch 2 at 14 px (7x7 tokens again: only the patch embedding's kernel changes), 4 at 32 px (8x8).
+  EXPECT_EQ(nn::model_counts("vit-tiny", K, C, 14).parameters, c.parameters - (16 - 4) * D);
+  EXPECT_EQ(nn::model_counts("vit-tiny", K, C, 14).activations, c.activations - 784 + 196);
+  EXPECT_EQ(nn::model_counts("vit-tiny", K, 3, 32).parameters, c.parameters + (3 * 16 - 16) * D + (64 - 49) * D);
+  EXPECT_THROW(nn::model_counts("vit-tiny", K, C, 1), peppp::InputError);
+}
+
+TEST(NnMemory, ZooPointsAreNamedByTheirLayers) {
+  const auto c = nn::model_counts("resnet8", 2, 1, 8);
+  std::int64_t sum = 0;
+  for (const auto& pt : c.points) sum += pt.activations;
+  EXPECT_EQ(sum, c.activations);
+  ASSERT_GE(c.points.size(), 5u);
+  EXPECT_EQ(c.points[0].layer, "input");
+  EXPECT_EQ(c.points[1].layer, "stem_conv");
+  EXPECT_EQ(c.points[2].layer, "stem_bn");
+  EXPECT_EQ(c.points[3].layer, "stem_relu");
+  EXPECT_EQ(c.points[4].layer, "layer1_0.1_conv");
+  EXPECT_EQ(c.points.back().layer, "fc");
+  EXPECT_EQ(c.points.back().kind, "linear");
+  const auto s = nn::model_counts("small-cnn", 3, 1, 8);
+  EXPECT_EQ(s.points[4].layer, "features1_pool");
+  EXPECT_EQ(s.points[4].kind, "pool");
 }
 
 TEST(NnMemory, EveryModelBuildsAtSmallAndLargeResolutions) {

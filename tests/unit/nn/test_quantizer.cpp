@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <set>
+#include <string>
 #include <unordered_set>
 
 #include "peppp/nn/model.hpp"
@@ -28,7 +29,8 @@ bool is_quantizer(const Node* n) { return n->name().find("QuantizeFn") != std::s
 // Backward nodes of the layers that must be followed by a quantizer.
 bool is_layer(const Node* n) {
   const std::string s = n->name();
-  for (const char* p : {"Convolution", "BatchNorm", "Relu", "AddBackward", "MaxPool", "AvgPool", "Addmm", "Mean"}) {
+  for (const char* p : {"Convolution", "BatchNorm", "Relu", "AddBackward", "MaxPool", "AvgPool", "Addmm", "Mean",
+                        "LayerNorm", "Gelu", "Softmax", "Bmm", "Baddbmm"}) {
     if (s.find(p) != std::string::npos) return true;
   }
   return false;
@@ -50,7 +52,10 @@ struct GridHook : torch::autograd::FunctionPreHook {
   int* calls_;
 };
 
-void check_model(const std::string& name, int channels, FloatFormat f, Rounding fwd, Rounding bwd) {
+const std::vector<std::string> kCnnKinds = {"input", "conv", "batchnorm", "relu", "pool", "linear"};
+
+void check_model(const std::string& name, int channels, FloatFormat f, Rounding fwd, Rounding bwd,
+                 const std::vector<std::string>& kinds = kCnnKinds) {
   torch::manual_seed(3);
   auto q = std::make_shared<nn::ActivationQuantizer>();
   q->format = f;
@@ -69,7 +74,7 @@ void check_model(const std::string& name, int channels, FloatFormat f, Rounding 
   torch::Tensor x = torch::randn({4, channels, 8, 8});
   torch::Tensor logits = net->forward(x);
   EXPECT_TRUE(bad_forward.empty()) << name << ": off-grid activation after " << bad_forward.front();
-  for (const char* t : {"input", "conv", "batchnorm", "relu", "pool", "linear"}) EXPECT_TRUE(seen.count(t)) << t;
+  for (const auto& t : kinds) EXPECT_TRUE(seen.count(t)) << name << ": no " << t;
 
   // Walk the graph: every layer node's only consumers are quantizers, and
   // every error arriving at a layer's output is checked by a pre-hook.
@@ -95,7 +100,7 @@ void check_model(const std::string& name, int channels, FloatFormat f, Rounding 
       if (visited.insert(c).second) stack.push_back(c);
     }
   }
-  EXPECT_GT(layers, 5);
+  EXPECT_GT(layers, 3);
   EXPECT_GE(quantizers, layers);
   torch::Tensor w = torch::randn_like(logits);  // arbitrary, off-grid incoming error
   (logits * w).sum().backward();
@@ -119,6 +124,15 @@ TEST(NnQuantizer, ResNet8ActivationsAndErrorsOnFormatAGrid) {
 
 TEST(NnQuantizer, Vgg11StochasticRoundingStaysOnGrid) {
   check_model("vgg11", 3, FloatFormat(5, 1), Rounding::stochastic, Rounding::stochastic);
+}
+
+TEST(NnQuantizer, VitTinyActivationsAndErrorsOnFormatAGrid) {
+  check_model("vit-tiny", 1, FloatFormat(4, 3), Rounding::nearest, Rounding::stochastic,
+              {"input", "conv", "add", "layernorm", "linear", "matmul", "softmax", "gelu", "pool"});
+}
+
+TEST(NnQuantizer, MlpActivationsAndErrorsOnFormatAGrid) {
+  check_model("mlp", 1, FloatFormat(3, 2), Rounding::nearest, Rounding::nearest, {"input", "linear", "relu"});
 }
 
 TEST(NnQuantizer, DisabledQuantizerIsTheIdentity) {
