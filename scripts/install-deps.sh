@@ -20,6 +20,8 @@ PACKAGES=(
   dataset-fashion-mnist
   # analysis scripts (Debian's python3, not a virtualenv)
   python3 python3-numpy python3-netcdf4 python3-xarray python3-matplotlib python3-pil
+  # TorchScript networks: examples/models/ and the tests script them (the same 1.13 as libtorch-dev)
+  python3-torch
   # local one-node Slurm for the job-script tests
   slurm-wlm munge
   # virtual multi-node cluster of the multinode tests (ip, unshare, nsenter)
