@@ -15,6 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
+# ccache: paths relative to the checkout, so a clone in another folder reuses
+# the objects of an earlier build (the build has no -g; nothing else differs).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
 RANKS=${RANKS:-2}
 OUT=${1:-results/demo}
 scripts/install-deps.sh

@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
+# ccache: paths relative to the checkout, so a clone in another folder reuses
+# the objects of an earlier build (the build has no -g; nothing else differs).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
 JOBS=${JOBS:-2}
 start=$(date +%s)
 scripts/install-deps.sh
