@@ -28,9 +28,8 @@ namespace peppp::fault {
 
 namespace fs = std::filesystem;
 
-inline std::string mpi_prefix(int ranks) {
-  return ranks <= 1 ? std::string() : "mpirun -np " + std::to_string(ranks) + " ";
-}
+/// One rank: the executable alone (MPI's singleton start); more: test::mpi_launch.
+inline std::string mpi_prefix(int ranks) { return ranks <= 1 ? std::string() : test::mpi_launch(ranks); }
 
 inline std::string read_text(const std::string& path) {
   // /proc/<pid>/... of a process that exits while it is read fails with ESRCH, which

@@ -117,7 +117,7 @@ TEST(Malformed, EveryCaseExitsOneWithOneLineAndNoOutput) {
   fs::create_symlink(good, dir + "/good-link.nc");
 
   const std::map<std::string, std::string> vars = {
-      {"exe", exe}, {"mpi2", "mpirun -np 2 " + exe}, {"dir", dir}, {"ci", ci}, {"good", good}, {"out", dir + "/out.nc"}};
+      {"exe", exe}, {"mpi2", mpi_prefix(2) + exe}, {"dir", dir}, {"ci", ci}, {"good", good}, {"out", dir + "/out.nc"}};
   const std::string syn = " --synthetic.seconds 0.001";
   std::vector<Case> cases = {
       // command line

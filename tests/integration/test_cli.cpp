@@ -42,7 +42,7 @@ TEST(Cli, HelpListsCommandsAndEveryKey) {
 }
 
 TEST(Cli, HelpPrintsOnceUnderMpi) {
-  auto r = run_command("mpirun -np 2 " + exe() + " --help");
+  auto r = run_command(peppp::test::mpi_launch(2) + exe() + " --help");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(count_lines(r.output, "Commands:"), 1) << r.output;
 }
@@ -75,7 +75,7 @@ TEST(Cli, UnknownKeyAndBadValueAreBadInput) {
   EXPECT_FALSE(fs::exists(out));
 
   // Under MPI every rank agrees: one message, exit 1, no hang.
-  r = run_command("mpirun -np 2 " + exe() + " measure --config " + dir + "/bad.ini --output " + out);
+  r = run_command(peppp::test::mpi_launch(2) + exe() + " measure --config " + dir + "/bad.ini --output " + out);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_EQ(count_lines(r.output, "error: "), 1) << r.output;
   EXPECT_FALSE(fs::exists(out));

@@ -192,7 +192,7 @@ TEST(Memory, Mxfp8E4m3Bf16OnResnet18IsTheFormula) {
 
 TEST(Hardware, CampaignEndToEndAtCiSize) {
   const std::string dir = peppp::test::scratch_dir() + "/run";
-  const auto r = run_command("mpirun -np 2 " + exe() + " run --config " +
+  const auto r = run_command(peppp::test::mpi_launch(2) + exe() + " run --config " +
                              peppp::test::source_path("inputs/hardware.ini") + " --campaign.tasks " +
                              peppp::test::source_path("inputs/tasks/fashion-ci.ini") +
                              " --train.epochs 1 --sampling.scheme full --figures false --output-dir " + dir);

@@ -67,7 +67,7 @@ io::Campaign low_rank_campaign(int n, std::uint64_t seed = 11) {
 }
 
 std::string loocv_cmd(int ranks, const std::string& campaign, const std::string& out, const std::string& extra) {
-  return "mpirun -np " + std::to_string(ranks) + " " + test::peppp_exe() + " loocv --campaign " + campaign +
+  return test::mpi_launch(ranks) + test::peppp_exe() + " loocv --campaign " + campaign +
          " --output " + out + " " + extra + " 2>&1";
 }
 
@@ -191,12 +191,12 @@ TEST(LoocvCli, SplitRunMergesIntoTheSingleRun) {
                               opts + " --part " + std::to_string(k) + "/3"));
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
-  r = run_command("mpirun -np 1 " + test::peppp_exe() + " loocv --merge " + dir + "/part3.nc," + dir + "/part1.nc," +
+  r = run_command(test::mpi_launch(1) + test::peppp_exe() + " loocv --merge " + dir + "/part3.nc," + dir + "/part1.nc," +
                   dir + "/part2.nc --output " + dir + "/merged.nc 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("Setting IV"), std::string::npos) << r.output;  // the summary table
   expect_same(io::read_loocv(dir + "/whole.nc"), io::read_loocv(dir + "/merged.nc"));
-  r = run_command("mpirun -np 2 " + test::peppp_exe() + " loocv --merge " + dir + "/part1.nc," + dir +
+  r = run_command(test::mpi_launch(2) + test::peppp_exe() + " loocv --merge " + dir + "/part1.nc," + dir +
                   "/part2.nc --output " + dir + "/incomplete.nc 2>&1");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_FALSE(fs::exists(dir + "/incomplete.nc"));
@@ -244,7 +244,7 @@ TEST(CompleteCli, CompletesASampledCampaignAndFeedsLoocv) {
       }
   const std::string campaign = dir + "/campaign.nc", completed = dir + "/completed.nc";
   io::write_campaign(campaign, c);
-  auto r = run_command("mpirun -np 2 " + test::peppp_exe() + " complete --campaign " + campaign + " --output " +
+  auto r = run_command(test::mpi_launch(2) + test::peppp_exe() + " complete --campaign " + campaign + " --output " +
                        completed + " --lambda 0.02 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const io::Completion k = io::read_completion(completed);

@@ -27,7 +27,7 @@ const char* kOptions =
     "--summary false";
 
 std::string cmd(int ranks, const std::string& args) {
-  return "mpirun -np " + std::to_string(ranks) + " " + test::peppp_exe() + " " + args + " 2>&1";
+  return test::mpi_launch(ranks) + test::peppp_exe() + " " + args + " 2>&1";
 }
 
 // 4 tasks × 2 models × 2 learning rates = 16 rows × 9 configurations, 4 epochs (synthetic cells).

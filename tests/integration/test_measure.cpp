@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string measure_cmd(int ranks, const std::string& out, const std::string& extra = "") {
-  return "mpirun -np " + std::to_string(ranks) + " " + test::peppp_exe() + " measure --config " +
+  return test::mpi_launch(ranks) + test::peppp_exe() + " measure --config " +
          test::source_path("inputs/ci.ini") + " --output " + out +
          // 4 tasks x 4 configurations = 16 cells, whatever ci.ini's format lists become.
          (extra.find("--campaign.formats_") == std::string::npos

@@ -1,6 +1,6 @@
 // The shipped reference matrix (inputs/reference/fashion-small-cnn.nc, issue
 // #15): its reproduce command, rerun on 2 of its tasks x 9 configurations
-// under mpirun -np 2, gives the shipped values bit for bit; and a cold-start
+// at 2 MPI ranks, gives the shipped values bit for bit; and a cold-start
 // `peppp select` (no --campaign) trains on a tiny new task with the
 // reference as its meta-training campaign.
 #include <gtest/gtest.h>
@@ -67,7 +67,7 @@ TEST(Reference, ReproduceCommandOnTwoTasksGivesTheShippedValuesBitForBit) {
                    "[task dress-coat]\nclasses = dress, coat\n");
   const std::string catalog = dir + "/catalog.ini";
   const std::string out = dir + "/subset.nc";
-  auto r = test::run_command("mpirun -np 2 " + test::peppp_exe() + " measure --config " +
+  auto r = test::run_command(test::mpi_launch(2) + test::peppp_exe() + " measure --config " +
                              test::source_path("inputs/reference/fashion-small-cnn.ini") + " --campaign.tasks " +
                              catalog + " --campaign.formats_a e3m1,e4m3,e5m2 --campaign.formats_b e6m7,e7m7,e8m7" +
                              " --output " + out + " --run.progress_interval 0 2>&1");
@@ -102,7 +102,7 @@ TEST(Reference, ColdStartSelectTrainsFiveCellsWithoutACampaign) {
   const std::string out = dir + "/selection.nc";
   // The budget: the reference's median memory of its 14-px pairs is ~0.9 MiB;
   // 2 MiB leaves most configurations feasible for a 14-px pair.
-  auto r = test::run_command("mpirun -np 2 " + test::peppp_exe() + " select --task " + catalog +
+  auto r = test::run_command(test::mpi_launch(2) + test::peppp_exe() + " select --task " + catalog +
                              ":trouser-coat-tiny --budget 2 --measurements 5 --output " + out +
                              " --run.progress_interval 0 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;

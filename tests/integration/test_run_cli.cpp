@@ -1,4 +1,4 @@
-// End to end: mpirun -np 2 peppp run --config inputs/ci.ini on real
+// End to end: peppp run --config inputs/ci.ini at 2 MPI ranks on real
 // Fashion-MNIST cells: measure -> complete -> loocv (+ figures), every file
 // with every variable, all five methods and the baseline present.
 #include <gtest/gtest.h>
@@ -38,7 +38,7 @@ std::vector<std::string> string_coordinate(int nc, const char* name) {
 
 TEST(Run, CiPipelineEndToEnd) {
   const std::string dir = peppp::test::scratch_dir() + "/run";
-  const auto r = run_command("mpirun -np 2 " + peppp::test::peppp_exe() + " run --config " +
+  const auto r = run_command(peppp::test::mpi_launch(2) + peppp::test::peppp_exe() + " run --config " +
                              peppp::test::source_path("inputs/ci.ini") + " --output-dir " + dir);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* f : {"campaign.nc", "completed.nc", "loocv.nc"}) EXPECT_TRUE(fs::exists(dir + "/" + f)) << f;

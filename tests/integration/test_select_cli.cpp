@@ -1,4 +1,4 @@
-// `peppp select` end to end under mpirun -np 2 on the real ci campaign
+// `peppp select` end to end at 2 MPI ranks on the real ci campaign
 // (Fashion-MNIST, small CNN, 1 epoch) and a new task not in it: exactly N
 // cells trained under the cap, the recommendation under the budget, the same
 // recommendation from --measured without training, and bad inputs (exit 1,
@@ -41,7 +41,7 @@ const Fixture& fixture() {
     fs::remove_all(x.dir);
     fs::create_directories(x.dir);
     x.campaign = x.dir + "/ci.nc";
-    auto r = test::run_command("mpirun -np 2 " + test::peppp_exe() + " measure --config " +
+    auto r = test::run_command(test::mpi_launch(2) + test::peppp_exe() + " measure --config " +
                                test::source_path("inputs/ci.ini") + " --output " + x.campaign +
                                " --run.progress_interval 0 2>&1");
     EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -64,7 +64,7 @@ const Fixture& fixture() {
 
 std::string select_cmd(const std::string& campaign, const std::string& task, const std::string& out,
                        const std::string& extra) {
-  return "mpirun -np 2 " + test::peppp_exe() + " select --campaign " + campaign + " --task " + task + " --output " +
+  return test::mpi_launch(2) + test::peppp_exe() + " select --campaign " + campaign + " --task " + task + " --output " +
          out + " --run.progress_interval 0 " + extra + " 2>&1";
 }
 
@@ -310,7 +310,7 @@ double number_attr(const std::map<std::string, std::string>& a, const std::strin
 
 // Synthetic campaigns (fast, with a fake learning curve per cell) of the ci tasks and settings.
 std::string synthetic_campaign(const std::string& path, const std::string& extra) {
-  auto r = test::run_command("mpirun -np 2 " + test::peppp_exe() + " measure --config " +
+  auto r = test::run_command(test::mpi_launch(2) + test::peppp_exe() + " measure --config " +
                              test::source_path("inputs/ci.ini") + " --synthetic.seconds 0.001 --output " + path +
                              " --run.progress_interval 0 " + extra + " 2>&1");
   EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -471,7 +471,7 @@ TEST(SelectEpoch, CellsStopAfterEpochEAndMetaTrainOnTheCampaignAtE) {
     std::ofstream(one_task) << text;
   }
   const std::string full = dir + "/full.nc";
-  auto r = test::run_command("mpirun -np 2 " + test::peppp_exe() + " measure --config " +
+  auto r = test::run_command(test::mpi_launch(2) + test::peppp_exe() + " measure --config " +
                              test::source_path("inputs/ci.ini") + " --campaign.tasks " + one_task +
                              " --campaign.model resnet8 --train.epochs 2 --output " + full +
                              " --run.progress_interval 0 2>&1");

@@ -2,7 +2,8 @@
 # scripts/local-cluster.sh, started by the multinode_cluster fixture.
 set -euo pipefail
 : "${PEPPP_EXE:?}" "${PEPPP_SOURCE_DIR:?}" "${PEPPP_CLUSTER_DIR:?}" "${PEPPP_TEST_TMP:?}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+# mpi_launch N ...: the test helper's launcher and MPI environment (oversubscription, root).
+source "$PEPPP_SOURCE_DIR/tests/support/mpi_launch.sh"
 # Open MPI's default transports: the test environment's btl = self,vader
 # (one node) would forbid TCP between the nodes. Nothing else is tuned: no
 # --mca osc (the work queue must find a working queue by itself).
@@ -19,9 +20,9 @@ workdir() {
 }
 
 # 2 nodes x 2 ranks over TCP, launched from the host through the node agent.
-across() { mpirun --host nodeA:2,nodeB:2 -np 4 "$@"; }
+across() { mpi_launch 4 --host nodeA:2,nodeB:2 "$@"; }
 # One rank on the host, the reference.
-single() { mpirun -np 1 "$@"; }
+single() { mpi_launch 1 "$@"; }
 
 # Two peppp files agree on every variable (wall times excluded).
 same_files() {

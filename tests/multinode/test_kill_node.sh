@@ -58,7 +58,7 @@ scenario() {
     sleep 0.1
   done
   [ -f "$out" ] && fail "$how: a campaign file was written by the failed job"
-  mpirun --host nodeA:2 -np 2 "$PEPPP_EXE" measure --config inputs/ci.ini --output "$out" --resume \
+  mpi_launch 2 --host nodeA:2 "$PEPPP_EXE" measure --config inputs/ci.ini --output "$out" --resume \
     "${SYN[@]}" > "$W/$how-resume.log" 2>&1 || { cat "$W/$how-resume.log"; fail "$how: resume on nodeA failed"; }
   cat "$W/$how-resume.log"
   local summary; summary=$(grep "^measure: 36 measured" "$W/$how-resume.log") || fail "$how: the resume is incomplete"

@@ -1,7 +1,8 @@
 # Helpers for the Slurm tests (sourced).
 set -euo pipefail
 : "${SLURM_CONF:?}" "${PEPPP_EXE:?}" "${PEPPP_SOURCE_DIR:?}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+# mpi_launch N ...: the test helper's launcher and MPI environment (oversubscription, root).
+source "$PEPPP_SOURCE_DIR/tests/support/mpi_launch.sh"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 

@@ -7,7 +7,7 @@ cd "$PEPPP_SOURCE_DIR"
 # The ci campaign has 9 configurations: with the median cap, 3 fit every fold.
 LOOCV=(--measurements 3 --settings I,IV)
 # A campaign of synthetic cells is enough to exercise the job mechanics.
-mpirun -np 2 "$PEPPP_EXE" measure --config inputs/ci.ini --output "$W/campaign.nc" --quiet --synthetic.seconds 0.01
+mpi_launch 2 "$PEPPP_EXE" measure --config inputs/ci.ini --output "$W/campaign.nc" --quiet --synthetic.seconds 0.01
 sbatch --wait --ntasks=2 --overcommit --output="$W/single.out" \
   jobs/slurm/loocv.sbatch "$W/campaign.nc" "$W/single.nc" "${LOOCV[@]}" || { cat "$W/single.out"; fail "single loocv job failed"; }
 a=$(sbatch --parsable --array=1-3 --output="$W/part-%a.out" jobs/slurm/loocv-array.sbatch "$W/campaign.nc" "$W/loocv" "${LOOCV[@]}")

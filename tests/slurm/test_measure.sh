@@ -1,10 +1,10 @@
 #!/bin/bash
 # sbatch --wait jobs/slurm/measure.sbatch (ci config, 2 tasks) gives the same
-# campaign as mpirun -np 2.
+# campaign as a 2-rank run started by the launcher (mpi_launch 2).
 source "$(dirname "$0")/lib.sh"
 W=$(workdir measure)
 cd "$PEPPP_SOURCE_DIR"
-mpirun -np 2 "$PEPPP_EXE" measure --config inputs/ci.ini --output "$W/mpirun.nc" --quiet
+mpi_launch 2 "$PEPPP_EXE" measure --config inputs/ci.ini --output "$W/mpirun.nc" --quiet
 sbatch --wait --ntasks=2 --overcommit --output="$W/job.out" \
   jobs/slurm/measure.sbatch inputs/ci.ini "$W/slurm.nc" || { cat "$W/job.out"; fail "sbatch job failed"; }
 cat "$W/job.out"

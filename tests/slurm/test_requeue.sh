@@ -31,6 +31,6 @@ total=$(ncdump -v status "$W/campaign.nc" | sed -n '/^ status =/,/;/p' | grep -o
 records=$("$PEPPP_EXE" info "$W/campaign.nc.journal" | sed -n 's/^ *\([0-9]*\) cell records.*/\1/p')
 [ "$records" = "$total" ] || fail "$records journal records for $total cells"
 # Results equal an uninterrupted run.
-mpirun -np 2 "$PEPPP_EXE" measure --config inputs/ci.ini --output "$W/ref.nc" --quiet --synthetic.seconds 0.01 --synthetic.spread 0   # same errors: they depend on the cell seed only
+mpi_launch 2 "$PEPPP_EXE" measure --config inputs/ci.ini --output "$W/ref.nc" --quiet --synthetic.seconds 0.01 --synthetic.spread 0   # same errors: they depend on the cell seed only
 diff <(nc_values "$W/ref.nc" error,status) <(nc_values "$W/campaign.nc" error,status) || fail "requeued campaign differs"
 echo "PASS: interrupted job requeued itself and completed every cell once"

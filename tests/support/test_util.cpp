@@ -8,6 +8,7 @@
 #include <vector>
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,6 +94,21 @@ const std::string& torch_python() {
     return std::string();
   }();
   return found;
+}
+
+std::string mpi_launch(int ranks) {
+  const char* spawns = std::getenv("PEPPP_TEST_SPAWN_RANKS");
+  const char* exe = std::getenv("PEPPP_MPIEXEC");
+  if (!spawns || !exe || !*exe)
+    throw std::logic_error("mpi_launch: register the test with peppp_add_test(... SPAWNS n) and run it through ctest");
+  if (ranks < 1 || ranks > std::atoi(spawns))
+    throw std::logic_error("mpi_launch: " + std::to_string(ranks) + " ranks, but the test is registered with SPAWNS " +
+                           spawns);
+  const char* flag = std::getenv("PEPPP_MPIEXEC_NUMPROC_FLAG");
+  const char* pre = std::getenv("PEPPP_MPIEXEC_PREFLAGS");
+  std::string cmd = std::string(exe) + " " + (flag ? flag : "-n") + " " + std::to_string(ranks) + " ";
+  if (pre && *pre) cmd += std::string(pre) + " ";
+  return cmd;
 }
 
 }  // namespace peppp::test

@@ -33,4 +33,13 @@ const std::string& torch_python();
 /// The number of ranks this test was registered with (PEPPP_TEST_RANKS).
 int registered_ranks();
 
+/// The command-line prefix that starts a program on `ranks` MPI ranks, ending
+/// with a space: the launcher CMake's FindMPI found, as peppp_add_test hands it
+/// on (PEPPP_MPIEXEC, PEPPP_MPIEXEC_NUMPROC_FLAG, PEPPP_MPIEXEC_PREFLAGS).
+/// Oversubscription and the rest of the MPI settings come from the environment
+/// the helper sets, which the run inherits (run_command). A test registered
+/// with SPAWNS n may start runs of at most n ranks: a larger count, or a test
+/// registered without SPAWNS, throws std::logic_error. Not collective.
+std::string mpi_launch(int ranks);
+
 }  // namespace peppp::test
