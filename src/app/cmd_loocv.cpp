@@ -1,5 +1,8 @@
 // peppp loocv: meta-leave-one-out evaluation of the acquisition methods -> loocv.nc.
 #include "commands.hpp"
+
+#include <limits>
+
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/stage/loocv.hpp"
@@ -55,8 +58,10 @@ OptionSet declare(LoocvCmdArgs& a) {
 void parse_part(const std::string& text, meta::LoocvSpec& spec) {
   const auto parts = split(text, '/');
   std::int64_t k = 0, n = 0;
-  if (parts.size() != 2 || !parse_int(parts[0], k) || !parse_int(parts[1], n) || k < 1 || n < 1 || k > n)
-    throw InputError("--part: value '" + text + "' is not allowed; allowed: K/N with 1 <= K <= N, e.g. 2/8");
+  constexpr std::int64_t kMax = std::numeric_limits<int>::max();
+  if (parts.size() != 2 || !parse_int(parts[0], k) || !parse_int(parts[1], n) || k < 1 || n < 1 || k > n || n > kMax)
+    throw InputError("--part: value '" + text + "' is not allowed; allowed: K/N with 1 <= K <= N <= " +
+                     std::to_string(kMax) + ", e.g. 2/8");
   spec.part = static_cast<int>(k);
   spec.parts = static_cast<int>(n);
 }

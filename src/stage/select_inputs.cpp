@@ -90,6 +90,9 @@ std::vector<std::pair<int, double>> read_measured(const std::string& path, const
     int line_no = 0;
     while (std::getline(in, line)) {
       ++line_no;
+      // A spreadsheet's UTF-8 export starts with a byte-order mark: not part of the first label.
+      if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+      if (!line.empty() && line.back() == '\r') line.pop_back();  // Windows line ends
       const auto hash = line.find('#');
       const std::string text = trim(hash == std::string::npos ? line : line.substr(0, hash));
       if (text.empty()) continue;

@@ -185,6 +185,11 @@ TEST(Malformed, EveryCaseExitsOneWithOneLineAndNoOutput) {
       {"unknown setting", "{exe} loocv --campaign {good} --output {out} --settings IX", "IX"},
       {"negative cap", "{exe} loocv --campaign {good} --output {out} --cap -5", "cap"},
       {"unknown method", "{exe} loocv --campaign {good} --output {out} --methods magic-mf", "magic-mf"},
+      // Issue 28, numbers that wrap: refused with the field's range before any work.
+      {"epochs 2^32 wraps to 0", "{exe} measure --config {ci} --output {out} --train.epochs 4294967296", "in [1, 2147483647]"},
+      {"batch size 2^31 turns negative", "{exe} measure --config {ci} --output {out} --train.batch_size 2147483648", "2147483647"},
+      {"loocv rank 2^32", "{exe} loocv --campaign {good} --output {out} --rank 4294967299", "2147483647"},
+      {"part 1/2^32 read as 1/0", "{exe} loocv --campaign {good} --output {out} --part 1/4294967296", "1/4294967296"},
       {"select unknown task", "{exe} select --campaign {good} --task {dir}/none.ini:foo --budget 1 --measurements 3 --output {out}", "none.ini"},
       // output = input
       {"output = campaign", "{exe} complete --campaign {good} --output {good}", "is the same file as the input"},

@@ -177,3 +177,17 @@ TEST(SelectStage, TheNewTaskInheritsTheRowsModelAndRate) {
   EXPECT_EQ(stage::inherited_settings(c, "c.nc", true, false).count("option.campaign.model"), 0u);
   EXPECT_EQ(stage::round_trip_text(0.01), "0.01");
 }
+
+// Issue 28: a --measured CSV exported by a spreadsheet (UTF-8 byte-order mark,
+// Windows line ends, a header) reads like a plain one.
+TEST(SelectStage, MeasuredCsvWithByteOrderMarkAndCrLf) {
+  const std::string dir = test::scratch_dir();
+  const std::string path = dir + "/errors.csv";
+  std::ofstream(path, std::ios::binary) << "\xEF\xBB\xBF" << "config,error\r\ne4m3/e6m7,0.25\r\ne5m2/e6m7,nan\r\n";
+  const auto got = stage::read_measured(path, {"e5m2/e6m7", "e4m3/e6m7"}, 0);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].first, 1);
+  EXPECT_DOUBLE_EQ(got[0].second, 0.25);
+  EXPECT_EQ(got[1].first, 0);
+  EXPECT_TRUE(std::isnan(got[1].second));
+}
