@@ -30,6 +30,24 @@ std::vector<std::uint8_t> flags(const meta::ByteMatrix& m) {
   return v;
 }
 
+// A task row with nothing measured cannot be completed: name the file and the task.
+void check_rows_observed(const io::Campaign& c, const Eigen::MatrixXd& observed, const std::string& file) {
+  for (Eigen::Index i = 0; i < observed.rows(); ++i)
+    if (!observed.row(i).array().isFinite().any())
+      throw InputError(file + ": task '" + c.task[static_cast<std::size_t>(i)] + "' (row " + std::to_string(i) +
+                       ") has no measured configuration; allowed: a campaign whose every task has at least one "
+                       "(measure it with --resume, or merge it away)");
+}
+
+// The 5%-50% sampling-ratio sweep needs at least 2 tasks and 2 configurations
+// to sample from; with fewer it is skipped (said once), not an internal error.
+bool sweep_possible(const io::Campaign& c, const std::string& file) {
+  if (c.n_tasks() >= 2 && c.n_configs() >= 2) return true;
+  log::warn("complete: ", file, " has ", c.n_tasks(), " task(s) x ", c.n_configs(),
+            " configuration(s); the sampling-ratio sweep needs at least 2 of each and is skipped");
+  return false;
+}
+
 }  // namespace
 
 meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
@@ -43,9 +61,11 @@ meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
   meta::CompletionOptions opt = completion_options(c, job.weights_auto);
   opt.lambda_auto = !(job.lambda > 0);
   if (!opt.lambda_auto) opt.lambda = job.lambda;
-  opt.sweep = job.sweep;
   opt.seed = job.seed;
   const Eigen::MatrixXd observed = observed_errors(c);
+  check_rows_observed(c, observed, job.campaign);
+  // The sweep runs on a fully measured campaign only.
+  opt.sweep = job.sweep && (!observed.array().isFinite().all() || sweep_possible(c, job.campaign));
   const Eigen::MatrixXd memory = campaign_memory_matrix(c);
   const meta::CompletionResult r = meta::complete_campaign(observed, memory, opt);
   const meta::NoiseEstimate noise = campaign_noise(c, observed, r.estimate, r.rank);

@@ -68,3 +68,39 @@ TEST(CompleteStage, BadInputIsRefused) {
   EXPECT_THROW(stage::complete(job, MPI_COMM_WORLD), InputError);
   EXPECT_FALSE(fs::exists(job.output));
 }
+
+// Issue 28: a task with nothing measured is named with its file; a one-task
+// campaign completes (the sampling-ratio sweep, which needs two tasks, is
+// skipped) instead of failing inside the sweep.
+TEST(CompleteStage, UnmeasuredTaskIsNamedAndOneTaskCampaignCompletes) {
+  const std::string dir = test::scratch_dir();
+  stage::MeasureJob m = test::synthetic_measure_job(dir + "/campaign.nc", 3, 0, 0);
+  stage::measure(m, MPI_COMM_WORLD);
+  io::Campaign c = io::read_campaign(m.output);
+  const std::size_t d = c.n_configs();
+  for (std::size_t j = 0; j < d; ++j) {  // row 1: nothing measured
+    c.status[d + j] = static_cast<std::uint8_t>(CellStatus::planned);
+    c.error[d + j] = std::nan("");
+  }
+  const std::string holed = dir + "/holed.nc";
+  io::write_campaign(holed, c);
+  stage::CompleteJob job;
+  job.campaign = holed;
+  job.output = dir + "/completed.nc";
+  try {
+    stage::complete(job, MPI_COMM_WORLD);
+    ADD_FAILURE() << "a task without a measured configuration was completed";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(holed), std::string::npos) << what;
+    EXPECT_NE(what.find("task '" + c.task[1] + "'"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(job.output));
+
+  stage::MeasureJob one = test::synthetic_measure_job(dir + "/one.nc", 1, 0, 0);
+  stage::measure(one, MPI_COMM_WORLD);
+  job.campaign = one.output;
+  const meta::CompletionResult r = stage::complete(job, MPI_COMM_WORLD);
+  EXPECT_TRUE(r.sweep.empty());
+  EXPECT_TRUE(fs::exists(job.output));
+}
