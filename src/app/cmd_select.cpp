@@ -77,7 +77,7 @@ int run_select(const Options& user, MPI_Comm comm) {
   job.resources = a.campaign.resources;
   job.identity = select_identity(o);
   if (o.given("measured")) {
-    job.measured = stage::read_measured(a.measured, job.campaign.config, job.epoch);
+    job.measured = stage::read_measured(a.measured, job.campaign.config, job.epoch, &job.task);
     job.measured_source = a.measured;
   }
   job.attributes = output_attributes(o, comm, "select");

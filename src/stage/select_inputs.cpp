@@ -47,8 +47,32 @@ TaskSpec read_task(const std::string& spec) {
 }
 
 // (config index, error) pairs of a --measured file, in file order.
+namespace {
+
+// "'NAME' (DATASET, C classes, R px, T/E images)" of a row, for messages.
+std::string row_text(const TaskRow& r) {
+  return "'" + r.task_name() + "' (" + (r.dataset.empty() ? std::string("?") : r.dataset) + ", " +
+         std::to_string(r.classes) + " classes, " + std::to_string(r.resolution) + " px, " +
+         std::to_string(r.train_size) + "/" + std::to_string(r.test_size) + " images)";
+}
+
+// A .nc file of measurements must be the new task's: same name and, where the
+// file records them, the same dataset, classes, resolution and sizes.
+void check_measured_task(const io::Campaign& m, const TaskSpec& task, const std::string& path) {
+  const TaskRow got = io::task_rows(m).front(), want = TaskRow::of(task);
+  const bool described = !got.dataset.empty() || got.classes > 0;
+  if (got.task_name() != want.task_name() ||
+      (described && (got.dataset != want.dataset || got.classes != want.classes ||
+                     got.resolution != want.resolution || got.train_size != want.train_size ||
+                     got.test_size != want.test_size)))
+    throw InputError("--measured " + path + ": holds task " + row_text(got) + ", but --task is " + row_text(want) +
+                     "; allowed: the measurements of the new task");
+}
+
+}  // namespace
+
 std::vector<std::pair<int, double>> read_measured(const std::string& path, const std::vector<std::string>& config,
-                                                  int epoch) {
+                                                  int epoch, const TaskSpec* task) {
   std::map<std::string, int> index;
   for (std::size_t j = 0; j < config.size(); ++j) index[config[j]] = static_cast<int>(j);
   std::vector<std::pair<int, double>> out;
@@ -77,6 +101,7 @@ std::vector<std::pair<int, double>> read_measured(const std::string& path, const
     if (m.n_tasks() != 1)
       throw InputError("--measured " + path + ": holds " + std::to_string(m.n_tasks()) +
                        " tasks; allowed: exactly one (the new task)");
+    if (task) check_measured_task(m, *task, path);
     for (std::size_t j = 0; j < m.n_configs(); ++j) {
       const auto st = static_cast<CellStatus>(m.status[j]);
       if (st == CellStatus::not_planned || st == CellStatus::planned) continue;

@@ -88,8 +88,11 @@ TaskSpec read_task(const std::string& spec);
 /// file's errors are taken as such. Not collective.
 /// @throws InputError naming the file, line and value (or the epochs a .nc
 ///         file records).
+/// With `task` given, a .nc file must hold that task (same name and, where
+/// the file records them, dataset, classes, resolution and sizes), else
+/// InputError naming both.
 std::vector<std::pair<int, double>> read_measured(const std::string& path, const std::vector<std::string>& config,
-                                                  int epoch = 0);
+                                                  int epoch = 0, const TaskSpec* task = nullptr);
 
 /// The networks of the campaign's rows (`row_model`, or its `model`
 /// attribute), each once, in row order; empty when unknown (an external

@@ -191,3 +191,35 @@ TEST(SelectStage, MeasuredCsvWithByteOrderMarkAndCrLf) {
   EXPECT_EQ(got[1].first, 0);
   EXPECT_TRUE(std::isnan(got[1].second));
 }
+
+// Issue 28: select --measured X.nc refuses another task's measurements
+// (same configurations, another task) instead of using them for the new task.
+TEST(SelectStage, MeasuredFileOfAnotherTaskIsRefused) {
+  const std::string dir = test::scratch_dir();
+  const stage::SelectJob job = make_job(dir);
+  auto write_for = [&](TaskRow row, const std::string& path) {
+    io::Campaign m;
+    io::set_task_rows(m, {row});
+    io::set_configurations(m, {io::configurations(job.campaign).front()});
+    m.allocate();
+    m.error[0] = 0.2;
+    m.memory[0] = 1;
+    m.status[0] = static_cast<std::uint8_t>(CellStatus::measured);
+    io::write_campaign(path, m);
+  };
+  TaskRow other = TaskRow::of(job.task);
+  other.name = job.task.name + "-other";
+  write_for(other, dir + "/other.nc");
+  try {
+    stage::read_measured(dir + "/other.nc", job.campaign.config, 0, &job.task);
+    ADD_FAILURE() << "another task's measurements were accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(other.name), std::string::npos) << e.what();
+  }
+  TaskRow wider = TaskRow::of(job.task);
+  wider.resolution += 14;  // the same name, another task definition
+  write_for(wider, dir + "/wider.nc");
+  EXPECT_THROW(stage::read_measured(dir + "/wider.nc", job.campaign.config, 0, &job.task), InputError);
+  write_for(TaskRow::of(job.task), dir + "/same.nc");
+  EXPECT_EQ(stage::read_measured(dir + "/same.nc", job.campaign.config, 0, &job.task).size(), 1u);
+}
