@@ -139,6 +139,66 @@ std::vector<int> feasible_counts(const meta::LoocvSpec& spec, const meta::LoocvD
   return out;
 }
 
+namespace {
+
+// The matrix LOOCV runs on: `campaign` (estimates `fill` standing in where
+// unmeasured), narrowed to --rows, with --test-rows the folds.
+meta::LoocvData job_data(const LoocvJob& job, const io::Campaign& campaign, const std::vector<double>& fill) {
+  meta::LoocvData data = par::loocv_data(campaign, job.campaign, fill);
+  if (!job.rows.empty() || !job.test_rows.empty()) {
+    // --rows narrows the matrix; --test-rows picks, among those rows, the ones held out and scored.
+    const std::vector<int> rows = select_rows(campaign, job.rows, "--rows", job.campaign);
+    const std::vector<int> tests = select_rows(campaign, job.test_rows, "--test-rows", job.campaign);
+    data = data_rows(data, rows);
+    for (std::size_t k = 0; k < rows.size(); ++k)
+      if (std::binary_search(tests.begin(), tests.end(), rows[k])) data.fold_rows.push_back(static_cast<int>(k));
+    if (data.fold_rows.empty())
+      throw InputError("--test-rows: none of the rows --rows keeps is selected (" + join(job.test_rows, ",") + ")");
+    if (data.fold_rows.size() == data.n()) data.fold_rows.clear();
+  }
+  return data;
+}
+
+// The validated spec of `job` on `data` (with fit_counts: the counts and rank
+// every fold can take, said once).
+meta::LoocvSpec job_spec(const LoocvJob& job, const meta::LoocvData& data) {
+  meta::LoocvSpec spec = job.spec;
+  if (job.fit_counts) {
+    const std::size_t n = data.n(), d = data.d();
+    // The smallest meta-training matrix over the folds bounds the rank (n − 1 rows with one row held out).
+    std::size_t train_rows = n > 0 ? n - 1 : 0;
+    for (int f : data.folds()) train_rows = std::min(train_rows, meta::training_rows(spec, data, f).size());
+    const int rank = std::min<int>(spec.rank, static_cast<int>(std::min(train_rows, d)));
+    meta::LoocvSpec fitted = spec;
+    fitted.rank = std::max(rank, 1);
+    fitted.measurements = feasible_counts(fitted, data);
+    if (fitted.measurements.empty()) {
+      // The reason the smallest count does not fit (e.g. a row with nothing under the cap).
+      meta::LoocvSpec smallest = fitted;
+      smallest.measurements = {*std::min_element(spec.measurements.begin(), spec.measurements.end())};
+      spec = meta::validate_loocv(smallest, data);  // throws the reason
+      throw InputError("loocv: no count of measurements " + join_ints(spec.measurements) + " fits this campaign");
+    }
+    if (fitted.measurements.size() < spec.measurements.size() || fitted.rank != spec.rank)
+      log::warn("run: loocv uses measurements ", join_ints(fitted.measurements), " and rank ", fitted.rank,
+                " (the campaign is too small for the rest: a count needs >= rank configurations under the cap on "
+                "every task)");
+    spec = fitted;
+  }
+  spec = meta::validate_loocv(spec, data);
+  return spec;
+}
+
+}  // namespace
+
+void check_loocv_job(const LoocvJob& job, const io::Campaign& planned) {
+  // Every error known (a placeholder): what is checked is the shape, the
+  // memory under the cap and the options, not the errors.
+  const std::vector<double> fill(planned.n_tasks() * planned.n_configs(), 0.5);
+  const meta::LoocvData data = job_data(job, planned, fill);
+  job_spec(job, data);
+}
+
 io::Loocv loocv(const LoocvJob& job, MPI_Comm comm) {
   const bool root = par::rank(comm) == 0;
   if (auto why = io::check_writable(job.output); !why.empty()) throw InputError("--output: " + why);
@@ -168,42 +228,8 @@ io::Loocv loocv(const LoocvJob& job, MPI_Comm comm) {
     for (double& v : fill)
       if (std::isfinite(v)) v = std::clamp(v, 0.0, 1.0);
   }
-  meta::LoocvData data = par::loocv_data(campaign, job.campaign, fill);
-  if (!job.rows.empty() || !job.test_rows.empty()) {
-    // --rows narrows the matrix; --test-rows picks, among those rows, the ones held out and scored.
-    const std::vector<int> rows = select_rows(campaign, job.rows, "--rows", job.campaign);
-    const std::vector<int> tests = select_rows(campaign, job.test_rows, "--test-rows", job.campaign);
-    data = data_rows(data, rows);
-    for (std::size_t k = 0; k < rows.size(); ++k)
-      if (std::binary_search(tests.begin(), tests.end(), rows[k])) data.fold_rows.push_back(static_cast<int>(k));
-    if (data.fold_rows.empty())
-      throw InputError("--test-rows: none of the rows --rows keeps is selected (" + join(job.test_rows, ",") + ")");
-    if (data.fold_rows.size() == data.n()) data.fold_rows.clear();
-  }
-  meta::LoocvSpec spec = job.spec;
-  if (job.fit_counts) {
-    const std::size_t n = data.n(), d = data.d();
-    // The smallest meta-training matrix over the folds bounds the rank (n − 1 rows with one row held out).
-    std::size_t train_rows = n > 0 ? n - 1 : 0;
-    for (int f : data.folds()) train_rows = std::min(train_rows, meta::training_rows(spec, data, f).size());
-    const int rank = std::min<int>(spec.rank, static_cast<int>(std::min(train_rows, d)));
-    meta::LoocvSpec fitted = spec;
-    fitted.rank = std::max(rank, 1);
-    fitted.measurements = feasible_counts(fitted, data);
-    if (fitted.measurements.empty()) {
-      // The reason the smallest count does not fit (e.g. a row with nothing under the cap).
-      meta::LoocvSpec smallest = fitted;
-      smallest.measurements = {*std::min_element(spec.measurements.begin(), spec.measurements.end())};
-      spec = meta::validate_loocv(smallest, data);  // throws the reason
-      throw InputError("loocv: no count of measurements " + join_ints(spec.measurements) + " fits this campaign");
-    }
-    if (fitted.measurements.size() < spec.measurements.size() || fitted.rank != spec.rank)
-      log::warn("run: loocv uses measurements ", join_ints(fitted.measurements), " and rank ", fitted.rank,
-                " (the campaign is too small for the rest: a count needs >= rank configurations under the cap on "
-                "every task)");
-    spec = fitted;
-  }
-  spec = meta::validate_loocv(spec, data);
+  const meta::LoocvData data = job_data(job, campaign, fill);
+  const meta::LoocvSpec spec = job_spec(job, data);
   log::info("loocv: ", data.n(), " rows x ", data.d(), " configurations, ", data.folds().size(),
             " held out in turn (fold by ", meta::fold_by_name(spec.fold_by), "), settings ", join(spec.settings, ","),
             ", methods ", join(spec.methods, ","), ", cap ", (spec.cap_per_task ? std::string("task-median") : std::to_string(spec.cap) + " MiB"), ", part ", spec.part, "/", spec.parts);

@@ -70,6 +70,14 @@ io::Fidelity fidelity(const FidelityJob& job, MPI_Comm comm);
 /// tau-b, regret and capped regret. Not collective.
 std::string fidelity_summary(const io::Fidelity& f);
 
+/// Validate `job` (settings, methods, counts, rank, cap, row selectors,
+/// part) as `loocv` would, against `planned`: a campaign whose memory is
+/// known but whose errors are not yet (`par::empty_campaign` of a plan), so
+/// `peppp run` refuses a LOOCV option that cannot work before it trains
+/// anything. Not collective (every rank checks alike).
+/// @throws InputError as `loocv` would.
+void check_loocv_job(const LoocvJob& job, const io::Campaign& planned);
+
 /// Run `job` over the ranks of `comm`; the root writes `job.output`.
 /// Collective. @returns the result on rank 0, an empty one elsewhere.
 /// @throws InputError (every rank) on unusable inputs or options.

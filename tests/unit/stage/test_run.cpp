@@ -59,3 +59,34 @@ TEST(RunStage, AnOutputFolderThatCannotBeMadeIsRefused) {
   std::ofstream(file) << "x";
   EXPECT_THROW(stage::run(small_run(file + "/run"), MPI_COMM_WORLD), InputError);
 }
+
+// Issue 28: a LOOCV option that cannot work (a cap below every
+// configuration's memory) is refused before anything is trained, and the
+// results of an earlier run never stay beside the files of a new one.
+TEST(RunStage, LoocvOptionsCheckedBeforeTrainingAndEarlierResultsNotLeftBeside) {
+  const std::string dir = test::scratch_dir() + "/run";
+  stage::RunJob bad = small_run(dir);
+  bad.loocv.spec.cap = 1e-9;  // MiB: nothing fits
+  bad.loocv.spec.measurements = {3};
+  try {
+    stage::run(bad, MPI_COMM_WORLD);
+    ADD_FAILURE() << "a LOOCV cap no configuration fits under was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cap"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir + "/campaign.nc")) << "trained before refusing the LOOCV options";
+  EXPECT_FALSE(fs::exists(dir + "/campaign.nc.journal"));
+
+  // Results of an earlier run: replaced by this run's, never left beside them.
+  std::ofstream(dir + "/completed.nc") << "earlier";
+  std::ofstream(dir + "/loocv.nc") << "earlier";
+  stage::RunJob good = small_run(dir);
+  good.loocv.spec.methods = {"no-such-method"};  // found before training: the earlier files stay untouched
+  EXPECT_THROW(stage::run(good, MPI_COMM_WORLD), InputError);
+  EXPECT_FALSE(fs::exists(dir + "/campaign.nc"));
+  testing::internal::CaptureStdout();
+  stage::run(small_run(dir), MPI_COMM_WORLD);
+  testing::internal::GetCapturedStdout();
+  EXPECT_NO_THROW(io::read_completion(dir + "/completed.nc"));
+  EXPECT_NO_THROW(io::read_loocv(dir + "/loocv.nc"));
+}
