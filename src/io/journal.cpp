@@ -321,8 +321,10 @@ std::size_t count_journal_records(const std::string& dir) { return scan_journals
 
 bool has_journals(const std::string& dir) { return !rank_files(dir).empty(); }
 
-std::string move_journals_aside(const std::string& dir) {
-  std::string base = fs::path(dir).lexically_normal().string();
+std::string move_journals_aside(const std::string& dir) { return move_aside(dir, "journal folder"); }
+
+std::string move_aside(const std::string& path, const std::string& what) {
+  std::string base = fs::path(path).lexically_normal().string();
   while (base.size() > 1 && base.back() == '/') base.pop_back();
   std::string stamp = iso8601_now();  // 2026-12-01T15:40:00Z -> 20261201T154000Z
   stamp.erase(std::remove(stamp.begin(), stamp.end(), '-'), stamp.end());
@@ -331,7 +333,7 @@ std::string move_journals_aside(const std::string& dir) {
   std::error_code ec;
   for (int k = 2; fs::exists(target, ec); ++k) target = base + ".moved-" + stamp + "-" + std::to_string(k);
   if (std::rename(base.c_str(), target.c_str()) != 0)
-    throw RuntimeError("cannot move journal folder " + base + " aside to " + target + ": " + std::strerror(errno));
+    throw RuntimeError("cannot move " + what + " " + base + " aside to " + target + ": " + std::strerror(errno));
   return target;
 }
 

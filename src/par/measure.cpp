@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
+#include "peppp/io/campaign.hpp"
 #include "peppp/io/journal.hpp"
 #include "peppp/io/lock.hpp"
 #include "peppp/io/netcdf.hpp"
@@ -202,6 +204,33 @@ struct Start {
 
 // Root: the lock (one writer per output), then the resume rules, then what
 // earlier runs of this plan finished, and what is left.
+// An output that holds results but whose journal folder is gone: its cells
+// exist nowhere else, so a run that did not start from it must never replace
+// it (a rerun would train every cell again, and an interrupted one would
+// leave fewer). Refused; with --restart moved aside like the journals.
+void protect_output_without_journal(const MeasureSettings& st, const std::string& jdir) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(st.output, ec) || io::has_journals(jdir)) return;
+  std::int64_t results = 0;
+  try {
+    for (auto s : io::read_campaign(st.output).status)
+      results += s != static_cast<std::uint8_t>(CellStatus::planned) &&
+                 s != static_cast<std::uint8_t>(CellStatus::not_planned);
+  } catch (const Error&) {
+    return;  // not a campaign of results (an input check elsewhere names it)
+  }
+  if (results == 0) return;
+  if (st.restart) {
+    const std::string moved = io::move_aside(st.output, "output");
+    log::warn("measure: --restart: ", st.output, " (", results, " cells with results, no journal) was moved aside to ",
+              moved, " (nothing deleted); starting over");
+    return;
+  }
+  throw InputError(st.output + " holds " + std::to_string(results) + " cells with results but its journal folder " +
+                   jdir + " is gone: this run would train them again and replace it; pass --restart to move it "
+                   "aside (nothing deleted) and start over, or use another --output");
+}
+
 Start start_campaign(const meta::Plan& plan, const MeasureSettings& st) {
   const std::string jdir = io::journal_dir(st.output);
   const auto R = static_cast<std::uint64_t>(plan.replicates());
@@ -210,6 +239,7 @@ Start start_campaign(const meta::Plan& plan, const MeasureSettings& st) {
   const std::string why = io::check_writable(st.output);
   if (!why.empty()) throw InputError(why);
   out.lock = std::make_unique<io::OutputLock>(st.output, st.command, st.break_lock);
+  protect_output_without_journal(st, jdir);
   if (st.restart && io::has_journals(jdir)) {
     const std::string moved = io::move_journals_aside(jdir);
     log::warn("measure: --restart: the journal folder ", jdir, " was moved aside to ", moved,

@@ -101,6 +101,11 @@ void write_plan_text(const std::string& dir, const std::string& identity_text);
 /// @throws RuntimeError when the rename fails.
 std::string move_journals_aside(const std::string& dir);
 
+/// Rename `path` (a file or folder; `what` names it in messages) to
+/// `<path>.moved-<UTC timestamp>` (a free name), nothing deleted.
+/// @returns the new name. @throws RuntimeError when the rename fails.
+std::string move_aside(const std::string& path, const std::string& what);
+
 /// Appends records to one rank's journal. Opening creates the folder and the
 /// file (with its header) if needed; an existing file must carry the same
 /// fingerprint, and a torn tail is truncated away before appending.

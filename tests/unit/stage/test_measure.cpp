@@ -132,3 +132,36 @@ TEST(MeasureStage, BadInputIsRefusedBeforeAnyFile) {
   EXPECT_THROW(stage::measure(job, MPI_COMM_WORLD), InputError);
   EXPECT_TRUE(fs::is_empty(dir));
 }
+
+// Issue 28: a finished campaign.nc whose journal folder is gone is never
+// trained again and replaced by a run that did not start from it: refused
+// naming --restart, which moves it aside (nothing deleted).
+TEST(MeasureStage, FinishedOutputWithoutItsJournalIsNeverReplaced) {
+  const std::string dir = test::scratch_dir();
+  stage::MeasureJob job = test::synthetic_measure_job(dir + "/campaign.nc", 3, 0, 0);
+  stage::measure(job, MPI_COMM_WORLD);
+  const io::Campaign first = io::read_campaign(job.output);
+  fs::remove_all(io::journal_dir(job.output));
+  for (bool resume : {false, true}) {
+    job.resume = resume;
+    try {
+      stage::measure(job, MPI_COMM_WORLD);
+      ADD_FAILURE() << "the finished output was trained again (resume " << resume << ")";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("--restart"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(job.output), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(test::same_values(io::read_campaign(job.output).error, first.error));
+    EXPECT_FALSE(fs::exists(io::journal_dir(job.output) + "/rank-0.bin"));
+  }
+  job.resume = false;
+  job.restart = true;
+  stage::measure(job, MPI_COMM_WORLD);
+  int moved = 0;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().rfind("campaign.nc.moved-", 0) == 0) {
+      ++moved;
+      EXPECT_TRUE(test::same_values(io::read_campaign(e.path().string()).error, first.error));
+    }
+  EXPECT_EQ(moved, 1);
+}
