@@ -30,7 +30,8 @@ OptionSet declare(MeasureArgs& a) {
         "failed ones trained again). Without it an existing journal is refused.")
       .command_line_only().to(a.job.resume);
   s.add("restart", Kind::flag, "false", "", "",
-        "Move an existing journal folder aside (<output>.journal.moved-<UTC time>, never deleted) and start over.")
+        "Move an existing journal folder aside (<output>.journal.moved-<UTC time>, never deleted), and an output "
+        "with results but no journal (<output>.moved-<UTC time>), and start over.")
       .command_line_only().to(a.job.restart);
   s.add("break-lock", Kind::flag, "false", "", "",
         "Take over the output's lock (<output>.lock) even if its holder may be alive on another host.")

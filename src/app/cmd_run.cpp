@@ -36,7 +36,8 @@ OptionSet declare(RunArgs& a) {
         "Resume the measurement from the journals of an interrupted run in the same folder.")
       .command_line_only().to(a.resume);
   s.add("restart", Kind::flag, "false", "", "",
-        "Move the measurement's existing journal folder aside (timestamped, never deleted) and start over.")
+        "Move the measurement's existing journal folder aside (timestamped, never deleted), and a campaign.nc "
+        "with results but no journal, and start over.")
       .command_line_only().to(a.restart);
   s.add("break-lock", Kind::flag, "false", "", "",
         "Take over the campaign's lock (campaign.nc.lock) even if its holder may be alive on another host.")
