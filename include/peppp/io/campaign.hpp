@@ -264,8 +264,9 @@ void set_configurations(Campaign& c, const std::vector<Configuration>& configs);
 /// per-epoch errors).
 Campaign campaign_at_epoch(const Campaign& c, int epoch, const std::string& file);
 
-/// Write `c` to `path` atomically (`<path>.tmp-<pid>`, then rename), as
-/// NetCDF-4 with CF attributes. Not collective (root only).
+/// Write `c` to `path` atomically (`io::AtomicPath`: an exclusively created
+/// `<path>.tmp-<host>-<pid>-<random>`, then rename), as NetCDF-4 with CF
+/// attributes. Not collective (root only).
 /// @throws InputError when the folder is missing/unwritable; RuntimeError on I/O errors.
 void write_campaign(const std::string& path, const Campaign& c);
 
