@@ -2,6 +2,7 @@
 // The options are in select_options.cpp; the stage decides what the new task inherits.
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
@@ -40,6 +41,20 @@ std::string select_identity(const Options& o) {
   return id;
 }
 
+// The conditions of a training selection from select's own options (keys without a section)
+// that the stage does not record itself (it records the task's definition, the campaign's
+// content, the budget, cap, measurements, tolerance, acquisition, rank, --rows-model and
+// --epoch); not the output, --resume/--restart or --measured.
+std::string select_conditions(const Options& o) {
+  static const std::set<std::string> skip = {"output",      "resume",  "restart", "measured",     "task",
+                                             "campaign",    "budget",  "cap",     "measurements", "tolerance",
+                                             "acquisition", "rank",    "epoch",   "rows-model"};
+  std::string text;
+  for (const auto& [k, v] : o.values())
+    if (k.find('.') == std::string::npos && !skip.count(k)) text += k + "=" + v + "\n";
+  return text;
+}
+
 }  // namespace
 
 int run_select(const Options& user, MPI_Comm comm) {
@@ -76,6 +91,7 @@ int run_select(const Options& user, MPI_Comm comm) {
   job.seed = a.campaign.spec.seed;
   job.resources = a.campaign.resources;
   job.identity = select_identity(o);
+  job.conditions = select_conditions(o);
   if (o.given("measured")) {
     job.measured = stage::read_measured(a.measured, job.campaign.config, job.epoch, &job.task);
     job.measured_source = a.measured;

@@ -185,6 +185,16 @@ void print_selection(const io::Selection& s) {
             std::isnan(s.expected_regret) ? std::string()
                                           : "; expected regret " + fixed(s.expected_regret, 4) + ", p_best " +
                                                 fixed(s.p_best.empty() ? 0.0 : s.p_best[r], 3));
+  if (s.zero_shot_index < 0) return;
+  // What measuring bought over the zero-shot pick (the prior's answer, no training).
+  std::size_t measured = 0;
+  for (auto m : s.measured) measured += m ? 1 : 0;
+  const int z = s.zero_shot_index;
+  log::info("select: zero-shot pick ", s.zero_shot_config, " (", fixed(s.memory[z], 3), " MiB), predicted error ",
+            fixed(s.zero_shot_predicted_error, 3), " +- ", fixed(s.zero_shot_predicted_std, 3), ", expected regret ",
+            fixed(s.zero_shot_expected_regret, 4), measured == 0 ? std::string("; nothing measured") :
+            "; after " + std::to_string(measured) + " measurement(s): expected regret " + fixed(s.expected_regret, 4) +
+            (z == r ? ", the same pick" : ", pick changed to " + s.recommended_config));
 }
 
 // ---- info

@@ -39,7 +39,8 @@ void merge_summary(const stage::MergeJob& job, const stage::MergeResult& r);
 // ---- select
 
 /// Log the estimated Pareto frontier of `s` (memory, predicted error ± std,
-/// measured, p_best; the recommendation marked) and the recommendation line.
+/// measured, p_best; the recommendation marked), the recommendation line and,
+/// when recorded, the zero-shot pick beside what the measurements bought.
 void print_selection(const io::Selection& s);
 
 // ---- info

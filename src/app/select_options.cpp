@@ -12,8 +12,9 @@ OptionSet declare_select(SelectArgs& a) {
   s.usage =
       "mpirun -np N peppp select [--campaign campaign.nc] --task CATALOG.ini:TASK --budget MiB --measurements N\n"
       "       [--tolerance E] [--acquisition ei-mf|ed-mf] [--cap MiB] [--rank K] [--campaign.model NAME]\n"
-      "       [--train.learning_rate X] [--rows-model NAME] [--epoch E] --output selection.nc [--resume]\n"
+      "       [--train.learning_rate X] [--rows-model NAME] [--epoch E] --output selection.nc [--resume | --restart]\n"
       "  or:  peppp select ... --measured errors.csv   (errors measured elsewhere; nothing is trained)\n"
+      "  or:  peppp select ... --measurements 0        (the prior's answer, the zero-shot pick; nothing is trained)\n"
       "The new task is trained with the campaign's model and [train] settings (its option.* attributes);\n"
       "--config FILE or --train.KEY / --campaign.model on the command line override them (a campaign whose\n"
       "rows are task x model x learning rate needs --campaign.model, and --train.learning_rate when its\n"
@@ -21,7 +22,12 @@ OptionSet declare_select(SelectArgs& a) {
       "configurations are the campaign's (campaign.formats_a/b and [sampling] are ignored). ei-mf trains\n"
       "in rounds of one configuration per rank (round K: <output>.round-K.nc and its journal) until\n"
       "--measurements or --tolerance; ed-mf trains its picks at once (journal <output>.measured.nc.journal/).\n"
-      "The cells measured are collected in <output>.measured.nc; a rerun resumes without retraining.";
+      "The cells measured are collected in <output>.measured.nc; a rerun resumes without retraining.\n"
+      "Before round 1 select prints the zero-shot pick (lowest prior mean error under the budget, no training),\n"
+      "its predicted error +- std and expected regret; after each round the expected regret of the current\n"
+      "pick and whether the recommendation changed. The conditions of a training selection are recorded in\n"
+      "<output>.conditions: a rerun under other conditions (task, campaign, model, training settings, seed,\n"
+      "budget, cap, measurements, tolerance, acquisition, ...; not the rank count) is refused unless --restart.";
   s.other_stage_sections = {"complete", "loocv"};
   a.campaign.declare(s);
   s.get("campaign.tasks").mandatory(false).help = "Ignored by select (the new task is --task).";
@@ -57,16 +63,18 @@ OptionSet declare_select(SelectArgs& a) {
         "with memory <= budget (METHOD.md F9.1).")
       .command_line_only().mandatory().above(0).to(a.job.budget);
   s.add("measurements", Kind::integer, "", "configurations", "5",
-        "How many configurations are trained on the new task at most (ed-mf: exactly, >= --rank). Required "
+        "How many configurations are trained on the new task at most (ed-mf: exactly, >= --rank); 0: none, the "
+        "prior's answer (the zero-shot pick and the prior's frontier; no training, no journal). Required "
         "unless --measured is given.")
-      .command_line_only().at_least(1).to(a.job.measurements);
+      .command_line_only().at_least(0).to(a.job.measurements);
   s.add("acquisition", Kind::choice, "ei-mf", "", "ed-mf",
         "How the configurations to train are chosen: ei-mf (sequential rounds of as many configurations as "
         "ranks, each the best expected improvement of the pick under the budget, docs/ei-mf.md) or ed-mf (the "
         "paper's D-optimal design, all at once).")
       .command_line_only().one_of({"ei-mf", "ed-mf"}).to(a.job.acquisition);
   s.add("tolerance", Kind::real, "0", "error rate", "0.01",
-        "ei-mf: stop before --measurements once the expected regret of the recommendation is at most this; "
+        "ei-mf: stop before --measurements once the expected regret of the recommendation is at most this, "
+        "checked before round 1 too (a prior already that sure trains nothing, and says so); "
         "0 = train all --measurements.")
       .command_line_only().at_least(0).to(a.job.tolerance);
   s.add("cap", Kind::real, "", "MiB", "2.0",
@@ -94,8 +102,14 @@ OptionSet declare_select(SelectArgs& a) {
   s.add("output", Kind::text, "", "path", "selection.nc", "Selection file to write (NetCDF-4).")
       .command_line_only().mandatory().to(a.job.output);
   s.add("resume", Kind::flag, "false", "", "",
-        "Resume the training of an interrupted selection (its journal is used either way).")
+        "Resume the training of an interrupted selection (its journal is used either way; a rerun on another "
+        "number of ranks continues the earlier run's rounds).")
       .command_line_only().to(a.job.resume);
+  s.add("restart", Kind::flag, "false", "", "",
+        "Move the outputs of an earlier selection into --output aside (<output>.round-K.nc, <output>.measured.nc, "
+        "their journals, <output>.conditions and the selection file, each to NAME.moved-<UTC time>; nothing "
+        "deleted) and start over. Needed when the earlier one was begun under other conditions.")
+      .command_line_only().to(a.job.restart);
   return s;
 }
 

@@ -20,7 +20,11 @@ SequentialSelection::SequentialSelection(AcquisitionContext ctx, Eigen::VectorXd
   if (memory_.size() != ctx_.y.cols())
     throw InputError("sequential selection: " + std::to_string(memory_.size()) + " memory entries for " +
                      std::to_string(ctx_.y.cols()) + " configurations");
-  if (options_.measurements <= 0) stop_ = StopReason::measurements;
+  zero_shot_ = recommendation();  // nothing measured yet: the prior's answer
+  if (options_.measurements <= 0)
+    stop_ = StopReason::measurements;
+  else if (options_.tolerance > 0 && zero_shot_.expected_regret <= options_.tolerance)
+    stop_ = StopReason::tolerance;  // the prior is already sure enough: nothing to train
 }
 
 std::vector<int> SequentialSelection::next_picks() {
@@ -60,6 +64,7 @@ const RoundResult& SequentialSelection::observe(const std::vector<int>& picks, c
     if (!std::isfinite(errors[q])) failed_.push_back(picks[q]);
   }
   RoundResult r;
+  r.recommended_before = rounds_.empty() ? zero_shot_.recommended_index : rounds_.back().after.recommended_index;
   r.picks = picks;
   r.errors = errors;
   r.after = recommendation();

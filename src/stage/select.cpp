@@ -15,20 +15,26 @@ namespace peppp::stage {
 
 io::Selection select(const SelectJob& job, MPI_Comm comm) {
   const SelectProblem p = select_problem(job);
+  const meta::SelectionPrediction zero = zero_shot_selection(job, p);
+  log_zero_shot(p, zero);
   SelectMeasurements m;
   if (!job.measured.empty()) {
     m = measurements_from_file(job, p);
+  } else if (job.measurements == 0) {
+    m.none_why = "--measurements 0: the prior's answer (zero-shot), nothing trained";
+    log::info("select: ", m.none_why, ", no journal");
   } else if (job.acquisition == "ed-mf") {
     // ED-MF: every pick chosen up front, trained in one round.
+    prepare_training(job, comm);
     m.configs = meta::choose_configurations(p.train, p.memory, job.measurements, p.cap, job.rank);
     m.errors = train_chosen(job, p, m.configs, job.output + ".measured.nc", "ED-MF", comm);
     m.rounds.assign(m.configs.size(), 0);
   } else {
-    m = ei_mf_rounds(job, p, comm);
+    m = ei_mf_rounds(job, p, prepare_training(job, comm), comm);
   }
   const meta::SelectionPrediction s =
       meta::posterior_selection(p.prior(), p.memory, m.configs, m.errors, job.budget, job.risk_samples, job.seed);
-  io::Selection sel = selection_record(job, p, m, s);
+  io::Selection sel = selection_record(job, p, m, s, zero);
   if (par::rank(comm) == 0) io::write_selection(job.output, sel);
   par::barrier(comm);
   return sel;

@@ -38,6 +38,10 @@ struct SelectMeasurements {
   std::vector<int> configs;
   std::vector<double> errors;
   std::vector<int> rounds;
+  /// Per EI-MF round: the expected regret of the recommendation after it and that recommendation.
+  std::vector<double> round_regret;
+  std::vector<int> round_recommended;
+  std::string none_why;  ///< why nothing was measured (empty when something was)
 };
 
 /// Check every input of `job` (identical on every rank) and fit the prior. Not collective.
@@ -56,15 +60,32 @@ SelectMeasurements measurements_from_file(const SelectJob& job, const SelectProb
 std::vector<double> train_chosen(const SelectJob& job, const SelectProblem& p, const std::vector<int>& chosen,
                                  const std::string& output, const std::string& chooser, MPI_Comm comm);
 
-/// The EI-MF rounds (meta::SequentialSelection, one pick per rank and round,
+/// The EI-MF rounds (meta::SequentialSelection, `per_round` picks per round,
 /// round K trained into <output>.round-K.nc), then <output>.measured.nc on
-/// the root. Collective.
-SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, MPI_Comm comm);
+/// the root when something was measured. Logs the expected regret after
+/// each round and whether the recommendation changed; trains nothing when
+/// the zero-shot pick is already within --tolerance (and says so). Collective.
+SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, int per_round, MPI_Comm comm);
+
+/// Before the first training of a selection into job.output: the outputs of
+/// an earlier one checked against its conditions record (refused when they
+/// differ, or when training files have no record), moved aside with
+/// --restart, the record written. Collective (the root decides).
+/// @returns the picks per round: the earlier run's, else the rank count.
+/// @throws InputError naming what changed and how to proceed.
+int prepare_training(const SelectJob& job, MPI_Comm comm);
+
+/// The zero-shot answer: the posterior selection from no measurement (the
+/// configuration of lowest prior mean error under the budget). Not collective.
+meta::SelectionPrediction zero_shot_selection(const SelectJob& job, const SelectProblem& p);
+/// Log the zero-shot pick: its label, memory, predicted error +- std and expected regret.
+void log_zero_shot(const SelectProblem& p, const meta::SelectionPrediction& zero);
 
 /// The selection file's content: the prediction `s` with the labels, memory,
-/// cap, budget, rounds and (for the root) the provenance attributes.
+/// cap, budget, rounds, the zero-shot pick `zero` and (for the root) the
+/// provenance attributes.
 io::Selection selection_record(const SelectJob& job, const SelectProblem& p, const SelectMeasurements& m,
-                               const meta::SelectionPrediction& s);
+                               const meta::SelectionPrediction& s, const meta::SelectionPrediction& zero);
 
 /// A number as select's messages write it: up to 12 significant digits ("%.12g"), or `digits` decimals.
 std::string text_g12(double v);

@@ -145,8 +145,9 @@ SelectProblem select_problem(const SelectJob& job) {
     throw InputError("--rank " + std::to_string(job.rank) + ": allowed: 1.." + std::to_string(std::min(n, d)) +
                      " (tasks and configurations of the campaign)");
   const bool have_file = !job.measured.empty();
-  if (!have_file && job.measurements < 1)
-    throw InputError("--measurements: required (how many configurations to train), unless --measured FILE is given");
+  if (!have_file && job.measurements < 0)
+    throw InputError("--measurements: required (how many configurations to train; 0: the prior's answer, nothing "
+                     "trained), unless --measured FILE is given");
 
   fit_prior(job, p);
   for (std::size_t j = 0; j < d; ++j) {

@@ -6,7 +6,7 @@
 namespace peppp::stage {
 
 io::Selection selection_record(const SelectJob& job, const SelectProblem& p, const SelectMeasurements& m,
-                               const meta::SelectionPrediction& s) {
+                               const meta::SelectionPrediction& s, const meta::SelectionPrediction& zero) {
   io::Selection out;
   out.task = job.task.name;
   out.acquisition = job.acquisition;
@@ -25,6 +25,13 @@ io::Selection selection_record(const SelectJob& job, const SelectProblem& p, con
   out.recommended_config = out.config[static_cast<std::size_t>(s.recommended_index)];
   out.p_best.assign(s.p_best.data(), s.p_best.data() + s.p_best.size());
   out.expected_regret = s.expected_regret;
+  out.round_expected_regret = m.round_regret;
+  out.round_recommended_index = m.round_recommended;
+  out.zero_shot_index = zero.recommended_index;
+  out.zero_shot_config = out.config[static_cast<std::size_t>(zero.recommended_index)];
+  out.zero_shot_predicted_error = zero.predicted_error(zero.recommended_index);
+  out.zero_shot_predicted_std = zero.predicted_std(zero.recommended_index);
+  out.zero_shot_expected_regret = zero.expected_regret;
 
   out.text_attributes = job.attributes.text;
   out.text_attributes["campaign"] = job.campaign_path;
@@ -32,7 +39,9 @@ io::Selection selection_record(const SelectJob& job, const SelectProblem& p, con
   out.text_attributes["model"] = job.model;  // of the new task; with its learning rate below
   out.text_attributes["meta_training_rows"] = job.rows_model.empty() ? "all" : "model " + job.rows_model;
   out.text_attributes["measurements_source"] =
-      job.measured.empty() ? "trained: " + job.output + ".measured.nc" : "file " + job.measured_source;
+      !job.measured.empty() ? "file " + job.measured_source
+      : m.configs.empty()   ? "none: " + m.none_why
+                            : "trained: " + job.output + ".measured.nc";
   out.text_attributes["cap_choice"] = p.cap_given ? "given" : "budget";
   out.text_attributes["noise_source"] = p.prior().noise_estimated ? "low-rank residual of the meta-training matrix"
                                                                   : "given (replicates of the campaign)";

@@ -129,30 +129,67 @@ std::vector<double> train_chosen(const SelectJob& job, const SelectProblem& p, c
   return train_round(plan, real_trainer({job.task}, picked, train, job.model), st, chosen.size(), comm);
 }
 
-SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, MPI_Comm comm) {
+meta::SelectionPrediction zero_shot_selection(const SelectJob& job, const SelectProblem& p) {
+  return meta::posterior_selection(p.prior(), p.memory, {}, {}, job.budget, job.risk_samples, job.seed);
+}
+
+void log_zero_shot(const SelectProblem& p, const meta::SelectionPrediction& zero) {
+  const int z = zero.recommended_index;
+  log::info("select: zero-shot pick (nothing trained: the lowest prior mean error under the budget): ",
+            p.campaign.config[static_cast<std::size_t>(z)], " (", text_fixed(p.memory(z), 3), " MiB), predicted error ",
+            text_fixed(zero.predicted_error(z), 3), " +- ", text_fixed(zero.predicted_std(z), 3), ", expected regret ",
+            text_fixed(zero.expected_regret, 4));
+}
+
+namespace {
+
+// "; recommendation unchanged" or "; recommendation changed from A to B" after a round.
+std::string change_text(const SelectProblem& p, int before, int after) {
+  if (before == after) return "; recommendation unchanged";
+  return "; recommendation changed from " + p.campaign.config[static_cast<std::size_t>(before)] + " to " +
+         p.campaign.config[static_cast<std::size_t>(after)];
+}
+
+}  // namespace
+
+SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, int per_round, MPI_Comm comm) {
   meta::SequentialOptions o;
   o.measurements = job.measurements;
-  o.per_round = par::size(comm);
+  o.per_round = per_round;
   o.budget = job.budget;
   o.tolerance = job.tolerance;
   o.risk_samples = job.risk_samples;
   o.seed = job.seed;
   meta::SequentialSelection sel(p.ctx, p.memory, o);
+  SelectMeasurements m;
+  const double zero_regret = sel.zero_shot().expected_regret;
+  if (sel.stop_reason() == meta::StopReason::tolerance) {
+    m.none_why = "the zero-shot pick's expected regret " + text_fixed(zero_regret, 4) + " <= --tolerance " +
+                 text_g12(job.tolerance) + ": the prior is already sure enough, nothing trained";
+    log::info("select: ", m.none_why);
+  }
   for (std::vector<int> picks = sel.next_picks(); !picks.empty(); picks = sel.next_picks()) {
     const std::string round = std::to_string(sel.rounds().size() + 1);
     const std::vector<double> got =
         train_chosen(job, p, picks, job.output + ".round-" + round + ".nc", "EI-MF round " + round, comm);
-    const meta::SelectionPrediction& now = sel.observe(picks, got).after;
+    const meta::RoundResult& r = sel.observe(picks, got);
+    const meta::SelectionPrediction& now = r.after;
     log::info("select: round ", round, ": ", sel.measured_configs().size(), " measured, recommendation ",
               p.campaign.config[static_cast<std::size_t>(now.recommended_index)], " (predicted ",
               text_fixed(now.predicted_error(now.recommended_index), 3), "), expected regret ",
-              text_fixed(now.expected_regret, 4));
+              text_fixed(now.expected_regret, 4), " (zero-shot ", text_fixed(zero_regret, 4), ")",
+              change_text(p, r.recommended_before, now.recommended_index));
+    m.round_regret.push_back(now.expected_regret);
+    m.round_recommended.push_back(now.recommended_index);
     if (sel.stop_reason() == meta::StopReason::tolerance)
       log::info("select: expected regret ", text_fixed(now.expected_regret, 4), " <= --tolerance ", text_g12(job.tolerance),
                 ": stopping after ", sel.measured_configs().size(), " of at most ", job.measurements, " measurements");
   }
-  SelectMeasurements m{sel.measured_configs(), sel.measured_errors(), sel.measured_rounds()};
-  if (par::rank(comm) == 0) write_measured(job, p, m, job.output + ".measured.nc");
+  m.configs = sel.measured_configs();
+  m.errors = sel.measured_errors();
+  m.rounds = sel.measured_rounds();
+  if (m.configs.empty() && m.none_why.empty()) m.none_why = "nothing was left to train under the cap";
+  if (par::rank(comm) == 0 && !m.configs.empty()) write_measured(job, p, m, job.output + ".measured.nc");
   return m;
 }
 

@@ -35,6 +35,19 @@ struct Selection {
   /// Expected regret of the recommendation under the posterior (error-rate
   /// units): E[e_rec − min_feasible e]; NaN when not computed.
   double expected_regret = std::numeric_limits<double>::quiet_NaN();
+  /// Per EI-MF round (dimension `round`, round 1 first): the expected regret
+  /// of the recommendation after the round; empty when no round was trained.
+  std::vector<double> round_expected_regret;
+  /// Per round: the configuration recommended after it (column index).
+  std::vector<int> round_recommended_index;
+  /// The zero-shot pick (nothing measured: the configuration of lowest prior
+  /// mean error under the budget), its index (-1: not recorded, files of
+  /// earlier versions), label, predicted error, std and expected regret.
+  int zero_shot_index = -1;
+  std::string zero_shot_config;
+  double zero_shot_predicted_error = std::numeric_limits<double>::quiet_NaN();
+  double zero_shot_predicted_std = std::numeric_limits<double>::quiet_NaN();
+  double zero_shot_expected_regret = std::numeric_limits<double>::quiet_NaN();
   std::string acquisition = "ed-mf";       ///< the method that chose the measurements
   double budget = 0;                       ///< MiB
   double cap = 0;                          ///< MiB: cap on measured configurations
@@ -49,15 +62,17 @@ struct Selection {
 };
 
 /// The selection.nc field table (DESIGN.md §5): every variable once, in file
-/// order (the task, budget and recommendation are global attributes).
-/// `selection_order` may be absent from a file (read as empty).
+/// order (the task, budget, recommendation and zero-shot pick are global
+/// attributes). `selection_order` may be absent from a file (read as empty);
+/// the `round` dimension and its variables exist only when rounds were trained.
 inline const Schema<Selection>& selection_schema() {
   using F = SchemaField<Selection>;
   constexpr Presence req = Presence::required;
   static const Schema<Selection> schema{
       "selection",
       {{"config", [](const Selection& s) { return s.config.size(); }},
-       {"step", [](const Selection& s) { return s.selection_order.size(); }}},
+       {"step", [](const Selection& s) { return s.selection_order.size(); }},
+       {"round", [](const Selection& s) { return s.round_expected_regret.size(); }, true}},
       {
           // name, dims, type, units, long_name, presence, member, allocate, flag_meanings
           F{"config", {"config"}, NcType::str, "", "configuration (Format A / Format B)", req, &Selection::config},
@@ -80,6 +95,12 @@ inline const Schema<Selection>& selection_schema() {
           F{"p_best", {"config"}, NcType::f64, "1",
             "posterior probability of being the best configuration under the budget", Presence::optional,
             &Selection::p_best},
+          F{"round_expected_regret", {"round"}, NcType::f64, "1",
+            "expected regret of the recommendation after each training round", Presence::optional,
+            &Selection::round_expected_regret},
+          F{"round_recommended_index", {"round"}, NcType::i32, "1",
+            "configuration recommended after each training round (index along config)", Presence::optional,
+            &Selection::round_recommended_index},
       }};
   return schema;
 }
@@ -88,5 +109,21 @@ inline const Schema<Selection>& selection_schema() {
 void write_selection(const std::string& path, const Selection& s);
 /// Read a selection.nc file. @throws InputError naming file and variable.
 Selection read_selection(const std::string& path);
+
+/// The record of the conditions a training selection into `output` was begun
+/// under ("key=value" lines, `select` writes it before its first training):
+/// `<output>.conditions`.
+std::string selection_conditions_path(const std::string& output);
+/// Write the conditions record of `output` atomically (a temporary created
+/// exclusively, then renamed). Not collective.
+/// @throws InputError when its folder is not writable; RuntimeError on I/O errors.
+void write_selection_conditions(const std::string& output, const std::string& text);
+/// The conditions record of `output`; empty when there is none.
+/// @throws InputError when the name is taken by something other than a regular file.
+std::string read_selection_conditions(const std::string& output);
+/// What earlier training selections into `output` left beside it, sorted:
+/// `<output>.measured.nc`, `<output>.round-K.nc` (every K), their journal
+/// folders and the conditions record, those that exist.
+std::vector<std::string> selection_training_files(const std::string& output);
 
 }  // namespace peppp::io

@@ -5,8 +5,11 @@
 /// trainers, jointly, by fantasizing the pending picks at their posterior
 /// mean; the caller trains them and hands their errors back; the posterior
 /// is updated, and the selection stops at the measurement limit, when the
-/// expected regret of the recommendation is within the tolerance, or when
-/// every configuration under the cap is measured. Every round is a
+/// expected regret of the recommendation is within the tolerance (checked
+/// before round 1 too: a prior already sure enough trains nothing), or when
+/// every configuration under the cap is measured. The zero-shot answer (the
+/// prior's, nothing measured) is kept beside the rounds, so that what each
+/// round bought can be told. Every round is a
 /// deterministic function of the rounds before it. Serial, not collective:
 /// the training in between is the caller's.
 
@@ -38,13 +41,16 @@ struct RoundResult {
   std::vector<int> picks;        ///< the configurations trained in the round, pick order
   std::vector<double> errors;    ///< their measured errors (NaN: failed)
   SelectionPrediction after;     ///< the posterior selection after the round
+  /// The recommended configuration before the round (before round 1: the
+  /// zero-shot pick), to tell whether the round changed the recommendation.
+  int recommended_before = -1;
 };
 
 /// Why a selection stopped.
 enum class StopReason {
   running,      ///< not stopped
-  measurements, ///< the measurement limit is reached
-  tolerance,    ///< the expected regret of the recommendation is within the tolerance
+  measurements, ///< the measurement limit is reached (at once when it is 0)
+  tolerance,    ///< the expected regret of the recommendation is within the tolerance (before round 1: the zero-shot pick's)
   exhausted,    ///< every configuration under the cap is measured (or failed)
 };
 
@@ -53,7 +59,12 @@ class SequentialSelection {
  public:
   /// `ctx`: the embedding, the meta-training errors, the feasible (cap) and
   /// decision (budget) sets and the prior (`ctx.prior`, fitted);
-  /// `memory`: d, MiB, of the new task's configurations.
+  /// `memory`: d, MiB, of the new task's configurations. Computes the
+  /// zero-shot answer and stops at once when `options.measurements` is 0
+  /// (reason `measurements`) or its expected regret is within a positive
+  /// tolerance (reason `tolerance`).
+  /// @throws InputError when the sizes differ, per_round < 1 or the budget is
+  ///         below every configuration.
   SequentialSelection(AcquisitionContext ctx, Eigen::VectorXd memory, SequentialOptions options);
 
   /// The next round's picks (at most `per_round`, fewer when the limit is
@@ -74,6 +85,10 @@ class SequentialSelection {
   /// The posterior selection from everything measured so far (before any
   /// round: the prior's, the zero-shot pick).
   SelectionPrediction recommendation() const;
+  /// The zero-shot answer: the posterior selection from no measurement (the
+  /// prior's): its pick is the configuration of lowest prior mean error under
+  /// the budget, with its predicted error, std and expected regret.
+  const SelectionPrediction& zero_shot() const { return zero_shot_; }
 
   /// Measured configurations in pick order, their errors and their rounds (0-based).
   const std::vector<int>& measured_configs() const { return used_; }
@@ -90,6 +105,7 @@ class SequentialSelection {
   std::vector<int> used_, round_of_, failed_;
   std::vector<double> errors_;
   std::vector<RoundResult> rounds_;
+  SelectionPrediction zero_shot_;
   StopReason stop_ = StopReason::running;
 };
 

@@ -31,8 +31,9 @@ struct SelectJob {
   double budget = 0;          ///< MiB: the pick is the best predicted configuration with memory ≤ budget
   double cap = std::numeric_limits<double>::quiet_NaN();  ///< MiB cap on measured configurations; NaN = budget
   /// At most this many configurations are trained (all of them with ED-MF);
-  /// 0 = none (then `measured` is required).
-  int measurements = 0;
+  /// 0 = none: the prior's (zero-shot) answer, nothing trained, no journal;
+  /// -1 = not given (then `measured` is required).
+  int measurements = -1;
   /// "ei-mf" (default: sequential, decision-aware, docs/ei-mf.md) or "ed-mf"
   /// (the paper's: every pick chosen up front, trained at once).
   std::string acquisition = "ei-mf";
@@ -49,6 +50,16 @@ struct SelectJob {
   std::string measured_source;  ///< where `measured` came from (provenance)
   std::string output;         ///< selection.nc; trained cells in <output>.measured.nc
   bool resume = false;        ///< resume the training of an interrupted selection
+  /// Move the outputs of an earlier selection into `output` aside (round and
+  /// measured files, their journals, the conditions record, the selection;
+  /// io::move_aside, nothing deleted) and start over.
+  bool restart = false;
+  /// "key=value" lines of the options that decide what a training selection
+  /// measures (app: select's own options but the output, --resume, --restart
+  /// and --measured); with `identity`, the seed, the task and the campaign's
+  /// content, the conditions record <output>.conditions: a rerun under other
+  /// conditions is refused (the rank count is not one of them).
+  std::string conditions;
   std::string model = "small-cnn";  ///< network trained on the new task
   TrainSettings train;        ///< its training settings (learning rate included)
   /// Meta-train on the campaign's rows of this model only (`row_model`; the
@@ -70,7 +81,14 @@ struct SelectJob {
 /// the trained cells, see SelectJob::output). Collective.
 /// @returns the selection (identical on every rank; its attributes are
 ///          those of `job.attributes` on each rank).
-/// @throws InputError (every rank) on unusable inputs; Interrupted when the
+/// Before any training the outputs of an earlier selection into
+/// `job.output` are checked against the conditions record
+/// (`io::selection_conditions_path`): the same conditions resume them (with
+/// the earlier run's picks per round, whatever the rank count now); other
+/// conditions, or training files without a record, are refused unless
+/// `job.restart`.
+/// @throws InputError (every rank) on unusable inputs or an earlier
+///         selection under other conditions; Interrupted when the
 ///         training was stopped (rerun with resume).
 io::Selection select(const SelectJob& job, MPI_Comm comm);
 

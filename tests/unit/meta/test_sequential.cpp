@@ -121,9 +121,18 @@ TEST(SequentialSelection, FailedConfigurationsAreNotTriedAgain) {
 
 TEST(SequentialSelection, StopsOnTheToleranceAndWhenTheCapIsExhausted) {
   const Case c = make_case();
-  const SequentialSelection tol = run(c, options(6, 1, 1.0));  // any regret is within 1
+  // Any regret is within 1: the zero-shot pick already is, so nothing is trained (checked before round 1).
+  const SequentialSelection tol = run(c, options(6, 1, 1.0));
   EXPECT_EQ(tol.stop_reason(), StopReason::tolerance);
-  EXPECT_EQ(tol.measured_configs().size(), 1u);
+  EXPECT_TRUE(tol.measured_configs().empty());
+  EXPECT_TRUE(tol.rounds().empty());
+  // A tolerance the first round meets but the prior does not: one round, then stop.
+  const SequentialSelection all6 = run(c, options(6, 1));
+  const double zero = all6.zero_shot().expected_regret, first = all6.rounds().front().after.expected_regret;
+  ASSERT_LT(first, zero) << "the case's first measurement lowers the expected regret";
+  const SequentialSelection one = run(c, options(6, 1, first));
+  EXPECT_EQ(one.stop_reason(), StopReason::tolerance);
+  EXPECT_EQ(one.measured_configs().size(), 1u);
 
   const Case small = make_case(11, 17);  // two configurations (memory 10 and 11, twice each: 4) under the cap
   const SequentialSelection all = run(small, options(10, 3));
@@ -149,4 +158,29 @@ TEST(SequentialSelection, RefusesMismatchedInputs) {
   EXPECT_THROW(SequentialSelection(c.ctx, c.memory, options(2, 0)), InputError);
   SequentialSelection s(c.ctx, c.memory, options(2, 1));
   EXPECT_THROW(s.observe({1, 2}, {0.1}), InputError);
+}
+
+// Issue 30: the zero-shot answer is the prior's (nothing measured), kept beside the rounds, and
+// each round records the recommendation before it (the zero-shot pick before round 1).
+TEST(SequentialSelection, KeepsTheZeroShotPickAndTheRecommendationBeforeEachRound) {
+  const Case c = make_case();
+  const SequentialSelection s = run(c, options(5, 2));
+  const SelectionPrediction& z = s.zero_shot();
+  const SelectionPrediction prior = posterior_selection(c.ctx.prior, c.memory, {}, {}, 17, 500, 1);
+  EXPECT_EQ(z.recommended_index, prior.recommended_index);
+  EXPECT_DOUBLE_EQ(z.expected_regret, prior.expected_regret);
+  EXPECT_GT(z.expected_regret, 0.0);
+  // The lowest prior mean error under the budget.
+  for (int j : c.ctx.decision) EXPECT_GE(z.predicted_error(j), z.predicted_error(z.recommended_index)) << j;
+  EXPECT_LE(c.memory(z.recommended_index), 17);
+  ASSERT_EQ(s.rounds().size(), 3u);
+  EXPECT_EQ(s.rounds()[0].recommended_before, z.recommended_index);
+  for (std::size_t k = 1; k < s.rounds().size(); ++k)
+    EXPECT_EQ(s.rounds()[k].recommended_before, s.rounds()[k - 1].after.recommended_index);
+  // Measuring lowers the expected regret of the pick on this case (the prior is unsure).
+  EXPECT_LT(s.rounds().back().after.expected_regret, z.expected_regret);
+  // No measurement: the recommendation is the zero-shot pick, and the selection is done at once.
+  const SequentialSelection none(c.ctx, c.memory, options(0, 2));
+  EXPECT_EQ(none.stop_reason(), StopReason::measurements);
+  EXPECT_EQ(none.recommendation().recommended_index, none.zero_shot().recommended_index);
 }

@@ -223,3 +223,122 @@ TEST(SelectStage, MeasuredFileOfAnotherTaskIsRefused) {
   write_for(TaskRow::of(job.task), dir + "/same.nc");
   EXPECT_EQ(stage::read_measured(dir + "/same.nc", job.campaign.config, 0, &job.task).size(), 1u);
 }
+
+// Issue 30: --measurements 0 is the prior's answer: the zero-shot pick, recorded with its
+// predicted error, std and expected regret; nothing trained, no journal, no conditions record.
+TEST(SelectStage, NoMeasurementIsTheZeroShotAnswerWithoutTraining) {
+  const std::string dir = test::scratch_dir();
+  stage::SelectJob job = make_job(dir);
+  job.measurements = 0;
+  const io::Selection s = stage::select(job, MPI_COMM_WORLD);
+  ASSERT_GE(s.zero_shot_index, 0);
+  EXPECT_EQ(s.recommended_index, s.zero_shot_index);
+  EXPECT_EQ(s.zero_shot_config, s.config[s.zero_shot_index]);
+  EXPECT_DOUBLE_EQ(s.zero_shot_predicted_error, s.predicted_error[s.zero_shot_index]);
+  EXPECT_DOUBLE_EQ(s.zero_shot_predicted_std, s.predicted_std[s.zero_shot_index]);
+  EXPECT_DOUBLE_EQ(s.zero_shot_expected_regret, s.expected_regret);
+  EXPECT_LE(s.memory[s.zero_shot_index], job.budget);
+  for (std::size_t j = 0; j < s.config.size(); ++j)
+    if (s.memory[j] <= job.budget) EXPECT_GE(s.predicted_error[j], s.zero_shot_predicted_error) << s.config[j];
+  EXPECT_TRUE(s.selection_order.empty());
+  EXPECT_TRUE(s.round_expected_regret.empty());
+  EXPECT_EQ(s.text_attributes.at("measurements_source").rfind("none: --measurements 0", 0), 0u);
+  for (const std::string& left : {job.output + ".round-1.nc", job.output + ".measured.nc",
+                                  io::journal_dir(job.output + ".round-1.nc"), job.output + ".conditions"})
+    EXPECT_FALSE(fs::exists(left)) << left;
+  const io::Selection back = io::read_selection(job.output);
+  EXPECT_EQ(back.zero_shot_index, s.zero_shot_index);
+  EXPECT_EQ(back.zero_shot_config, s.zero_shot_config);
+  EXPECT_EQ(back.zero_shot_expected_regret, s.zero_shot_expected_regret);
+  EXPECT_EQ(back.zero_shot_predicted_error, s.zero_shot_predicted_error);
+}
+
+// Issue 30: the stopping rule is checked before round 1: a tolerance the prior already
+// meets trains nothing, and the selection says why; the rounds' regrets are recorded.
+TEST(SelectStage, ToleranceMetByThePriorTrainsNothingAndRoundsRecordTheirRegret) {
+  const std::string dir = test::scratch_dir();
+  stage::SelectJob job = make_job(dir);
+  job.measurements = 2;
+  job.tolerance = 1;  // any expected regret is within 1
+  const io::Selection s = stage::select(job, MPI_COMM_WORLD);
+  EXPECT_TRUE(s.selection_order.empty());
+  EXPECT_EQ(s.recommended_index, s.zero_shot_index);
+  EXPECT_NE(s.text_attributes.at("measurements_source").find("<= --tolerance 1"), std::string::npos)
+      << s.text_attributes.at("measurements_source");
+  EXPECT_FALSE(fs::exists(job.output + ".round-1.nc"));
+  EXPECT_FALSE(fs::exists(job.output + ".measured.nc"));
+  // A tolerance nothing meets: two rounds of one, each with the expected regret after it.
+  fs::create_directories(dir + "/all");
+  stage::SelectJob all = make_job(dir + "/all");
+  all.measurements = 2;
+  const io::Selection t = stage::select(all, MPI_COMM_WORLD);
+  ASSERT_EQ(t.round_expected_regret.size(), 2u);
+  ASSERT_EQ(t.round_recommended_index.size(), 2u);
+  EXPECT_DOUBLE_EQ(t.round_expected_regret.back(), t.expected_regret);
+  EXPECT_EQ(t.round_recommended_index.back(), t.recommended_index);
+  EXPECT_EQ(t.zero_shot_index, s.zero_shot_index);  // the prior's answer does not depend on the tolerance
+  const io::Selection back = io::read_selection(all.output);
+  EXPECT_EQ(back.round_expected_regret, t.round_expected_regret);
+  EXPECT_EQ(back.round_recommended_index, t.round_recommended_index);
+}
+
+// Issue 28: a rerun into the same output under other conditions (budget, measurements,
+// tolerance, seed, ...) never reuses the earlier rounds: refused with one line naming what
+// changed and --restart, which moves every earlier output aside (nothing deleted).
+TEST(SelectStage, RerunUnderOtherConditionsIsRefusedUnlessRestarted) {
+  const std::string dir = test::scratch_dir();
+  stage::SelectJob job = make_job(dir);
+  job.measurements = 1;
+  const io::Selection first = stage::select(job, MPI_COMM_WORLD);
+  const std::string round = job.output + ".round-1.nc";
+  ASSERT_TRUE(fs::exists(round));
+  ASSERT_TRUE(fs::exists(job.output + ".conditions"));
+  auto refused = [&](stage::SelectJob changed, const std::string& what) {
+    try {
+      stage::select(changed, MPI_COMM_WORLD);
+      ADD_FAILURE() << "a rerun with another " << what << " was accepted";
+    } catch (const InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(what), std::string::npos) << m;
+      EXPECT_NE(m.find("--restart"), std::string::npos) << m;
+    }
+    EXPECT_EQ(io::count_journal_records(io::journal_dir(round)), 1u);
+    EXPECT_EQ(io::read_selection(job.output).selection_order, first.selection_order);
+  };
+  stage::SelectJob budget = job;
+  budget.budget *= 1.5;
+  refused(budget, "budget");
+  stage::SelectJob more = job;
+  more.measurements = 2;
+  refused(more, "measurements");
+  stage::SelectJob tol = job;
+  tol.tolerance = 1e-9;
+  refused(tol, "tolerance");
+  stage::SelectJob seed = job;
+  seed.seed = 7;
+  refused(seed, "seed");
+  stage::SelectJob other = job;
+  other.conditions = "prediction=least-squares\n";  // an option the app passes through
+  refused(other, "prediction");
+  // The same conditions resume (nothing trained again).
+  EXPECT_EQ(stage::select(job, MPI_COMM_WORLD).selection_order, first.selection_order);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(round)), 1u);
+  // --restart: the earlier outputs are moved aside, never deleted, and the selection starts over.
+  more.restart = true;
+  const io::Selection again = stage::select(more, MPI_COMM_WORLD);
+  EXPECT_EQ(again.selection_order.size(), 2u);
+  std::size_t moved = 0;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().find(".moved-") != std::string::npos) ++moved;
+  EXPECT_EQ(moved, 5u);  // round-1.nc and its journal, measured.nc, the record, the selection
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(round)), 1u);  // the new round 1
+  // Training files without a record (an earlier peppp, or the record lost) are not reused either.
+  fs::remove(job.output + ".conditions");
+  more.restart = false;
+  EXPECT_THROW(stage::select(more, MPI_COMM_WORLD), InputError);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(job.output + ".round-2.nc")), 1u);
+  stage::SelectJob both = more;
+  both.restart = true;
+  both.resume = true;
+  EXPECT_THROW(stage::select(both, MPI_COMM_WORLD), InputError);  // --resume and --restart
+}
