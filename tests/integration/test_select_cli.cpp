@@ -210,18 +210,92 @@ TEST(Select, SequentialEiMfStopsAtTheToleranceOrTrainsAllAndResumes) {
   EXPECT_EQ(io::read_selection(full).selection_order, s.selection_order);
   EXPECT_EQ(io::read_selection(full).recommended_config, s.recommended_config);
 
-  // A tolerance the first round already meets: one round of 2, then stop.
+  // Issue 30: the zero-shot pick is recorded, and the expected regret after each round.
+  ASSERT_GE(s.zero_shot_index, 0);
+  EXPECT_LE(s.memory[s.zero_shot_index], budget);
+  ASSERT_EQ(s.round_expected_regret.size(), 2u);
+  EXPECT_EQ(s.round_expected_regret.back(), s.expected_regret);
+  EXPECT_EQ(s.round_recommended_index.back(), s.recommended_index);
+  EXPECT_NE(r.output.find("zero-shot pick"), std::string::npos) << r.output;
+
+  // Issue 28: a rerun on another number of ranks continues the rounds of 2: nothing trained again.
+  r = test::run_command(test::mpi_launch(1) + test::peppp_exe() + " select --campaign " + f.campaign + " --task " +
+                        task + " --output " + full + " --run.progress_interval 0 --budget " + num(budget) +
+                        " --measurements 4 --tolerance 1e-12 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("in its rounds of 2 configuration(s), now on 1 rank(s)"), std::string::npos) << r.output;
+  EXPECT_EQ(round_records(full), 4u);
+  EXPECT_EQ(io::read_selection(full).selection_round, s.selection_round);
+  EXPECT_EQ(io::read_selection(full).selection_order, s.selection_order);
+  // ... but not under other conditions: one error line naming what changed, nothing touched.
+  r = test::run_command(select_cmd(f.campaign, task, full,
+                                   "--budget " + num(budget) + " --measurements 4 --tolerance 0.5"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("error: --output " + full + ": an earlier selection into it was begun under other "
+                          "conditions (tolerance 1e-12 -> 0.5"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("--restart"), std::string::npos) << r.output;
+  EXPECT_EQ(round_records(full), 4u);
+
+  // A generous tolerance the prior already meets: nothing trained, and the log says why.
   const std::string early = f.dir + "/seq-early.nc";
   r = test::run_command(select_cmd(f.campaign, task, early,
                                    "--budget " + num(budget) + " --measurements 4 --tolerance 0.5"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("stopping after 2 of at most 4"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the prior is already sure enough, nothing trained"), std::string::npos) << r.output;
   const io::Selection e = io::read_selection(early);
-  EXPECT_EQ(e.selection_order.size(), 2u);
-  EXPECT_LE(e.expected_regret, 0.5);
-  EXPECT_EQ(round_records(early), 2u);
-  // The first round is the same whatever the tolerance.
-  EXPECT_EQ(e.selection_order, std::vector<int>(s.selection_order.begin(), s.selection_order.begin() + 2));
+  EXPECT_TRUE(e.selection_order.empty());
+  EXPECT_EQ(e.recommended_index, s.zero_shot_index);
+  EXPECT_EQ(round_records(early), 0u);
+  EXPECT_FALSE(fs::exists(early + ".round-1.nc"));
+  // A tolerance the first round meets but the prior does not: one round of 2, then stop; the
+  // first round is the same whatever the tolerance.
+  if (s.round_expected_regret.front() < s.zero_shot_expected_regret) {
+    const std::string one = f.dir + "/seq-one.nc";
+    r = test::run_command(select_cmd(f.campaign, task, one,
+                                     "--budget " + num(budget) + " --measurements 4 --tolerance " +
+                                         num(s.round_expected_regret.front())));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("stopping after 2 of at most 4"), std::string::npos) << r.output;
+    const io::Selection o = io::read_selection(one);
+    EXPECT_EQ(o.selection_order, std::vector<int>(s.selection_order.begin(), s.selection_order.begin() + 2));
+    EXPECT_EQ(round_records(one), 2u);
+  }
+  // --restart moves the earlier selection aside (nothing deleted) and starts over.
+  r = test::run_command(select_cmd(f.campaign, task, full,
+                                   "--budget " + num(budget) + " --measurements 4 --tolerance 0.5 --restart"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(io::read_selection(full).selection_order.empty());
+  std::size_t moved = 0;
+  for (const auto& entry : fs::directory_iterator(f.dir))
+    moved += entry.path().filename().string().rfind("seq-full.nc.round-", 0) == 0 &&
+             entry.path().filename().string().find(".moved-") != std::string::npos;
+  EXPECT_EQ(moved, 4u);  // two rounds, each its file and journal
+}
+
+// Issue 30: --measurements 0 is the prior's answer: the zero-shot pick, nothing trained.
+TEST(Select, NoMeasurementAnswersWithTheZeroShotPick) {
+  const Fixture& f = fixture();
+  std::vector<double> sorted = f.memory;
+  std::sort(sorted.begin(), sorted.end());
+  const double budget = sorted[sorted.size() / 2];
+  const std::string out = f.dir + "/zero.nc";
+  auto r = test::run_command(select_cmd(f.campaign, f.catalog + ":tshirt-dress", out,
+                                        "--budget " + num(budget) + " --measurements 0"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--measurements 0: the prior's answer"), std::string::npos) << r.output;
+  const io::Selection s = io::read_selection(out);
+  ASSERT_GE(s.zero_shot_index, 0);
+  EXPECT_EQ(s.recommended_index, s.zero_shot_index);
+  EXPECT_EQ(s.recommended_config, s.zero_shot_config);
+  EXPECT_TRUE(s.selection_order.empty());
+  EXPECT_EQ(s.expected_regret, s.zero_shot_expected_regret);
+  for (std::size_t j = 0; j < s.config.size(); ++j)
+    if (s.memory[j] <= budget) EXPECT_GE(s.predicted_error[j], s.zero_shot_predicted_error) << s.config[j];
+  for (const std::string& left : {out + ".round-1.nc", out + ".measured.nc", out + ".conditions"})
+    EXPECT_FALSE(fs::exists(left)) << left;
+  EXPECT_FALSE(fs::exists(io::journal_dir(out + ".round-1.nc")));
 }
 
 TEST(Select, BadInputsExitOneWithoutOutput) {
