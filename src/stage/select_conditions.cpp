@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <utility>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
@@ -103,11 +104,26 @@ int recorded_per_round(const std::string& text) {
   return 0;
 }
 
+// The record is a file select creates beside the output: never one of the command's inputs
+// (the campaign, the task's catalog), compared by identity.
+void check_not_an_input(const SelectJob& job, const std::string& record) {
+  namespace fs = std::filesystem;
+  const std::string catalog = job.task.origin.substr(0, job.task.origin.rfind(':'));
+  for (const auto& [what, input] : {std::pair<std::string, std::string>{"--campaign", job.campaign_path},
+                                    std::pair<std::string, std::string>{"--task catalog", catalog}}) {
+    std::error_code ec;
+    if (!input.empty() && fs::exists(record, ec) && fs::exists(input, ec) && fs::equivalent(record, input, ec))
+      throw InputError("--output " + job.output + ": its conditions record " + record + " is the input " + what + " " +
+                       input + "; an output never overwrites an input of the same command: choose another --output");
+  }
+}
+
 // Root: the decision on the earlier outputs (refuse, move aside, resume) and the record;
 // returns the picks per round.
 int decide_on_root(const SelectJob& job, int ranks) {
   const std::string now = conditions_text(job);
   const std::string record = io::selection_conditions_path(job.output);
+  check_not_an_input(job, record);
   const std::vector<std::string> earlier = io::selection_training_files(job.output);
   if (job.restart) {
     std::vector<std::string> moved_all = earlier;

@@ -341,4 +341,16 @@ TEST(SelectStage, RerunUnderOtherConditionsIsRefusedUnlessRestarted) {
   both.restart = true;
   both.resume = true;
   EXPECT_THROW(stage::select(both, MPI_COMM_WORLD), InputError);  // --resume and --restart
+  // The record is never written over an input (here the campaign, named like it).
+  stage::SelectJob named = job;
+  named.campaign_path = dir + "/named.nc.conditions";
+  io::write_campaign(named.campaign_path, named.campaign);
+  named.output = dir + "/named.nc";
+  try {
+    stage::select(named, MPI_COMM_WORLD);
+    ADD_FAILURE() << "a conditions record over the campaign was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("is the input --campaign"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(io::read_campaign(named.campaign_path).error, named.campaign.error);
 }
