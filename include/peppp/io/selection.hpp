@@ -95,6 +95,7 @@ inline const Schema<Selection>& selection_schema() {
           F{"p_best", {"config"}, NcType::f64, "1",
             "posterior probability of being the best configuration under the budget", Presence::optional,
             &Selection::p_best},
+          F{"round", {"round"}, NcType::i32, "1", "training round (0 = the first)", Presence::index, {}},
           F{"round_expected_regret", {"round"}, NcType::f64, "1",
             "expected regret of the recommendation after each training round", Presence::optional,
             &Selection::round_expected_regret},

@@ -111,8 +111,23 @@ TEST(SelectionFile, RoundTrip) {
   s.cap = 3;
   s.recommended_index = 1;
   s.recommended_config = "e4m3/e6m7";
+  // Issue 30: the zero-shot pick and the expected regret after each round.
+  s.round_expected_regret = {0.02, 0.005};
+  s.round_recommended_index = {0, 1};
+  s.zero_shot_index = 2;
+  s.zero_shot_config = "e5m2/e8m7";
+  s.zero_shot_predicted_error = 0.25;
+  s.zero_shot_predicted_std = 0.03;
+  s.zero_shot_expected_regret = 0.04;
   io::write_selection(dir + "/selection.nc", s);
   const io::Selection r = io::read_selection(dir + "/selection.nc");
+  EXPECT_EQ(r.round_expected_regret, s.round_expected_regret);
+  EXPECT_EQ(r.round_recommended_index, s.round_recommended_index);
+  EXPECT_EQ(r.zero_shot_index, 2);
+  EXPECT_EQ(r.zero_shot_config, s.zero_shot_config);
+  EXPECT_DOUBLE_EQ(r.zero_shot_predicted_error, 0.25);
+  EXPECT_DOUBLE_EQ(r.zero_shot_predicted_std, 0.03);
+  EXPECT_DOUBLE_EQ(r.zero_shot_expected_regret, 0.04);
   EXPECT_EQ(r.task, s.task);
   EXPECT_EQ(r.config, s.config);
   EXPECT_EQ(r.predicted_error, s.predicted_error);
@@ -126,6 +141,19 @@ TEST(SelectionFile, RoundTrip) {
     io::NcFile f = io::NcFile::open(dir + "/selection.nc");
     for (const auto& [dim, len] : f.dims()) EXPECT_TRUE(f.has_var(dim)) << dim;
   }
+  // A file without rounds or zero-shot pick (ed-mf, --measured, earlier versions) reads as empty / -1.
+  io::Selection plain = s;
+  plain.round_expected_regret.clear();
+  plain.round_recommended_index.clear();
+  plain.zero_shot_index = -1;
+  io::write_selection(dir + "/plain.nc", plain);
+  const io::Selection p = io::read_selection(dir + "/plain.nc");
+  EXPECT_TRUE(p.round_expected_regret.empty());
+  EXPECT_EQ(p.zero_shot_index, -1);
+  EXPECT_FALSE(io::NcFile::open(dir + "/plain.nc").has_var("round"));
+  s.zero_shot_index = 3;
+  EXPECT_THROW(io::write_selection(dir + "/bad.nc", s), InputError);
+  s.zero_shot_index = 2;
   s.recommended_index = 3;
   EXPECT_THROW(io::write_selection(dir + "/bad.nc", s), InputError);
 }
