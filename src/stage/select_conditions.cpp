@@ -26,12 +26,14 @@ namespace {
 // rank count). Kept, not compared: results do not depend on the rank count.
 constexpr const char* kPerRound = "per_round";
 
-// 64-bit hash of what the meta-training rows say: labels, row names, errors and statuses.
+// 64-bit hash of what the meta-training rows say: labels, row names, errors (final, per
+// replicate, per epoch) and statuses.
 std::string campaign_content(const io::Campaign& c) {
   std::string bytes;
   for (const auto& s : c.config) bytes += s + '\n';
   for (const auto& s : c.task) bytes += s + '\n';
-  bytes.append(reinterpret_cast<const char*>(c.error.data()), c.error.size() * sizeof(double));
+  for (const auto* v : {&c.error, &c.error_replicates, &c.error_by_epoch})
+    bytes.append(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(double));
   bytes.append(reinterpret_cast<const char*>(c.status.data()), c.status.size());
   char buf[24];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(bytes)));
