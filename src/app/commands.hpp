@@ -72,10 +72,15 @@ std::string campaign_identity(const Options& o, const std::string& model);
 
 /// `model` as given for `key` (campaign.model, campaign.models): a zoo name as
 /// it is; "torchscript:PATH" with PATH taken relative to the INI file when the
-/// value came from it (as `Options::path`).
+/// value came from it (as `Options::path`), else relative to `base` when
+/// given (select: the folder of the campaign a relative path was inherited
+/// from), else to the working folder; returned absolute and normalized
+/// ("torchscript:/abs/net.pt"), so a campaign records, labels its rows with
+/// and hands on to select the one file that was measured.
 /// @throws InputError naming the option, the file and what is allowed when
-///         the file does not exist.
-std::string resolve_model(const Options& o, const std::string& key, const std::string& model);
+///         the file does not exist or the path holds a ',' (lists split there).
+std::string resolve_model(const Options& o, const std::string& key, const std::string& model,
+                          const std::string& base = "");
 
 /// The measure job `o` describes (campaign keys, output, resume, synthetic
 /// cells) with the provenance of its output; `peppp run` takes it too.
