@@ -82,6 +82,12 @@ std::string campaign_identity(const Options& o, const std::string& model);
 std::string resolve_model(const Options& o, const std::string& key, const std::string& model,
                           const std::string& base = "");
 
+/// Row selectors of `key` (loocv.rows, loocv.test_rows): each "model=torchscript:PATH" gets PATH
+/// as `resolve_model` makes it (absolute, relative to the INI file or the working folder), so it
+/// matches the rows' recorded `row_model`; the file need not exist. Other selectors as they are.
+/// @throws InputError when such a PATH holds a ','.
+void resolve_model_selectors(const Options& o, const std::string& key, std::vector<std::string>& selectors);
+
 /// The measure job `o` describes (campaign keys, output, resume, synthetic
 /// cells) with the provenance of its output; `peppp run` takes it too.
 stage::MeasureJob measure_job(const Options& o, MPI_Comm comm);

@@ -21,6 +21,7 @@
 #include "../fault/fault_util.hpp"
 #include "peppp/io/campaign.hpp"
 #include "peppp/io/journal.hpp"
+#include "peppp/io/loocv.hpp"
 #include "peppp/io/selection.hpp"
 #include "test_util.hpp"
 
@@ -177,7 +178,7 @@ TEST(TorchScriptCampaign, RowCampaignResumesAfterKillNine) {
 // select inherits the campaign's network as measure resolved it: measure records the path
 // absolute, so a select started elsewhere trains (and sizes) the same file; a relative path of an
 // older campaign is taken relative to the campaign file's folder. --rows-model takes the path
-// relative to the working folder, matching the rows' absolute one.
+// relative to the working folder, matching the rows' absolute one, and so do loocv's row selectors.
 TEST(TorchScriptCampaign, SelectInheritsTheCampaignsNetwork) {
   REQUIRE_TORCH_PYTHON();
   const std::string dir = test::scratch_dir(MPI_COMM_SELF);
@@ -228,6 +229,15 @@ TEST(TorchScriptCampaign, SelectInheritsTheCampaignsNetwork) {
   const io::Selection sr = io::read_selection(dir + "/sel-rows.nc");
   EXPECT_EQ(text_attr(sr.text_attributes, "model"), vit);
   EXPECT_EQ(text_attr(sr.text_attributes, "meta_training_rows"), "model " + vit);
+  // LOOCV's row selectors take the path the same way: model=torchscript:PATH (working folder)
+  // picks the rows of the absolute path; only they are held out and scored.
+  const auto lo = test::run_command("cd " + dir + " && " + test::peppp_exe() + " loocv --campaign rows.nc --output " +
+                                    dir + "/loocv.nc --test-rows model=torchscript:nets/vit.pt --settings I "
+                                    "--methods ed-mf --measurements 3 --rank 2 --lambda 0.02 --cap task-median --summary false 2>&1");
+  ASSERT_EQ(lo.exit_code, 0) << lo.output;
+  const io::Loocv held = io::read_loocv(dir + "/loocv.nc");
+  ASSERT_EQ(held.fold.size(), 4u);
+  for (const auto& row : held.fold) EXPECT_EQ(row.substr(row.find(':') + 1), vit) << row;
   // A path with a ',' cannot be told from a list: refused naming it.
   fs::copy_file(dir + "/nets/vit.pt", dir + "/a,b.pt");
   const auto comma = test::run_command("cd " + dir + " && " + test::peppp_exe() + " memory --config " +
