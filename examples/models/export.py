@@ -6,7 +6,9 @@
 
 Needs PyTorch (Debian: python3-torch, the same 1.13 as libtorch-dev). The
 saved module takes images [N, channels, resolution, resolution] (float32)
-and returns logits [N, classes]; peppp checks both before training.
+and returns logits [N, classes]; peppp checks both before training. A task
+of fewer classes uses the first logits, so one file with the largest class
+count of a catalog serves all its tasks.
 """
 import argparse
 import os
@@ -22,7 +24,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("network", choices=sorted(networks.NETWORKS), help="which network")
     p.add_argument("--channels", type=int, default=1, help="image channels (the task's)")
-    p.add_argument("--classes", type=int, default=10, help="logits per image (the task's classes)")
+    p.add_argument("--classes", type=int, default=10,
+                   help="logits per image: the tasks' largest class count (a task of C classes uses the first C)")
     p.add_argument("--resolution", type=int, default=28, help="image height = width in pixels (the task's)")
     p.add_argument("--seed", type=int, default=0, help="torch seed of the initial weights")
     p.add_argument("--out", required=True, help="TorchScript file to write")

@@ -48,9 +48,13 @@ void CampaignArgs::declare(OptionSet& s) {
       .mandatory().to(catalog);
   s.add("campaign.model", Kind::choice, "small-cnn", "", "resnet18",
         "Network trained in every cell: a zoo name, or torchscript:PATH, your own network saved with "
-        "torch.jit.save (images [N, C, H, W] to logits [N, classes]; PATH relative to the INI file like every "
-        "path), quantized after its input and after every op of the list in examples/models/README.md; "
-        "'peppp memory' lists its quantizer points.")
+        "torch.jit.save (images [N, C, H, W] to logits [N, K]; PATH relative to the INI file like every "
+        "path, recorded absolute). K >= every task's classes: a task of C classes uses the first C logits "
+        "(export one file with the catalog's largest class count); a smaller K is refused naming the file, "
+        "the task and both sizes. Quantizer points after the input and after every conv, linear/addmm, "
+        "matmul/mm/bmm/baddbmm/einsum, batch/layer/group/instance norm, relu, gelu and other activation, "
+        "softmax/log_softmax, pooling/mean, add/sub, mul/div, cat/stack (functional forms; "
+        "examples/models/README.md); 'peppp memory' lists the points.")
       .one_of(nn::model_names())
       .or_prefixed(kTorchScript, "PATH")
       .to(spec.model);
@@ -205,19 +209,49 @@ void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
   else if (rates_win) spec.identity = replace_line(spec.identity, "train.learning_rate", trim(o.text("train.learning_rates")));
 }
 
-std::string resolve_model(const Options& o, const std::string& key, const std::string& model) {
+namespace {
+// PATH of "torchscript:PATH" given for `key`, absolute and normalized: relative to the INI file
+// when the value came from it, else to `base` when given, else to the working folder.
+std::string torchscript_path(const Options& o, const std::string& key, const std::string& model,
+                             const std::string& base) {
   namespace fs = std::filesystem;
-  if (!nn::is_torchscript(model)) return model;
   std::string path = trim(model.substr(std::string(kTorchScript).size()));
   const std::string& config = o.config_file();
-  if (!fs::path(path).is_absolute() && !config.empty() && starts_with(o.source(key), config + ":"))
-    path = (fs::path(config).parent_path() / path).lexically_normal().string();
+  // Lists split at ',' (campaign.models, a campaign's `model` attribute): no path may hold one.
+  if (path.find(',') != std::string::npos)
+    throw InputError(key + " (" + o.source(key) + "): TorchScript path '" + path +
+                     "' has a ','; allowed: a path without ',' (lists of models are split at ',')");
+  if (!fs::path(path).is_absolute()) {
+    if (!config.empty() && starts_with(o.source(key), config + ":"))
+      path = (fs::path(config).parent_path() / path).string();
+    else if (!base.empty())
+      path = (fs::path(base) / path).string();
+  }
+  return fs::absolute(path).lexically_normal().string();
+}
+}  // namespace
+
+std::string resolve_model(const Options& o, const std::string& key, const std::string& model,
+                          const std::string& base) {
+  if (!nn::is_torchscript(model)) return model;
+  // Absolute from here on: the campaign, its row labels and what `select` inherits name the
+  // file measured, whatever the working folder of a later command.
+  const std::string path = torchscript_path(o, key, model, base);
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
+  if (!std::filesystem::is_regular_file(path, ec))
     throw InputError(key + " (" + o.source(key) + "): TorchScript file '" + path +
                      "' not found; allowed: a zoo name (" + join(nn::model_names(), ", ") +
                      ") or torchscript:PATH, a file saved with torch.jit.save (relative to the INI file)");
   return kTorchScript + path;
+}
+
+void resolve_model_selectors(const Options& o, const std::string& key, std::vector<std::string>& selectors) {
+  for (std::string& sel : selectors) {
+    const auto eq = sel.find('=');
+    if (eq == std::string::npos || trim(sel.substr(0, eq)) != "model") continue;
+    const std::string model = trim(sel.substr(eq + 1));
+    if (nn::is_torchscript(model)) sel = "model=" + std::string(kTorchScript) + torchscript_path(o, key, model, "");
+  }
 }
 
 std::string campaign_identity(const Options& o, const std::string& model) {
@@ -327,6 +361,8 @@ void LoocvArgs::finish(const Options& o) {
   spec.lambda_once = o.text(p + "lambda") == "once";
   spec.lambda = spec.lambda_once ? 0.0 : lambda_value(o, p + "lambda", "'auto', 'once'");
   spec.fold_by = meta::parse_fold_by(fold_by, "--" + key("fold-by"));
+  resolve_model_selectors(o, key("rows"), rows);
+  resolve_model_selectors(o, key("test-rows"), test_rows);
 }
 
 double lambda_value(const Options& o, const std::string& key, const std::string& words) {

@@ -16,7 +16,13 @@ OptionSet declare(MemoryArgs& a) {
   OptionSet s;
   s.command = "memory";
   s.summary = "theoretical training memory of every cell (no training) -> memory.nc";
-  s.usage = "peppp memory --config FILE [--output memory.nc]";
+  s.usage =
+      "peppp memory --config FILE [--campaign.model NAME|torchscript:PATH] [--output memory.nc]\n"
+      "After the table, the network's quantizer points once per task shape (layer, kind, activations per\n"
+      "sample, in forward order): for torchscript:PATH, the ops of its forward that got a Format A point\n"
+      "(the input, conv, linear/addmm, matmul/mm/bmm/baddbmm/einsum, batch/layer/group/instance norm,\n"
+      "relu, gelu and the other activations, softmax/log_softmax, pooling/mean, add/sub, mul/div,\n"
+      "cat/stack; functional forms only): check there that your network is quantized where you expect.";
   s.other_stage_sections = {"complete", "loocv", "select"};
   a.campaign.declare(s);
   s.add("output", Kind::text, "", "path", "memory.nc",

@@ -8,7 +8,9 @@
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/core/settings.hpp"
+#include "peppp/core/strings.hpp"
 #include "peppp/io/campaign.hpp"
+#include "peppp/nn/memory.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "peppp/stage/select.hpp"
 #include "report.hpp"
@@ -55,6 +57,15 @@ std::string select_conditions(const Options& o) {
   return text;
 }
 
+// The new task's network, resolved as measure resolves it: the user's (relative to its INI file,
+// else to the working folder), or the campaign's, recorded absolute by measure (a relative one,
+// from a campaign written before, is taken relative to the campaign file's folder).
+std::string select_model(const Options& user, const Options& o, const std::string& campaign_path) {
+  if (user.given("campaign.model")) return resolve_model(user, "campaign.model", user.text("campaign.model"));
+  return resolve_model(o, "campaign.model", o.text("campaign.model"),
+                       std::filesystem::path(campaign_path).parent_path().string());
+}
+
 }  // namespace
 
 int run_select(const Options& user, MPI_Comm comm) {
@@ -86,7 +97,12 @@ int run_select(const Options& user, MPI_Comm comm) {
   job.campaign_path = campaign_path;
   job.task = stage::read_task(a.task);
   job.task_text = a.task;
-  job.model = resolve_model(o, "campaign.model", a.campaign.spec.model);
+  job.model = select_model(user, o, campaign_path);
+  // The rows' recorded model names are absolute: so is --rows-model torchscript:PATH (the working folder's).
+  if (nn::is_torchscript(job.rows_model)) {
+    const std::string path = trim(job.rows_model.substr(job.rows_model.find(':') + 1));
+    job.rows_model = "torchscript:" + std::filesystem::absolute(path).lexically_normal().string();
+  }
   job.train = a.campaign.spec.train;
   job.seed = a.campaign.spec.seed;
   job.resources = a.campaign.resources;

@@ -72,10 +72,21 @@ std::string campaign_identity(const Options& o, const std::string& model);
 
 /// `model` as given for `key` (campaign.model, campaign.models): a zoo name as
 /// it is; "torchscript:PATH" with PATH taken relative to the INI file when the
-/// value came from it (as `Options::path`).
+/// value came from it (as `Options::path`), else relative to `base` when
+/// given (select: the folder of the campaign a relative path was inherited
+/// from), else to the working folder; returned absolute and normalized
+/// ("torchscript:/abs/net.pt"), so a campaign records, labels its rows with
+/// and hands on to select the one file that was measured.
 /// @throws InputError naming the option, the file and what is allowed when
-///         the file does not exist.
-std::string resolve_model(const Options& o, const std::string& key, const std::string& model);
+///         the file does not exist or the path holds a ',' (lists split there).
+std::string resolve_model(const Options& o, const std::string& key, const std::string& model,
+                          const std::string& base = "");
+
+/// Row selectors of `key` (loocv.rows, loocv.test_rows): each "model=torchscript:PATH" gets PATH
+/// as `resolve_model` makes it (absolute, relative to the INI file or the working folder), so it
+/// matches the rows' recorded `row_model`; the file need not exist. Other selectors as they are.
+/// @throws InputError when such a PATH holds a ','.
+void resolve_model_selectors(const Options& o, const std::string& key, std::vector<std::string>& selectors);
 
 /// The measure job `o` describes (campaign keys, output, resume, synthetic
 /// cells) with the provenance of its output; `peppp run` takes it too.

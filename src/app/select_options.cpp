@@ -37,7 +37,9 @@ OptionSet declare_select(SelectArgs& a) {
     if (starts_with(spec.key, "sampling.")) spec.help = "Ignored by select.";
   s.get("campaign.model").help =
       "Network trained on the new task (its memory model gives the memory of every configuration); any "
-      "model of the zoo. Default: the campaign's one model; required when the campaign's rows have several "
+      "model of the zoo or torchscript:PATH (relative to the INI file, else to the working folder). Default: "
+      "the campaign's one model, its TorchScript path as measure recorded it (absolute; a relative one is "
+      "taken relative to the campaign file's folder); required when the campaign's rows have several "
       "(campaign.models).";
   s.get("train.learning_rate").help =
       "SGD learning rate of the new task. Default: the campaign's one rate; required when the campaign's "
@@ -90,7 +92,8 @@ OptionSet declare_select(SelectArgs& a) {
       .command_line_only().to(a.measured);
   s.add("rows-model", Kind::text, "", "", "resnet18",
         "Meta-train on the campaign's rows of this model only (rows of task x model campaigns; the paper's "
-        "E.5 case i). Default: every row, whatever its model (learning across architectures, case ii).")
+        "E.5 case i); torchscript:PATH relative to the working folder, matched against the rows' absolute "
+        "paths. Default: every row, whatever its model (learning across architectures, case ii).")
       .command_line_only().to(a.job.rows_model);
   s.add("epoch", Kind::integer, "", "epoch", "1",
         "Early epochs as a cheaper fidelity: meta-train on the campaign's errors after this epoch "

@@ -180,7 +180,7 @@ std::string shape(const Tensor& t) {
 
 ScriptedModel::ScriptedModel(const std::string& path, int classes, int channels, int resolution,
                              std::shared_ptr<ActivationQuantizer> quantizer)
-    : Model(std::move(quantizer)), what_("model torchscript:" + path + ": ") {
+    : Model(std::move(quantizer)), what_("model torchscript:" + path + ": "), classes_(classes) {
   Points points;
   points.quantizer = q_.get();
   try {
@@ -243,9 +243,14 @@ void ScriptedModel::probe(int classes, int channels, int resolution) {
   q = saved;
   train(training);
   if (!failure.empty()) throw InputError(what_ + "fails on input " + input + " (" + failure + ")");
-  if (out.dim() != 2 || out.size(0) != 1 || out.size(1) != classes) {
-    throw InputError(what_ + "returns " + shape(out) + " for input " + input + "; expected [1, " +
-                     std::to_string(classes) + "]");
+  const std::string c = std::to_string(classes);
+  if (out.dim() != 2 || out.size(0) != 1) {
+    throw InputError(what_ + "returns " + shape(out) + " for input " + input + "; expected [1, K] logits, K >= " + c);
+  }
+  if (out.size(1) < classes) {
+    throw InputError(what_ + "returns " + shape(out) + " for input " + input + ": " + std::to_string(out.size(1)) +
+                     " logits for " + c + " classes; expected [1, K], K >= " + c +
+                     " (a head larger than the task's classes is used through its first " + c + " logits)");
   }
 }
 
@@ -265,7 +270,11 @@ Tensor ScriptedModel::forward(Tensor x) {
   forward_->run(stack);
   const c10::IValue& out = stack.at(0);
   if (!out.isTensor()) throw InputError(what_ + "forward returns " + out.tagKind() + "; expected a tensor [N, classes]");
-  return out.toTensor();
+  Tensor logits = out.toTensor();
+  // A head for more classes than the task's (one file for tasks of several class
+  // counts): the first `classes_` logits, a view, so the loss and the argmax see only those.
+  if (classes_ > 0 && logits.dim() == 2 && logits.size(1) > classes_) logits = logits.narrow(1, 0, classes_);
+  return logits;
 }
 
 void ScriptedModel::train(bool on) {

@@ -14,12 +14,13 @@
 #include "peppp/nn/memory.hpp"
 #include "peppp/par/device.hpp"
 #include "peppp/par/mpi_session.hpp"
+#include "peppp/stage/memory.hpp"
 
 namespace peppp::stage {
 
 std::vector<double> task_memory(const TaskSpec& task, const std::vector<Configuration>& configs,
                                 const std::string& model, int batch_size) {
-  const auto counts = nn::model_counts(model, task.num_classes(), task.channels, task.resolution);
+  const auto counts = task_model_counts(model, task);
   std::vector<double> out;
   out.reserve(configs.size());
   for (const auto& c : configs) out.push_back(nn::memory_from_counts(counts, batch_size, c).total);
@@ -36,7 +37,7 @@ void fill_plan_memory(meta::PlanSpec& spec, const std::vector<TaskSpec>& tasks,
   for (std::size_t t = 0; t < tasks.size(); ++t) {
     const std::string& model = models.at(t);
     if (std::find(distinct.begin(), distinct.end(), model) == distinct.end()) distinct.push_back(model);
-    const auto counts = nn::model_counts(model, tasks[t].num_classes(), tasks[t].channels, tasks[t].resolution);
+    const auto counts = task_model_counts(model, tasks[t]);
     for (std::size_t c = 0; c < d; ++c) {
       const auto m = nn::memory_from_counts(counts, batch_size, configs[c]);
       const std::size_t i = t * d + c;

@@ -15,6 +15,7 @@
 #include "peppp/par/collectives.hpp"
 #include "peppp/par/mpi_session.hpp"
 #include "peppp/par/signals.hpp"
+#include "peppp/stage/memory.hpp"
 
 namespace peppp::stage {
 
@@ -140,6 +141,7 @@ std::map<std::string, std::string> check_models(CampaignSpec& campaign, MPI_Comm
             const std::string shape = std::to_string(t.channels) + "x" + std::to_string(t.resolution) + "x" +
                                       std::to_string(t.resolution) + ":" + std::to_string(t.num_classes());
             if (!shapes.insert(shape).second) continue;
+            task_model_counts(m, t);  // a network that does not fit: refused naming the task and sizes
             const std::string fp = nn::model_fingerprint(m, t.num_classes(), t.channels, t.resolution);
             const std::string list = fp.substr(fp.find("#points=") + 8);
             lines.push_back("model." + m + ".points." + shape + "=" + list);

@@ -1,12 +1,23 @@
 // The memory stage: theoretical training memory of every cell (no training) -> matrix and memory.nc.
 #include "peppp/stage/memory.hpp"
 
+#include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/io/netcdf.hpp"
 #include "peppp/nn/memory.hpp"
 #include "peppp/par/mpi_session.hpp"
 
 namespace peppp::stage {
+
+nn::ModelCounts task_model_counts(const std::string& model, const TaskSpec& task) {
+  try {
+    return nn::model_counts(model, task.num_classes(), task.channels, task.resolution);
+  } catch (const InputError& e) {
+    const std::string r = std::to_string(task.resolution);
+    throw InputError("task '" + task.name + "' (" + std::to_string(task.num_classes()) + " classes, " +
+                     std::to_string(task.channels) + "x" + r + "x" + r + " images): " + e.what());
+  }
+}
 
 io::Campaign memory_matrix(const MemoryJob& job) {
   // The matrix in the campaign.nc schema (no cell measured: error NaN, status
@@ -26,7 +37,7 @@ io::Campaign memory_matrix(const MemoryJob& job) {
   }
   std::size_t cell = 0;
   for (const auto& task : job.tasks) {
-    const auto counts = nn::model_counts(job.model, task.num_classes(), task.channels, task.resolution);
+    const auto counts = task_model_counts(job.model, task);
     for (const auto& c : job.configs) {
       const auto m = nn::memory_from_counts(counts, job.batch_size, c);
       mc.memory[cell] = m.total;

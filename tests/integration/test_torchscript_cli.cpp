@@ -113,9 +113,9 @@ TEST(TorchScriptCli, BadNetworksAreRefusedWithOneLine) {
   REQUIRE_TORCH_PYTHON();
   const std::string dir = test::scratch_dir(MPI_COMM_SELF);
   std::ofstream(dir + "/not-a-network.pt") << "this is not TorchScript\n";
-  export_network(dir + "/three-classes.pt", "mlp", 1, 3, 14);  // the tasks have 2 classes
-  export_network(dir + "/rgb.pt", "small-cnn", 3, 2, 14);      // the tasks have 1 channel
-  for (const char* name : {"not-a-network.pt", "three-classes.pt", "rgb.pt", "missing.pt"}) {
+  export_network(dir + "/one-logit.pt", "mlp", 1, 1, 14);  // the tasks have 2 classes
+  export_network(dir + "/rgb.pt", "small-cnn", 3, 2, 14);   // the tasks have 1 channel
+  for (const char* name : {"not-a-network.pt", "one-logit.pt", "rgb.pt", "missing.pt"}) {
     const std::string file = dir + "/" + name;
     const auto r = test::run_command(measure_cmd(dir, "--campaign.model torchscript:" + file));
     EXPECT_EQ(r.exit_code, 1) << name << "\n" << r.output;
@@ -123,6 +123,10 @@ TEST(TorchScriptCli, BadNetworksAreRefusedWithOneLine) {
     EXPECT_NE(r.output.find(file), std::string::npos) << name << "\n" << r.output;
     EXPECT_FALSE(fs::exists(dir + "/campaign.nc")) << name;
     EXPECT_FALSE(fs::exists(peppp::io::journal_dir(dir + "/campaign.nc"))) << name;
+    if (std::string(name) == "one-logit.pt") {  // the task and both sizes named
+      EXPECT_NE(r.output.find("task 'shirt-coat' (2 classes, 1x14x14 images)"), std::string::npos) << r.output;
+      EXPECT_NE(r.output.find("1 logits for 2 classes"), std::string::npos) << r.output;
+    }
   }
   // A row campaign's list takes the prefix too, and refuses a missing file the same way.
   const auto rows = test::run_command(measure_cmd(dir, "--campaign.models small-cnn,torchscript:" + dir + "/x.pt"));

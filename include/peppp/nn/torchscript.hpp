@@ -8,7 +8,11 @@
 /// every node of `quantized_ops()`. nn layer: includes torch.
 ///
 /// The module takes images [N, C, H, W] (float32) and returns logits
-/// [N, classes]. Only the functional form of an op gets a point: in-place
+/// [N, K] with K >= the task's classes: a head of exactly `classes` is used
+/// as it is; a larger one (one file for the tasks of a catalog whose class
+/// counts differ: export it with the largest) through its first `classes`
+/// logits (task class i is logit i; the others get no loss and no vote).
+/// A smaller one is refused. Only the functional form of an op gets a point: in-place
 /// variants (`relu_`, `add_`, `x += y`) and ops whose output is not a
 /// tensor are left as they are; views and reshapes (`flatten`, `view`,
 /// `transpose`, ...) move data and get none, as in the zoo.
@@ -45,16 +49,17 @@ class ScriptedModel : public Model {
   /// Load `path` and rewrite its forward graph. Before returning, runs the
   /// network once (eval mode, no quantization, counters untouched) on
   /// zeros [1, channels, resolution, resolution] and checks the output.
-  /// @throws InputError (one line naming the file) if the file cannot be
-  ///         read, is not TorchScript, has no forward, or does not map the
-  ///         task's input shape to [N, classes].
+  /// @throws InputError (one line naming the file and the sizes) if the
+  ///         file cannot be read, is not TorchScript, has no forward, or does
+  ///         not map the task's input shape to [N, K] with K >= classes.
   ScriptedModel(const std::string& path, int classes, int channels, int resolution,
                 std::shared_ptr<ActivationQuantizer> quantizer);
   ~ScriptedModel() override;
   ScriptedModel(const ScriptedModel&) = delete;
   ScriptedModel& operator=(const ScriptedModel&) = delete;
 
-  /// Logits [N, classes] of images [N, channels, resolution, resolution].
+  /// Logits [N, classes] of images [N, channels, resolution, resolution]
+  /// (the module's first `classes` logits when its head is larger).
   torch::Tensor forward(torch::Tensor x) override;
   /// Also sets the module's (and its submodules') training flag.
   void train(bool on = true) override;
@@ -70,6 +75,7 @@ class ScriptedModel : public Model {
   void unregister();
   void probe(int classes, int channels, int resolution);
   std::string what_;  ///< "model torchscript:PATH: ", the start of every error message
+  int classes_ = 0;   ///< the task's classes: forward returns the first classes_ logits
   torch::jit::Module module_;
   std::shared_ptr<torch::jit::Graph> graph_;
   std::unique_ptr<torch::jit::GraphFunction> forward_;

@@ -135,7 +135,9 @@ std::vector<std::string> task_definitions(const std::vector<TaskSpec>& tasks, MP
 /// @returns the provenance attributes for the output ("model_file_hash",
 ///          "model_points"), empty for zoo networks only.
 /// @throws InputError on every rank naming the file when it is not
-///         TorchScript or does not map a task's images to [N, classes].
+///         TorchScript or does not map a task's images to [N, K] with K >=
+///         the task's classes (then naming the task and both sizes:
+///         `task_model_counts`).
 std::map<std::string, std::string> check_models(CampaignSpec& campaign, MPI_Comm comm);
 
 /// Read every task's data on rank 0 (`data::check_task_data`) and share the

@@ -13,6 +13,7 @@
 #include "peppp/core/format.hpp"
 #include "peppp/core/task.hpp"
 #include "peppp/io/campaign.hpp"
+#include "peppp/nn/memory.hpp"
 #include "peppp/stage/common.hpp"
 
 namespace peppp::stage {
@@ -26,6 +27,13 @@ struct MemoryJob {
   std::string output;                  ///< memory.nc to write; empty: print only
   Attributes attributes;               ///< provenance and options of the output
 };
+
+/// `nn::model_counts` of `model` on `task`'s shape (its classes, channels
+/// and resolution). Not collective.
+/// @throws InputError when the network does not fit the task (one line,
+///         "task 'NAME' (C classes, CHxWxH images): " then nn's message,
+///         which names the model and the sizes found), or as `model_counts`.
+nn::ModelCounts task_model_counts(const std::string& model, const TaskSpec& task);
 
 /// The memory matrix of `job` in the campaign schema. Not collective.
 /// @throws InputError on an unknown model or an impossible task shape.

@@ -174,9 +174,46 @@ TEST(NnTorchScript, BadNetworksAreRefusedWithOneLine) {
   refused("torchscript:" + dir + "/garbage.pt", 2, 1, "not a TorchScript file");
   refused("torchscript:" + dir + "/missing.pt", 2, 1, "cannot be read");
   const std::string cnn = "torchscript:" + export_network(dir, "small-cnn", 1, 3, 8);
-  refused(cnn, 2, 1, "returns [1, 3] for input [1, 1, 8, 8]; expected [1, 2]");
+  refused(cnn, 4, 1, "returns [1, 3] for input [1, 1, 8, 8]: 3 logits for 4 classes; expected [1, K], K >= 4");
   refused(cnn, 3, 3, "fails on input [1, 3, 8, 8]");
-  // Not a cell failure: train_cell refuses before training.
+  // Not a cell failure: train_cell refuses before training (one logit for the task's 2 classes).
   const auto task = synthetic(16, 8);
-  EXPECT_THROW(nn::train_cell(task, Configuration{}, TrainSettings{}, 1, cnn), peppp::InputError);
+  const std::string one = "torchscript:" + export_network(dir, "small-cnn", 1, 1, 8);
+  EXPECT_THROW(nn::train_cell(task, Configuration{}, TrainSettings{}, 1, one), peppp::InputError);
+}
+
+// One file for tasks of several class counts: a head of K logits serves a task of C <= K classes
+// through its first C logits (the loss and the argmax see only those); its memory model counts the
+// whole head, as the network computes it.
+TEST(NnTorchScript, ALargerHeadServesATaskThroughItsFirstLogits) {
+  REQUIRE_TORCH_PYTHON();
+  const std::string dir = test::scratch_dir();
+  const std::string path = export_network(dir, "mlp", 1, 3, 8);
+  torch::manual_seed(1);
+  {
+    nn::ScriptedModel net(path, 2, 1, 8, std::make_shared<nn::ActivationQuantizer>());
+    net.eval();
+    torch::NoGradGuard no_grad;
+    const torch::Tensor x = torch::randn({5, 1, 8, 8});
+    const torch::Tensor logits = net.forward(x);
+    ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{5, 2}));
+    const torch::Tensor all = net.module().forward({x}).toTensor();
+    ASSERT_EQ(all.sizes(), (std::vector<int64_t>{5, 3}));
+    EXPECT_TRUE(torch::equal(logits, all.narrow(1, 0, 2)));
+    // The same file on a 3-class task: every logit.
+    nn::ScriptedModel three(path, 3, 1, 8, std::make_shared<nn::ActivationQuantizer>());
+    three.eval();
+    EXPECT_EQ(three.forward(x).size(1), 3);
+  }
+  const auto counts = nn::model_counts("torchscript:" + path, 2, 1, 8);
+  ASSERT_FALSE(counts.points.empty());
+  EXPECT_EQ(counts.points.back().activations, 3) << counts.points.back().layer;
+  // It trains: a cell on a 2-class task is measured, never at a third class.
+  TrainSettings s;
+  s.learning_rate = 0.02;
+  s.epochs = 2;
+  s.threads = 1;
+  const auto r = nn::train_cell(synthetic(64, 32), Configuration::parse("e5m3/e8m7"), s, 2, "torchscript:" + path);
+  EXPECT_EQ(r.status, CellStatus::measured) << r.message;
+  EXPECT_LT(r.test_error, 0.5);
 }
