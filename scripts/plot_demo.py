@@ -4,7 +4,9 @@
 demo_loocv.png, from a loocv.nc (DESIGN.md section 5): per setting, the regret
 of the pick under the budget and the relative error of the estimate against the
 number of measurements; one line per acquisition method (mean over folds, band
-± one standard error), the random-high-memory baseline as a grey band.
+± one standard error), the random-high-memory baseline as a grey band and
+the zero-shot default (METHOD.md F9.3: no training; loocv.nc's zero_shot_*
+variables, absent from older files) as a black dashed line with its band.
 demo_select.png, from a selection.nc and ROW.nc (a campaign.nc of that task
 measured on every configuration afterwards): error vs memory, the true errors
 and frontier, the estimated frontier ± 1 std, the trained configurations, the
@@ -23,6 +25,7 @@ import peppp_nc as pn  # noqa: E402
 from peppp_nc import plt  # noqa: E402
 
 BASELINE = "random-high-memory"
+ZERO_SHOT = "zero-shot"
 DIMS = ("setting", pn.LOOCV_METHOD_DIM, "measurements", "fold")
 COLOURS = {"ed-mf": pn.OKABE_ITO[0], "random-mf": pn.OKABE_ITO[1], "qr-mf": pn.OKABE_ITO[2],
            "ei-mf": pn.OKABE_ITO[3], "bo-mf": pn.OKABE_ITO[4], "bo-full": pn.OKABE_ITO[5]}
@@ -40,6 +43,15 @@ def mean_se(v):
 def baseline_per_fold(v):
     """The baseline's regret does not depend on the measurements: one value per fold."""
     return np.nanmean(np.asarray(v, float), 0)
+
+
+def zero_shot_per_fold(ds, metric, s):
+    """The zero-shot default's `metric` over the folds of setting s (None when the file has none)."""
+    var = "zero_shot_" + metric
+    if var not in ds.variables:
+        return None
+    v = np.asarray(ds[var].transpose("setting", "fold").values[s], float)
+    return v if np.isfinite(v).any() else None
 
 
 def setting_label(ds, name):
@@ -92,6 +104,11 @@ def plot_loocv(ds, path, out, pdf):
                 ax.fill_between(meas, mu - se, mu + se, color=colour[name], alpha=0.22 if top else 0.12, lw=0,
                                 zorder=4 if top else 2)
                 nmax = max(nmax, int(n.max()))
+            zero = zero_shot_per_fold(ds, metric, s)
+            if zero is not None:
+                mu, se, n = mean_se(zero)
+                ax.axhspan(mu - np.nan_to_num(se), mu + np.nan_to_num(se), color="black", alpha=0.10, lw=0)
+                handles[ZERO_SHOT] = ax.axhline(mu, color="black", ls="--", lw=1.5, label=f"{ZERO_SHOT} (no training)")
             ax.set_title(f"{setting_label(ds, setting)}:\n{what}, mean ± SE over {nmax} folds")
             ax.set_xlabel("number of configurations measured on the held-out task")
             ax.set_ylabel(ylabel)
@@ -109,7 +126,7 @@ def plot_loocv(ds, path, out, pdf):
     budget = float(ds.attrs.get("budget", np.nan))
     counts += f", budget {budget:.3g} MiB" if np.isfinite(budget) else ""
     fig.suptitle(f"meta-LOOCV on {name} ({counts})", fontsize=13)
-    order = [m for m in methods if m in handles and m != BASELINE] + [m for m in handles if m == BASELINE]
+    order = [m for m in methods if m in handles and m != BASELINE] + [m for m in handles if m in (BASELINE, ZERO_SHOT)]
     fig.legend([handles[m] for m in order], [handles[m].get_label() for m in order], loc="lower center",
                ncol=min(len(order), 7), bbox_to_anchor=(0.5, 0.0), fontsize=10)
     fig.tight_layout(rect=(0, 0.04 if len(settings) > 1 else 0.08, 1, 0.97))
@@ -124,6 +141,12 @@ def regret_table(ds):
     settings, methods = pn.coord_strings(ds, "setting"), pn.coord_strings(ds, pn.LOOCV_METHOD_DIM)
     meas = pn.coord_strings(ds, "measurements")
     val = np.asarray(ds["regret"].transpose(*DIMS).values, float)
+    if zero_shot_per_fold(ds, "regret", 0) is not None:
+        # The zero-shot default as one more column, the same at every count (no training).
+        zero = np.stack([np.broadcast_to(zero_shot_per_fold(ds, "regret", s), val.shape[2:])
+                         for s in range(len(settings))])[:, None]
+        val = np.concatenate([val, zero], axis=1)
+        methods = methods + [ZERO_SHOT]
     lines = []
     for s, setting in enumerate(settings):
         lines += [f"\n**{setting_label(ds, setting)}**: regret, mean ± SE over folds "

@@ -2,7 +2,12 @@
 """Meta-LOOCV curves: per setting, each metric against the number of
 measurements and against the memory they used, for every method (mean over
 folds with the interquartile band), and the selected error / regret bars
-with the random-high-memory baseline (the paper's Figures 11 and 12).
+with the random-high-memory baseline (the paper's Figures 11 and 12) and
+the zero-shot default (METHOD.md F9.3, no training: a dashed line in the
+curves, a dotted bar in the selection; files written before it lack it).
+Files with `coverage` get a fourth column of curves: the fraction of
+unmeasured configurations whose true error lies within 2 predicted std
+(the 0.95 of a calibrated Gaussian drawn dotted).
 
 Reads a loocv.nc (DESIGN.md section 5: dims setting, acquisition,
 measurements, fold; older files with `method` in place of `acquisition` too)
@@ -19,6 +24,8 @@ import peppp_nc as pn  # noqa: E402
 from peppp_nc import plt  # noqa: E402
 
 BASELINE = "random-high-memory"
+ZERO_SHOT = "zero-shot"
+COVERAGE = ("coverage", "fraction of unmeasured configurations\nwithin 2 predicted std")
 METRICS = [("relative_error", "relative error of the prediction\n(||e_hat - e|| / ||e||)"),
            ("convergence", "convergence (normalized\ndistance of frontiers)"),
            ("hyperdiff", "HyperDiff (|HV true - HV est.|)")]
@@ -58,15 +65,34 @@ def band(values):
         return np.nanmean(v, -1), np.nanpercentile(v, 25, -1), np.nanpercentile(v, 75, -1)
 
 
+def zero_shot(ds, name, s):
+    """The zero-shot default's values of `name` (e.g. "regret") over the folds of setting s, or None."""
+    var = "zero_shot_" + name
+    if var not in ds.variables:
+        return None
+    v = np.asarray(ds[var].values[s], float)
+    return v if np.isfinite(v).any() else None
+
+
+def draw_zero_shot(axes, c, value, handles):
+    """The zero-shot default (no measurement): a dashed line over the counts, a point at memory 0."""
+    mean = float(np.nanmean(value))
+    h = axes[0, c].axhline(mean, color="black", ls="--", lw=1.2, label=ZERO_SHOT + " (no training)")
+    axes[1, c].plot([0.0], [mean], marker="D", color="black", ms=6, ls="none")
+    if c == 0:
+        handles.append(h)
+
+
 def plot_curves(ds, s, setting, out, pdf=False):
     methods = pn.coord_strings(ds, pn.LOOCV_METHOD_DIM)
     meas = np.asarray(ds["measurements"].values if "measurements" in ds.variables
                       else np.arange(ds.sizes["measurements"]), float)
     styles = method_style(methods)
     mem = np.asarray(ds["measured_memory"].values[s], float)  # acquisition x measurements x fold
-    fig, axes = plt.subplots(2, len(METRICS), figsize=(4.6 * len(METRICS), 7.6), squeeze=False)
+    metrics = METRICS + ([COVERAGE] if "coverage" in ds.variables else [])
+    fig, axes = plt.subplots(2, len(metrics), figsize=(4.6 * len(metrics), 7.6), squeeze=False)
     handles = []
-    for c, (metric, ylabel) in enumerate(METRICS):
+    for c, (metric, ylabel) in enumerate(metrics):
         val = np.asarray(ds[metric].values[s], float)
         for m, name in enumerate(methods):
             if not np.isfinite(val[m]).any():
@@ -81,6 +107,12 @@ def plot_curves(ds, s, setting, out, pdf=False):
             axes[1, c].fill_between(mmean[ok], lo[ok], hi[ok], color=color, alpha=0.15, lw=0)
             if c == 0:
                 handles.append(h)
+        zs = zero_shot(ds, metric, s)
+        if zs is not None:
+            draw_zero_shot(axes, c, zs, handles)
+        if metric == COVERAGE[0]:
+            for r in range(2):
+                axes[r, c].axhline(0.95, color="#777777", ls=":", lw=1)
         axes[0, c].set_xlabel("number of measurements on the meta-test task")
         axes[1, c].set_xlabel("memory used by the measurements (MiB)")
         for r in range(2):
@@ -92,7 +124,7 @@ def plot_curves(ds, s, setting, out, pdf=False):
     fig.suptitle(f"Meta-LOOCV, setting {setting}: mean over {ds.sizes['fold']} folds, "
                  "band = interquartile range")
     if handles:
-        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), bbox_to_anchor=(0.5, -0.01))
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 7), bbox_to_anchor=(0.5, -0.01))
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     return pn.save(fig, out, pdf)
 
@@ -111,6 +143,13 @@ def plot_selection(ds, s, setting, out, at=None, pdf=False):
     sel = np.asarray(ds["selected_error"].values[s], float)
     reg = np.asarray(ds["regret"].values[s], float)
     best = np.asarray(ds["best_feasible_error"].values[s], float)
+    zero = {"selected_error": zero_shot(ds, "selected_error", s), "regret": zero_shot(ds, "regret", s)}
+    if zero["regret"] is not None:
+        # The zero-shot default as one more bar (the same at every count): its folds in place of the counts.
+        methods = methods + [ZERO_SHOT]
+        styles[ZERO_SHOT] = ("#ffffff", "D")
+        sel = np.concatenate([sel, np.broadcast_to(zero["selected_error"], (1, sel.shape[1], sel.shape[2]))])
+        reg = np.concatenate([reg, np.broadcast_to(zero["regret"], (1, reg.shape[1], reg.shape[2]))])
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(max(8, 1.5 * len(methods) + 4), 4.6))
     x = np.arange(len(methods))
     for ax, data, ylabel in [(ax1, sel, "test error of the selected configuration"),
@@ -127,8 +166,8 @@ def plot_selection(ds, s, setting, out, at=None, pdf=False):
             if v.size == 0:
                 ax.text(m, 0, "n/a", ha="center", va="bottom", fontsize=8)
                 continue
-            ax.bar(m, v.mean(), width=0.7, color=color, alpha=0.85, hatch="//" if name == BASELINE else None,
-                   edgecolor="black", lw=0.6)
+            hatch = "//" if name == BASELINE else (".." if name == ZERO_SHOT else None)
+            ax.bar(m, v.mean(), width=0.7, color=color, alpha=0.85, hatch=hatch, edgecolor="black", lw=0.6)
             ax.errorbar(m, v.mean(), yerr=v.std(), color="black", capsize=4, lw=1)
         ax.set_xlim(-0.5 - 0.5 * max(0, 3 - len(methods)), len(methods) - 0.5 + 0.5 * max(0, 3 - len(methods)))
         ax.set_xticks(x)

@@ -289,7 +289,8 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       "V/VI non-uniform sample + weighted SoftImpute; even numbers cap the meta-test measurements.")
       .one_of(meta::loocv_setting_names()).to(spec.settings);
   add("methods", Kind::list, "ed-mf,qr-mf,random-mf,bo-mf,bo-full,ei-mf", "", "ed-mf,random-mf",
-      "Acquisition methods compared; the random-high-memory baseline is always added.")
+      "Acquisition methods compared; the random-high-memory baseline and the zero-shot default (no training, "
+      "METHOD.md F9.3) are always added.")
       .one_of(meta::loocv_method_names()).to(spec.methods);
   add("measurements", Kind::list, "3,4,5,6,8,10,12,15", "configurations", "3,5,8",
       "Numbers of configurations measured on the held-out task (each >= rank).").to(measurements);
@@ -319,6 +320,12 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       "did on the very dataset is what a new task lacks: no leakage. 'row' drops only the held-out row. Same "
       "result on a plain campaign (rows are tasks).")
       .one_of({"task", "row"}).to(fold_by);
+  add("prediction", Kind::choice, "posterior", "", "least-squares",
+      "How ed-mf, qr-mf and random-mf predict the held-out task: 'posterior' (the bounded embedding posterior, "
+      "docs/ei-mf.md) or 'least-squares' (the paper's F6.2: unclipped least squares on the measured columns, the "
+      "fitted values used at every configuration, measured ones included). Their measurement orders, bo-*, "
+      "ei-mf and the zero-shot default are the same either way.")
+      .one_of({"posterior", "least-squares"}).to(prediction);
   add("epoch", Kind::integer, "0", "epoch", "3",
       "Use the errors after this epoch (early epochs as a cheaper fidelity; the campaign's per-epoch record) "
       "instead of the final ones; 0 = final. Written as attribute epoch_used.")
@@ -363,6 +370,7 @@ void LoocvArgs::finish(const Options& o) {
   spec.fold_by = meta::parse_fold_by(fold_by, "--" + key("fold-by"));
   resolve_model_selectors(o, key("rows"), rows);
   resolve_model_selectors(o, key("test-rows"), test_rows);
+  spec.prediction = meta::parse_prediction_rule(prediction, "--" + key("prediction"));
 }
 
 double lambda_value(const Options& o, const std::string& key, const std::string& words) {

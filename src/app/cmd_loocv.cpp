@@ -85,7 +85,7 @@ int run_loocv(const Options& o, MPI_Comm comm) {
   if (!o.given("campaign")) throw InputError("--campaign is required (or --merge FILES)");
   a.loocv.finish(o);
   if (a.fidelity) {
-    for (const char* k : {"completed", "part", "test-rows", "settings", "methods", "measurements"})
+    for (const char* k : {"completed", "part", "test-rows", "settings", "methods", "measurements", "prediction"})
       if (o.given(k))
         throw InputError(std::string("--fidelity ranks the measured per-epoch errors; it takes no --") + k +
                          " (allowed: --campaign, --epoch, --cap, --rows, --output, --summary)");

@@ -40,16 +40,16 @@ struct CampaignArgs {
 struct LoocvArgs {
   meta::LoocvSpec spec;  ///< filled by apply() + finish()
   std::vector<std::string> measurements;
-  std::string cap = "median", lambda = "auto", fold_by = "task";
+  std::string cap = "median", lambda = "auto", fold_by = "task", prediction = "posterior";
   int epoch = 0;                                ///< errors after this epoch; 0 = final
   std::vector<std::string> rows, test_rows;     ///< row selectors (stage::select_rows)
 
   /// Declare settings, methods, measurements, cap, repeats, rank, lambda,
-  /// seed, ratio, p_min, p_max, fold-by, epoch, rows, test-rows under
+  /// seed, ratio, p_min, p_max, fold-by, prediction, epoch, rows, test-rows under
   /// `prefix` ("" or "loocv."; multi-word keys are spelled with '-' on the
   /// command line, with '_' under "loocv.": fold-by / loocv.fold_by).
   void declare(OptionSet& s, const std::string& prefix, bool in_config);
-  /// Parse measurements, cap, lambda and fold-by into spec. @throws InputError naming the key and value.
+  /// Parse measurements, cap, lambda, fold-by and prediction into spec. @throws InputError naming the key and value.
   void finish(const Options& o);
   /// The key of `name` ("fold-by") under this prefix ("fold-by" / "loocv.fold_by").
   std::string key(const std::string& name) const;

@@ -74,6 +74,12 @@ OptionSet declare_select(SelectArgs& a) {
         "ranks, each the best expected improvement of the pick under the budget, docs/ei-mf.md) or ed-mf (the "
         "paper's D-optimal design, all at once).")
       .command_line_only().one_of({"ei-mf", "ed-mf"}).to(a.job.acquisition);
+  s.add("prediction", Kind::choice, "posterior", "", "least-squares",
+        "How the measured errors predict the others: 'posterior' (the bounded embedding posterior with p_best and "
+        "the expected regret, docs/ei-mf.md) or 'least-squares' (the paper's F6.2: unclipped least squares on "
+        "the measured columns, fitted values at every configuration, needs >= --rank measurements; no p_best or "
+        "expected regret). Only the final prediction changes: ei-mf's rounds decide with the posterior.")
+      .command_line_only().one_of({"posterior", "least-squares"}).to(a.job.prediction);
   s.add("tolerance", Kind::real, "0", "error rate", "0.01",
         "ei-mf: stop before --measurements once the expected regret of the recommendation is at most this, "
         "checked before round 1 too (a prior already that sure trains nothing, and says so); "

@@ -40,6 +40,16 @@ Method parse_method(const std::string& name) {
   throw InputError("method '" + name + "' is unknown; allowed: ed-mf, qr-mf, random-mf, bo-mf, bo-full, ei-mf");
 }
 
+const char* prediction_rule_name(PredictionRule r) {
+  return r == PredictionRule::least_squares ? "least-squares" : "posterior";
+}
+
+PredictionRule parse_prediction_rule(const std::string& text, const std::string& key) {
+  if (text == "posterior") return PredictionRule::posterior;
+  if (text == "least-squares") return PredictionRule::least_squares;
+  throw InputError(key + ": value '" + text + "' is not allowed; allowed: posterior, least-squares");
+}
+
 GaussianProcess::GaussianProcess(double length_scale, double noise_variance)
     : length_scale_(length_scale), noise_(noise_variance) {
   if (!(length_scale > 0) || !(noise_variance >= 0))
@@ -158,7 +168,18 @@ class PosteriorPrediction : public AcquisitionStrategy {
   }
 };
 
-class EdMf : public PosteriorPrediction {
+// ED-MF, QR-MF and Random-MF: the posterior, or with PredictionRule::
+// least_squares the paper's F6.2 (unclipped, fitted values everywhere) with
+// the least-squares predictive std under the prior's noise variance.
+class PaperPrediction : public PosteriorPrediction {
+ public:
+  Prediction predict(const AcquisitionContext& c, const std::vector<int>& s, const VectorXd& v) const override {
+    if (c.prediction != PredictionRule::least_squares) return PosteriorPrediction::predict(c, s, v);
+    return {ls_predict(c.y, s, v), ls_predict_std(c.y, s, prior_of(c).noise_variance)};
+  }
+};
+
+class EdMf : public PaperPrediction {
  public:
   Method method() const override { return Method::ed_mf; }
   std::vector<int> select(const AcquisitionContext& c, int l, const std::function<double(int)>&) const override {
@@ -167,7 +188,7 @@ class EdMf : public PosteriorPrediction {
   }
 };
 
-class QrMf : public PosteriorPrediction {
+class QrMf : public PaperPrediction {
  public:
   Method method() const override { return Method::qr_mf; }
   std::vector<int> select(const AcquisitionContext& c, int l, const std::function<double(int)>&) const override {
@@ -183,7 +204,7 @@ class QrMf : public PosteriorPrediction {
   }
 };
 
-class RandomMf : public PosteriorPrediction {
+class RandomMf : public PaperPrediction {
  public:
   Method method() const override { return Method::random_mf; }
   std::vector<int> select(const AcquisitionContext& c, int l, const std::function<double(int)>&) const override {

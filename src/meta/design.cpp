@@ -226,4 +226,17 @@ VectorXd ls_predict(const MatrixXd& y, const std::vector<int>& s, const VectorXd
   return y.transpose() * x;
 }
 
+VectorXd ls_predict_std(const MatrixXd& y, const std::vector<int>& s, double noise_variance) {
+  if (s.empty()) throw InputError("ls_predict_std: no measured configuration");
+  if (!(noise_variance >= 0)) throw InputError("ls_predict_std: noise variance " + std::to_string(noise_variance) + " < 0");
+  for (int j : s)
+    if (j < 0 || j >= y.cols()) throw InputError("ls_predict_std: configuration " + std::to_string(j) + " out of range");
+  const MatrixXd ys = columns(y, s);
+  // (Y_S Y_Sᵀ)⁺ from the complete orthogonal decomposition of the k×k Gram matrix.
+  const MatrixXd gram = ys * ys.transpose();
+  const MatrixXd pinv = Eigen::CompleteOrthogonalDecomposition<MatrixXd>(gram).pseudoInverse();
+  const VectorXd lever = (y.transpose() * pinv).cwiseProduct(y.transpose()).rowwise().sum();
+  return (noise_variance * (1.0 + lever.array().max(0.0))).sqrt().matrix();
+}
+
 }  // namespace peppp::meta

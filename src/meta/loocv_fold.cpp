@@ -167,34 +167,139 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
   return t;
 }
 
+namespace {
+
+// The held-out row's truth and memory, its budget and the best error under it.
+struct HeldOut {
+  Eigen::VectorXd truth, mem;
+  double budget = 0, best = std::numeric_limits<double>::infinity();
+};
+
+HeldOut held_out(const LoocvSpec& spec, const LoocvData& data, int fold) {
+  const int d = static_cast<int>(data.d());
+  HeldOut h;
+  h.truth.resize(d);
+  h.mem.resize(d);
+  for (int j = 0; j < d; ++j) {
+    h.truth(j) = data.error[static_cast<std::size_t>(fold) * d + j];
+    h.mem(j) = data.memory[static_cast<std::size_t>(fold) * d + j];
+  }
+  h.budget = task_cap(spec, data, static_cast<std::size_t>(fold));
+  for (int j = 0; j < d; ++j)
+    if (h.mem(j) <= h.budget) h.best = std::min(h.best, h.truth(j));
+  return h;
+}
+
+// The fraction of the configurations not in `measured` whose true error lies
+// within ±2 predicted std (NaN when every configuration was measured).
+double coverage_of(const Eigen::VectorXd& truth, const Eigen::VectorXd& mean, const Eigen::VectorXd& std,
+                   const std::vector<int>& measured) {
+  std::vector<char> skip(static_cast<std::size_t>(truth.size()), 0);
+  for (int j : measured) skip[static_cast<std::size_t>(j)] = 1;
+  int inside = 0, total = 0;
+  for (Eigen::Index j = 0; j < truth.size(); ++j) {
+    if (skip[static_cast<std::size_t>(j)]) continue;
+    ++total;
+    inside += std::abs(truth(j) - mean(j)) <= 2.0 * std(j);
+  }
+  return total == 0 ? kNaN : static_cast<double>(inside) / total;
+}
+
+// The prior of the *-MF methods on `train`: σ² from the residual on the
+// measured meta-training entries only (a completion fits its own
+// imputations); full settings observe all.
+EmbeddingPrior item_prior(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& it,
+                          const Eigen::MatrixXd& train) {
+  std::vector<std::uint8_t> observed;
+  if (setting_info(spec.settings[it.setting]).training != SettingInfo::Training::full) {
+    const int d = static_cast<int>(data.d());
+    observed = mask_rows(meta_training_mask(spec, data, it.setting, it.fold, it.repeat), d,
+                         training_rows(spec, data, it.fold));
+  }
+  return fit_embedding_prior(train, spec.rank, {}, observed);
+}
+
+// F9.3: the argmin under the budget of the meta-training column means (NaN
+// entries left out; ties to the lower memory, then the lower index), and the
+// prior predictive of every configuration with no measurement.
+void zero_shot(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& it, const Eigen::MatrixXd& train,
+               const HeldOut& h, LoocvItemResult& r) {
+  const Eigen::Index d = train.cols();
+  Eigen::VectorXd column_mean(d);
+  for (Eigen::Index j = 0; j < d; ++j) {
+    double sum = 0;
+    int k = 0;
+    for (Eigen::Index i = 0; i < train.rows(); ++i)
+      if (std::isfinite(train(i, j))) {
+        sum += train(i, j);
+        ++k;
+      }
+    column_mean(j) = k > 0 ? sum / k : std::numeric_limits<double>::infinity();
+  }
+  const int pick = select_configuration(h.mem, column_mean, h.budget);
+  r.zero_shot_config = pick;
+  r.zero_shot_selected_error = h.truth(pick);
+  r.zero_shot_regret = h.truth(pick) - h.best;
+  const EmbeddingPosterior prior = embedding_posterior(item_prior(spec, data, it, train), {}, Eigen::VectorXd());
+  const FrontierMetrics fm = frontier_metrics(h.mem, h.truth, prior.mean);
+  r.zero_shot_relative_error = fm.relative_error;
+  r.zero_shot_convergence = fm.convergence;
+  r.zero_shot_hyperdiff = fm.hyperdiff;
+  r.zero_shot_coverage = coverage_of(h.truth, prior.mean, prior.std, {});
+  r.zero_shot_predicted_error.assign(prior.mean.data(), prior.mean.data() + d);
+  r.zero_shot_predicted_std.assign(prior.std.data(), prior.std.data() + d);
+}
+
+// Score count c of a method's nested selection `order` (its first l picks).
+void score_count(const LoocvSpec& spec, const AcquisitionStrategy& strategy, const AcquisitionContext& ctx,
+                 const HeldOut& h, std::size_t c, LoocvItemResult& r) {
+  const auto d = static_cast<std::size_t>(h.truth.size());
+  const int l = std::min<int>(spec.measurements[c], static_cast<int>(r.order.size()));
+  const std::vector<int> s(r.order.begin(), r.order.begin() + l);
+  Eigen::VectorXd measured(l);
+  double used = 0;
+  for (int q = 0; q < l; ++q) {
+    measured(q) = h.truth(s[q]);
+    used += h.mem(s[q]);
+  }
+  const Prediction pred = strategy.predict(ctx, s, measured);
+  std::copy_n(pred.mean.data(), d, r.predicted_error.begin() + static_cast<std::ptrdiff_t>(c * d));
+  std::copy_n(pred.std.data(), d, r.predicted_std.begin() + static_cast<std::ptrdiff_t>(c * d));
+  const FrontierMetrics fm = frontier_metrics(h.mem, h.truth, pred.mean);
+  const int pick = select_configuration(h.mem, pred.mean, h.budget);
+  r.relative_error[c] = fm.relative_error;
+  r.convergence[c] = fm.convergence;
+  r.hyperdiff[c] = fm.hyperdiff;
+  r.coverage[c] = coverage_of(h.truth, pred.mean, pred.std, s);
+  r.selected_config[c] = pick;
+  r.selected_error[c] = h.truth(pick);
+  r.regret[c] = h.truth(pick) - h.best;
+  r.measured_memory[c] = used;
+}
+
+}  // namespace
+
 LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& it,
                                     const MetaTraining& training) {
   const int d = static_cast<int>(data.d());
   const std::size_t L = spec.measurements.size();
   const SettingInfo info = setting_info(spec.settings[it.setting]);
-  Eigen::VectorXd truth(d), mem(d);
-  for (int j = 0; j < d; ++j) {
-    truth(j) = data.error[static_cast<std::size_t>(it.fold) * d + j];
-    mem(j) = data.memory[static_cast<std::size_t>(it.fold) * d + j];
-  }
-  const double budget = task_cap(spec, data, static_cast<std::size_t>(it.fold));
-  double best = std::numeric_limits<double>::infinity();
-  for (int j = 0; j < d; ++j)
-    if (mem(j) <= budget) best = std::min(best, truth(j));
+  const HeldOut h = held_out(spec, data, it.fold);
 
   LoocvItemResult r;
   r.relative_error.assign(L, kNaN);
   r.convergence.assign(L, kNaN);
   r.hyperdiff.assign(L, kNaN);
   r.selected_error.assign(L, kNaN);
-  r.best_feasible_error.assign(L, best);
+  r.best_feasible_error.assign(L, h.best);
   r.regret.assign(L, kNaN);
   r.measured_memory.assign(L, 0.0);
+  r.coverage.assign(L, kNaN);
   r.selected_config.assign(L, -1);
   r.lambda = training.lambda;
   r.sampled_fraction = training.fraction;
   // ei-mf's prior comes from the centered completion (docs/ei-mf.md); the
-  // paper's methods keep the paper's SoftImpute completion.
+  // paper's methods and the zero-shot default keep the paper's SoftImpute completion.
   const bool centered = it.method < static_cast<int>(spec.methods.size()) &&
                         spec.methods[it.method] == method_name(Method::ei_mf) && !training.centered.empty();
   const Eigen::MatrixXd train = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
@@ -202,57 +307,27 @@ LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data
       static_cast<Eigen::Index>(training.estimate.size() / static_cast<std::size_t>(d)), d);
 
   if (it.method >= static_cast<int>(spec.methods.size())) {  // F9.2 baseline: no measurements, no estimate
-    const auto base = random_high_memory(mem, truth, budget);
+    const auto base = random_high_memory(h.mem, h.truth, h.budget);
     r.selected_error.assign(L, base.expected_error);
-    r.regret.assign(L, base.expected_error - best);
+    r.regret.assign(L, base.expected_error - h.best);
+    zero_shot(spec, data, it, train, h, r);  // F9.3, once per (setting, fold, repeat)
     return r;
   }
 
-  // The residual noise is taken on the measured meta-training entries only
-  // (a completion fits its own imputations); full settings observe all.
-  std::vector<std::uint8_t> observed;
-  if (info.training != SettingInfo::Training::full) {
-    observed = mask_rows(meta_training_mask(spec, data, it.setting, it.fold, it.repeat), d,
-                         training_rows(spec, data, it.fold));
-  }
   AcquisitionContext ctx;
-  ctx.prior = fit_embedding_prior(train, spec.rank, {}, observed);
+  ctx.prior = item_prior(spec, data, it, train);
   ctx.y = ctx.prior.y.topRows(spec.rank);  // the designs use the embedding, not the level offset
   ctx.train_errors = train;
-  ctx.feasible = feasible_set(mem, info.capped ? budget : std::numeric_limits<double>::infinity());
-  ctx.decision = feasible_set(mem, budget);
+  ctx.feasible = feasible_set(h.mem, info.capped ? h.budget : std::numeric_limits<double>::infinity());
+  ctx.decision = feasible_set(h.mem, h.budget);
+  ctx.prediction = spec.prediction;
   ctx.seed = mix64(fnv1a64("random-mf", spec.seed) ^ mix64(static_cast<std::uint64_t>(it.fold) * 1000003u +
                                                            static_cast<std::uint64_t>(it.repeat)));
   const auto strategy = make_strategy(parse_method(spec.methods[it.method]));
-  const int lmax = spec.measurements.back();
-  r.order = strategy->select(ctx, lmax, [&](int j) { return truth(j); });
+  r.order = strategy->select(ctx, spec.measurements.back(), [&](int j) { return h.truth(j); });
   r.predicted_error.assign(L * static_cast<std::size_t>(d), kNaN);
   r.predicted_std.assign(L * static_cast<std::size_t>(d), kNaN);
-  for (std::size_t c = 0; c < L; ++c) {
-    const int l = std::min<int>(spec.measurements[c], static_cast<int>(r.order.size()));
-    std::vector<int> s(r.order.begin(), r.order.begin() + l);
-    Eigen::VectorXd measured(l);
-    double used = 0;
-    for (int q = 0; q < l; ++q) {
-      measured(q) = truth(s[q]);
-      used += mem(s[q]);
-    }
-    const Prediction pred = strategy->predict(ctx, s, measured);
-    const Eigen::VectorXd& estimate = pred.mean;
-    for (int j = 0; j < d; ++j) {
-      r.predicted_error[c * static_cast<std::size_t>(d) + static_cast<std::size_t>(j)] = pred.mean[j];
-      r.predicted_std[c * static_cast<std::size_t>(d) + static_cast<std::size_t>(j)] = pred.std[j];
-    }
-    const FrontierMetrics fm = frontier_metrics(mem, truth, estimate);
-    const int pick = select_configuration(mem, estimate, budget);
-    r.relative_error[c] = fm.relative_error;
-    r.convergence[c] = fm.convergence;
-    r.hyperdiff[c] = fm.hyperdiff;
-    r.selected_config[c] = pick;
-    r.selected_error[c] = truth(pick);
-    r.regret[c] = truth(pick) - best;
-    r.measured_memory[c] = used;
-  }
+  for (std::size_t c = 0; c < L; ++c) score_count(spec, *strategy, ctx, h, c, r);
   return r;
 }
 

@@ -76,7 +76,10 @@ struct RecordFields<meta::LoocvItemResult> {
       PEPPP_LOOCV_METRICS(PEPPP_LOOCV_RECORD_ROW_) record_field("selected_config", &R::selected_config),
       record_field("order", &R::order), record_field("predicted_error", &R::predicted_error),
       record_field("predicted_std", &R::predicted_std), record_field("lambda", &R::lambda),
-      record_field("sampled_fraction", &R::sampled_fraction));
+      record_field("sampled_fraction", &R::sampled_fraction), record_field("coverage", &R::coverage),
+      PEPPP_LOOCV_ZERO_SHOT_METRICS(PEPPP_LOOCV_RECORD_ROW_) record_field("zero_shot_config", &R::zero_shot_config),
+      record_field("zero_shot_predicted_error", &R::zero_shot_predicted_error),
+      record_field("zero_shot_predicted_std", &R::zero_shot_predicted_std));
 #undef PEPPP_LOOCV_RECORD_ROW_
 };
 template <>
@@ -125,6 +128,7 @@ namespace {
 struct LoocvShape {
   std::vector<int> folds;  // campaign rows held out, in fold order
   int S = 0, F = 0, R = 0, M = 0;
+  bool baseline = true;  // the last method is the baseline (which also computes the zero-shot default)
   std::size_t L = 0, P = 0, D = 0;  // counts, steps (largest count), configurations
   LoocvShape(const meta::LoocvData& data, const meta::LoocvSpec& spec)
       : folds(meta::loocv_folds(spec, data)),
@@ -134,7 +138,9 @@ struct LoocvShape {
         M(static_cast<int>(spec.methods.size()) + (spec.include_baseline ? 1 : 0)),
         L(spec.measurements.size()),
         P(static_cast<std::size_t>(spec.measurements.back())),
-        D(data.d()) {}
+        D(data.d()) {
+    baseline = spec.include_baseline;
+  }
   std::int64_t items() const { return static_cast<std::int64_t>(S) * F * R * M; }
   // Item k = ((setting · F + fold) · R + repeat) · M + method.
   meta::LoocvItem item(std::int64_t k) const {
@@ -227,6 +233,7 @@ std::vector<ItemRecord> evaluate_items(const meta::LoocvData& data, const meta::
       [&](std::int64_t k) {
         meta::LoocvItemResult r = eval(x.item(k));
         for (std::vector<double>* v : metrics_of(r)) v->resize(x.L, kNaN);
+        r.coverage.resize(x.L, kNaN);
         r.selected_config.resize(x.L, -1);
         r.order.resize(x.P, -1);
         r.predicted_error.resize(x.L * x.D, kNaN);
@@ -282,7 +289,18 @@ io::Loocv loocv_frame(const meta::LoocvData& data, const meta::LoocvSpec& spec, 
   out.number_attributes["p_max"] = spec.p_max;
   out.number_attributes["folds_total"] = static_cast<double>(data.folds().size());
   out.text_attributes["fold_by"] = meta::fold_by_name(spec.fold_by);
+  out.text_attributes["prediction"] = meta::prediction_rule_name(spec.prediction);
   return out;
+}
+
+// The zero-shot pick and prediction of (setting s, fold f) from the baseline item of repeat 0.
+void place_zero_shot(const LoocvShape& x, int s, int f, const meta::LoocvItemResult& p, io::Loocv& out) {
+  out.zero_shot_config[out.at(s, f)] = p.zero_shot_config;
+  if (p.zero_shot_predicted_error.size() != x.D || p.zero_shot_predicted_std.size() != x.D)
+    throw RuntimeError("loocv: the baseline item of a fold has no zero-shot prediction", true);
+  const auto at = static_cast<std::ptrdiff_t>(out.at(s, f) * x.D);
+  std::copy_n(p.zero_shot_predicted_error.begin(), x.D, out.zero_shot_predicted_error.begin() + at);
+  std::copy_n(p.zero_shot_predicted_std.begin(), x.D, out.zero_shot_predicted_std.begin() + at);
 }
 
 // Place the item results into `out`: metrics averaged over repeats in
@@ -300,12 +318,17 @@ void place_items(const LoocvShape& x, const std::vector<ItemRecord>& records, io
         for (int r = 0; r < x.R; ++r) {
           const meta::LoocvItemResult& p = *by_item[((static_cast<std::int64_t>(s) * x.F + f) * x.R + r) * x.M + m];
           const auto in = metrics_of(p);
+          // The mean over repeats, summed in repeat order.
+          auto add = [&](double& dst, double v) { dst = r == 0 ? v / x.R : dst + v / x.R; };
           for (std::size_t q = 0; q < kLoocvMetricCount; ++q)
-            for (std::size_t l = 0; l < L; ++l) {
-              double& dst = (*metrics[q])[out.at(s, m, l, f)];
-              const double v = (*in[q])[l] / x.R;
-              dst = r == 0 ? v : dst + v;
-            }
+            for (std::size_t l = 0; l < L; ++l) add((*metrics[q])[out.at(s, m, l, f)], (*in[q])[l]);
+          for (std::size_t l = 0; l < L; ++l) add(out.coverage[out.at(s, m, l, f)], p.coverage[l]);
+          if (m + 1 == x.M && x.baseline) {  // the baseline item carries the zero-shot default
+#define PEPPP_LOOCV_ZERO_SHOT_ADD_(member, units, long_name) add(out.member[out.at(s, f)], p.member);
+            PEPPP_LOOCV_ZERO_SHOT_METRICS(PEPPP_LOOCV_ZERO_SHOT_ADD_)
+#undef PEPPP_LOOCV_ZERO_SHOT_ADD_
+            if (r == 0) place_zero_shot(x, s, f, p, out);
+          }
           if (r != 0) continue;
           for (std::size_t l = 0; l < L; ++l) out.selected_config[out.at(s, m, l, f)] = p.selected_config[l];
           std::copy_n(p.order.begin(), x.P,
@@ -345,6 +368,25 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
   return out;
 }
 
+namespace {
+
+// The zero-shot numbers of (setting, fold) entry `i` of `b` into entry `o` of
+// `out` (allocated); a file written before them has none (they stay NaN).
+void copy_zero_shot(const io::Loocv& b, std::size_t i, io::Loocv& out, std::size_t o) {
+#define PEPPP_LOOCV_ZERO_SHOT_COPY_(member, units, long_name) \
+  if (!b.member.empty()) out.member[o] = b.member[i];
+  PEPPP_LOOCV_ZERO_SHOT_METRICS(PEPPP_LOOCV_ZERO_SHOT_COPY_)
+#undef PEPPP_LOOCV_ZERO_SHOT_COPY_
+  if (!b.zero_shot_config.empty()) out.zero_shot_config[o] = b.zero_shot_config[i];
+  const std::size_t d = b.config.size();
+  for (auto [from, to] : {std::pair{&b.zero_shot_predicted_error, &out.zero_shot_predicted_error},
+                          std::pair{&b.zero_shot_predicted_std, &out.zero_shot_predicted_std}})
+    if (!from->empty())
+      std::copy_n(from->begin() + static_cast<std::ptrdiff_t>(i * d), d, to->begin() + static_cast<std::ptrdiff_t>(o * d));
+}
+
+}  // namespace
+
 io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std::string>& files) {
   if (parts.empty()) throw InputError("loocv --merge: no partial files given");
   const io::Loocv& a = parts.front();
@@ -352,7 +394,7 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
                     L = a.n_counts(), P = a.n_steps();
   std::vector<std::pair<std::size_t, std::size_t>> where(n, {SIZE_MAX, 0});  // row -> (part, local fold)
   const char* keys[] = {"seed", "rank", "lambda_option", "sampling_ratio", "p_min", "p_max", "folds_total", "epoch_used"};
-  const char* text_keys[] = {"fold_by", "rows", "test_rows"};
+  const char* text_keys[] = {"fold_by", "rows", "test_rows", "prediction"};
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const io::Loocv& b = parts[p];
     auto differs = [&](const std::string& what) {
@@ -427,6 +469,7 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
           PEPPP_LOOCV_METRICS(PEPPP_LOOCV_MERGE_)
 #undef PEPPP_LOOCV_MERGE_
           out.selected_config[o] = b.selected_config[i];
+          if (!b.coverage.empty()) out.coverage[o] = b.coverage[i];
           if (!b.predicted_error.empty())
             std::copy_n(b.predicted_error.begin() + static_cast<std::ptrdiff_t>(i * d), d,
                         out.predicted_error.begin() + static_cast<std::ptrdiff_t>(o * d));
@@ -437,6 +480,7 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
         for (std::size_t q = 0; q < P; ++q)
           out.selection_order[((s * M + m) * F + f) * P + q] = b.selection_order[((s * M + m) * G + g) * P + q];
       }
+      copy_zero_shot(b, s * G + g, out, s * F + f);
       out.lambda[s * F + f] = b.lambda[s * G + g];
       out.sampled_fraction[s * F + f] = b.sampled_fraction[s * G + g];
       std::copy_n(b.sampling_mask.begin() + static_cast<std::ptrdiff_t>((s * G + g) * n * d), n * d,
@@ -458,39 +502,44 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
   return out;
 }
 
-std::string loocv_summary(const io::Loocv& l) {
-  std::ostringstream os;
-  const std::size_t F = l.n_folds();
-  auto stats = [&](const std::vector<double>& v, std::size_t s, std::size_t m, std::size_t c) {
-    double sum = 0, sq = 0;
-    std::size_t k = 0;
-    for (std::size_t f = 0; f < F; ++f) {
-      const double x = v[l.at(s, m, c, f)];
-      if (!std::isfinite(x)) continue;
-      sum += x;
-      sq += x * x;
-      ++k;
-    }
-    if (k == 0) return std::pair<double, double>{kNaN, kNaN};
-    const double mean = sum / k;
-    const double var = k > 1 ? std::max(0.0, (sq - k * mean * mean) / (k - 1)) : 0.0;
-    return std::pair<double, double>{mean, std::sqrt(var / k)};
-  };
-  auto cell = [](std::pair<double, double> ms, int prec) {
-    std::ostringstream c;
-    if (std::isnan(ms.first)) {
-      c << "-";
-    } else {
-      // A leading space keeps columns apart when a value overflows its width;
-      // huge values (an ill-conditioned LS fit) print in scientific form.
-      if (std::abs(ms.first) >= 1e4 || std::abs(ms.second) >= 1e4)
-        c << ' ' << std::scientific << std::setprecision(1) << ms.first << "±" << ms.second;
-      else
-        c << ' ' << std::fixed << std::setprecision(prec) << ms.first << "±" << ms.second;
-    }
-    return c.str();
-  };
-  os << "meta-LOOCV over " << F << " folds, ";
+namespace {
+
+// Mean ± standard error over the finite entries of `x(f)`, f < F.
+std::pair<double, double> mean_se(std::size_t F, const std::function<double(std::size_t)>& x) {
+  double sum = 0, sq = 0;
+  std::size_t k = 0;
+  for (std::size_t f = 0; f < F; ++f) {
+    const double v = x(f);
+    if (!std::isfinite(v)) continue;
+    sum += v;
+    sq += v * v;
+    ++k;
+  }
+  if (k == 0) return {kNaN, kNaN};
+  const double mean = sum / k;
+  const double var = k > 1 ? std::max(0.0, (sq - k * mean * mean) / (k - 1)) : 0.0;
+  return {mean, std::sqrt(var / k)};
+}
+
+// One table cell "mean±se" ("-" when undefined).
+std::string summary_cell(std::pair<double, double> ms, int prec) {
+  std::ostringstream c;
+  if (std::isnan(ms.first)) {
+    c << "-";
+  } else {
+    // A leading space keeps columns apart when a value overflows its width;
+    // huge values (an ill-conditioned LS fit) print in scientific form.
+    if (std::abs(ms.first) >= 1e4 || std::abs(ms.second) >= 1e4)
+      c << ' ' << std::scientific << std::setprecision(1) << ms.first << "±" << ms.second;
+    else
+      c << ' ' << std::fixed << std::setprecision(prec) << ms.first << "±" << ms.second;
+  }
+  return c.str();
+}
+
+// The summary's header line: folds, grouping, epoch, budget, repeats, prediction rule.
+void summary_header(const io::Loocv& l, std::ostream& os) {
+  os << "meta-LOOCV over " << l.n_folds() << " folds, ";
   // Grouped folds (rows of one task × several models / learning rates) and early epochs say so.
   int most_held = 1;
   for (int h : l.fold_held_out_rows) most_held = std::max(most_held, h);
@@ -503,8 +552,36 @@ std::string loocv_summary(const io::Loocv& l) {
     os << "budget = cap = each held-out task's median memory";
   else
     os << "budget " << std::fixed << std::setprecision(1) << l.budget << " MiB (cap " << l.cap << " MiB)";
-  os << ", " << l.repeats << " repeat(s); mean±standard error over folds.\n"
-     << "regret mark: * best at that count, = tie (difference within the combined standard error)\n";
+  os << ", " << l.repeats << " repeat(s); mean±standard error over folds.\n";
+  if (auto it = l.text_attributes.find("prediction"); it != l.text_attributes.end() && it->second != "posterior")
+    os << "ed-mf, qr-mf and random-mf predict by " << it->second << " (METHOD.md F6.2)\n";
+  os << "regret mark: * best at that count, = tie (difference within the combined standard error); "
+     << "zero-shot: the configuration of lowest mean meta-training error under the budget, no training (F9.3); "
+     << "±2σ cover: fraction of unmeasured configurations whose true error lies within 2 predicted std\n";
+}
+
+}  // namespace
+
+std::string loocv_summary(const io::Loocv& l) {
+  std::ostringstream os;
+  const std::size_t F = l.n_folds();
+  auto stats = [&](const std::vector<double>& v, std::size_t s, std::size_t m, std::size_t c) {
+    if (v.empty()) return std::pair<double, double>{kNaN, kNaN};
+    return mean_se(F, [&](std::size_t f) { return v[l.at(s, m, c, f)]; });
+  };
+  auto zero = [&](const std::vector<double>& v, std::size_t s) {
+    if (v.empty()) return std::pair<double, double>{kNaN, kNaN};
+    return mean_se(F, [&](std::size_t f) { return v[l.at(s, f)]; });
+  };
+  auto row = [&](const std::string& name, int count, std::pair<double, double> rel, std::pair<double, double> conv,
+                 std::pair<double, double> hd, std::pair<double, double> reg, const std::string& mark,
+                 std::pair<double, double> mem, std::pair<double, double> cover) {
+    os << std::left << std::setw(20) << name << std::right << std::setw(4) << count << std::setw(16)
+       << summary_cell(rel, 3) << std::setw(16) << summary_cell(conv, 3) << std::setw(16) << summary_cell(hd, 3)
+       << std::setw(17) << summary_cell(reg, 3) << mark << std::setw(18) << summary_cell(mem, 0) << std::setw(16)
+       << summary_cell(cover, 3) << "\n";
+  };
+  summary_header(l, os);
   for (std::size_t s = 0; s < l.n_settings(); ++s) {
     const meta::SettingInfo info = meta::setting_info(l.setting[s]);
     const char* training = info.training == meta::SettingInfo::Training::full      ? "full meta-training matrix"
@@ -513,7 +590,11 @@ std::string loocv_summary(const io::Loocv& l) {
     os << "\nSetting " << l.setting[s] << " (" << training << ", " << (info.capped ? "capped" : "uncapped") << ")\n";
     os << std::left << std::setw(20) << "method" << std::right << std::setw(4) << "l" << std::setw(16) << "rel.error"
        << std::setw(16) << "convergence" << std::setw(16) << "hyperdiff" << std::setw(18) << "regret" << std::setw(18)
-       << "memory MiB" << "\n";
+       << "memory MiB" << std::setw(16) << "±2σ cover" << "\n";
+    const auto zero_regret = zero(l.zero_shot_regret, s);
+    if (!std::isnan(zero_regret.first))
+      row(meta::kZeroShotMethod, 0, zero(l.zero_shot_relative_error, s), zero(l.zero_shot_convergence, s),
+          zero(l.zero_shot_hyperdiff, s), zero_regret, " ", {0.0, 0.0}, zero(l.zero_shot_coverage, s));
     for (std::size_t c = 0; c < l.n_counts(); ++c) {
       std::vector<std::pair<double, double>> reg(l.n_methods());
       std::size_t best = SIZE_MAX;
@@ -529,11 +610,8 @@ std::string loocv_summary(const io::Loocv& l) {
                    reg[m].first - reg[best].first <= std::hypot(reg[m].second, reg[best].second)) {
           mark = "=";
         }
-        os << std::left << std::setw(20) << l.method[m] << std::right << std::setw(4) << l.measurements[c]
-           << std::setw(16) << cell(stats(l.relative_error, s, m, c), 3) << std::setw(16)
-           << cell(stats(l.convergence, s, m, c), 3) << std::setw(16) << cell(stats(l.hyperdiff, s, m, c), 3)
-           << std::setw(17) << cell(reg[m], 3) << mark << std::setw(18) << cell(stats(l.measured_memory, s, m, c), 0)
-           << "\n";
+        row(l.method[m], l.measurements[c], stats(l.relative_error, s, m, c), stats(l.convergence, s, m, c),
+            stats(l.hyperdiff, s, m, c), reg[m], mark, stats(l.measured_memory, s, m, c), stats(l.coverage, s, m, c));
       }
     }
   }

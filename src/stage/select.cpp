@@ -33,7 +33,9 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
     m = ei_mf_rounds(job, p, prepare_training(job, comm), comm);
   }
   const meta::SelectionPrediction s =
-      meta::posterior_selection(p.prior(), p.memory, m.configs, m.errors, job.budget, job.risk_samples, job.seed);
+      job.prediction == "least-squares"
+          ? meta::predict_selection(p.train, p.memory, m.configs, m.errors, job.budget, job.rank)
+          : meta::posterior_selection(p.prior(), p.memory, m.configs, m.errors, job.budget, job.risk_samples, job.seed);
   io::Selection sel = selection_record(job, p, m, s, zero);
   if (par::rank(comm) == 0) io::write_selection(job.output, sel);
   par::barrier(comm);

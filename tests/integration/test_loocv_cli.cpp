@@ -94,6 +94,13 @@ void expect_same(const io::Loocv& a, const io::Loocv& b) {
   expect_same_doubles(a.lambda, b.lambda, "lambda");
   expect_same_doubles(a.predicted_error, b.predicted_error, "predicted_error");
   expect_same_doubles(a.predicted_std, b.predicted_std, "predicted_std");
+  expect_same_doubles(a.coverage, b.coverage, "coverage");
+#define PEPPP_EXPECT_SAME_ZERO_SHOT_(member, units, long_name) expect_same_doubles(a.member, b.member, #member);
+  PEPPP_LOOCV_ZERO_SHOT_METRICS(PEPPP_EXPECT_SAME_ZERO_SHOT_)
+#undef PEPPP_EXPECT_SAME_ZERO_SHOT_
+  expect_same_doubles(a.zero_shot_predicted_error, b.zero_shot_predicted_error, "zero_shot_predicted_error");
+  expect_same_doubles(a.zero_shot_predicted_std, b.zero_shot_predicted_std, "zero_shot_predicted_std");
+  EXPECT_EQ(a.zero_shot_config, b.zero_shot_config);
   EXPECT_EQ(a.selected_config, b.selected_config);
   EXPECT_EQ(a.selection_order, b.selection_order);
   EXPECT_EQ(a.sampling_mask, b.sampling_mask);
@@ -160,6 +167,29 @@ TEST(LoocvCli, SameFileAtOneTwoThreeRanksAndEdMfWins) {
     EXPECT_TRUE(f.has_var("predicted_error"));
     EXPECT_TRUE(f.has_var("predicted_std"));
   }
+  // The zero-shot default: a feasible pick per (setting, fold), its regret >= 0, its prior predictive in [0, 1];
+  // coverage in [0, 1] for every method, NaN for the baseline.
+  {
+    const auto c = io::read_campaign(campaign);
+    for (std::size_t s = 0; s < l.n_settings(); ++s)
+      for (std::size_t f = 0; f < l.n_folds(); ++f) {
+        const int j = l.zero_shot_config[l.at(s, f)];
+        ASSERT_TRUE(j >= 0 && j < static_cast<int>(l.config.size()));
+        EXPECT_LE(c.memory[c.at(l.fold_task[f], j)], l.budget);
+        EXPECT_GE(l.zero_shot_regret[l.at(s, f)], 0.0);
+        EXPECT_TRUE(l.zero_shot_coverage[l.at(s, f)] >= 0 && l.zero_shot_coverage[l.at(s, f)] <= 1);
+        for (std::size_t q = 0; q < l.config.size(); ++q) {
+          const double pe = l.zero_shot_predicted_error[l.at(s, f) * l.config.size() + q];
+          EXPECT_TRUE(pe >= 0 && pe <= 1) << pe;
+        }
+        for (std::size_t m = 0; m < l.n_methods(); ++m)
+          for (std::size_t k = 0; k < l.n_counts(); ++k) {
+            const double cov = l.coverage[l.at(s, m, k, f)];
+            if (l.method[m] == "random-high-memory") EXPECT_TRUE(std::isnan(cov));
+            else EXPECT_TRUE(cov >= 0 && cov <= 1) << l.method[m] << " " << cov;
+          }
+      }
+  }
   // Capped settings measure only configurations under the cap.
   const auto c = io::read_campaign(campaign);
   const std::size_t P = l.n_steps(), F = l.n_folds(), M = l.n_methods();
@@ -195,6 +225,8 @@ TEST(LoocvCli, SplitRunMergesIntoTheSingleRun) {
                   dir + "/part2.nc --output " + dir + "/merged.nc 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("Setting IV"), std::string::npos) << r.output;  // the summary table
+  EXPECT_NE(r.output.find("zero-shot"), std::string::npos) << r.output;   // with the zero-shot default
+  EXPECT_NE(r.output.find("±2σ cover"), std::string::npos) << r.output;   // and the calibration
   expect_same(io::read_loocv(dir + "/whole.nc"), io::read_loocv(dir + "/merged.nc"));
   r = run_command(test::mpi_launch(2) + test::peppp_exe() + " loocv --merge " + dir + "/part1.nc," + dir +
                   "/part2.nc --output " + dir + "/incomplete.nc 2>&1");

@@ -157,6 +157,22 @@ TEST(Select, TrainsNUnderCapAndMeasuredFileReproduces) {
                                        ".measured.nc"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(io::read_selection(out3).recommended_config, s.recommended_config);
+  // --prediction least-squares: the paper's F6.2 fit of the same errors (no p_best, no expected regret),
+  // the pick the argmin of its prediction under the budget.
+  const std::string out4 = f.dir + "/sel4.nc";
+  r = test::run_command(select_cmd(f.campaign, f.catalog + ":tshirt-dress", out4,
+                                   "--acquisition ed-mf --budget " + num(budget) + " --measured " + csv +
+                                       " --prediction least-squares"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Selection s4 = io::read_selection(out4);
+  EXPECT_TRUE(s4.p_best.empty());
+  EXPECT_TRUE(std::isnan(s4.expected_regret));
+  EXPECT_NE(s4.predicted_error, s2.predicted_error);
+  int pick = -1;
+  for (std::size_t j = 0; j < s4.config.size(); ++j)
+    if (s4.memory[j] <= budget && (pick < 0 || s4.predicted_error[j] < s4.predicted_error[pick])) pick = static_cast<int>(j);
+  ASSERT_GE(pick, 0);
+  EXPECT_EQ(s4.predicted_error[s4.recommended_index], s4.predicted_error[pick]);
 }
 
 // Journal records of every round of a sequential selection.

@@ -24,6 +24,21 @@
   X(regret, "1", "selected_error minus best_feasible_error")                                         \
   X(measured_memory, "MiB", "total memory of the configurations measured on the held-out task")
 
+/// X(member, units, long_name) for each number of the zero-shot default
+/// (METHOD.md F9.3: the feasible configuration of lowest mean error over the
+/// meta-training rows, no training on the held-out task; its prediction is
+/// the prior mean of the embedding posterior with no measurement), one per
+/// (setting, fold) and averaged over repeats like the metrics above. Optional
+/// in loocv.nc (files written before it lack them).
+#define PEPPP_LOOCV_ZERO_SHOT_METRICS(X)                                                                    \
+  X(zero_shot_selected_error, "1", "true test error of the zero-shot pick under the budget (F9.3)")       \
+  X(zero_shot_regret, "1", "zero_shot_selected_error minus best_feasible_error")                          \
+  X(zero_shot_relative_error, "1", "relative error of the prior mean prediction of the held-out task (F8.5)") \
+  X(zero_shot_convergence, "1", "convergence of the prior mean's Pareto frontier to the true one (F8.3)")  \
+  X(zero_shot_hyperdiff, "1", "absolute hypervolume difference of the true and the prior mean's frontiers") \
+  X(zero_shot_coverage, "1",                                                                              \
+    "fraction of the held-out task's configurations whose true error lies within 2 prior predictive std")
+
 namespace peppp {
 
 /// Name, units and long_name of one LOOCV metric.

@@ -49,6 +49,23 @@ struct Loocv {
   PEPPP_LOOCV_METRICS(PEPPP_IO_LOOCV_MEMBER_)
 #undef PEPPP_IO_LOOCV_MEMBER_
   std::vector<int> selected_config;         ///< index of the F9.1 pick (repeat 0); −1 for the baseline
+  /// (setting, acquisition, measurements, fold): calibration, the fraction of
+  /// the held-out task's configurations not measured whose true error lies
+  /// within ±2 predicted std; averaged over repeats; NaN for the baseline.
+  /// Optional: empty when read from a file written before it existed.
+  std::vector<double> coverage;
+  /// (setting, fold) each, one member per entry of
+  /// PEPPP_LOOCV_ZERO_SHOT_METRICS: the zero-shot default (METHOD.md F9.3,
+  /// no training; printed and drawn as `zero-shot`), averaged over repeats.
+  /// Optional: empty when read from a file written before they existed.
+#define PEPPP_IO_LOOCV_ZERO_SHOT_MEMBER_(member, units, long_name) std::vector<double> member;
+  PEPPP_LOOCV_ZERO_SHOT_METRICS(PEPPP_IO_LOOCV_ZERO_SHOT_MEMBER_)
+#undef PEPPP_IO_LOOCV_ZERO_SHOT_MEMBER_
+  /// (setting, fold): column of the zero-shot pick (repeat 0). Optional.
+  std::vector<int> zero_shot_config;
+  /// (setting, fold, config), repeat 0: the zero-shot prediction, the prior
+  /// predictive mean in [0, 1] and std of every configuration. Optional.
+  std::vector<double> zero_shot_predicted_error, zero_shot_predicted_std;
   /// (setting, acquisition, measurements, fold, config), repeat 0: the
   /// method's predicted error in [0, 1] of every configuration of the
   /// held-out task after l measurements (measured ones at their measurement)
@@ -82,6 +99,8 @@ struct Loocv {
   std::size_t at(std::size_t s, std::size_t m, std::size_t l, std::size_t f) const {
     return ((s * n_methods() + m) * n_counts() + l) * n_folds() + f;
   }
+  /// Index into the (setting, fold) arrays.
+  std::size_t at(std::size_t s, std::size_t f) const { return s * n_folds() + f; }
   /// Index into the (setting, acquisition, measurements, fold, config) arrays.
   std::size_t at(std::size_t s, std::size_t m, std::size_t l, std::size_t f, std::size_t j) const {
     return at(s, m, l, f) * config.size() + j;
@@ -145,6 +164,25 @@ inline const Schema<Loocv>& loocv_schema() {
           F{"predicted_std", m5, NcType::f64, "1",
             "predictive standard deviation of each configuration's error after l measurements (repeat 0)",
             Presence::optional, &Loocv::predicted_std, A::reset_to(kNcNaN)},
+          F{"coverage", m4, NcType::f64, "1",
+            "fraction of the held-out task's configurations not measured whose true error lies within 2 predicted "
+            "std of the prediction after l measurements (calibration; averaged over repeats)",
+            Presence::optional, &Loocv::coverage, A::reset_to(kNcNaN)},
+#define PEPPP_IO_LOOCV_ZERO_SHOT_FIELD_(member, units, long_name) \
+  F{#member, {"setting", "fold"}, NcType::f64, units, long_name, Presence::optional, &Loocv::member, A::reset_to(kNcNaN)},
+          PEPPP_LOOCV_ZERO_SHOT_METRICS(PEPPP_IO_LOOCV_ZERO_SHOT_FIELD_)
+#undef PEPPP_IO_LOOCV_ZERO_SHOT_FIELD_
+          F{"zero_shot_config", {"setting", "fold"}, NcType::i32, "1",
+            "index of the zero-shot pick: the configuration under the budget of lowest mean meta-training error "
+            "(F9.3; repeat 0)",
+            Presence::optional, &Loocv::zero_shot_config, A::reset_to(-1), nullptr, -1},
+          F{"zero_shot_predicted_error", {"setting", "fold", "config"}, NcType::f64, "1",
+            "zero-shot prediction of each configuration's error: the prior predictive mean, no measurement (in "
+            "[0, 1]; repeat 0)",
+            Presence::optional, &Loocv::zero_shot_predicted_error, A::reset_to(kNcNaN)},
+          F{"zero_shot_predicted_std", {"setting", "fold", "config"}, NcType::f64, "1",
+            "prior predictive standard deviation of each configuration's error (repeat 0)", Presence::optional,
+            &Loocv::zero_shot_predicted_std, A::reset_to(kNcNaN)},
           F{"selection_order", {"setting", "acquisition", "fold", "step"}, NcType::i32, "1",
             "configurations in the order the method measured them (nested in l)", req, &Loocv::selection_order,
             A::reset_to(-1), nullptr, -1},

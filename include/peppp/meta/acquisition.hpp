@@ -30,6 +30,17 @@ Method parse_method(const std::string& name);
 /// All six methods in the order above.
 std::vector<Method> all_methods();
 
+/// How ED-MF, QR-MF and Random-MF predict (`--prediction`): `posterior`
+/// (default: the bounded embedding posterior of bayes.hpp, docs/ei-mf.md) or
+/// `least_squares` (the paper's F6.2: unclipped least squares on the measured
+/// columns, the fitted values used at every configuration, measured ones
+/// included; std from `ls_predict_std`). BO and EI-MF predict as always.
+enum class PredictionRule { posterior, least_squares };
+/// "posterior" / "least-squares".
+const char* prediction_rule_name(PredictionRule r);
+/// Inverse of prediction_rule_name. @throws InputError naming `key`, the value and the allowed ones.
+PredictionRule parse_prediction_rule(const std::string& text, const std::string& key = "--prediction");
+
 /// Gaussian process regression with kernel RBF(ℓ) + White(σ_n²), fixed
 /// hyperparameters, normalized targets and jitter 1e-10 (F7.3; identical to
 /// sklearn's GaussianProcessRegressor(normalize_y=True, optimizer=None)).
@@ -88,6 +99,8 @@ struct AcquisitionContext {
   /// fitted on `train_errors` with `y`'s rank; empty `prior.y` = fit it on
   /// demand with default PriorOptions (each call: callers should set it).
   EmbeddingPrior prior;
+  /// How ED-MF, QR-MF and Random-MF predict (their orders are the same either way).
+  PredictionRule prediction = PredictionRule::posterior;
 };
 
 /// Predicted errors of all d configurations and their standard deviations.

@@ -53,4 +53,11 @@ RelaxedDesign relaxed_d_optimal(const Eigen::MatrixXd& y, const std::vector<int>
 /// `measured` holds e_S in the order of `s`.
 Eigen::VectorXd ls_predict(const Eigen::MatrixXd& y, const std::vector<int>& s, const Eigen::VectorXd& measured);
 
+/// The predictive standard deviation of a new measurement under F6.2's
+/// model e_S = Y_Sᵀx + ε, ε ~ N(0, σ²I): sqrt(σ²(1 + y_jᵀ(Y_S Y_Sᵀ)⁺y_j))
+/// for every configuration j (measured ones included: the fitted value's
+/// variance plus the noise), with (·)⁺ the pseudo-inverse (|S| < k).
+/// @throws InputError if `s` is empty, holds an index outside [0, d) or σ² < 0.
+Eigen::VectorXd ls_predict_std(const Eigen::MatrixXd& y, const std::vector<int>& s, double noise_variance);
+
 }  // namespace peppp::meta

@@ -19,11 +19,16 @@
 #include <vector>
 
 #include "peppp/core/loocv_metrics.hpp"
+#include "peppp/meta/acquisition.hpp"
 
 namespace peppp::meta {
 
 /// Name of the F9.2 baseline in the `acquisition` coordinate.
 inline constexpr const char* kBaselineMethod = "random-high-memory";
+/// Name of the F9.3 zero-shot default in the summary and the figures (its
+/// numbers are the `zero_shot_*` variables of loocv.nc, not an
+/// `acquisition` entry: it has no measurement count).
+inline constexpr const char* kZeroShotMethod = "zero-shot";
 
 /// The setting names "I".."VI" (METHOD.md F10), in order.
 const std::vector<std::string>& loocv_setting_names();
@@ -78,6 +83,9 @@ struct LoocvSpec {
   int parts = 1;            ///< number of parts
   bool include_baseline = true;  ///< add the random-high-memory method
   FoldBy fold_by = FoldBy::task;  ///< rows each fold holds out of meta-training
+  /// How ED-MF, QR-MF and Random-MF predict (`--prediction`): the posterior
+  /// (default) or the paper's least squares (F6.2).
+  PredictionRule prediction = PredictionRule::posterior;
 };
 
 /// The error/memory matrices LOOCV runs on: n rows × d configurations,
@@ -140,6 +148,20 @@ struct LoocvItemResult {
 #define PEPPP_LOOCV_ITEM_MEMBER_(member, units, long_name) std::vector<double> member;
   PEPPP_LOOCV_METRICS(PEPPP_LOOCV_ITEM_MEMBER_)
 #undef PEPPP_LOOCV_ITEM_MEMBER_
+  /// Per count: the fraction of the held-out task's configurations not
+  /// measured whose true error lies within ±2 predicted std (calibration);
+  /// NaN for the baseline.
+  std::vector<double> coverage;
+  /// The zero-shot default (F9.3; `PEPPP_LOOCV_ZERO_SHOT_METRICS`), computed
+  /// by the baseline item (NaN in the others): the pick, its true error and
+  /// regret, the frontier metrics and the coverage of the prior predictive.
+#define PEPPP_LOOCV_ZERO_SHOT_MEMBER_(member, units, long_name) double member = std::numeric_limits<double>::quiet_NaN();
+  PEPPP_LOOCV_ZERO_SHOT_METRICS(PEPPP_LOOCV_ZERO_SHOT_MEMBER_)
+#undef PEPPP_LOOCV_ZERO_SHOT_MEMBER_
+  int zero_shot_config = -1;  ///< column of the zero-shot pick (baseline item only)
+  /// d each: the prior predictive mean (bounded to [0, 1]) and std of every
+  /// configuration of the held-out task (baseline item only; else empty).
+  std::vector<double> zero_shot_predicted_error, zero_shot_predicted_std;
   std::vector<int> selected_config;  ///< per count: column of the F9.1 pick; −1 for the baseline
   std::vector<int> order;            ///< nested selection order (≤ max count entries; empty for the baseline)
   /// count × d row-major: predicted errors in [0, 1] (measured configurations
@@ -223,7 +245,10 @@ using TrainingLookup = std::function<const MetaTraining*(int setting, int fold, 
 /// Bayesian prior of the *-MF methods (bayes.hpp) is fitted on `training`
 /// with σ² from the residual on the observed meta-training entries. The baseline item
 /// (`method == methods.size()`) measures nothing: F9.2 expectation, NaN
-/// frontier metrics. `spec` validated.
+/// frontier metrics, and computes the zero-shot default (F9.3): the argmin
+/// under the budget of the column means of `training.estimate`, predicted by
+/// the prior (fitted on `training.estimate` like ED-MF's) with no
+/// measurement. `spec` validated.
 LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& item,
                                     const MetaTraining& training);
 

@@ -37,6 +37,10 @@ struct SelectJob {
   /// "ei-mf" (default: sequential, decision-aware, docs/ei-mf.md) or "ed-mf"
   /// (the paper's: every pick chosen up front, trained at once).
   std::string acquisition = "ei-mf";
+  /// How the measured errors predict the others: "posterior" (default:
+  /// meta::posterior_selection) or "least-squares" (the paper's F6.2,
+  /// meta::predict_selection); only the final prediction, not ei-mf's rounds.
+  std::string prediction = "posterior";
   /// ei-mf: stop once the expected regret of the recommendation is at most
   /// this (error-rate units); 0 = train all `measurements`.
   double tolerance = 0;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <Eigen/LU>
 #include <Eigen/QR>
 #include <cmath>
 #include <functional>
@@ -130,6 +131,30 @@ TEST(Design, LeastSquaresRecoversLowRankRow) {
   for (int i = 0; i < 6; ++i) meas[i] = target[s[static_cast<std::size_t>(i)]];
   const VectorXd pred = ls_predict(emb.y, s, meas);
   EXPECT_LT((pred - target).norm(), 1e-9 * target.norm());
+}
+
+TEST(Design, LeastSquaresStdIsTheOlsPredictionInterval) {
+  const MatrixXd e = test::low_rank_errors(20, 40, 3, 4);
+  const auto emb = embed(e.topRows(19), 3);
+  const std::vector<int> s = {0, 5, 9, 13, 22, 31};
+  const double s2 = 4e-4;
+  const VectorXd sd = ls_predict_std(emb.y, s, s2);
+  ASSERT_EQ(sd.size(), 40);
+  // Dense: σ²(1 + y_jᵀ(Y_S Y_Sᵀ)⁻¹y_j), the fitted value's variance plus the noise.
+  MatrixXd ys(3, 6);
+  for (int q = 0; q < 6; ++q) ys.col(q) = emb.y.col(s[static_cast<std::size_t>(q)]);
+  const MatrixXd a_inv = (ys * ys.transpose()).inverse();
+  for (int j = 0; j < 40; ++j) {
+    const double want = std::sqrt(s2 * (1 + emb.y.col(j).dot(a_inv * emb.y.col(j))));
+    EXPECT_NEAR(sd[j], want, 1e-12) << j;
+    EXPECT_GE(sd[j], std::sqrt(s2));
+  }
+  // Fewer measurements than the rank: the pseudo-inverse, still finite.
+  const VectorXd few = ls_predict_std(emb.y, {0, 5}, s2);
+  for (int j = 0; j < 40; ++j) EXPECT_TRUE(std::isfinite(few[j]));
+  EXPECT_THROW(ls_predict_std(emb.y, {}, s2), InputError);
+  EXPECT_THROW(ls_predict_std(emb.y, {40}, s2), InputError);
+  EXPECT_THROW(ls_predict_std(emb.y, s, -1), InputError);
 }
 
 TEST(LowRank, EmbeddingExplainedVarianceAndKendall) {

@@ -175,6 +175,91 @@ TEST(LoocvFold, BaselineMeasuresNothingAndHasNoEstimate) {
   }
 }
 
+TEST(LoocvFold, BaselineItemCarriesTheZeroShotDefault) {
+  const auto data = low_rank_data();
+  const auto spec = spec_for(data);
+  const std::size_t L = spec.measurements.size();
+  for (int setting : {0, 1}) {
+    const auto r = meta::loocv_evaluator(spec, data)({setting, kFold, 0, static_cast<int>(spec.methods.size())});
+    // F9.3 by hand: the column means of the other rows, argmin under the budget (ties: lower memory).
+    int want = -1;
+    double want_mean = INFINITY;
+    for (int j = 0; j < kConfigs; ++j) {
+      if (mem(data, j) > spec.cap) continue;
+      double sum = 0;
+      for (int i = 0; i < kTasks; ++i)
+        if (i != kFold) sum += data.error[static_cast<std::size_t>(i) * kConfigs + j];
+      if (sum / (kTasks - 1) < want_mean) want_mean = sum / (kTasks - 1), want = j;
+    }
+    EXPECT_EQ(r.zero_shot_config, want);
+    double best = INFINITY;
+    for (int j = 0; j < kConfigs; ++j)
+      if (mem(data, j) <= spec.cap) best = std::min(best, truth(data, j));
+    EXPECT_EQ(r.zero_shot_selected_error, truth(data, want));
+    EXPECT_EQ(r.zero_shot_regret, truth(data, want) - best);
+    // The prior predictive: every configuration in [0, 1] with a positive std, metrics defined.
+    ASSERT_EQ(r.zero_shot_predicted_error.size(), static_cast<std::size_t>(kConfigs));
+    ASSERT_EQ(r.zero_shot_predicted_std.size(), static_cast<std::size_t>(kConfigs));
+    int inside = 0;
+    for (int j = 0; j < kConfigs; ++j) {
+      EXPECT_TRUE(r.zero_shot_predicted_error[j] >= 0 && r.zero_shot_predicted_error[j] <= 1);
+      EXPECT_GT(r.zero_shot_predicted_std[j], 0.0);
+      inside += std::abs(truth(data, j) - r.zero_shot_predicted_error[j]) <= 2 * r.zero_shot_predicted_std[j];
+    }
+    EXPECT_DOUBLE_EQ(r.zero_shot_coverage, static_cast<double>(inside) / kConfigs);
+    EXPECT_TRUE(std::isfinite(r.zero_shot_relative_error) && r.zero_shot_relative_error > 0);
+    EXPECT_TRUE(std::isfinite(r.zero_shot_convergence) && std::isfinite(r.zero_shot_hyperdiff));
+    for (std::size_t c = 0; c < L; ++c) EXPECT_TRUE(std::isnan(r.coverage[c]));  // the baseline predicts nothing
+  }
+  // A method's item has no zero-shot numbers, but a coverage per count over its unmeasured configurations.
+  const auto m = meta::loocv_evaluator(spec, data)({0, kFold, 0, 0});
+  EXPECT_EQ(m.zero_shot_config, -1);
+  EXPECT_TRUE(std::isnan(m.zero_shot_regret));
+  EXPECT_TRUE(m.zero_shot_predicted_error.empty());
+  ASSERT_EQ(m.coverage.size(), L);
+  for (std::size_t c = 0; c < L; ++c) {
+    int inside = 0, total = 0;
+    const std::vector<int> s(m.order.begin(), m.order.begin() + spec.measurements[c]);
+    for (int j = 0; j < kConfigs; ++j) {
+      if (std::find(s.begin(), s.end(), j) != s.end()) continue;
+      ++total;
+      inside += std::abs(truth(data, j) - m.predicted_error[c * kConfigs + j]) <= 2 * m.predicted_std[c * kConfigs + j];
+    }
+    EXPECT_DOUBLE_EQ(m.coverage[c], static_cast<double>(inside) / total);
+  }
+}
+
+TEST(LoocvFold, LeastSquaresPredictionIsThePapersUnclippedFit) {
+  const auto data = low_rank_data();
+  auto spec = spec_for(data);
+  spec.methods = {"ed-mf", "random-mf", "ei-mf"};
+  spec.measurements = {2, 3, 5};
+  auto ls = spec;
+  ls.prediction = meta::PredictionRule::least_squares;
+  const meta::MetaTraining training = meta::build_meta_training(spec, data, 0, kFold, 0);
+  for (int method : {0, 1}) {
+    const auto post = meta::evaluate_loocv_item(spec, data, {0, kFold, 0, method}, training);
+    const auto fit = meta::evaluate_loocv_item(ls, data, {0, kFold, 0, method}, training);
+    EXPECT_EQ(post.order, fit.order);  // the measurement order does not depend on the prediction
+    // An exactly rank-2 row: least squares on >= 2 measurements recovers it, measured entries included (F6.2).
+    for (std::size_t c = 0; c < spec.measurements.size(); ++c) {
+      EXPECT_LT(fit.relative_error[c], 1e-9);
+      for (int j = 0; j < kConfigs; ++j) {
+        EXPECT_NEAR(fit.predicted_error[c * kConfigs + j], truth(data, j), 1e-9);
+        EXPECT_TRUE(std::isfinite(fit.predicted_std[c * kConfigs + j]));
+      }
+    }
+  }
+  // ei-mf keeps the posterior whatever the rule.
+  const auto a = meta::evaluate_loocv_item(spec, data, {0, kFold, 0, 2}, training);
+  const auto b = meta::evaluate_loocv_item(ls, data, {0, kFold, 0, 2}, training);
+  EXPECT_EQ(a.predicted_error, b.predicted_error);
+  EXPECT_EQ(a.regret, b.regret);
+  EXPECT_EQ(meta::parse_prediction_rule("least-squares"), meta::PredictionRule::least_squares);
+  EXPECT_STREQ(meta::prediction_rule_name(meta::PredictionRule::posterior), "posterior");
+  EXPECT_THROW(meta::parse_prediction_rule("lsq"), InputError);
+}
+
 TEST(LoocvFold, MasksHoldOutTheFoldAndSampleTheRatio) {
   const auto data = low_rank_data();
   auto spec = spec_for(data);
