@@ -243,6 +243,10 @@ par::MeasureResults measure_results(const MeasureJob& job, MPI_Comm comm) {
   st.text_attributes = job.attributes.text;
   for (const auto& [k, v] : model_attributes) st.text_attributes[k] = v;
   st.number_attributes = job.attributes.number;
+  if (job.resources.queue_order == "cost")
+    st.cell_cost = queue_costs(campaign, plan, job.synthetic, job.resources.cost_reference);
+  else if (job.resources.queue_order != "plan")
+    throw InputError("run.queue_order = '" + job.resources.queue_order + "': allowed cost, plan");
   const par::CellTrainer trainer =
       synthetic ? par::synthetic_trainer(job.synthetic)
                 : real_trainer(row_specs(job.campaign), job.campaign.configs, job.campaign.train, job.campaign.model);
