@@ -13,7 +13,7 @@
 // times, the per-cell noise included), scaled to EPOCHS epochs and one
 // replicate, and for another network by its activation count over
 // small-cnn's (nn::model_counts). The cost order only knows each row's
-// estimate, activations x (train images + test images / 3) x epochs
+// estimate, activations x train images x epochs
 // (stage::cost_estimate's formula), not the cell times; the calibrated order
 // knows each row's median measured time (stage::calibrate_costs with the
 // row measured: run.cost_reference naming it, or a resumed campaign). Every repetition
@@ -55,7 +55,7 @@ struct Options {
 // Per resolution: the reference rows' measured cell times, s per epoch and replicate, and their images.
 struct Measured {
   std::map<int, std::vector<std::vector<double>>> rows;  // resolution -> rows -> cell times
-  std::map<int, double> images;                          // resolution -> train + test / 3 of its rows
+  std::map<int, double> images;                          // resolution -> training images of its rows
   int reference_epochs = 0, reference_replicates = 0;
 };
 
@@ -76,7 +76,7 @@ Measured read_reference(const std::string& path) {
     }
     const int res = c.task_resolution[t];
     m.rows[res].push_back(row);
-    m.images[res] = c.task_train_size[t] + c.task_test_size[t] / 3.0;
+    m.images[res] = c.task_train_size[t];
   }
   return m;
 }

@@ -60,7 +60,7 @@ std::vector<double> cost_estimate(const CampaignSpec& c, const meta::Plan& plan,
     const TaskSpec& task = c.tasks.at(row_task.at(t));
     const TaskRow& r = plan.spec.tasks[t];
     const auto counts = nn::model_counts(row_model(c, plan, t), task.num_classes(), task.channels, task.resolution);
-    const double images = (r.train_size > 0 ? r.train_size : fallback) + r.test_size / 3.0;
+    const double images = r.train_size > 0 ? r.train_size : fallback;
     const double cost = static_cast<double>(counts.activations) * images * std::max(1, c.train.epochs);
     std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(t * d), d, cost);
   }

@@ -106,10 +106,12 @@ par::MeasureResults measure_plan(const meta::Plan& plan, const par::CellTrainer&
                                  const par::MeasureSettings& settings, MPI_Comm comm);
 
 /// The cost estimate of every cell of `plan` (n·d, row-major), in
-/// activation-images: N_act · (train images + test images / 3) · epochs, with
-/// N_act the per-sample activations of the row's network on the row's
-/// images (`nn::model_counts`, METHOD.md F2; the test images are a forward
-/// pass only, a third of a training step's work). Equal across a row's
+/// activation-images: N_act · train images · epochs, with N_act the
+/// per-sample activations of the row's network on the row's images
+/// (`nn::model_counts`, METHOD.md F2). The reference campaign's 28 px rows
+/// (900 images) take 1.95× its 14 px rows (1800 images) per cell, this
+/// estimate says 1.85× (counting the test images' forward passes as a third
+/// of a training step would say 2.85×: they cost less). Equal across a row's
 /// configurations (they differ by a few % in time: issue 32's reference
 /// campaign shows 0.92–1.10), so an order by cost keeps each task's cells
 /// together (the task cache). Synthetic rows: their mean time,
