@@ -220,3 +220,53 @@ TEST(MeasureStage, CostEstimateScalesWithActivationsImagesEpochs) {
   const meta::Plan sp = stage::plan_campaign(s, true);
   EXPECT_EQ(stage::cost_estimate(s, sp, syn), (std::vector<double>{0.5, 0.5, 1.5, 1.5, 0.5, 0.5}));
 }
+
+// The queue's cost function: on resume the campaign's own finished cells
+// calibrate it; without them a reference campaign's train_seconds, matched
+// by row name, configuration label and network.
+TEST(MeasureStage, QueueCostsCalibrateByFinishedCellsThenByReference) {
+  auto task = [](const std::string& name, int res) {
+    TaskSpec t;
+    t.name = name;
+    t.dataset = "fashion-mnist";
+    t.classes = {0, 1};
+    t.resolution = res;
+    t.channels = 1;
+    t.train_size = 1800;
+    return t;
+  };
+  stage::CampaignSpec c;
+  // Two rows of the reference campaign (14 px; 28 px) and one it does not have.
+  c.tasks = {task("tops-t-shirt-pullover", 14), task("tops-r28", 28), task("not-in-reference", 14)};
+  c.configs = all_configurations({FloatFormat(3, 1), FloatFormat(4, 3)}, {FloatFormat(6, 7)});
+  c.train.epochs = 3;
+  const meta::Plan plan = stage::plan_campaign(c, false);
+  const std::vector<double> est = stage::cost_estimate(c, plan, par::SyntheticSpec{});
+  // Finished cells: row 1 at 8 s and 12 s; the others scaled by its ratio.
+  io::JournalRecord a, b;
+  a.cell = 2, a.seconds = 8;
+  b.cell = 3, b.seconds = 12;
+  const std::vector<double> resumed = stage::queue_costs(c, plan, par::SyntheticSpec{}, "")({a, b});
+  EXPECT_EQ(resumed[2], 10);
+  EXPECT_EQ(resumed[3], 10);
+  EXPECT_DOUBLE_EQ(resumed[0], est[0] * 10 / est[2]);
+  // No finished cell: the reference's times for its two rows, the third row from their ratio.
+  const std::string ref = test::source_path("inputs/reference/fashion-small-cnn.nc");
+  const std::vector<double> seconds = stage::reference_seconds(ref, plan, c);
+  const io::Campaign rc = io::read_campaign(ref);
+  const std::size_t rd = rc.config.size();
+  std::size_t row28 = 0;
+  while (rc.task[row28] != "tops-r28") ++row28;
+  std::size_t col = 0;
+  while (rc.config[col] != plan.spec.configs[1].label()) ++col;
+  EXPECT_EQ(seconds[3], rc.train_seconds[row28 * rd + col]);
+  EXPECT_TRUE(std::isnan(seconds[4]) && std::isnan(seconds[5]));
+  const std::vector<double> cost = stage::queue_costs(c, plan, par::SyntheticSpec{}, ref)({});
+  EXPECT_GT(cost[2], cost[0]);  // the 28 px row is the longer one, as measured
+  EXPECT_GT(cost[4], 0);
+  // Another network's rows are not the reference's.
+  stage::CampaignSpec other = c;
+  other.model = "mlp";
+  const meta::Plan other_plan = stage::plan_campaign(other, false);
+  for (double s : stage::reference_seconds(ref, other_plan, other)) EXPECT_TRUE(std::isnan(s));
+}
