@@ -143,6 +143,8 @@ void CampaignArgs::declare(OptionSet& s) {
 }
 
 void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
+  // Relative to the INI file that names it, like every path there.
+  if (o.given("run.cost_reference")) resources.cost_reference = o.path("run.cost_reference");
   auto parse = [&](const std::string& key, const std::vector<std::string>& labels) {
     std::vector<FloatFormat> out;
     for (const auto& label : labels) {
