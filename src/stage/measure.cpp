@@ -257,8 +257,9 @@ par::MeasureResults measure_results(const MeasureJob& job, MPI_Comm comm) {
   par::MeasureResults r = measure_and_write(plan, trainer, st, comm);
   const par::MeasureSummary& s = r.summary;
   if (!synthetic) {
-    // The task cache of each process: with the queue's task-major order a rank builds each task
-    // it trains about once (more when ranks interleave tasks near their boundaries).
+    // The task cache of each process: with the queue's row-major orders (plan order, or cost
+    // order, which keeps a row's cells together) a rank builds each row's task about once
+    // (more when ranks interleave rows near their boundaries).
     const nn::TaskCacheStats cache = nn::task_cache_stats();
     log::info_all("task cache: ", cache.hits + cache.loads, " cells, task data built ", cache.loads,
                   " times, reused ", cache.hits, " times");
