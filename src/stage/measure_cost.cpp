@@ -136,7 +136,8 @@ std::function<std::vector<double>(const std::vector<io::JournalRecord>&)> queue_
                                         " row(s) finished earlier" : "";
     if (rows == 0 && !reference.empty()) {
       cost = calibrate_costs(estimate, plan.n_configs(), reference_seconds(reference, plan, campaign), &rows);
-      source = ", calibrated by the train_seconds of " + std::to_string(rows) + " row(s) of " + reference;
+      source = rows > 0 ? ", calibrated by the train_seconds of " + std::to_string(rows) + " row(s) of " + reference
+                        : "; no row of " + reference + " matches by name, configuration and network";
     }
     log::info("measure: queue order: most expensive cells first (cost: ", unit, source, ")");
     return cost;
