@@ -86,6 +86,34 @@ def tables(rows):
     return "\n".join(out) + "\n"
 
 
+def mixed_table(rows):
+    """BM_CampaignMixed: the same mixed-cost campaign in plan order and in cost order, alternating, in one job."""
+    out = ["", "Queue order on a mixed-cost campaign (bench_par BM_CampaignMixed, issue 32): rows task × "
+           "{small-cnn, vit-tiny}, 70 % of the tasks at 14 px then 30 % at 28 px, cell times drawn from "
+           "inputs/reference/fashion-small-cnn.nc's measured cells (vit-tiny scaled by its activations), mean "
+           "as given; plan order, cost order (peppp measure's default: the most expensive rows first by "
+           "activations × images) and calibrated cost order (each row's median measured time: run.cost_reference "
+           "or a resumed campaign) take turns in the same job; efficiency = max(total / P, longest cell) / "
+           "makespan, median (min–max) over the rounds; tail = busiest rank's busy time − the mean.", "",
+           "| nodes | ranks | cells | mean cell (s) | rounds | efficiency, plan order | tail (s) "
+           "| efficiency, cost order | tail (s) | efficiency, calibrated | tail (s) | load avg |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for nodes, ranks, bench, meta in rows:
+        for name, b in sorted(bench.items()):
+            if not name.startswith("BM_CampaignMixed/"):
+                continue
+            load = f"{meta.get('load_before', '?')}–{meta.get('load_after', '?')}" if meta else "?"
+            eff = lambda k: "{} ({}–{})".format(fmt(b.get(f"efficiency_{k}"), ".3f"),
+                                                 fmt(b.get(f"efficiency_{k}_min"), ".3f"),
+                                                 fmt(b.get(f"efficiency_{k}_max"), ".3f"))
+            mean = float(name.split("/")[1]) / 1000.0
+            out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                nodes, ranks, fmt(b.get("cells"), ".0f"), fmt(mean, ".1f"), fmt(b.get("rounds"), ".0f"), eff("plan"),
+                fmt(b.get("tail_plan_s"), ".3f"), eff("cost"), fmt(b.get("tail_cost_s"), ".3f"), eff("calibrated"),
+                fmt(b.get("tail_calibrated_s"), ".3f"), load))
+    return "\n".join(out) + "\n" if len(out) > 4 else ""
+
+
 def loocv_table(rows):
     """LOOCV work items: wall time (MAX over ranks), rank 0's CPU, speedup and work split against 1 rank on 1 node."""
     base = None
@@ -124,7 +152,7 @@ def main(argv):
     if not rows and not loocv:
         print(f"scaling_table.py: no n*_r*.json or loocv_n*_r*.json in {a.out}", file=sys.stderr)
         return 1
-    text = (tables(rows) if rows else "") + loocv_table(loocv)
+    text = (tables(rows) if rows else "") + mixed_table(rows) + loocv_table(loocv)
     print(text)
     if a.update:
         doc = open(a.update).read()

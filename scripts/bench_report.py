@@ -2,7 +2,7 @@
 """Run peppp's benchmark suites and write the generated summary of BENCHMARKS.md.
 
     scripts/bench_report.py BUILD_DIR [--out DIR] [--update BENCHMARKS.md] [--quick]
-                            [--skip quant,nn,meta,loocv,campaign]
+                            [--skip quant,nn,meta,loocv,campaign,makespan]
 
 Every figure is measured in this run next to its limit, as a ratio taken in
 the same process (bench_quant: memcpy, a same-size read+write and torch
@@ -10,7 +10,8 @@ clone(), each run alternately with its kernel, the median of the per-pair
 ratios with quartiles and range; bench_nn: the fp32 step, alternated with the
 quantized one in the same way; `peppp measure`: the same campaign in fp32,
 the two alternated over 3 rounds;
-bench_meta and `peppp loocv` (3 runs): the issue's wall-time targets), together with the machine (CPU model, cores, memory),
+bench_meta and `peppp loocv` (3 runs): the issue's wall-time targets; benchmarks/makespan_sim: the
+queue's makespan on 256 ranks over its lower bound, plan order and cost order, 20 repetitions), together with the machine (CPU model, cores, memory),
 the load average before and after each suite, the git commit and the exact
 commands. With --update the block between `<!-- bench-report:begin -->` and
 `<!-- bench-report:end -->` of BENCHMARKS.md is replaced (inserted after the
@@ -301,6 +302,33 @@ def campaign_section(rounds, cells):
     return lines
 
 
+def makespan_section(runs):
+    """runs: (label, Suite) of benchmarks/makespan_sim; the target is cost order within 3 % of the bound."""
+    lines = ["### Queue order: makespan on P ranks over its lower bound max(total / P, longest cell) "
+             "(benchmarks/makespan_sim)", "",
+             "Cell times drawn from the measured cells of inputs/reference/fashion-small-cnn.nc (14 and 28 px "
+             "small-cnn rows; other networks scaled by their activation counts), the dynamic queue simulated in "
+             "plan order, in cost order (longest first by the stage's estimate, which knows each row's network, "
+             "resolution and images, not each cell), calibrated (longest first by each row's measured median: "
+             "run.cost_reference naming the row, or a resumed campaign) and longest first by the exact times; a new draw per repetition. Met (missed) when every "
+             "repetition of the cost order is within (beyond) the target.", "",
+             "| plan | cells | ranks | reps | plan order: median (min–max) | cost order: median (min–max) "
+             "| calibrated: median (min–max) | exact LPT: median | target (cost) | |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for label, r in runs:
+        reps = r.data["repetitions"]
+        col = {k: sorted(x[k] for x in reps) for k in ("plan", "cost", "calibrated", "exact")}
+        med, verdict = at_most(col["cost"], 1.03)
+        lines.append(f"| {label} | {r.data['cells']} | {r.data['ranks']} | {len(reps)} "
+                     f"| {statistics.median(col['plan']):.4f} ({col['plan'][0]:.4f}–{col['plan'][-1]:.4f}) "
+                     f"| {med:.4f} ({col['cost'][0]:.4f}–{col['cost'][-1]:.4f}) "
+                     f"| {statistics.median(col['calibrated']):.4f} "
+                     f"({col['calibrated'][0]:.4f}–{col['calibrated'][-1]:.4f}) "
+                     f"| {statistics.median(col['exact']):.4f} | ≤ 1.03 | {verdict} |")
+    lines += ["", "Commands: " + "; ".join(f"`{r.shown()}`" for _, r in runs) + "."]
+    return lines
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build")
@@ -312,9 +340,9 @@ def main(argv):
     build = os.path.abspath(a.build)
     src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     skip = set(x for x in a.skip.split(",") if x)
-    bad = skip - {"quant", "nn", "meta", "loocv", "campaign"}
+    bad = skip - {"quant", "nn", "meta", "loocv", "campaign", "makespan"}
     if bad:
-        print(f"bench_report: --skip {','.join(sorted(bad))}: allowed: quant, nn, meta, loocv, campaign",
+        print(f"bench_report: --skip {','.join(sorted(bad))}: allowed: quant, nn, meta, loocv, campaign, makespan",
               file=sys.stderr)
         return 2
     bench = os.path.join(build, "benchmarks")
@@ -389,6 +417,18 @@ def main(argv):
                     q = quantized()
                 rounds.append((q, f))
             sections.append(campaign_section(rounds, 12))
+        if "makespan" not in skip:
+            # The paper's 87 x 99 x 10-epoch plan on 256 GPUs: 29 tasks x 3 networks, and 87 tasks of one.
+            ref = os.path.join(src, "inputs", "reference", "fashion-small-cnn.nc")
+            runs = []
+            for label, extra in (("87 × 99 (29 tasks × small-cnn, vit-tiny, mlp)", []),
+                                 ("87 × 99 (87 tasks × small-cnn)", ["--tasks", "87", "--models", "small-cnn"])):
+                j = os.path.join(out, f"makespan_{len(runs)}.json")
+                runs.append((label, Suite("makespan", [os.path.join(bench, "makespan_sim"), "--reference", ref,
+                                                       "--ranks", "256", "--epochs", "10", "--configs", "99",
+                                                       "--repeats", "3" if a.quick else "20", *extra,
+                                                       "--json", j], j).run()))
+            sections.append(makespan_section(runs))
     except (RuntimeError, OSError, json.JSONDecodeError) as e:
         print(f"bench_report: {e}", file=sys.stderr)
         return 1

@@ -134,9 +134,21 @@ void CampaignArgs::declare(OptionSet& s) {
   s.add("run.progress_interval", Kind::real, "10", "s", "60",
         "Seconds between progress lines on rank 0 (cells done/total, cells/hour, ETA, failures).")
       .at_least(0).to(resources.progress_interval_s);
+  s.add("run.queue_order", Kind::choice, "cost", "", "plan",
+        "Order the queue hands cells out in: cost = the most expensive first (network activations x images x "
+        "epochs of each row, calibrated by run.cost_reference or, on --resume, by the cells already done; equal "
+        "costs in plan order), which shortens the campaign's tail; plan = the plan's order (by task). Results "
+        "are the same in either order.")
+      .one_of({"cost", "plan"}).to(resources.queue_order);
+  s.add("run.cost_reference", Kind::text, "", "path", "inputs/reference/fashion-small-cnn.nc",
+        "Campaign file whose train_seconds calibrate the queue's cost estimate (rows matched by name, "
+        "configuration and network); empty = the estimate alone.")
+      .to(resources.cost_reference);
 }
 
 void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
+  // Relative to the INI file that names it, like every path there.
+  if (o.given("run.cost_reference")) resources.cost_reference = o.path("run.cost_reference");
   auto parse = [&](const std::string& key, const std::vector<std::string>& labels) {
     std::vector<FloatFormat> out;
     for (const auto& label : labels) {

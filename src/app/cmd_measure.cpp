@@ -1,4 +1,6 @@
 // peppp measure: train the planned (task, configuration) cells over MPI ranks -> campaign.nc.
+#include <cmath>
+
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
@@ -11,6 +13,7 @@ namespace {
 struct MeasureArgs {
   CampaignArgs campaign;
   stage::MeasureJob job;
+  std::vector<std::string> row_scale;  ///< synthetic.row_scale text
 };
 
 OptionSet declare(MeasureArgs& a) {
@@ -52,6 +55,10 @@ OptionSet declare(MeasureArgs& a) {
       .to(a.job.synthetic.spin);
   s.add("synthetic.tasks", Kind::list, "", "", "a,b,c",
         "Synthetic cells: plain task names used instead of a task catalog.").to(a.campaign.spec.synthetic_tasks);
+  s.add("synthetic.row_scale", Kind::list, "", "", "1,2.2,8",
+        "Synthetic cells of mixed cost: row t's cells take row_scale[t mod n] times longer (numbers > 0; "
+        "e.g. 14 px, 28 px and vit-tiny rows); empty = every row alike.")
+      .to(a.row_scale);
   return s;
 }
 
@@ -79,6 +86,13 @@ stage::MeasureJob measure_job(const Options& o, MPI_Comm comm) {
   } else if (!o.given("campaign.tasks")) {
     throw InputError("campaign.tasks: required (the task catalog)" +
                      std::string(synthetic ? "; or name tasks with synthetic.tasks" : ""));
+  }
+  for (const auto& text : a.row_scale) {
+    double v = 0;
+    if (!parse_double(text, v) || !(v > 0) || !std::isfinite(v))
+      throw InputError("synthetic.row_scale (" + o.source("synthetic.row_scale") + "): value '" + text +
+                       "' is not allowed; allowed: comma-separated numbers > 0");
+    a.job.synthetic.row_scale.push_back(v);
   }
   a.campaign.finish(o, !(synthetic && o.given("synthetic.tasks")));
   a.job.campaign = a.campaign.spec;

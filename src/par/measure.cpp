@@ -231,6 +231,22 @@ void protect_output_without_journal(const MeasureSettings& st, const std::string
                    "aside (nothing deleted) and start over, or use another --output");
 }
 
+// Root: the work items left, most expensive first by `st.cell_cost`
+// (MeasureSettings::cell_cost), equal costs in the plan's order.
+std::vector<std::uint64_t> cost_order(const meta::Plan& plan, const MeasureSettings& st,
+                                      const std::vector<io::JournalRecord>& done,
+                                      const std::vector<std::uint64_t>& remaining) {
+  const std::vector<double> cost = st.cell_cost(done);
+  if (cost.size() != plan.mask.size())
+    throw RuntimeError("measure: the queue's cost estimate has " + std::to_string(cost.size()) + " cells, the plan " +
+                       std::to_string(plan.mask.size()));
+  const auto R = static_cast<std::uint64_t>(plan.replicates());
+  std::vector<double> item_cost;
+  item_cost.reserve(remaining.size());
+  for (std::uint64_t item : remaining) item_cost.push_back(cost[item / R]);
+  return longest_first(remaining, item_cost);
+}
+
 Start start_campaign(const meta::Plan& plan, const MeasureSettings& st) {
   const std::string jdir = io::journal_dir(st.output);
   const auto R = static_cast<std::uint64_t>(plan.replicates());
@@ -269,6 +285,7 @@ Start start_campaign(const meta::Plan& plan, const MeasureSettings& st) {
   for (std::uint64_t item : items)
     if (have[item] != 2) out.remaining.push_back(item);
   out.corrupt = jc.corrupt;
+  if (st.cell_cost) out.remaining = cost_order(plan, st, out.done, out.remaining);
   if (!out.done.empty() || failed_before > 0)
     log::info("measure: resuming from ", jdir, ": ", usable, " of ", items.size(),
               R > 1 ? " planned cell replicates" : " planned cells", " already done",

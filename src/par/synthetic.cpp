@@ -22,11 +22,20 @@ double synthetic_seconds(const SyntheticSpec& s, std::uint64_t seed) {
   return std::max(0.0, s.seconds * (1.0 + s.spread * (2.0 * u01(seed, 1) - 1.0)));
 }
 
+double synthetic_row_seconds(const SyntheticSpec& s, int task) {
+  if (s.row_scale.empty() || task < 0) return s.seconds;
+  return s.seconds * s.row_scale[static_cast<std::size_t>(task) % s.row_scale.size()];
+}
+
+double synthetic_seconds(const SyntheticSpec& s, std::uint64_t seed, int task) {
+  return s.seconds > 0 ? synthetic_seconds(s, seed) * synthetic_row_seconds(s, task) / s.seconds : 0.0;
+}
+
 CellTrainer synthetic_trainer(SyntheticSpec spec) {
   return [spec](const CellWork& w) {
     using clock = std::chrono::steady_clock;
     const auto end = clock::now() + std::chrono::duration_cast<clock::duration>(
-                                        std::chrono::duration<double>(synthetic_seconds(spec, w.seed)));
+                                        std::chrono::duration<double>(synthetic_seconds(spec, w.seed, w.task)));
     for (;;) {
       if (w.should_stop && w.should_stop()) throw Interrupted("synthetic cell abandoned on a stop request");
       const auto now = clock::now();

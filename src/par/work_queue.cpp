@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cmath>
 #include <cstdlib>
+#include <numeric>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
@@ -100,6 +102,21 @@ WorkQueue::Kind parse_queue_kind(const std::string& value) {
   if (value == "one-sided") return WorkQueue::Kind::one_sided;
   if (value == "messages") return WorkQueue::Kind::messages;
   throw InputError("PEPPP_WORK_QUEUE='" + value + "': allowed auto, one-sided, messages", true);
+}
+
+std::vector<std::uint64_t> longest_first(const std::vector<std::uint64_t>& items, const std::vector<double>& cost) {
+  if (cost.size() != items.size())
+    throw InputError("longest_first: " + std::to_string(cost.size()) + " costs for " + std::to_string(items.size()) +
+                     " items");
+  std::vector<std::size_t> pos(items.size());
+  std::iota(pos.begin(), pos.end(), std::size_t{0});
+  // NaN compares false both ways: mapped to -inf so that the order stays strict weak.
+  auto key = [&](std::size_t k) { return std::isnan(cost[k]) ? -HUGE_VAL : cost[k]; };
+  std::stable_sort(pos.begin(), pos.end(), [&](std::size_t a, std::size_t b) { return key(a) > key(b); });
+  std::vector<std::uint64_t> out;
+  out.reserve(items.size());
+  for (std::size_t k : pos) out.push_back(items[k]);
+  return out;
 }
 
 bool WorkQueue::try_window(MPI_Comm comm) {

@@ -245,6 +245,10 @@ par::MeasureResults measure_results(const MeasureJob& job, MPI_Comm comm) {
   st.text_attributes = job.attributes.text;
   for (const auto& [k, v] : model_attributes) st.text_attributes[k] = v;
   st.number_attributes = job.attributes.number;
+  if (job.resources.queue_order == "cost")
+    st.cell_cost = queue_costs(campaign, plan, job.synthetic, job.resources.cost_reference);
+  else if (job.resources.queue_order != "plan")
+    throw InputError("run.queue_order = '" + job.resources.queue_order + "': allowed cost, plan");
   const par::CellTrainer trainer =
       synthetic ? par::synthetic_trainer(job.synthetic)
                 : real_trainer(row_specs(job.campaign), job.campaign.configs, job.campaign.train, job.campaign.model);
@@ -255,8 +259,9 @@ par::MeasureResults measure_results(const MeasureJob& job, MPI_Comm comm) {
   par::MeasureResults r = measure_and_write(plan, trainer, st, comm);
   const par::MeasureSummary& s = r.summary;
   if (!synthetic) {
-    // The task cache of each process: with the queue's task-major order a rank builds each task
-    // it trains about once (more when ranks interleave tasks near their boundaries).
+    // The task cache of each process: with the queue's row-major orders (plan order, or cost
+    // order, which keeps a row's cells together) a rank builds each row's task about once
+    // (more when ranks interleave rows near their boundaries).
     const nn::TaskCacheStats cache = nn::task_cache_stats();
     log::info_all("task cache: ", cache.hits + cache.loads, " cells, task data built ", cache.loads,
                   " times, reused ", cache.hits, " times");

@@ -215,3 +215,97 @@ TEST(Measure, JournalOfAnotherPlanIsRefusedOnEveryRank) {
   st.output = test::scratch_dir() + "/missing-folder/campaign.nc";
   EXPECT_THROW(par::measure(plan(3), par::synthetic_trainer(fast()), st, MPI_COMM_WORLD), InputError);
 }
+
+namespace {
+// A campaign of synthetic rows of mixed cost (14 px, 28 px and a costlier
+// network, as issue 32's), 2 replicates with per-epoch records, failures and
+// divergences injected, measured in `order` over the world's ranks.
+par::MeasureResults mixed_campaign(const std::string& out, const std::string& order) {
+  stage::MeasureJob job;
+  job.campaign.synthetic_tasks = {"a", "b", "c", "d", "e", "f"};
+  for (int ae : {3, 4, 5})
+    for (int bm : {7, 9}) job.campaign.configs.push_back({FloatFormat(ae, 3), FloatFormat(8, bm)});
+  job.campaign.replicates = 2;
+  job.campaign.train.epochs = 3;
+  job.campaign.identity = "mpi-test mixed";
+  job.output = out;
+  job.resources.device = "cpu";
+  job.resources.threads = 1;
+  job.resources.progress_interval_s = 0;
+  job.resources.queue_order = order;
+  job.synthetic = fast();
+  job.synthetic.epochs = 3;
+  job.synthetic.row_scale = {1.0, 2.2, 8.0};
+  job.synthetic.fail_fraction = 0.4;  // some cells fail on both replicates
+  return stage::measure_results(job, MPI_COMM_WORLD);
+}
+}  // namespace
+
+// The queue's order decides who trains a cell and when, never what it gives:
+// the campaign measured most expensive first equals the plan-order one bit
+// for bit (errors, losses, statuses, per-epoch records, replicates).
+TEST(Measure, CostOrderGivesThePlanOrdersCampaignBitForBit) {
+  const std::string dir = test::scratch_dir();
+  par::MeasureResults by_plan, by_cost;
+  try {
+    by_plan = mixed_campaign(dir + "/plan.nc", "plan");
+  } catch (const RuntimeError&) {  // injected failures: the campaign is written, the stage reports them
+  }
+  try {
+    by_cost = mixed_campaign(dir + "/cost.nc", "cost");
+  } catch (const RuntimeError&) {
+  }
+  if (par::rank(MPI_COMM_WORLD) != 0) return;
+  const io::Campaign a = io::read_campaign(dir + "/plan.nc"), b = io::read_campaign(dir + "/cost.nc");
+  ASSERT_EQ(a.status.size(), 36u);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_TRUE(same(a.error, b.error));
+  EXPECT_TRUE(same(a.final_loss, b.final_loss));
+  EXPECT_TRUE(same(a.error_replicates, b.error_replicates));
+  EXPECT_TRUE(same(a.error_by_epoch, b.error_by_epoch));
+  EXPECT_TRUE(same(a.error_std, b.error_std));
+  std::int64_t failed = 0;
+  for (auto v : a.status) failed += v == static_cast<std::uint8_t>(CellStatus::failed);
+  EXPECT_GT(failed, 0);  // the comparison covers failed cells too
+}
+
+// Each rank takes its cells most expensive first under a cost order, and the
+// cells of equal cost in the plan's order; every cell once.
+TEST(Measure, CostOrderHandsOutTheMostExpensiveCellsFirst) {
+  const std::string out = test::scratch_dir() + "/campaign.nc";
+  const meta::Plan p = plan(11);
+  const std::vector<double> cost = {1, 1, 1, 1, 1, 1, 1, 1, 5, 5, 5, 5, 5, 5, 5, 5, 3, 3, 3, 3, 3, 3, 3, 3};
+  ASSERT_EQ(cost.size(), p.mask.size());
+  std::vector<std::uint64_t> mine;
+  auto inner = par::synthetic_trainer(fast(false));
+  par::MeasureSettings st;
+  st.output = out;
+  st.cell_cost = [&](const std::vector<io::JournalRecord>& done) {
+    EXPECT_TRUE(done.empty());
+    return cost;
+  };
+  const par::MeasureResults res = par::measure(
+      p,
+      [&](const par::CellWork& w) {
+        mine.push_back(w.cell);
+        return inner(w);
+      },
+      st, MPI_COMM_WORLD);
+  EXPECT_EQ(res.summary.trained, 24);
+  const std::vector<std::uint64_t> lpt = par::longest_first(p.work_items(), [&] {
+    std::vector<double> c;
+    for (auto item : p.work_items()) c.push_back(cost[item]);
+    return c;
+  }());
+  // This rank's cells come in the queue's order: a subsequence of the LPT order.
+  std::size_t k = 0;
+  for (auto cell : mine) {
+    while (k < lpt.size() && lpt[k] != cell) ++k;
+    EXPECT_LT(k, lpt.size()) << "cell " << cell << " out of the longest-first order";
+  }
+  const std::vector<std::uint64_t> all = par::gatherv(mine, MPI_COMM_WORLD);
+  if (par::rank(MPI_COMM_WORLD) == 0) {
+    EXPECT_EQ(std::set<std::uint64_t>(all.begin(), all.end()).size(), 24u);
+    EXPECT_EQ(all.size(), 24u);
+  }
+}

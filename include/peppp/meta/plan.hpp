@@ -27,8 +27,9 @@ const char* label(Scheme s);
 struct PlanSpec {
   std::vector<TaskRow> tasks;           ///< n tasks (rows), names unique
   std::vector<Configuration> configs;  ///< d configurations (columns), labels unique
-  /// n·d row-major memory per cell, MiB (> 0): the cost estimate ordering
-  /// the queue and the weight of non-uniform sampling.
+  /// n·d row-major memory per cell, MiB (> 0): the weight of non-uniform
+  /// sampling and the order of `order` within a task (the measure stage's
+  /// default queue order is its own cost estimate: stage::cost_estimate).
   std::vector<double> memory;
   /// Optional n·d breakdowns (MiB); empty when unknown.
   std::vector<double> memory_weights, memory_activations, memory_optimizer;

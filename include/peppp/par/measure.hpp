@@ -19,6 +19,7 @@
 #include "peppp/core/format.hpp"
 #include "peppp/core/task.hpp"
 #include "peppp/io/campaign.hpp"
+#include "peppp/io/journal.hpp"
 #include "peppp/io/lock.hpp"
 #include "peppp/meta/plan.hpp"
 
@@ -76,6 +77,16 @@ struct MeasureSettings {
   /// Global attributes of the output (provenance, options, model, ...).
   std::map<std::string, std::string> text_attributes;
   std::map<std::string, double> number_attributes;
+  /// The queue's order (README "Queue order"). Null: the plan's order
+  /// (`meta::Plan::work_items`). Else called once, on the root, after the
+  /// journals were read, with the results earlier runs left (their `cell`,
+  /// `replicate`, `seconds`); it returns a cost for each of the plan's n·d
+  /// cells (any unit, larger = longer; NaN = unknown, queued last) and the
+  /// work items left are handed out most expensive first (`longest_first`),
+  /// equal costs in the plan's order. The order decides only which rank
+  /// trains a cell and when, never its result: a cell's seed is the plan's.
+  /// An exception it throws fails the campaign's start on every rank.
+  std::function<std::vector<double>(const std::vector<io::JournalRecord>& done)> cell_cost;
   /// Hand the campaign to every rank (else to the root only): the root's
   /// records and attributes are broadcast and every rank assembles the same
   /// campaign (for stages that go on computing with it, like select).

@@ -25,10 +25,20 @@ struct SyntheticSpec {
   /// falls from about 0.9 towards the cell's final error with
   /// hash-scattered steps, the last epoch the final error (fidelity tests).
   int epochs = 0;
+  /// Mixed-cost rows (a plan mixing 14 and 28 px tasks, or networks of
+  /// different cost): row t's cells take `row_scale[t mod size]` times
+  /// longer (> 0); empty: every row alike.
+  std::vector<double> row_scale{};
 };
 
-/// Time one synthetic cell takes, s (deterministic in the cell seed).
+/// Time one synthetic cell takes, s (deterministic in the cell seed), row scale 1.
 double synthetic_seconds(const SyntheticSpec& spec, std::uint64_t cell_seed);
+/// Time one synthetic cell of row `task` takes, s: `synthetic_seconds` times
+/// the row's `row_scale`.
+double synthetic_seconds(const SyntheticSpec& spec, std::uint64_t cell_seed, int task);
+/// The mean time of row `task`'s cells, s: `seconds · row_scale` (what a cost
+/// estimate that knows each row but not each cell predicts).
+double synthetic_row_seconds(const SyntheticSpec& spec, int task);
 
 /// The synthetic trainer. Sleeps in slices of at most 50 ms, polling
 /// `should_stop` (then throws `Interrupted`). Error in [0.05, 0.95);

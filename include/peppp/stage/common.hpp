@@ -14,6 +14,12 @@ struct Resources {
   std::string device = "auto";      ///< "auto" (cuda:(local rank mod GPUs) when LibTorch has CUDA, else cpu), "cpu", "cuda"
   int threads = 0;                  ///< torch threads per rank; 0 = SLURM_CPUS_PER_TASK, else cores / ranks on the node
   double progress_interval_s = 10;  ///< seconds between progress lines on rank 0
+  /// The measurement queue's order (`run.queue_order`): "cost" (the most
+  /// expensive cells first, `stage::queue_costs`) or "plan" (the plan's order).
+  std::string queue_order = "cost";
+  /// A campaign file whose `train_seconds` refine the cost estimate
+  /// (`run.cost_reference`); empty: none.
+  std::string cost_reference;
 };
 
 /// Global attributes of an output file, written by the root as given.

@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "peppp/core/cell.hpp"
 #include "peppp/core/format.hpp"
 #include "peppp/core/task.hpp"
+#include "peppp/io/journal.hpp"
 #include "peppp/meta/plan.hpp"
 #include "peppp/par/measure.hpp"
 #include "peppp/par/synthetic.hpp"
@@ -102,6 +104,45 @@ par::MeasureResults measure_results(const MeasureJob& job, MPI_Comm comm);
 ///         when a journal cannot be synced or the output cannot be written.
 par::MeasureResults measure_plan(const meta::Plan& plan, const par::CellTrainer& trainer,
                                  const par::MeasureSettings& settings, MPI_Comm comm);
+
+/// The cost estimate of every cell of `plan` (n·d, row-major), in
+/// activation-images: N_act · train images · epochs, with N_act the
+/// per-sample activations of the row's network on the row's images
+/// (`nn::model_counts`, METHOD.md F2). The reference campaign's 28 px rows
+/// (900 images) take 1.95× its 14 px rows (1800 images) per cell, this
+/// estimate says 1.85× (counting the test images' forward passes as a third
+/// of a training step would say 2.85×: they cost less). Equal across a row's
+/// configurations (they differ by a few % in time: issue 32's reference
+/// campaign shows 0.92–1.10), so an order by cost keeps each task's cells
+/// together (the task cache). Synthetic rows: their mean time,
+/// `par::synthetic_row_seconds`, s. Not collective.
+/// @throws InputError as `nn::model_counts`.
+std::vector<double> cost_estimate(const CampaignSpec& campaign, const meta::Plan& plan,
+                                  const par::SyntheticSpec& synthetic);
+
+/// The cost estimate calibrated by measured wall times. `seconds` (n·d, NaN
+/// where not measured) gives each row with measured cells its median time,
+/// s, for every cell of the row; the other rows get their estimate times the
+/// median over measured rows of (row median time / row mean estimate). No
+/// measured cell: `estimate` unchanged. Pure arithmetic; not collective.
+/// @param rows_measured receives the number of rows with measured cells.
+std::vector<double> calibrate_costs(const std::vector<double>& estimate, std::size_t n_configs,
+                                    const std::vector<double>& seconds, int* rows_measured = nullptr);
+
+/// The wall times of a reference campaign (`train_seconds`) at the cells of
+/// `plan` (n·d, NaN where the reference has no such row and configuration,
+/// matched by name and label, or trained another network). Not collective.
+/// @throws InputError when the file cannot be read as a campaign.
+std::vector<double> reference_seconds(const std::string& path, const meta::Plan& plan, const CampaignSpec& campaign);
+
+/// The queue's cost function for `par::MeasureSettings::cell_cost` ("cost"
+/// order): `cost_estimate`, calibrated (`calibrate_costs`) by the wall times
+/// of the campaign's own cells finished in earlier runs (resume) when there
+/// are some, else by `reference`'s (a campaign file; empty: none). Logs on
+/// the calling rank (the root) what the order rests on.
+std::function<std::vector<double>(const std::vector<io::JournalRecord>&)> queue_costs(
+    const CampaignSpec& campaign, const meta::Plan& plan, const par::SyntheticSpec& synthetic,
+    const std::string& reference);
 
 /// The rows of `campaign`: its tasks (catalog or synthetic names), or with
 /// several models or learning rates every (task, model, rate), task-major,

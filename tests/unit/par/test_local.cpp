@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "peppp/core/error.hpp"
 #include "peppp/meta/plan.hpp"
 #include "peppp/par/device.hpp"
 #include "peppp/par/progress.hpp"
 #include "peppp/par/synthetic.hpp"
+#include "peppp/par/work_queue.hpp"
 
 using namespace peppp;
 
@@ -70,4 +73,28 @@ TEST(ParSynthetic, DeterministicTimesAndErrors) {
   EXPECT_LE(sec, 0.015);
   w.should_stop = [] { return true; };
   EXPECT_THROW(t(w), Interrupted);
+}
+
+TEST(ParQueueOrder, LongestFirstIsLptWithTiesInGivenOrder) {
+  const std::vector<std::uint64_t> items = {10, 11, 12, 13, 14, 15, 16};
+  const std::vector<double> cost = {2, 5, 2, std::nan(""), 5, 1, 2};
+  const std::vector<std::uint64_t> want = {11, 14, 10, 12, 16, 15, 13};
+  EXPECT_EQ(par::longest_first(items, cost), want);
+  // Deterministic: the same plan gives the same order, whatever order it is asked in.
+  EXPECT_EQ(par::longest_first(items, cost), par::longest_first(items, cost));
+  // Non-increasing cost along the order: what LPT is.
+  std::vector<std::uint64_t> many;
+  std::vector<double> c;
+  for (std::uint64_t i = 0; i < 500; ++i) {
+    many.push_back(i);
+    c.push_back(static_cast<double>((i * 7919) % 13));
+  }
+  const auto order = par::longest_first(many, c);
+  ASSERT_EQ(order.size(), many.size());
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    EXPECT_GE(c[order[k - 1]], c[order[k]]);
+    if (c[order[k - 1]] == c[order[k]]) EXPECT_LT(order[k - 1], order[k]);  // ties by plan index
+  }
+  EXPECT_THROW(par::longest_first(items, {1.0}), InputError);
+  EXPECT_TRUE(par::longest_first({}, {}).empty());
 }

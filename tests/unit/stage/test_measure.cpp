@@ -5,6 +5,7 @@
 // lock released, resume rules, and bad input refused before any file.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "peppp/core/error.hpp"
@@ -164,4 +165,108 @@ TEST(MeasureStage, FinishedOutputWithoutItsJournalIsNeverReplaced) {
       EXPECT_TRUE(test::same_values(io::read_campaign(e.path().string()).error, first.error));
     }
   EXPECT_EQ(moved, 1);
+}
+
+// The queue's cost: measured rows take their median time, the others their
+// estimate times the median ratio of time to estimate over measured rows.
+TEST(MeasureStage, CalibrateCostsFromMeasuredRows) {
+  const double nan = std::nan("");
+  // 3 rows x 2 configurations; estimates 1, 2, 4 per row.
+  const std::vector<double> est = {1, 1, 2, 2, 4, 4};
+  int rows = -1;
+  EXPECT_EQ(stage::calibrate_costs(est, 2, std::vector<double>(6, nan), &rows), est);
+  EXPECT_EQ(rows, 0);
+  // Row 0 measured at 10 s and 30 s (median 20), row 1 at 30 s: ratios 20 and 15, median 17.5.
+  const std::vector<double> got = stage::calibrate_costs(est, 2, {10, 30, 30, nan, nan, nan}, &rows);
+  EXPECT_EQ(rows, 2);
+  EXPECT_EQ(got, (std::vector<double>{20, 20, 30, 30, 70, 70}));
+  EXPECT_THROW(stage::calibrate_costs(est, 4, std::vector<double>(6, nan)), InputError);
+}
+
+// The estimate is activations x images x epochs of each row: equal across a
+// row's configurations, a 28 px row of small-cnn several times a 14 px one
+// of as many images, a row of half the images half the cost.
+TEST(MeasureStage, CostEstimateScalesWithActivationsImagesEpochs) {
+  stage::CampaignSpec c;
+  auto task = [](const std::string& name, int res, int train) {
+    TaskSpec t;
+    t.name = name;
+    t.dataset = "fashion-mnist";
+    t.classes = {0, 1};
+    t.resolution = res;
+    t.channels = 1;
+    t.train_size = train;
+    t.test_size = 0;
+    return t;
+  };
+  c.tasks = {task("r14", 14, 1800), task("r28", 28, 1800), task("r28-half", 28, 900)};
+  c.configs = all_configurations({FloatFormat(4, 3), FloatFormat(5, 2)}, {FloatFormat(8, 7)});
+  c.train.epochs = 2;
+  const meta::Plan plan = stage::plan_campaign(c, false);
+  const std::vector<double> cost = stage::cost_estimate(c, plan, par::SyntheticSpec{});
+  ASSERT_EQ(cost.size(), 6u);
+  EXPECT_EQ(cost[0], cost[1]);
+  EXPECT_GT(cost[2] / cost[0], 3.0);
+  EXPECT_DOUBLE_EQ(cost[4] * 2, cost[2]);
+  c.train.epochs = 4;
+  EXPECT_DOUBLE_EQ(stage::cost_estimate(c, plan, par::SyntheticSpec{})[0], 2 * cost[0]);
+  // Synthetic rows: their mean time.
+  par::SyntheticSpec syn;
+  syn.seconds = 0.5;
+  syn.row_scale = {1, 3};
+  stage::CampaignSpec s;
+  s.synthetic_tasks = {"a", "b", "c"};
+  s.configs = c.configs;
+  const meta::Plan sp = stage::plan_campaign(s, true);
+  EXPECT_EQ(stage::cost_estimate(s, sp, syn), (std::vector<double>{0.5, 0.5, 1.5, 1.5, 0.5, 0.5}));
+}
+
+// The queue's cost function: on resume the campaign's own finished cells
+// calibrate it; without them a reference campaign's train_seconds, matched
+// by row name, configuration label and network.
+TEST(MeasureStage, QueueCostsCalibrateByFinishedCellsThenByReference) {
+  auto task = [](const std::string& name, int res) {
+    TaskSpec t;
+    t.name = name;
+    t.dataset = "fashion-mnist";
+    t.classes = {0, 1};
+    t.resolution = res;
+    t.channels = 1;
+    t.train_size = 1800;
+    return t;
+  };
+  stage::CampaignSpec c;
+  // Two rows of the reference campaign (14 px; 28 px) and one it does not have.
+  c.tasks = {task("tops-t-shirt-pullover", 14), task("tops-r28", 28), task("not-in-reference", 14)};
+  c.configs = all_configurations({FloatFormat(3, 1), FloatFormat(4, 3)}, {FloatFormat(6, 7)});
+  c.train.epochs = 3;
+  const meta::Plan plan = stage::plan_campaign(c, false);
+  const std::vector<double> est = stage::cost_estimate(c, plan, par::SyntheticSpec{});
+  // Finished cells: row 1 at 8 s and 12 s; the others scaled by its ratio.
+  io::JournalRecord a, b;
+  a.cell = 2, a.seconds = 8;
+  b.cell = 3, b.seconds = 12;
+  const std::vector<double> resumed = stage::queue_costs(c, plan, par::SyntheticSpec{}, "")({a, b});
+  EXPECT_EQ(resumed[2], 10);
+  EXPECT_EQ(resumed[3], 10);
+  EXPECT_DOUBLE_EQ(resumed[0], est[0] * 10 / est[2]);
+  // No finished cell: the reference's times for its two rows, the third row from their ratio.
+  const std::string ref = test::source_path("inputs/reference/fashion-small-cnn.nc");
+  const std::vector<double> seconds = stage::reference_seconds(ref, plan, c);
+  const io::Campaign rc = io::read_campaign(ref);
+  const std::size_t rd = rc.config.size();
+  std::size_t row28 = 0;
+  while (rc.task[row28] != "tops-r28") ++row28;
+  std::size_t col = 0;
+  while (rc.config[col] != plan.spec.configs[1].label()) ++col;
+  EXPECT_EQ(seconds[3], rc.train_seconds[row28 * rd + col]);
+  EXPECT_TRUE(std::isnan(seconds[4]) && std::isnan(seconds[5]));
+  const std::vector<double> cost = stage::queue_costs(c, plan, par::SyntheticSpec{}, ref)({});
+  EXPECT_GT(cost[2], cost[0]);  // the 28 px row is the longer one, as measured
+  EXPECT_GT(cost[4], 0);
+  // Another network's rows are not the reference's.
+  stage::CampaignSpec other = c;
+  other.model = "mlp";
+  const meta::Plan other_plan = stage::plan_campaign(other, false);
+  for (double s : stage::reference_seconds(ref, other_plan, other)) EXPECT_TRUE(std::isnan(s));
 }
