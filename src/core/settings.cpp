@@ -10,7 +10,8 @@ SettingRole setting_role(std::string_view key) {
   if (key == "train.replicates") return SettingRole::replicates;
   if (key == "train.record_epochs") return SettingRole::recording;
   if (starts_with(key, "train.")) return SettingRole::result;
-  if (key == "synthetic.seconds" || key == "synthetic.spread") return SettingRole::timing;
+  if (key == "synthetic.seconds" || key == "synthetic.spread" || key == "synthetic.row_scale")
+    return SettingRole::timing;
   if (key == "synthetic.fail_fraction") return SettingRole::injection;
   if (key == "synthetic.diverge_fraction") return SettingRole::result;
   return SettingRole::other;
