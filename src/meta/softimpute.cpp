@@ -314,10 +314,10 @@ int solve_fixed(const Observed& o, double lambda, const SoftImputeOptions& opt, 
 using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Steps without the gap halving after which solve_factored takes a saddle
-// escape step (escape_saddle). Far above the steps of a solve that converges
-// (at most ~600 from the meta-LOOCV folds up to 80 × 200 of BENCHMARKS.md),
-// so those solves, and their results, are unchanged.
-constexpr int kStallSteps = 1000;
+// escape step (escape_saddle). A solve that converges halves its gap far more
+// often (it takes at most ~600 steps in all on the meta-LOOCV folds up to
+// 80 × 200, docs/softimpute.md), so it takes none and computes what it did.
+constexpr int kStallSteps = 300;
 
 // g and its gradient at x = [U row-major, V row-major]; `res` = z − a on Ω.
 double factored_value(const Observed& o, double lambda, Index r, const VectorXd& x, VectorXd& grad, VectorXd& res) {
@@ -624,6 +624,8 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
         r = r_new;
       } else if (it - mark_it < kStallSteps || !escape_saddle(o, lambda, k, res, x, r)) {
         continue;
+      } else {
+        log::debug("soft_impute: step ", it, ": gap ", gap, " not halved in ", it - mark_it, " steps, rank-one escape to rank ", r);
       }
       mem.clear();
       f = factored_value(o, lambda, r, x, grad, res);
