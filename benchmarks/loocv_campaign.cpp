@@ -1,4 +1,4 @@
-// loocv_campaign N PATH: write bench_loocv's synthetic N × 99 matrix
+// loocv_campaign N PATH [D]: write bench_loocv's synthetic N × D matrix (D = 99)
 // (loocv_synthetic.hpp) as a fully measured campaign file, so that
 // `peppp loocv --campaign PATH --cap 281` times the command line on exactly
 // the matrix BM_LoocvSettingsIandIV uses (BENCHMARKS.md, Meta-LOOCV).
@@ -11,8 +11,9 @@
 #include "peppp/io/campaign.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: loocv_campaign N PATH (N >= 3 tasks of the synthetic bench_loocv matrix)\n";
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: loocv_campaign N PATH [D] (N >= 3 tasks, D >= 1 configurations (99) of the synthetic "
+                 "bench_loocv matrix)\n";
     return 1;
   }
   const int n = std::atoi(argv[1]);
@@ -20,11 +21,16 @@ int main(int argc, char** argv) {
     std::cerr << "loocv_campaign: N = '" << argv[1] << "'; allowed: an integer >= 3\n";
     return 1;
   }
-  const auto data = peppp::bench::synthetic_loocv(n);
+  const int d = argc == 4 ? std::atoi(argv[3]) : 99;
+  if (d < 1) {
+    std::cerr << "loocv_campaign: D = '" << argv[3] << "'; allowed: an integer >= 1\n";
+    return 1;
+  }
+  const auto data = peppp::bench::synthetic_loocv(n, d);
   peppp::io::Campaign c;
   c.task = data.task;
   c.config = data.config;
-  for (int j = 0; j < 99; ++j) {  // the bit counts the memory formula of synthetic_loocv uses
+  for (int j = 0; j < d; ++j) {  // the bit counts the memory formula of synthetic_loocv uses
     c.a_exponent_bits.push_back(3);
     c.a_mantissa_bits.push_back(5 + (j / 9) % 5 - 4);
     c.b_exponent_bits.push_back(6);

@@ -1,8 +1,9 @@
 #pragma once
-// The synthetic n × 99 meta-LOOCV matrix of bench_loocv (rank 3 around 0.3
-// plus 0.005 noise, F2-shaped memory, every third task 4× the memory), shared
-// by bench_loocv and loocv_campaign (which writes it as a campaign file for
-// `peppp loocv`).
+// The synthetic n × d meta-LOOCV matrix of bench_loocv (rank 3 around 0.3
+// plus 0.005 noise, F2-shaped memory, every third task 4× the memory; d = 99
+// by default), shared by bench_loocv and loocv_campaign (which writes it as a
+// campaign file for `peppp loocv`, e.g. the growth curve's 40 × 99 …
+// 320 × 800 matrices of BENCHMARKS.md).
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -18,9 +19,8 @@ inline double gauss(std::uint64_t seed, std::uint64_t k) {
   return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 
-inline peppp::meta::LoocvData synthetic_loocv(int n) {
+inline peppp::meta::LoocvData synthetic_loocv(int n, int d = 99) {
   peppp::meta::LoocvData data;
-  const int d = 99;
   for (int i = 0; i < n; ++i) data.task.push_back("t" + std::to_string(i));
   for (int j = 0; j < d; ++j) data.config.push_back("c" + std::to_string(j));
   for (int i = 0; i < n; ++i) {

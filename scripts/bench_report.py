@@ -2,7 +2,8 @@
 """Run peppp's benchmark suites and write the generated summary of BENCHMARKS.md.
 
     scripts/bench_report.py BUILD_DIR [--out DIR] [--update BENCHMARKS.md] [--quick]
-                            [--skip quant,nn,meta,loocv,campaign,makespan]
+                            [--skip quant,nn,meta,loocv,growth,campaign,makespan]
+                            [--growth-sizes 40x99,80x200,160x400,320x800]
 
 Every figure is measured in this run next to its limit, as a ratio taken in
 the same process (bench_quant: memcpy, a same-size read+write and torch
@@ -10,7 +11,9 @@ clone(), each run alternately with its kernel, the median of the per-pair
 ratios with quartiles and range; bench_nn: the fp32 step, alternated with the
 quantized one in the same way; `peppp measure`: the same campaign in fp32,
 the two alternated over 3 rounds;
-bench_meta and `peppp loocv` (3 runs): the issue's wall-time targets; benchmarks/makespan_sim: the
+bench_meta and `peppp loocv` (3 runs): the issue's wall-time targets; the
+meta-side growth curve: `peppp loocv` on synthetic n × d matrices at 1 and 2
+ranks, 3 repeats each, median and range; benchmarks/makespan_sim: the
 queue's makespan on 256 ranks over its lower bound, plan order and cost order, 20 repetitions), together with the machine (CPU model, cores, memory),
 the load average before and after each suite, the git commit and the exact
 commands. With --update the block between `<!-- bench-report:begin -->` and
@@ -279,6 +282,47 @@ def loocv_section(runs):
     return lines
 
 
+GROWTH_TARGETS = {("160x400", 2): 60, ("320x800", 2): 600}  # issue 32: wall seconds at 2 ranks
+
+
+def growth_runs(bench, exe, out, sizes, repeats, env):
+    """The meta-side growth curve: `peppp loocv` (settings I, IV; ed-mf, ei-mf; 5 measurements; task-median cap;
+    defaults) on loocv_campaign's synthetic n × d matrices, 1 and 2 ranks, `repeats` rounds of every case in turn
+    (so a load that drifts weighs on all alike). Returns {(size, ranks): [Suite, ...]}."""
+    runs = {}
+    for size in sizes:
+        n, d = size.split("x")
+        Suite("growth-data", [os.path.join(bench, "loocv_campaign"), n, os.path.join(out, f"syn{size}.nc"), d]).run()
+    for _ in range(repeats):
+        for size in sizes:
+            for ranks in (1, 2):
+                cmd = ["mpirun", "-np", str(ranks), exe, "loocv", "--campaign", os.path.join(out, f"syn{size}.nc"),
+                       "--settings", "I,IV", "--methods", "ed-mf,ei-mf", "--measurements", "5", "--cap", "task-median",
+                       "--output", os.path.join(out, f"growth-{size}-np{ranks}.nc"), "--summary", "false", "--quiet"]
+                runs.setdefault((size, ranks), []).append(Suite("growth", cmd, None, env).run())
+    return runs
+
+
+def growth_section(runs):
+    """runs: {(size, ranks): [Suite, ...]} of growth_runs; targets on the wall time at 2 ranks."""
+    first = next(iter(runs.values()))[0]
+    lines = ["### Meta-side growth curve: `peppp loocv` on synthetic n × d matrices, 1 and 2 ranks", "",
+             f"`{first.shown()}` (every size and rank count; matrices from `benchmarks/loocv_campaign N PATH D`: "
+             "rank 3 around 0.3 plus 0.005 noise), "
+             f"{len(next(iter(runs.values())))} round(s) of every case in turn. Wall and CPU seconds "
+             "(user + system, all ranks) are the median over the rounds, with the wall time's range.", "",
+             "| rows × configurations | ranks | wall s (median) | min–max | CPU s (median) | load (last run) "
+             "| target | |", "|---|---:|---:|---:|---:|---|---:|---|"]
+    for (size, ranks), rs in runs.items():
+        walls = sorted(r.wall for r in rs)
+        cpu = statistics.median(r.cpu for r in rs)
+        target = GROWTH_TARGETS.get((size, ranks))
+        med, verdict = at_most(walls, target) if target else (statistics.median(walls), "")
+        lines.append(f"| {size.replace('x', ' × ')} | {ranks} | {med:.1f} | {walls[0]:.1f}–{walls[-1]:.1f} | "
+                     f"{cpu:.1f} | {rs[-1].loads()} | {f'≤ {target} s' if target else '–'} | {verdict} |")
+    return lines
+
+
 def campaign_section(rounds, cells):
     """rounds: (quantized Suite, fp32 Suite) per round, run in alternating order; the ratio is per round."""
     ratios = sorted((q.cpu / cells) / (f.cpu / cells) for q, f in rounds)
@@ -336,18 +380,24 @@ def main(argv):
     ap.add_argument("--update")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip", default="")
+    ap.add_argument("--growth-sizes", default="40x99,80x200,160x400,320x800")
     a = ap.parse_args(argv)
     build = os.path.abspath(a.build)
     src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     skip = set(x for x in a.skip.split(",") if x)
-    bad = skip - {"quant", "nn", "meta", "loocv", "campaign", "makespan"}
+    bad = skip - {"quant", "nn", "meta", "loocv", "growth", "campaign", "makespan"}
     if bad:
-        print(f"bench_report: --skip {','.join(sorted(bad))}: allowed: quant, nn, meta, loocv, campaign, makespan",
+        print(f"bench_report: --skip {','.join(sorted(bad))}: allowed: quant, nn, meta, loocv, growth, campaign, makespan",
               file=sys.stderr)
+        return 2
+    sizes = [x for x in a.growth_sizes.split(",") if x]
+    if not sizes or not all(re.fullmatch(r"[1-9][0-9]*x[1-9][0-9]*", x) for x in sizes):
+        print(f"bench_report: --growth-sizes {a.growth_sizes}: allowed: NxD,... (e.g. 40x99,80x200)", file=sys.stderr)
         return 2
     bench = os.path.join(build, "benchmarks")
     exe = os.path.join(build, "bin", "peppp")
-    for path in ([bench] if skip != {"loocv"} else []) + ([exe] if "loocv" not in skip else []):
+    needs_exe = "loocv" not in skip or "growth" not in skip
+    for path in ([bench] if skip != {"loocv"} else []) + ([exe] if needs_exe else []):
         if not os.path.exists(path):
             print(f"bench_report: {path} not found (build with -DPEPPP_BUILD_BENCHMARKS=ON)", file=sys.stderr)
             return 2
@@ -390,6 +440,8 @@ def main(argv):
                       None, env).run()
                     for _ in range(1 if a.quick else 3)]
             sections.append(loocv_section(runs))
+        if "growth" not in skip:
+            sections.append(growth_section(growth_runs(bench, exe, out, sizes, 1 if a.quick else 3, env)))
         if "campaign" not in skip:
             # The 12 Fashion-MNIST tasks of inputs/fashion12.ini, 2 epochs, one rank and thread: the
             # same campaign (one configuration, so every cell also loads its task once) quantized

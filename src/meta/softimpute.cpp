@@ -1,6 +1,7 @@
 #include "peppp/meta/softimpute.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -312,6 +313,13 @@ int solve_fixed(const Observed& o, double lambda, const SoftImputeOptions& opt, 
 
 using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// Steps without the gap halving after which solve_factored takes a saddle
+// escape step (escape_saddle). A solve that ends within this many steps
+// cannot take one and computes exactly what it did before; 300 was measured
+// to change solves of the demo campaign that end in 733 and 952 steps (its
+// 15 × 15 matrices with 45 entries have no unique Z*), docs/softimpute.md.
+constexpr int kStallSteps = 1000;
+
 // g and its gradient at x = [U row-major, V row-major]; `res` = z − a on Ω.
 double factored_value(const Observed& o, double lambda, Index r, const VectorXd& x, VectorXd& grad, VectorXd& res) {
   const double* u = x.data();
@@ -501,6 +509,38 @@ void drop_spare_columns(const Observed& o, double lambda, const SoftImputeOption
   }
 }
 
+// A solve that stalls sits near a saddle of g: the certificate fails because
+// ‖W⊙R‖₂ = σ₁ > λ, while the columns that would carry the missing direction
+// stay near 0 and L-BFGS leaves them at a rate ~σ₁ − λ only (the 50,000-step
+// solves of issue 32). One step along the top singular pair (u₁, v₁) of
+// ∇f = W⊙R in a new column, Z += t·(−u₁v₁ᵀ) with U, V getting −√t u₁, √t v₁,
+// lowers g by t(σ₁ − λ)/2 at the t = (σ₁ − λ)/Σ_Ω w (u₁ᵢ v₁ⱼ)² that minimizes
+// g along it (the rank-one escape step of Journée et al. 2010). False (x
+// unchanged) when no such step exists.
+bool escape_saddle(const Observed& o, double lambda, Index k, const VectorXd& res, VectorXd& x, Index& r) {
+  if (r >= k) return false;
+  MatrixXd grad = MatrixXd::Zero(o.n, o.d);
+  for (Index q = 0; q < o.a.size(); ++q)
+    grad(o.row[static_cast<std::size_t>(q)], o.col[static_cast<std::size_t>(q)]) = o.w[q] * res[q];
+  Eigen::BDCSVD<MatrixXd> svd(grad, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  const double sigma = svd.singularValues()[0];
+  if (!(sigma > lambda)) return false;
+  const VectorXd u1 = svd.matrixU().col(0), v1 = svd.matrixV().col(0);
+  double curvature = 0;
+  for (Index q = 0; q < o.a.size(); ++q) {
+    const double uv = u1[o.row[static_cast<std::size_t>(q)]] * v1[o.col[static_cast<std::size_t>(q)]];
+    curvature += o.w[q] * uv * uv;
+  }
+  if (!(curvature > 0)) return false;
+  const double root_t = std::sqrt((sigma - lambda) / curvature);
+  const Index r_new = r + 1;
+  x = resize_factors(o, r, r_new, x, 0, 0.0);
+  for (Index i = 0; i < o.n; ++i) x[i * r_new + r] = -root_t * u1[i];
+  for (Index j = 0; j < o.d; ++j) x[(o.n + j) * r_new + r] = root_t * v1[j];
+  r = r_new;
+  return true;
+}
+
 int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& opt, SolveState& st, double& objective,
                    double& gap, bool& converged) {
   SparseRM work = o.pattern;
@@ -524,7 +564,8 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
   VectorXd grad, res, xn, gn, resn, dir;
   double f = factored_value(o, lambda, r, x, grad, res);
   double g_at_check = std::numeric_limits<double>::infinity();
-  int since_check = 0, it = 0, fails = 0, since_precond = 0;
+  int since_check = 0, it = 0, fails = 0, since_precond = 0, mark_it = 0;
+  double gap_mark = std::numeric_limits<double>::infinity();  // the gap when it last halved, at step mark_it
   FactorSvd fs;
   BlockJacobi pre;
   auto certify = [&]() {
@@ -575,14 +616,23 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
       g_at_check = gnorm;
       if (certify()) break;
       // Every column in use: the rank may be too small for Z*; add columns.
-      if (r < k && fs.s.size() == r && fs.s[r - 1] > 1e-4 * fs.s[0]) {
+      // A gap that has not halved in kStallSteps steps: escape the saddle.
+      const bool grow = r < k && fs.s.size() == r && fs.s[r - 1] > 1e-4 * fs.s[0];
+      if (!grow && gap <= 0.5 * gap_mark) gap_mark = gap, mark_it = it;
+      if (grow) {
         const Index r_new = std::min(k, r + std::max<Index>(2, r / 4));
         x = resize_factors(o, r, r_new, x, 0xfac7 + static_cast<std::uint64_t>(r_new), 1e-3 * std::sqrt(std::max(fs.s[0], lambda)));
         r = r_new;
-        mem.clear();
-        f = factored_value(o, lambda, r, x, grad, res);
-        g_at_check = std::numeric_limits<double>::infinity();
+      } else if (it - mark_it < kStallSteps || !escape_saddle(o, lambda, k, res, x, r)) {
+        continue;
+      } else {
+        log::debug("soft_impute: step ", it, ": gap ", gap, " not halved in ", it - mark_it, " steps, rank-one escape to rank ", r);
       }
+      mem.clear();
+      f = factored_value(o, lambda, r, x, grad, res);
+      g_at_check = std::numeric_limits<double>::infinity();
+      gap_mark = std::numeric_limits<double>::infinity();
+      mark_it = it;
     }
   }
   if (!converged && it >= opt.max_iterations) certify();
@@ -603,6 +653,7 @@ SoftImputeResult soft_impute(const MatrixXd& data, const MatrixXd& weights, cons
   if (!(opt.lambda > 0) || !std::isfinite(opt.lambda))
     throw InputError("soft_impute: lambda = " + std::to_string(opt.lambda) + "; lambda must be finite and > 0");
   if (!(opt.gap_tolerance >= 0)) throw InputError("soft_impute: gap_tolerance must be >= 0");
+  const auto t_start = std::chrono::steady_clock::now();
   const Observed o = make_observed(data, weights, "soft_impute");
   SolveState st;
   if (warm_start.size() != 0) {
@@ -654,6 +705,9 @@ SoftImputeResult soft_impute(const MatrixXd& data, const MatrixXd& weights, cons
   res.objective = objective;
   res.gap = gap;
   res.converged = conv;
+  log::debug("soft_impute: ", o.n, "x", o.d, " |Omega| ", o.a.size(), " lambda ", opt.lambda, " warm ", warm_start.size() != 0,
+             " path ", path.size(), " iterations ", res.iterations, "/", res.total_iterations, " rank ", rank, " ",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(), " s");
   if (!conv)
     log::warn("soft_impute: stopped after ", res.iterations, " iterations with duality gap ", gap, " > ",
               opt.gap_tolerance, " x objective ", objective);
