@@ -225,7 +225,7 @@ TEST(KillRounds, LoocvPart) {
   ASSERT_EQ(test::run_command(synthetic_campaign(camp, "")).exit_code, 0);
   auto cmd = [&](const std::string& o, const std::string& part) {
     return mpi_prefix(2) + exe() + " loocv --campaign " + camp + " --output " + o + " --part " + part +
-           " --settings I --methods ed-mf,random --measurements 3 --summary false";
+           " --settings I --methods ed-mf,random-mf --measurements 3 --summary false";
   };
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(test::run_command(cmd(ref, "1/2")).exit_code, 0);
