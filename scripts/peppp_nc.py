@@ -207,11 +207,56 @@ def log_memory_axis(ax, axis="x"):
     (ax.set_xlim if axis == "x" else ax.set_ylim)(lo, hi)
 
 
+def safe_folder(folder):
+    """Create `folder` (and its parents) and return it; refused (InputError)
+    when it, or a folder made for it, is a symbolic link: a link planted in a
+    shared run folder must not send the figures somewhere else."""
+    folder = os.path.abspath(folder)
+    if os.path.islink(folder):
+        raise InputError(f"{folder}: is a symbolic link; figures are written only into a real folder "
+                         "(remove the link)")
+    os.makedirs(folder, exist_ok=True)
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        raise InputError(f"{folder}: not a folder")
+    return folder
+
+
+def safe_replace(path, write):
+    """Write `path` the way peppp writes its outputs: `write(tmp)` fills an
+    exclusively created, unpredictably named temporary in the same folder
+    (never through a link), which then replaces `path` by rename (a link at
+    `path` is replaced itself, its target untouched)."""
+    import tempfile
+    folder = safe_folder(os.path.dirname(os.path.abspath(path)))
+    base = os.path.basename(path)
+    fd, tmp = tempfile.mkstemp(prefix=base + ".tmp-", suffix=os.path.splitext(base)[1], dir=folder)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the figures from the group
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_text(path, text):
+    """`text` to `path` through `safe_replace`."""
+    def fill(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+    return safe_replace(path, fill)
+
+
 def save(fig, path, pdf=False):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
+    safe_replace(path, lambda tmp: fig.savefig(tmp, bbox_inches="tight", format="png"))
     if pdf:
-        fig.savefig(os.path.splitext(path)[0] + ".pdf", bbox_inches="tight")
+        safe_replace(os.path.splitext(path)[0] + ".pdf",
+                     lambda tmp: fig.savefig(tmp, bbox_inches="tight", format="pdf"))
     plt.close(fig)
     return path
 

@@ -246,10 +246,10 @@ def build(run_dir, fig_dir, out, top=20, memory_tasks=2, pdf=False, max_tasks=No
                 raise pn.InputError("no fully measured task and no pareto_estimate/pareto_true: no frontier to count")
             png = plot_pareto_counts(labels, tc, ec, nt, ne, os.path.join(fig_dir, "pareto_counts.png"), top, pdf)
             csv = os.path.join(fig_dir, "pareto_counts.csv")
-            with open(csv, "w") as f:
-                f.write("config,true_frontiers,estimated_frontiers\n")
-                for j, lab in enumerate(labels):
-                    f.write(f"{lab},{'' if tc is None else int(tc[j])},{'' if ec is None else int(ec[j])}\n")
+            rows = ["config,true_frontiers,estimated_frontiers\n"]
+            for j, lab in enumerate(labels):
+                rows.append(f"{lab},{'' if tc is None else int(tc[j])},{'' if ec is None else int(ec[j])}\n")
+            pn.write_text(csv, "".join(rows))
             return png, csv, counts_table(labels, tc, ec, nt, ne, min(top, 10))
         res = r.attempt("Pareto counts", counts)
         if res:
@@ -262,8 +262,7 @@ def build(run_dir, fig_dir, out, top=20, memory_tasks=2, pdf=False, max_tasks=No
         r.lines.append("## Not drawn\n")
         r.lines.extend(f"- {f}" for f in r.failures)
         r.lines.append("")
-    with open(out, "w") as f:
-        f.write("\n".join(r.lines) + "\n")
+    pn.write_text(out, "\n".join(r.lines) + "\n")
     return r
 
 
@@ -282,6 +281,7 @@ def main():
         raise pn.InputError(f"{args.run_dir}: no such folder")
     out = args.output or os.path.join(args.run_dir, "report.md")
     fig_dir = args.figures_dir or os.path.join(args.run_dir, "figures")
+    pn.safe_folder(fig_dir)  # a link planted there would send every figure elsewhere
     r = build(args.run_dir, fig_dir, out, args.top, args.memory_tasks, args.pdf, args.max_tasks)
     print(out)
     return 1 if r.failures else 0

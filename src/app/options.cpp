@@ -143,6 +143,9 @@ std::map<std::string, IniEntry> read_ini(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": configuration file not found");
   if (fs::is_directory(path, ec)) throw InputError(path + ": is a folder, expected a configuration file");
+  // A FIFO would block the read forever (a device never ends): only a regular file is read.
+  if (!fs::is_regular_file(path, ec))
+    throw InputError(path + ": is not a regular file (a FIFO, device or socket); allowed: a configuration file");
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot read the configuration file");
   std::map<std::string, IniEntry> out;

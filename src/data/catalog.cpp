@@ -496,6 +496,10 @@ Catalog parse_catalog(const std::string& text, const std::string& origin, const 
 }
 
 Catalog read_catalog(const std::string& path) {
+  std::error_code ec;
+  // A FIFO would block the read forever, a folder or device is no catalog: only a regular file is read.
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec))
+    throw InputError(path + ": is not a regular file (a folder, FIFO, device or socket); allowed: a task catalog");
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open task catalog (missing or unreadable)");
   std::ostringstream text;
@@ -556,6 +560,11 @@ std::uint64_t whole_file_hash(const std::string& path, std::uint64_t& bytes) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
   const auto mtime = ec ? fs::file_time_type{} : fs::last_write_time(path, ec);
+  // Only a regular file is read (a FIFO would block forever): anything else is unreadable.
+  if (!fs::is_regular_file(path, ec)) {
+    bytes = kUnreadable;
+    return 0;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in || ec) {
     bytes = kUnreadable;
@@ -594,7 +603,8 @@ std::string task_definition(const TaskSpec& t) {
       std::uint64_t bytes = 0;
       const std::uint64_t h = whole_file_hash(path, bytes);
       if (bytes == kUnreadable)
-        throw InputError("task '" + t.name + "' (" + t.origin + "): dataset file " + path + " cannot be read");
+        throw InputError("task '" + t.name + "' (" + t.origin + "): dataset file " + path +
+                         " cannot be read (missing, unreadable, or not a regular file)");
       char hash[24];
       std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(h));
       os << "file." << fs::path(path).filename().string() << "=" << bytes << ":" << hash << "\n";
@@ -613,7 +623,10 @@ std::vector<DatasetCheck> check_datasets(const Catalog& catalog) {
     for (const auto* list : {&files.train, &files.test})
       for (const auto& f : *list) {
         ++c.files;
-        if (std::FILE* fp = std::fopen(f.c_str(), "rb")) {
+        std::error_code ec;
+        if (!fs::is_regular_file(f, ec)) {  // a FIFO would block fopen forever
+          c.missing.push_back(f);
+        } else if (std::FILE* fp = std::fopen(f.c_str(), "rb")) {
           std::fclose(fp);
         } else {
           c.missing.push_back(f);

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -82,6 +83,12 @@ std::string zlib_message(const char* msg, const std::string& path) {
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
   std::vector<std::uint8_t> out;
+  {
+    // A FIFO would block the read forever, a folder or device is no dataset file.
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+      throw InputError(path + ": is not a regular file (a folder, FIFO, device or socket); allowed: a dataset file");
+  }
   if (ends_with(path, ".gz")) {
     std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), &gzclose);
     if (!f) throw InputError(path + ": cannot open for reading (missing or unreadable)");

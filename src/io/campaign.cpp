@@ -194,6 +194,22 @@ void set_cell_replicates(Campaign& c, std::size_t i, const std::vector<Replicate
   if (finite >= 2) c.error_std[i] = detail::finite_std(&c.error_replicates[i * R], R, c.error[i], finite);
 }
 
+std::string encode_task_definitions(const std::vector<std::string>& names,
+                                    const std::vector<std::string>& definitions) {
+  std::string out;
+  for (std::size_t t = 0; t < names.size() && t < definitions.size(); ++t) {
+    out += (out.empty() ? "" : "\n") + std::string("[task ") + names[t] + "]";
+    std::size_t at = 0;
+    while (at < definitions[t].size()) {
+      std::size_t end = definitions[t].find('\n', at);
+      if (end == std::string::npos) end = definitions[t].size();
+      if (end > at) out += "\n" + definitions[t].substr(at, end - at);
+      at = end + 1;
+    }
+  }
+  return out;
+}
+
 std::vector<TaskRow> task_rows(const Campaign& c) {
   auto at = [](const auto& column, std::size_t i) {
     using T = typename std::decay_t<decltype(column)>::value_type;

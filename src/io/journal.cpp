@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -331,10 +332,18 @@ std::string move_aside(const std::string& path, const std::string& what) {
   stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
   std::string target = base + ".moved-" + stamp;
   std::error_code ec;
-  for (int k = 2; fs::exists(target, ec); ++k) target = base + ".moved-" + stamp + "-" + std::to_string(k);
-  if (std::rename(base.c_str(), target.c_str()) != 0)
-    throw RuntimeError("cannot move " + what + " " + base + " aside to " + target + ": " + std::strerror(errno));
-  return target;
+  // The name is predictable: never rename onto anything there (a link planted at it,
+  // dangling or not, a file another user made): RENAME_NOREPLACE, the next name on EEXIST.
+  for (int k = 2; k < 1000; ++k) {
+    if (!fs::exists(fs::symlink_status(target, ec))) {
+      if (::renameat2(AT_FDCWD, base.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) return target;
+      // A file system without RENAME_NOREPLACE (some network ones): the checked plain rename.
+      if (errno == EINVAL && std::rename(base.c_str(), target.c_str()) == 0) return target;
+      if (errno != EEXIST && errno != ENOTEMPTY) break;
+    }
+    target = base + ".moved-" + stamp + "-" + std::to_string(k);
+  }
+  throw RuntimeError("cannot move " + what + " " + base + " aside to " + target + ": " + std::strerror(errno));
 }
 
 std::string plan_differences(const std::string& old_text, const std::string& new_text, std::size_t max_items) {

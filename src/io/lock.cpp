@@ -139,6 +139,15 @@ OutputLock::OutputLock(const std::string& output, const std::string& command, bo
       }
       if (errno != EEXIST) throw RuntimeError("cannot create lock " + path_ + ": " + std::strerror(errno));
     }
+    // peppp's locks are regular files: a folder, FIFO, device or link at the name was put
+    // there by something else (reading a FIFO would block, a folder fails to read).
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+      throw InputError("lock " + path_ + " of output " + output + " exists and is not a regular file (" +
+                       (S_ISDIR(st.st_mode)   ? "a folder"
+                        : S_ISLNK(st.st_mode) ? "a symbolic link"
+                                              : "a FIFO, device or socket") +
+                       "), so no peppp made it: remove it, or use another --output");
     const LockHolder h = read_lock(path_);
     if (h.host.empty() && h.pid == 0 && !fs::exists(path_)) continue;  // released meanwhile: try again
     const std::string why = takeover_reason(h, host, job, break_lock);

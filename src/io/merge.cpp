@@ -117,7 +117,7 @@ bool run_specific(const std::string& k) {
       "Conventions",  "peppp_file", "command_line", "created",   "git_commit",    "peppp_version",
       "mpi_ranks",    "peppp_command", "config_file", "plan_fingerprint", "planned_cells", "complete",
       "replicates",   "model",      "learning_rate", "learning_rates", "merge_sources", "synthetic",
-      "campaign_name"};
+      "campaign_name", kTaskDefinitionsAttribute};
   return keys.count(k) > 0 || starts_with(k, "source_");
 }
 
@@ -125,6 +125,56 @@ const std::string& file(const std::vector<MergeInput>& in, std::size_t k) { retu
 
 void note(std::vector<std::string>* notes, const std::string& s) {
   if (notes) notes->push_back(s);
+}
+
+bool is_merge(const Campaign& c) { return find_attr(c, "merge_sources") || c.number_attributes.count("merge_sources"); }
+
+// The trainings behind the attributes of `c` with `prefix` (a campaign: "", a source of a
+// merge: "source_<k>_"): an earlier merge's are its sources' (recursively), a
+// campaign's its seed ("campaign seed S"), or without one the run that made it
+// ("run FINGERPRINT of CREATED").
+void trainings(const Campaign& c, const std::string& prefix, std::set<std::string>& out, int depth = 0) {
+  // A campaign read from a file has every attribute as text; one merged in memory has numbers too.
+  std::string buf;
+  auto find_any = [&](const std::string& k) -> const std::string* {
+    if (const std::string* v = find_attr(c, k)) return v;
+    const auto it = c.number_attributes.find(k);
+    if (it == c.number_attributes.end()) return nullptr;
+    buf = exact(it->second);
+    return &buf;
+  };
+  const std::string* sources = find_any(prefix + "merge_sources");
+  double n = 0;
+  if (sources && parse_double(*sources, n) && n >= 1 && n < 1e6 && depth < 64) {
+    for (int q = 0; q < static_cast<int>(n); ++q)
+      trainings(c, prefix + "source_" + std::to_string(q) + "_", out, depth + 1);
+    return;
+  }
+  double seed = 0;
+  if (const std::string* s = find_any(prefix + "seed"); s && parse_double(*s, seed)) {
+    out.insert("campaign seed " + exact(seed));
+  } else if (const std::string* fp = find_attr(c, prefix + "plan_fingerprint")) {
+    const std::string* created = find_attr(c, prefix + "created");
+    out.insert("run " + *fp + (created ? " of " + *created : std::string()));
+  }
+}
+
+// The trainings behind row t of `c`: a merge's row those of the sources that held it (row_source).
+std::set<std::string> row_trainings(const Campaign& c, std::size_t t) {
+  std::set<std::string> out;
+  if (!is_merge(c) || t >= c.row_source.size()) {
+    trainings(c, "", out);
+    return out;
+  }
+  std::size_t at = 0;
+  const std::string& list = c.row_source[t];
+  while (at <= list.size()) {
+    std::size_t end = list.find(',', at);
+    if (end == std::string::npos) end = list.size();
+    trainings(c, "source_" + list.substr(at, end - at) + "_", out, 1);
+    at = end + 1;
+  }
+  return out;
 }
 
 // The first row inputs j and k share (its row in j: *tj); false when none.
@@ -177,9 +227,52 @@ void check_setting_pair(const std::vector<MergeInput>& in, const merge_phase::Ro
            file(in, k) + " (dimension 'epoch'); a merged matrix has one training protocol");
 }
 
+// The task definitions an input records (attribute `task_definitions`, written by
+// measure: "[task NAME]" then "KEY=VALUE" lines: classes, resolution, sizes,
+// subsample seed, each dataset file's size and content hash): task -> key -> value.
+using TaskDefinitions = std::map<std::string, std::map<std::string, std::string>>;
+
+TaskDefinitions recorded_definitions(const Campaign& c, std::map<std::string, std::string>* lines = nullptr) {
+  TaskDefinitions out;
+  const std::string* text = find_attr(c, kTaskDefinitionsAttribute);
+  if (!text) return out;
+  std::map<std::string, std::string>* task = nullptr;
+  std::string name;
+  std::size_t at = 0;
+  while (at <= text->size()) {
+    std::size_t end = text->find('\n', at);
+    if (end == std::string::npos) end = text->size();
+    const std::string line = text->substr(at, end - at);
+    at = end + 1;
+    if (starts_with(line, "[task ") && line.size() > 7 && line.back() == ']') {
+      name = line.substr(6, line.size() - 7);
+      task = &out[name];
+    } else if (task && line.find('=') != std::string::npos) {
+      (*task)[line.substr(0, line.find('='))] = line.substr(line.find('=') + 1);
+      if (lines) (*lines)[name] += line + "\n";  // as recorded, in its order
+    }
+  }
+  return out;
+}
+
+// The first key of two task definitions that differs ("" when none): a key one lacks reads as "(none)".
+std::string first_difference(const std::map<std::string, std::string>& x, const std::map<std::string, std::string>& y,
+                             std::string* vx, std::string* vy) {
+  std::set<std::string> keys;
+  for (const auto& kv : x) keys.insert(kv.first);
+  for (const auto& kv : y) keys.insert(kv.first);
+  for (const auto& key : keys) {
+    const auto ix = x.find(key), iy = y.find(key);
+    *vx = ix == x.end() ? "(none)" : ix->second;
+    *vy = iy == y.end() ? "(none)" : iy->second;
+    if (*vx != *vy) return key;
+  }
+  return {};
+}
+
 // Row t of input k and row s of input j name the same task: their task columns agree.
-void check_task_pair(const std::vector<MergeInput>& in, std::size_t j, std::size_t s, std::size_t k,
-                     std::size_t t) {
+void check_task_pair(const std::vector<MergeInput>& in, const std::vector<TaskDefinitions>& defs, std::size_t j,
+                     std::size_t s, std::size_t k, std::size_t t) {
   const Campaign &a = in[j].campaign, &c = in[k].campaign;
   auto differ = [&](const char* name, const std::string& x, const std::string& y) {
     refuse("task '" + c.row_task_of(t) + "' has " + name + " " + x + " in " + file(in, j) + ", " + y + " in " +
@@ -196,6 +289,13 @@ void check_task_pair(const std::vector<MergeInput>& in, std::size_t j, std::size
     const auto &x = a.*col, &y = c.*col;
     if (s < x.size() && t < y.size() && x[s] != y[t]) differ(name, std::to_string(x[s]), std::to_string(y[t]));
   }
+  // The full definitions, where both inputs record them: class list, sizes, the dataset files' contents.
+  const TaskDefinitions &da = defs[j], &dc = defs[k];
+  const auto xa = da.find(a.row_task_of(s)), xc = dc.find(c.row_task_of(t));
+  if (xa == da.end() || xc == dc.end()) return;
+  std::string va, vc;
+  const std::string key = first_difference(xa->second, xc->second, &va, &vc);
+  if (!key.empty()) differ(key.c_str(), va, vc);
 }
 
 // The per-epoch record of the output: the first input's when every input has one, else none (and a note).
@@ -525,27 +625,37 @@ std::vector<std::string> output_configs(const std::vector<MergeInput>& in, Merge
 }
 
 void check_seeds(const std::vector<MergeInput>& in, const Rows& rows) {
-  // The same row twice from one campaign seed would be the same trainings twice.
+  // The same row twice from one campaign seed would be the same trainings twice; an
+  // earlier merge holds the trainings of each of its sources (their seeds, kept as
+  // source_<k>_seed), so a campaign merged again with a merge that contains it is caught too.
   for (const auto& r : rows.rows)
     for (std::size_t a = 0; a < r.sources.size(); ++a)
       for (std::size_t b = a + 1; b < r.sources.size(); ++b) {
-        const std::size_t j = r.sources[a].first, k = r.sources[b].first;
-        const std::string *sj = find_attr(in[j].campaign, "seed"), *sk = find_attr(in[k].campaign, "seed");
-        if (sj && sk && same_value(*sj, *sk))
-          refuse("row '" + in[j].campaign.task[r.sources[a].second] + "' is in " + file(in, j) + " and " +
-                 file(in, k) + ", both measured with campaign seed " + *sj +
-                 ": its cells would be the same trainings counted twice, not independent replicates; measure one "
-                 "of them with another --campaign.seed");
+        const auto [j, tj] = r.sources[a];
+        const auto [k, tk] = r.sources[b];
+        const std::set<std::string> sj = row_trainings(in[j].campaign, tj), sk = row_trainings(in[k].campaign, tk);
+        const auto both = std::find_if(sj.begin(), sj.end(), [&](const std::string& x) { return sk.count(x) > 0; });
+        if (both == sj.end()) continue;
+        std::string via;
+        for (const std::size_t q : {j, k})
+          if (is_merge(in[q].campaign))
+            via += " (" + file(in, q) + " is an earlier merge that already holds them)";
+        refuse("row '" + in[j].campaign.task[tj] + "' is in " + file(in, j) + " and " + file(in, k) + ", both " +
+               (starts_with(*both, "run ") ? "holding the trainings of " + *both : "measured with " + *both) + via +
+               ": its cells would be the same trainings counted twice, not independent replicates; measure one "
+               "of them with another --campaign.seed");
       }
 }
 
 void check_task_columns(const std::vector<MergeInput>& in) {
   std::map<std::string, std::pair<std::size_t, std::size_t>> task_first;  // task -> (input, row)
+  std::vector<TaskDefinitions> defs;
+  for (const auto& x : in) defs.push_back(recorded_definitions(x.campaign));
   for (std::size_t k = 0; k < in.size(); ++k) {
     const Campaign& c = in[k].campaign;
     for (std::size_t t = 0; t < c.n_tasks(); ++t) {
       auto [it, fresh] = task_first.emplace(c.row_task_of(t), std::make_pair(k, t));
-      if (!fresh) check_task_pair(in, it->second.first, it->second.second, k, t);
+      if (!fresh) check_task_pair(in, defs, it->second.first, it->second.second, k, t);
     }
   }
 }
@@ -711,10 +821,29 @@ void merge_attributes(const std::vector<MergeInput>& in, const Shape& shape, Cam
     for (const auto& [key, value] : in[k].campaign.text_attributes)
       if (key != "Conventions" && key != "peppp_file")
         put_attribute(out, prefix + key, value, in[k].numeric_attributes.count(key) > 0);
+    // An input merged in memory (not read from a file) may hold numbers as numbers.
+    for (const auto& [key, value] : in[k].campaign.number_attributes)
+      if (!find_attr(in[k].campaign, key)) out.number_attributes[prefix + key] = value;
     const std::string* name = find_attr(in[k].campaign, "campaign_name");
     if (name && std::find(names.begin(), names.end(), *name) == names.end()) names.push_back(*name);
   }
   if (!names.empty()) out.text_attributes["campaign_name"] = join(names, " + ");
+  // Each output task's definition from the first input recording it (a later merge compares them).
+  std::vector<std::string> def_names, defs;
+  for (std::size_t t = 0; t < out.n_tasks(); ++t) {
+    const std::string task = out.row_task_of(t);
+    if (std::find(def_names.begin(), def_names.end(), task) != def_names.end()) continue;
+    for (std::size_t k = 0; k < n; ++k) {
+      std::map<std::string, std::string> lines;
+      recorded_definitions(in[k].campaign, &lines);
+      const auto it = lines.find(task);
+      if (it == lines.end()) continue;
+      def_names.push_back(task);
+      defs.push_back(it->second);
+      break;
+    }
+  }
+  if (!def_names.empty()) out.text_attributes[kTaskDefinitionsAttribute] = encode_task_definitions(def_names, defs);
   out.number_attributes["merge_sources"] = static_cast<double>(n);
   out.number_attributes["synthetic"] = is_synthetic(in[0].campaign) ? 1 : 0;
   out.number_attributes["replicates"] = static_cast<double>(shape.replicates);

@@ -1,6 +1,7 @@
 #include "peppp/io/netcdf.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <netcdf.h>
@@ -269,12 +270,97 @@ NcFile NcFile::create(const std::string& path, const std::string& display) {
   return f;
 }
 
+namespace {
+
+// Bytes this process may hold: the machine's memory, lowered by an address-space
+// or data limit and by a cgroup (v2) memory limit when there is one.
+std::uint64_t memory_available() {
+  std::uint64_t bytes = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                        static_cast<std::uint64_t>(sysconf(_SC_PAGE_SIZE));
+  for (const int which : {RLIMIT_AS, RLIMIT_DATA}) {
+    rlimit lim{};
+    if (getrlimit(which, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+      bytes = std::min<std::uint64_t>(bytes, static_cast<std::uint64_t>(lim.rlim_cur));
+  }
+  if (std::FILE* f = std::fopen("/sys/fs/cgroup/memory.max", "r")) {
+    unsigned long long v = 0;
+    if (std::fscanf(f, "%llu", &v) == 1 && v > 0) bytes = std::min<std::uint64_t>(bytes, v);
+    std::fclose(f);
+  }
+  return bytes;
+}
+
+std::string gib(long double bytes) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3Lg GiB", bytes / (1024.0L * 1024.0L * 1024.0L));
+  return buf;
+}
+
+// What the variables of an open file declare (dimension lengths x value size), summed
+// without overflow; refused, naming the largest variable and its dimensions, when it
+// exceeds the memory this process may hold: reading it would fail (or call the OOM
+// killer), and a damaged or hostile file can declare any size in a few bytes.
+void check_declared_size(int id, const std::string& path) {
+  int nvars = 0;
+  if (nc_inq_nvars(id, &nvars) != NC_NOERR) return;
+  long double total = 0, largest = 0;
+  std::string largest_what;
+  for (int v = 0; v < nvars; ++v) {
+    char name[NC_MAX_NAME + 1] = {0};
+    int ndims = 0, dims[NC_MAX_VAR_DIMS] = {0};
+    nc_type type = NC_NAT;
+    if (nc_inq_var(id, v, name, &type, &ndims, dims, nullptr) != NC_NOERR) continue;
+    std::size_t value_size = 0;
+    if (nc_inq_type(id, type, nullptr, &value_size) != NC_NOERR) continue;
+    if (type == NC_STRING) value_size = sizeof(char*) + 1;
+    long double n = 1;
+    std::string shape;
+    for (int k = 0; k < ndims; ++k) {
+      char dname[NC_MAX_NAME + 1] = {0};
+      std::size_t len = 0;
+      if (nc_inq_dim(id, dims[k], dname, &len) != NC_NOERR) continue;
+      n *= static_cast<long double>(len);
+      shape += std::string(k ? " x " : "") + dname + " = " + std::to_string(len);
+    }
+    const long double bytes = n * static_cast<long double>(value_size);
+    total += bytes;
+    if (bytes > largest) {
+      largest = bytes;
+      char count[48];
+      std::snprintf(count, sizeof count, "%.0Lf", n);
+      largest_what = std::string("variable '") + name + "' declares " + count + " values (" + shape + ", " +
+                     gib(bytes) + ")";
+    }
+  }
+  const std::uint64_t limit = memory_available();
+  if (total > static_cast<long double>(limit))
+    throw InputError(path + ": " + largest_what + "; its variables need " + gib(total) + ", more than the " +
+                     gib(static_cast<long double>(limit)) +
+                     " of memory this process may use; allowed: a file whose declared size fits in memory (this "
+                     "one is damaged or not a peppp file)");
+}
+
+}  // namespace
+
 NcFile NcFile::open(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": file not found");
+  // A FIFO would block the open forever, a device or folder is no file to read.
+  if (!fs::is_regular_file(path, ec))
+    throw InputError(path + ": not a regular file (" +
+                     (fs::is_directory(path, ec) ? std::string("a folder")
+                      : fs::is_fifo(path, ec)    ? std::string("a FIFO")
+                                                 : std::string("a device or socket")) +
+                     "); allowed: a NetCDF file");
   int id = -1;
   int rc = nc_open(path.c_str(), NC_NOWRITE, &id);
   if (rc != NC_NOERR) throw InputError(path + ": not a readable NetCDF file (" + nc_strerror(rc) + ")");
+  try {
+    check_declared_size(id, path);
+  } catch (...) {
+    nc_close(id);
+    throw;
+  }
   return NcFile(id, path);
 }
 
@@ -492,7 +578,44 @@ PEPPP_NC_GET(get_int, int, nc_get_var_int)
 PEPPP_NC_GET(get_ubyte, std::uint8_t, nc_get_var_uchar)
 #undef PEPPP_NC_GET
 
+namespace {
+
+// A text value as a message may show it: control characters escaped (\n, \xNN).
+std::string escaped(const std::string& s) {
+  std::string out;
+  for (const unsigned char ch : s) {
+    if (ch == '\n') {
+      out += "\\n";
+    } else if (ch < 0x20 || ch == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+      out += buf;
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out;
+}
+
+// Labels are printed in messages, tables and logs: a control character (a newline above
+// all) would forge output lines ("error: ..."), so a file holding one is refused.
+void check_printable(const std::vector<std::string>& values, const std::string& file, const std::string& name) {
+  for (std::size_t i = 0; i < values.size(); ++i)
+    for (const unsigned char ch : values[i])
+      if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+        throw InputError(file + ": variable '" + name + "' entry " + std::to_string(i) + " ('" + escaped(values[i]) +
+                         "') holds a control character; allowed: printable text");
+}
+
+}  // namespace
+
 std::vector<std::string> NcFile::get_strings(const std::string& name, std::size_t expected) const {
+  std::vector<std::string> out = get_strings_raw(name, expected);
+  check_printable(out, display_, name);
+  return out;
+}
+
+std::vector<std::string> NcFile::get_strings_raw(const std::string& name, std::size_t expected) const {
   int v = var_id(name);
   nc_type type = NC_NAT;
   check(nc_inq_vartype(id_, v, &type), display_, "cannot inquire variable '" + name + "'");

@@ -2,6 +2,7 @@
 #include "peppp/io/raw_floats.hpp"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -11,6 +12,10 @@ namespace peppp::io {
 
 std::vector<float> read_raw_floats(const std::string& path, const std::string& display) {
   const std::string name = display + " " + path;
+  std::error_code ec;
+  // A FIFO would block the read forever, a folder or device is no input file: only a regular file is read.
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw InputError(name + ": is not a regular file (a folder, FIFO, device or socket); allowed: a raw float32 file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(name + ": cannot open the file (allowed: a readable raw float32 file)");
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -25,11 +30,8 @@ std::vector<float> read_raw_floats(const std::string& path, const std::string& d
 }
 
 void write_raw_floats(AtomicPath& path, const float* values, std::size_t n, const std::string& display) {
-  {
-    std::ofstream f(path.temp(), std::ios::binary | std::ios::trunc);
-    if (!n || f.write(reinterpret_cast<const char*>(values), static_cast<std::streamsize>(4 * n))) f.flush();
-    if (!f) throw RuntimeError(display + " " + path.path() + ": write error on " + path.temp());
-  }
+  // Created exclusively (never through a link or over a file put at the temporary's name), fsync'd.
+  write_file_durably(path.temp(), values, 4 * n, display + " " + path.path());
   path.commit();
 }
 

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -21,7 +23,62 @@
 
 namespace peppp::stage {
 
+constexpr const char* kLoocvInputsAttribute = "inputs_fingerprint";
+
 namespace {
+
+// FNV-1a of every byte of `path` as 16 hex digits ("none" for an empty path):
+// what a loocv part was computed from, so that --merge refuses parts of two
+// different campaigns that share task and configuration names.
+std::string content_hash(const std::string& path) {
+  if (path.empty()) return "none";
+  std::ifstream in(path, std::ios::binary);
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  std::string chunk(1 << 20, '\0');
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    h = fnv1a64(std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())), h);
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// Options of a loocv run that do not change its results (where it reads and
+// writes, which part, printing): the rest must be alike in every merged part.
+bool part_specific_option(const std::string& key) {
+  static const std::set<std::string> keys = {"option.campaign", "option.completed", "option.output",
+                                             "option.part",     "option.merge",     "option.summary",
+                                             "option.fidelity", "option.quiet",     "option.verbose",
+                                             "option.log",      "option.threads",   "option.progress_interval"};
+  return keys.count(key) > 0 || !starts_with(key, "option.");
+}
+
+// Every part of one split run: the same campaign (and completion) contents, part
+// count and result-deciding options. One line naming both files, the key and the values.
+void check_part_fingerprints(const std::vector<io::Loocv>& parts, const std::vector<std::string>& files) {
+  const io::Loocv& a = parts.front();
+  auto attr = [](const io::Loocv& x, const std::string& k) -> std::string {
+    const auto it = x.text_attributes.find(k);
+    if (it != x.text_attributes.end()) return it->second;
+    const auto nt = x.number_attributes.find(k);
+    return nt == x.number_attributes.end() ? "(none)" : format_g(nt->second);
+  };
+  for (std::size_t p = 1; p < parts.size(); ++p) {
+    std::set<std::string> keys = {kLoocvInputsAttribute, "parts"};
+    for (const auto* x : {&a, &parts[p]})
+      for (const auto& kv : x->text_attributes)
+        if (!part_specific_option(kv.first)) keys.insert(kv.first);
+    for (const auto& k : keys) {
+      const std::string va = attr(a, k), vb = attr(parts[p], k);
+      if (va == vb) continue;
+      throw InputError("loocv --merge: " + files[0] + " and " + files[p] + " are not parts of one run: " + k + " is '" +
+                       va + "' in " + files[0] + ", '" + vb + "' in " + files[p] +
+                       "; allowed: the parts of one --part K/N run (same campaign, options and part count)");
+    }
+  }
+}
+
 std::string join_ints(const std::vector<int>& v) {
   std::vector<std::string> s;
   for (int x : v) s.push_back(std::to_string(x));
@@ -239,6 +296,8 @@ io::Loocv loocv(const LoocvJob& job, MPI_Comm comm) {
     for (const auto& [k, v] : job.attributes.text) result.text_attributes[k] = v;
     for (const auto& [k, v] : job.attributes.number) result.number_attributes[k] = v;
     result.text_attributes["campaign"] = job.campaign;
+    result.text_attributes[kLoocvInputsAttribute] =
+        "campaign " + content_hash(job.campaign) + ", completed " + content_hash(job.completed);
     result.text_attributes["truth"] = fill.empty() ? "measured" : "measured, SoftImpute estimates where unmeasured";
     if (job.epoch > 0) result.number_attributes["epoch_used"] = job.epoch;
     if (!job.rows.empty()) result.text_attributes["rows"] = join(job.rows, ",");
@@ -263,7 +322,11 @@ io::Loocv merge(const std::vector<std::string>& files, const std::string& output
         if (!root) return;
         std::vector<io::Loocv> parts;
         for (const auto& f : files) parts.push_back(io::read_loocv(f));
+        if (!parts.empty()) check_part_fingerprints(parts, files);
         merged = par::merge_loocv(parts, files);
+        if (auto it = parts.front().text_attributes.find(kLoocvInputsAttribute);
+            it != parts.front().text_attributes.end())
+          merged.text_attributes[kLoocvInputsAttribute] = it->second;
       },
       comm);
   if (root) {

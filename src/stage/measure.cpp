@@ -244,6 +244,11 @@ par::MeasureResults measure_results(const MeasureJob& job, MPI_Comm comm) {
   st.epochs = job.campaign.train.record_epochs ? job.campaign.train.epochs : 0;
   st.text_attributes = job.attributes.text;
   for (const auto& [k, v] : model_attributes) st.text_attributes[k] = v;
+  if (!campaign.task_definitions.empty()) {  // what each task is, for merge's identity checks
+    std::vector<std::string> names;
+    for (const TaskSpec& t : campaign.tasks) names.push_back(t.name);
+    st.text_attributes[io::kTaskDefinitionsAttribute] = io::encode_task_definitions(names, campaign.task_definitions);
+  }
   st.number_attributes = job.attributes.number;
   if (job.resources.queue_order == "cost")
     st.cell_cost = queue_costs(campaign, plan, job.synthetic, job.resources.cost_reference);

@@ -166,8 +166,9 @@ struct Background {
   std::string log() const { return read_text(logf); }
 };
 
-/// Signal the peppp ranks writing `out` (every one, or the one of MPI rank `which`).
-inline int kill_ranks(const std::string& out, int sig, int which = -1) {
+/// Signal the peppp ranks of `command` whose command line holds `marker` (every
+/// one, or the one of MPI rank `which`); returns how many were signalled.
+inline int kill_command(const std::string& command, const std::string& marker, int sig, int which = -1) {
   int n = 0;
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string name = e.path().filename().string();
@@ -178,7 +179,8 @@ inline int kill_ranks(const std::string& out, int sig, int which = -1) {
     if (argv0.size() < 5 || argv0.compare(argv0.size() - 5, 5, "peppp") != 0) continue;
     for (auto& c : cmd)
       if (c == '\0') c = ' ';
-    if (cmd.find(" measure ") == std::string::npos || cmd.find(" " + out + " ") == std::string::npos) continue;
+    cmd += ' ';
+    if (cmd.find(" " + command + " ") == std::string::npos || cmd.find(marker) == std::string::npos) continue;
     if (which >= 0) {
       std::string env = read_text(e.path().string() + "/environ");
       for (auto& c : env)
@@ -190,6 +192,11 @@ inline int kill_ranks(const std::string& out, int sig, int which = -1) {
     if (::kill(std::stoi(name), sig) == 0) ++n;
   }
   return n;
+}
+
+/// Signal the peppp measure ranks writing `out` (every one, or the one of MPI rank `which`).
+inline int kill_ranks(const std::string& out, int sig, int which = -1) {
+  return kill_command("measure", " " + out + " ", sig, which);
 }
 
 /// Wait until `n` peppp ranks writing `out` run.

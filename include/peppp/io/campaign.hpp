@@ -264,6 +264,18 @@ void set_configurations(Campaign& c, const std::vector<Configuration>& configs);
 /// per-epoch errors).
 Campaign campaign_at_epoch(const Campaign& c, int epoch, const std::string& file);
 
+/// The global attribute holding each task's full definition (measure writes
+/// it; merge compares it): per task a line "[task NAME]" then its
+/// `data::task_definition` lines ("classes=0,6", "resolution=14",
+/// "train_size=200", "subsample_seed=..", "file.NAME=BYTES:HASH" per dataset
+/// file, ...).
+inline constexpr const char* kTaskDefinitionsAttribute = "task_definitions";
+
+/// The value of `kTaskDefinitionsAttribute` for tasks `names` with
+/// definitions `definitions` (same length; "KEY=VALUE" lines each).
+std::string encode_task_definitions(const std::vector<std::string>& names,
+                                    const std::vector<std::string>& definitions);
+
 /// Write `c` to `path` atomically (`io::AtomicPath`: an exclusively created
 /// `<path>.tmp-<host>-<pid>-<random>`, then rename), as NetCDF-4 with CF
 /// attributes. Not collective (root only).

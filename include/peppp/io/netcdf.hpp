@@ -152,6 +152,8 @@ class NcFile {
   std::vector<double> get_double(const std::string& name, std::size_t expected = 0) const;
   std::vector<int> get_int(const std::string& name, std::size_t expected = 0) const;
   std::vector<std::uint8_t> get_ubyte(const std::string& name, std::size_t expected = 0) const;
+  /// Text values; @throws InputError also when one holds a control character
+  /// (a newline in a label would forge lines of peppp's messages).
   std::vector<std::string> get_strings(const std::string& name, std::size_t expected = 0) const;
   /// Global attributes: text ones verbatim, numeric ones formatted
   /// (several values comma-separated).
@@ -160,6 +162,8 @@ class NcFile {
  private:
   NcFile(int id, std::string display) : id_(id), display_(std::move(display)) {}
   std::size_t var_size(int varid) const;
+  /// `get_strings` without the check of control characters.
+  std::vector<std::string> get_strings_raw(const std::string& name, std::size_t expected) const;
   /// Throw naming the system's reason when a writing call failed; the
   /// handle is given up first (HDF5 cannot close it safely any more).
   void check_written(int rc, const std::string& what);

@@ -368,3 +368,66 @@ TEST(MergePhase, AbsentColumnsAndAttributes) {
   EXPECT_EQ(out.text_attributes.count("seed"), 0u);          // differs: per source only
   EXPECT_EQ(out.text_attributes.at("option.train.epochs"), "1");  // shared: kept
 }
+
+namespace {
+// Every cell of `in` measured (error 0.5 in each replicate).
+io::MergeInput all_measured(io::MergeInput in) {
+  for (std::size_t i = 0; i < in.campaign.error.size(); ++i)
+    cell(in, i, CellStatus::measured, std::vector<double>(in.campaign.n_replicates(), 0.5), 1, 1);
+  return in;
+}
+}  // namespace
+
+// Issue 28: a task name means one full definition (class list, sizes, dataset files' contents).
+TEST(MergePhase, TaskDefinitionsMustAgree) {
+  std::vector<io::MergeInput> in = {make("a.nc", {"t"}, 1, "1"), make("b.nc", {"t"}, 1, "2")};
+  const std::string def = "classes=0,6\nresolution=14\nfile.t10k-labels-idx1-ubyte.gz=5148:00112233aabbccdd\n";
+  in[0].campaign.text_attributes[io::kTaskDefinitionsAttribute] = io::encode_task_definitions({"t"}, {def});
+  EXPECT_NO_THROW(mp::check_task_columns(in));  // one input without a record: nothing to compare
+  in[1].campaign.text_attributes[io::kTaskDefinitionsAttribute] = io::encode_task_definitions({"t"}, {def});
+  EXPECT_NO_THROW(mp::check_task_columns(in));
+  std::string other = def;
+  other.replace(other.find("0,6"), 3, "0,2");
+  in[1].campaign.text_attributes[io::kTaskDefinitionsAttribute] = io::encode_task_definitions({"t"}, {other});
+  EXPECT_EQ(refusal([&] { mp::check_task_columns(in); }),
+            "merge: task 't' has classes 0,6 in a.nc, 0,2 in b.nc; a task name must mean the same task in every "
+            "input");
+  other = def;
+  other.replace(other.find("aabbccdd"), 8, "aabbccde");
+  in[1].campaign.text_attributes[io::kTaskDefinitionsAttribute] = io::encode_task_definitions({"t"}, {other});
+  EXPECT_NE(refusal([&] { mp::check_task_columns(in); })
+                .find("file.t10k-labels-idx1-ubyte.gz 5148:00112233aabbccdd in a.nc, 5148:00112233aabbccde in b.nc"),
+            std::string::npos);
+  // The merged file carries the definitions on, so a later merge still compares them.
+  in[1].campaign.text_attributes[io::kTaskDefinitionsAttribute] = io::encode_task_definitions({"t"}, {def});
+  for (auto& x : in) x = all_measured(x);
+  const io::Campaign m = io::merge_campaigns(in, io::MergeConfigs::same);
+  EXPECT_EQ(m.text_attributes.at(io::kTaskDefinitionsAttribute), io::encode_task_definitions({"t"}, {def}));
+}
+
+// Issue 28: a merge merged again with one of its sources counts no replicate twice.
+TEST(MergePhase, SeedsOfAnEarlierMerge) {
+  std::vector<io::MergeInput> ab = {all_measured(make("a.nc", {"t", "u"}, 1, "1")), all_measured(make("b.nc", {"t"}, 1, "2"))};
+  io::MergeInput m;
+  m.path = "m.nc";
+  m.campaign = io::merge_campaigns(ab, io::MergeConfigs::common);
+  ASSERT_EQ(m.campaign.row_source, (std::vector<std::string>{"0,1", "0"}));
+  std::vector<io::MergeInput> again = {m, all_measured(make("a2.nc", {"t"}, 1, "1"))};
+  EXPECT_NE(refusal([&] { mp::check_seeds(again, mp::match_rows(again)); })
+                .find("both measured with campaign seed 1 (m.nc is an earlier merge that already holds them)"),
+            std::string::npos);
+  again[1] = all_measured(make("b2.nc", {"t"}, 1, "2"));
+  EXPECT_NE(refusal([&] { mp::check_seeds(again, mp::match_rows(again)); }).find("campaign seed 2"), std::string::npos);
+  // Row u of m.nc holds only a.nc's seed 1: another campaign of seed 2 may add replicates to it.
+  again[1] = all_measured(make("c.nc", {"u"}, 1, "2"));
+  EXPECT_NO_THROW(mp::check_seeds(again, mp::match_rows(again)));
+  // A merge of merges: the seeds of the sources' sources.
+  io::MergeInput mm;
+  mm.path = "mm.nc";
+  std::vector<io::MergeInput> two = {m, all_measured(make("d.nc", {"v"}, 1, "4"))};
+  mm.campaign = io::merge_campaigns(two, io::MergeConfigs::common);
+  std::vector<io::MergeInput> third = {mm, all_measured(make("e.nc", {"t"}, 1, "2"))};
+  EXPECT_NE(refusal([&] { mp::check_seeds(third, mp::match_rows(third)); }).find("campaign seed 2"), std::string::npos);
+  third[1] = all_measured(make("e.nc", {"t"}, 1, "5"));
+  EXPECT_NO_THROW(mp::check_seeds(third, mp::match_rows(third)));
+}
