@@ -53,6 +53,14 @@ meta::LoocvItemResult fake(const meta::LoocvItem& it, std::size_t counts) {
         r.predicted_error.push_back(value(it, 7, l) + j * 1e-5);
         r.predicted_std.push_back(value(it, 8, l) + j * 1e-5);
       }
+  // The baseline item (method 2) carries the zero-shot default: its pick and prior predictive.
+  if (it.method == 2) {
+    r.zero_shot_config = it.fold + it.setting;
+    for (int j = 0; j < 8; ++j) {
+      r.zero_shot_predicted_error.push_back(value(it, 9, 0) + j * 1e-5);
+      r.zero_shot_predicted_std.push_back(value(it, 10, 0) + j * 1e-5);
+    }
+  }
   r.lambda = 0.5 + it.fold;
   r.sampled_fraction = 0.2;
   return r;
@@ -111,6 +119,16 @@ TEST(LoocvDriver, EveryItemOnceInItsPlace) {
             }
           }
         }
+  // The zero-shot pick and prior predictive come from each fold's baseline item of repeat 0.
+  for (int s = 0; s < 2; ++s)
+    for (int f = 0; f < 5; ++f) {
+      const meta::LoocvItem base{s, f, 0, 2};
+      EXPECT_EQ(l.zero_shot_config[l.at(s, f)], f + s);
+      for (int j = 0; j < 8; ++j) {
+        EXPECT_DOUBLE_EQ(l.zero_shot_predicted_error[l.at(s, f) * 8 + j], value(base, 9, 0) + j * 1e-5);
+        EXPECT_DOUBLE_EQ(l.zero_shot_predicted_std[l.at(s, f) * 8 + j], value(base, 10, 0) + j * 1e-5);
+      }
+    }
   EXPECT_DOUBLE_EQ(l.lambda[1 * 5 + 3], 3.5);
   // Setting I's meta-training mask is everything but the held-out row; IV's samples 20%.
   const std::size_t nd = 5 * 8;
