@@ -389,3 +389,27 @@ TEST(SelectStage, RerunUnderOtherConditionsReusesTheCellsOrIsRefused) {
   }
   EXPECT_EQ(io::read_campaign(named.campaign_path).error, named.campaign.error);
 }
+
+// Issue 28, ED-MF: the picks of an earlier run (<output>.measured.nc) count as the first; a rerun
+// with more measurements trains only the picks not yet measured, into the next round file.
+TEST(SelectStage, EdMfRerunWithMoreMeasurementsReusesTheEarlierPicks) {
+  const std::string dir = test::scratch_dir();
+  stage::SelectJob job = make_job(dir);
+  job.acquisition = "ed-mf";
+  job.measurements = 2;
+  const io::Selection first = stage::select(job, MPI_COMM_WORLD);
+  const std::string measured = job.output + ".measured.nc";
+  ASSERT_EQ(io::count_journal_records(io::journal_dir(measured)), 2u);
+  stage::SelectJob more = job;
+  more.measurements = 3;
+  const io::Selection again = stage::select(more, MPI_COMM_WORLD);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(measured)), 2u);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(job.output + ".round-1.nc")), 1u);
+  ASSERT_EQ(again.selection_order.size(), 3u);
+  EXPECT_EQ(std::vector<int>(again.selection_order.begin(), again.selection_order.begin() + 2), first.selection_order);
+  EXPECT_EQ(again.selection_round, (std::vector<int>{0, 0, 1}));
+  // Rerun under the same conditions: nothing trained again, the same selection.
+  EXPECT_EQ(stage::select(more, MPI_COMM_WORLD).selection_order, again.selection_order);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(job.output + ".round-1.nc")), 1u);
+  EXPECT_FALSE(fs::exists(job.output + ".round-2.nc"));
+}
