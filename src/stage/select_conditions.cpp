@@ -123,11 +123,11 @@ int recorded_count(const std::string& text, const char* key) {
 
 // The highest K of the round files and journals earlier selections left beside `output` (0: none).
 int last_round(const std::string& output) {
+  const std::string head = std::filesystem::path(output).filename().string() + ".round-";
   int k = 0;
   for (const std::string& path : io::selection_training_files(output)) {
-    const auto at = path.rfind(".round-");
-    if (at != std::string::npos && at >= output.size())
-      k = std::max(k, std::atoi(path.c_str() + at + std::strlen(".round-")));
+    const std::string name = std::filesystem::path(path).filename().string();
+    if (name.rfind(head, 0) == 0) k = std::max(k, std::atoi(name.c_str() + head.size()));
   }
   return k;
 }
