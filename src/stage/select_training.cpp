@@ -171,11 +171,11 @@ void observe_reused(meta::SequentialSelection& sel, const SelectProblem& p, cons
     m.round_regret.push_back(now.expected_regret);
     m.round_recommended.push_back(now.recommended_index);
   }
-  if (start.reusing)
-    log::info("select: ", sel.measured_configs().size(), " reused cell(s) of ", start.reused_rounds,
-              " earlier round(s): recommendation ", p.campaign.config[static_cast<std::size_t>(
-                                                        sel.recommendation().recommended_index)],
-              ", expected regret ", text_fixed(sel.recommendation().expected_regret, 4));
+  if (sel.rounds().empty()) return;
+  const meta::SelectionPrediction& now = sel.rounds().back().after;
+  log::info("select: ", sel.measured_configs().size(), " reused cell(s) of ", start.reused_rounds,
+            " earlier round(s): recommendation ", p.campaign.config[static_cast<std::size_t>(now.recommended_index)],
+            ", expected regret ", text_fixed(now.expected_regret, 4));
 }
 
 }  // namespace
