@@ -26,8 +26,10 @@ OptionSet declare_select(SelectArgs& a) {
       "Before round 1 select prints the zero-shot pick (lowest prior mean error under the budget, no training),\n"
       "its predicted error +- std and expected regret; after each round the expected regret of the current\n"
       "pick and whether the recommendation changed. The conditions of a training selection are recorded in\n"
-      "<output>.conditions: a rerun under other conditions (task, campaign, model, training settings, seed,\n"
-      "budget, cap, measurements, tolerance, acquisition, ...; not the rank count) is refused unless --restart.";
+      "<output>.conditions: a rerun that changed only --budget, --cap, --measurements or --tolerance (or the\n"
+      "rank count) reuses every cell trained before (they count towards --measurements) and continues in new\n"
+      "round files numbered after the earlier ones; other changes (task, campaign, model, training settings,\n"
+      "seed, acquisition, rank, ...) are refused unless --restart.";
   s.other_stage_sections = {"complete", "loocv"};
   a.campaign.declare(s);
   s.get("campaign.tasks").mandatory(false).help = "Ignored by select (the new task is --task).";
@@ -112,12 +114,14 @@ OptionSet declare_select(SelectArgs& a) {
       .command_line_only().mandatory().to(a.job.output);
   s.add("resume", Kind::flag, "false", "", "",
         "Resume the training of an interrupted selection (its journal is used either way; a rerun on another "
-        "number of ranks continues the earlier run's rounds).")
+        "number of ranks continues the earlier run's rounds, one with another --budget, --cap, --measurements or "
+        "--tolerance reuses every cell trained before and continues in new round files).")
       .command_line_only().to(a.job.resume);
   s.add("restart", Kind::flag, "false", "", "",
         "Move the outputs of an earlier selection into --output aside (<output>.round-K.nc, <output>.measured.nc, "
         "their journals, <output>.conditions and the selection file, each to NAME.moved-<UTC time>; nothing "
-        "deleted) and start over. Needed when the earlier one was begun under other conditions.")
+        "deleted) and start over. Needed when the earlier one was begun under other conditions than --budget, --cap, "
+        "--measurements or --tolerance, or when a fresh start is wanted instead of reusing its cells.")
       .command_line_only().to(a.job.restart);
   return s;
 }

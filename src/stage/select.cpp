@@ -25,12 +25,9 @@ io::Selection select(const SelectJob& job, MPI_Comm comm) {
     log::info("select: ", m.none_why, ", no journal");
   } else if (job.acquisition == "ed-mf") {
     // ED-MF: every pick chosen up front, trained in one round.
-    prepare_training(job, comm);
-    m.configs = meta::choose_configurations(p.train, p.memory, job.measurements, p.cap, job.rank);
-    m.errors = train_chosen(job, p, m.configs, job.output + ".measured.nc", "ED-MF", comm);
-    m.rounds.assign(m.configs.size(), 0);
+    m = ed_mf_round(job, p, prepare_training(job, p, comm), comm);
   } else {
-    m = ei_mf_rounds(job, p, prepare_training(job, comm), comm);
+    m = ei_mf_rounds(job, p, prepare_training(job, p, comm), comm);
   }
   const meta::SelectionPrediction s =
       job.prediction == "least-squares"

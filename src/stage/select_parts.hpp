@@ -44,6 +44,20 @@ struct SelectMeasurements {
   std::string none_why;  ///< why nothing was measured (empty when something was)
 };
 
+/// How a training selection into job.output starts: the picks per round and
+/// the cells that earlier runs into the same output trained and this one
+/// reuses (after a rerun that changed only --budget, --cap, --measurements
+/// or --tolerance, and every rerun of such a run).
+struct TrainingStart {
+  int per_round = 1;      ///< picks per EI-MF round: the earlier run's, else the rank count
+  bool reusing = false;   ///< the cells below are reused and new rounds follow the earlier round files
+  int reused_rounds = 0;  ///< the round files <output>.round-1..K.nc reused (new ones are numbered after K)
+  std::vector<int> configs;    ///< reused cells: configuration indices, in their files' order
+  std::vector<double> errors;  ///< their errors (NaN: diverged)
+  /// Their file: K for <output>.round-K.nc, 0 for an ED-MF run's <output>.measured.nc.
+  std::vector<int> rounds;
+};
+
 /// Check every input of `job` (identical on every rank) and fit the prior. Not collective.
 /// @throws InputError naming the option and what is allowed.
 SelectProblem select_problem(const SelectJob& job);
@@ -60,20 +74,28 @@ SelectMeasurements measurements_from_file(const SelectJob& job, const SelectProb
 std::vector<double> train_chosen(const SelectJob& job, const SelectProblem& p, const std::vector<int>& chosen,
                                  const std::string& output, const std::string& chooser, MPI_Comm comm);
 
-/// The EI-MF rounds (meta::SequentialSelection, `per_round` picks per round,
+/// The EI-MF rounds (meta::SequentialSelection, start.per_round picks per round,
+/// the reused cells observed first, one round per earlier round file,
 /// round K trained into <output>.round-K.nc), then <output>.measured.nc on
 /// the root when something was measured. Logs the expected regret after
 /// each round and whether the recommendation changed; trains nothing when
 /// the zero-shot pick is already within --tolerance (and says so). Collective.
-SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, int per_round, MPI_Comm comm);
+SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, const TrainingStart& start,
+                                MPI_Comm comm);
+/// ED-MF's picks trained in one round into <output>.measured.nc; when
+/// `start` reuses earlier cells, they count as the first picks and the
+/// picks not yet measured are trained into the next round file. Collective.
+SelectMeasurements ed_mf_round(const SelectJob& job, const SelectProblem& p, const TrainingStart& start,
+                               MPI_Comm comm);
 
 /// Before the first training of a selection into job.output: the outputs of
-/// an earlier one checked against its conditions record (refused when they
-/// differ, or when training files have no record), moved aside with
-/// --restart, the record written. Collective (the root decides).
-/// @returns the picks per round: the earlier run's, else the rank count.
+/// an earlier one checked against its conditions record (reused when only
+/// the budget, cap, measurements or tolerance changed; refused when anything
+/// else differs, or when training files have no record), moved aside with
+/// --restart, the record written. Collective (the root decides and reads
+/// the reused cells; every rank gets the same start).
 /// @throws InputError naming what changed and how to proceed.
-int prepare_training(const SelectJob& job, MPI_Comm comm);
+TrainingStart prepare_training(const SelectJob& job, const SelectProblem& p, MPI_Comm comm);
 
 /// The zero-shot answer: the posterior selection from no measurement (the
 /// configuration of lowest prior mean error under the budget). Not collective.

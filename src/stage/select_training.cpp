@@ -152,10 +152,39 @@ std::string change_text(const SelectProblem& p, int before, int after) {
 
 }  // namespace
 
-SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, int per_round, MPI_Comm comm) {
+namespace {
+
+// Observe the reused cells of `start`, one round per earlier round file 1..K (an absent
+// one: an empty round), so that their selection rounds are their files' and the next
+// round is K + 1.
+void observe_reused(meta::SequentialSelection& sel, const SelectProblem& p, const TrainingStart& start,
+                    SelectMeasurements& m) {
+  for (int k = 1; k <= start.reused_rounds; ++k) {
+    std::vector<int> picks;
+    std::vector<double> errors;
+    for (std::size_t q = 0; q < start.configs.size(); ++q)
+      if (start.rounds[q] == k) {
+        picks.push_back(start.configs[q]);
+        errors.push_back(start.errors[q]);
+      }
+    const meta::SelectionPrediction& now = sel.observe(picks, errors).after;
+    m.round_regret.push_back(now.expected_regret);
+    m.round_recommended.push_back(now.recommended_index);
+  }
+  if (sel.rounds().empty()) return;
+  const meta::SelectionPrediction& now = sel.rounds().back().after;
+  log::info("select: ", sel.measured_configs().size(), " reused cell(s) of ", start.reused_rounds,
+            " earlier round(s): recommendation ", p.campaign.config[static_cast<std::size_t>(now.recommended_index)],
+            ", expected regret ", text_fixed(now.expected_regret, 4));
+}
+
+}  // namespace
+
+SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, const TrainingStart& start,
+                                MPI_Comm comm) {
   meta::SequentialOptions o;
   o.measurements = job.measurements;
-  o.per_round = per_round;
+  o.per_round = start.per_round;
   o.budget = job.budget;
   o.tolerance = job.tolerance;
   o.risk_samples = job.risk_samples;
@@ -163,11 +192,12 @@ SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, in
   meta::SequentialSelection sel(p.ctx, p.memory, o);
   SelectMeasurements m;
   const double zero_regret = sel.zero_shot().expected_regret;
-  if (sel.stop_reason() == meta::StopReason::tolerance) {
+  if (sel.stop_reason() == meta::StopReason::tolerance && start.configs.empty()) {
     m.none_why = "the zero-shot pick's expected regret " + text_fixed(zero_regret, 4) + " <= --tolerance " +
                  text_g12(job.tolerance) + ": the prior is already sure enough, nothing trained";
     log::info("select: ", m.none_why);
   }
+  observe_reused(sel, p, start, m);
   for (std::vector<int> picks = sel.next_picks(); !picks.empty(); picks = sel.next_picks()) {
     const std::string round = std::to_string(sel.rounds().size() + 1);
     const std::vector<double> got =
@@ -190,6 +220,35 @@ SelectMeasurements ei_mf_rounds(const SelectJob& job, const SelectProblem& p, in
   m.rounds = sel.measured_rounds();
   if (m.configs.empty() && m.none_why.empty()) m.none_why = "nothing was left to train under the cap";
   if (par::rank(comm) == 0 && !m.configs.empty()) write_measured(job, p, m, job.output + ".measured.nc");
+  return m;
+}
+
+SelectMeasurements ed_mf_round(const SelectJob& job, const SelectProblem& p, const TrainingStart& start,
+                               MPI_Comm comm) {
+  const std::vector<int> chosen = meta::choose_configurations(p.train, p.memory, job.measurements, p.cap, job.rank);
+  SelectMeasurements m;
+  if (!start.reusing) {
+    m.configs = chosen;
+    m.errors = train_chosen(job, p, m.configs, job.output + ".measured.nc", "ED-MF", comm);
+    m.rounds.assign(m.configs.size(), 0);
+    return m;
+  }
+  // The earlier picks count as the first ones; the rest of this run's picks follow.
+  m.configs = start.configs;
+  m.errors = start.errors;
+  m.rounds = start.rounds;
+  std::vector<int> more;
+  for (int j : chosen)
+    if (m.configs.size() + more.size() < static_cast<std::size_t>(job.measurements) &&
+        std::find(m.configs.begin(), m.configs.end(), j) == m.configs.end())
+      more.push_back(j);
+  if (more.empty()) return m;
+  const int round = start.reused_rounds + 1;
+  const std::vector<double> got = train_chosen(job, p, more, job.output + ".round-" + std::to_string(round) + ".nc",
+                                               "ED-MF (after " + std::to_string(m.configs.size()) + " reused)", comm);
+  m.configs.insert(m.configs.end(), more.begin(), more.end());
+  m.errors.insert(m.errors.end(), got.begin(), got.end());
+  m.rounds.insert(m.rounds.end(), more.size(), round);
   return m;
 }
 

@@ -243,14 +243,15 @@ TEST(Select, SequentialEiMfStopsAtTheToleranceOrTrainsAllAndResumes) {
   EXPECT_EQ(round_records(full), 4u);
   EXPECT_EQ(io::read_selection(full).selection_round, s.selection_round);
   EXPECT_EQ(io::read_selection(full).selection_order, s.selection_order);
-  // ... but not under other conditions: one error line naming what changed, nothing touched.
-  r = test::run_command(select_cmd(f.campaign, task, full,
-                                   "--budget " + num(budget) + " --measurements 4 --tolerance 0.5"));
+  // ... but not for another task: one error line naming what changed, nothing touched.
+  r = test::run_command(select_cmd(f.campaign, f.catalog + ":pullover-dress", full,
+                                   "--budget " + num(budget) + " --measurements 4 --tolerance 1e-12"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("error: --output " + full + ": an earlier selection into it was begun under other "
-                          "conditions (tolerance 1e-12 -> 0.5"),
+                          "conditions (task.definition "),
             std::string::npos)
       << r.output;
+  EXPECT_NE(r.output.find("task.name tshirt-dress -> pullover-dress"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("--restart"), std::string::npos) << r.output;
   EXPECT_EQ(round_records(full), 4u);
 
@@ -288,6 +289,60 @@ TEST(Select, SequentialEiMfStopsAtTheToleranceOrTrainsAllAndResumes) {
     moved += entry.path().filename().string().rfind("seq-full.nc.round-", 0) == 0 &&
              entry.path().filename().string().find(".moved-") != std::string::npos;
   EXPECT_EQ(moved, 4u);  // two rounds, each its file and journal
+}
+
+// Issue 28: a rerun that changed only --measurements, --budget, --cap or --tolerance reuses
+// every cell trained before (they count towards --measurements) and continues in new round
+// files numbered after the earlier ones; another task is still refused.
+TEST(Select, SequentialEiMfRerunsReuseTheTrainedCells) {
+  const Fixture& f = fixture();
+  std::vector<double> sorted = f.memory;
+  std::sort(sorted.begin(), sorted.end());
+  const double budget = sorted[sorted.size() / 2];
+  const std::string task = f.catalog + ":tshirt-dress";
+  const std::string out = f.dir + "/seq-reuse.nc";
+  const std::string opts = "--budget " + num(budget) + " --tolerance 1e-12 --measurements ";
+  auto r = test::run_command(select_cmd(f.campaign, task, out, opts + "2"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(round_records(out), 2u);
+  // More measurements: the 2 cells are reused, only 2 new ones trained, in round 2.
+  r = test::run_command(select_cmd(f.campaign, task, out, opts + "4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("select: reusing 2 cell(s) measured under measurements 2 -> 4; continuing"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(journal_records(out + ".round-1.nc"), 2u);
+  EXPECT_EQ(journal_records(out + ".round-2.nc"), 2u);
+  EXPECT_FALSE(fs::exists(out + ".round-3.nc"));
+  const io::Selection reused = io::read_selection(out);
+  ASSERT_EQ(reused.selection_order.size(), 4u);
+  EXPECT_EQ(reused.selection_round, (std::vector<int>{0, 0, 1, 1}));
+  // The same selection as an uninterrupted run of 4 (round 1 picks the same 2 either way).
+  const std::string whole = f.dir + "/seq-whole.nc";
+  r = test::run_command(select_cmd(f.campaign, task, whole, opts + "4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const io::Selection w = io::read_selection(whole);
+  EXPECT_EQ(reused.selection_order, w.selection_order);
+  EXPECT_EQ(reused.selection_round, w.selection_round);
+  EXPECT_EQ(reused.recommended_config, w.recommended_config);
+  EXPECT_EQ(reused.predicted_error, w.predicted_error);
+  // Another budget: the 4 cells are reused, nothing is trained.
+  const double wider = sorted[sorted.size() - 1];
+  r = test::run_command(select_cmd(f.campaign, task, out, "--budget " + num(wider) + " --tolerance 1e-12 "
+                                                          "--measurements 4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("select: reusing 4 cell(s) measured under budget "), std::string::npos) << r.output;
+  EXPECT_EQ(round_records(out), 4u);
+  EXPECT_FALSE(fs::exists(out + ".round-3.nc"));
+  EXPECT_EQ(io::read_selection(out).selection_order, reused.selection_order);
+  EXPECT_EQ(io::read_selection(out).budget, wider);
+  // Another task: refused, nothing trained.
+  r = test::run_command(select_cmd(f.campaign, f.catalog + ":pullover-dress", out, opts + "4"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("task.name tshirt-dress -> pullover-dress"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--restart"), std::string::npos) << r.output;
+  EXPECT_EQ(round_records(out), 4u);
+  EXPECT_FALSE(fs::exists(out + ".round-3.nc"));
 }
 
 // Issue 30: --measurements 0 is the prior's answer: the zero-shot pick, nothing trained.

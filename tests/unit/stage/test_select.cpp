@@ -282,15 +282,18 @@ TEST(SelectStage, ToleranceMetByThePriorTrainsNothingAndRoundsRecordTheirRegret)
   EXPECT_EQ(back.round_recommended_index, t.round_recommended_index);
 }
 
-// Issue 28: a rerun into the same output under other conditions (budget, measurements,
-// tolerance, seed, ...) never reuses the earlier rounds: refused with one line naming what
-// changed and --restart, which moves every earlier output aside (nothing deleted).
-TEST(SelectStage, RerunUnderOtherConditionsIsRefusedUnlessRestarted) {
+// Issue 28: a rerun into the same output that changed only the budget, cap, measurements or
+// tolerance reuses every cell trained before and continues in new round files (a cell's result
+// does not depend on its round); any other change (seed, task, an option the app passes
+// through, ...) is refused with one line naming what changed and --restart, which moves every
+// earlier output aside (nothing deleted).
+TEST(SelectStage, RerunUnderOtherConditionsReusesTheCellsOrIsRefused) {
   const std::string dir = test::scratch_dir();
   stage::SelectJob job = make_job(dir);
   job.measurements = 1;
   const io::Selection first = stage::select(job, MPI_COMM_WORLD);
   const std::string round = job.output + ".round-1.nc";
+  const std::string round2 = job.output + ".round-2.nc";
   ASSERT_TRUE(fs::exists(round));
   ASSERT_TRUE(fs::exists(job.output + ".conditions"));
   auto refused = [&](stage::SelectJob changed, const std::string& what) {
@@ -303,26 +306,58 @@ TEST(SelectStage, RerunUnderOtherConditionsIsRefusedUnlessRestarted) {
       EXPECT_NE(m.find("--restart"), std::string::npos) << m;
     }
     EXPECT_EQ(io::count_journal_records(io::journal_dir(round)), 1u);
+    EXPECT_FALSE(fs::exists(round2));
     EXPECT_EQ(io::read_selection(job.output).selection_order, first.selection_order);
   };
-  stage::SelectJob budget = job;
-  budget.budget *= 1.5;
-  refused(budget, "budget");
-  stage::SelectJob more = job;
-  more.measurements = 2;
-  refused(more, "measurements");
-  stage::SelectJob tol = job;
-  tol.tolerance = 1e-9;
-  refused(tol, "tolerance");
   stage::SelectJob seed = job;
   seed.seed = 7;
   refused(seed, "seed");
   stage::SelectJob other = job;
   other.conditions = "prediction=least-squares\n";  // an option the app passes through
   refused(other, "prediction");
-  // The same conditions resume (nothing trained again).
-  EXPECT_EQ(stage::select(job, MPI_COMM_WORLD).selection_order, first.selection_order);
+  stage::SelectJob task = job;
+  std::ofstream(dir + "/new.ini", std::ios::app) << "\n[task trouser-dress]\nclasses = trouser, dress\n";
+  task.task_text = dir + "/new.ini:trouser-dress";
+  task.task = stage::read_task(task.task_text);
+  refused(task, "task.name");
+  // Another budget, or tolerance: the measured cell is reused, nothing is trained (the
+  // measurements are not more than the cells measured), the record names the new conditions
+  // and keeps the earlier ones as comments.
+  stage::SelectJob budget = job;
+  budget.budget *= 1.5;
+  EXPECT_EQ(stage::select(budget, MPI_COMM_WORLD).selection_order, first.selection_order);
   EXPECT_EQ(io::count_journal_records(io::journal_dir(round)), 1u);
+  EXPECT_FALSE(fs::exists(round2));
+  const std::string record = io::read_selection_conditions(job.output);
+  EXPECT_NE(record.find("\nbudget=" + stage::round_trip_text(budget.budget) + "\n"), std::string::npos) << record;
+  EXPECT_NE(record.find("#   budget=" + stage::round_trip_text(job.budget) + "\n"), std::string::npos) << record;
+  EXPECT_NE(record.find("\nreused_rounds=1\n"), std::string::npos) << record;
+  stage::SelectJob tol = budget;
+  tol.tolerance = 1e-9;
+  EXPECT_EQ(stage::select(tol, MPI_COMM_WORLD).selection_order, first.selection_order);
+  EXPECT_FALSE(fs::exists(round2));
+  // More measurements: the earlier cell counts as the first, one new cell in round 2; the same
+  // selection as an uninterrupted run of 2 measurements (one pick per round at one rank).
+  stage::SelectJob more = job;
+  more.measurements = 2;
+  const io::Selection reused = stage::select(more, MPI_COMM_WORLD);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(round)), 1u);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(round2)), 1u);
+  stage::SelectJob whole = more;
+  whole.output = dir + "/whole.nc";
+  const io::Selection uninterrupted = stage::select(whole, MPI_COMM_WORLD);
+  EXPECT_EQ(reused.selection_order, uninterrupted.selection_order);
+  EXPECT_EQ(reused.selection_round, uninterrupted.selection_round);
+  EXPECT_EQ(reused.predicted_error, uninterrupted.predicted_error);
+  EXPECT_EQ(reused.recommended_index, uninterrupted.recommended_index);
+  EXPECT_EQ(reused.selection_order.front(), first.selection_order.front());
+  // The same conditions again resume: nothing trained, no third round.
+  EXPECT_EQ(stage::select(more, MPI_COMM_WORLD).selection_order, reused.selection_order);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(round2)), 1u);
+  EXPECT_FALSE(fs::exists(job.output + ".round-3.nc"));
+  // Fewer measurements than measured: everything measured is kept, nothing trained.
+  EXPECT_EQ(stage::select(job, MPI_COMM_WORLD).selection_order, reused.selection_order);
+  EXPECT_FALSE(fs::exists(job.output + ".round-3.nc"));
   // --restart: the earlier outputs are moved aside, never deleted, and the selection starts over.
   more.restart = true;
   const io::Selection again = stage::select(more, MPI_COMM_WORLD);
@@ -330,7 +365,7 @@ TEST(SelectStage, RerunUnderOtherConditionsIsRefusedUnlessRestarted) {
   std::size_t moved = 0;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().filename().string().find(".moved-") != std::string::npos) ++moved;
-  EXPECT_EQ(moved, 5u);  // round-1.nc and its journal, measured.nc, the record, the selection
+  EXPECT_EQ(moved, 7u);  // round-1.nc, round-2.nc and their journals, measured.nc, the record, the selection
   EXPECT_EQ(io::count_journal_records(io::journal_dir(round)), 1u);  // the new round 1
   // Training files without a record (an earlier peppp, or the record lost) are not reused either.
   fs::remove(job.output + ".conditions");
@@ -353,4 +388,28 @@ TEST(SelectStage, RerunUnderOtherConditionsIsRefusedUnlessRestarted) {
     EXPECT_NE(std::string(e.what()).find("is the input --campaign"), std::string::npos) << e.what();
   }
   EXPECT_EQ(io::read_campaign(named.campaign_path).error, named.campaign.error);
+}
+
+// Issue 28, ED-MF: the picks of an earlier run (<output>.measured.nc) count as the first; a rerun
+// with more measurements trains only the picks not yet measured, into the next round file.
+TEST(SelectStage, EdMfRerunWithMoreMeasurementsReusesTheEarlierPicks) {
+  const std::string dir = test::scratch_dir();
+  stage::SelectJob job = make_job(dir);
+  job.acquisition = "ed-mf";
+  job.measurements = 2;
+  const io::Selection first = stage::select(job, MPI_COMM_WORLD);
+  const std::string measured = job.output + ".measured.nc";
+  ASSERT_EQ(io::count_journal_records(io::journal_dir(measured)), 2u);
+  stage::SelectJob more = job;
+  more.measurements = 3;
+  const io::Selection again = stage::select(more, MPI_COMM_WORLD);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(measured)), 2u);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(job.output + ".round-1.nc")), 1u);
+  ASSERT_EQ(again.selection_order.size(), 3u);
+  EXPECT_EQ(std::vector<int>(again.selection_order.begin(), again.selection_order.begin() + 2), first.selection_order);
+  EXPECT_EQ(again.selection_round, (std::vector<int>{0, 0, 1}));
+  // Rerun under the same conditions: nothing trained again, the same selection.
+  EXPECT_EQ(stage::select(more, MPI_COMM_WORLD).selection_order, again.selection_order);
+  EXPECT_EQ(io::count_journal_records(io::journal_dir(job.output + ".round-1.nc")), 1u);
+  EXPECT_FALSE(fs::exists(job.output + ".round-2.nc"));
 }
