@@ -7,7 +7,9 @@
 source "$(dirname "$0")/lib.sh"
 W=$(workdir kill_node)
 cd "$PEPPP_SOURCE_DIR"
-SYN=(--synthetic.seconds 0.3 --synthetic.spread 0)
+# Cells of 1 s: the rest of the campaign after the 8th cell (about 7 s on 4 ranks) outlasts the
+# kill command on a loaded machine (with 0.3 s cells the job once finished before nodeB died).
+SYN=(--synthetic.seconds 1 --synthetic.spread 0)
 single "$PEPPP_EXE" measure --config inputs/ci.ini --output "$W/ref.nc" --synthetic.seconds 0.01 --synthetic.spread 0 \
   --quiet || fail "reference run failed"
 
