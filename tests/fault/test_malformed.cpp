@@ -235,7 +235,7 @@ std::vector<Case> round_two_cases(const Round2& r2) {
       {"loocv part 0/2", "{exe} loocv --campaign {good} --output {out} --part 0/2" + loocv, "0/2"},
       {"loocv part 3/2", "{exe} loocv --campaign {good} --output {out} --part 3/2" + loocv, "3/2"},
       {"select budget negative", "{exe} select --campaign {good} --task {ci}:x --budget -1 --measurements 3 --output {out}", "budget"},
-      {"select measurements 0", "{exe} select --campaign {good} --task {ci}:x --budget 1 --measurements 0 --output {out}", "measurements"},
+      {"select measurements -1", "{exe} select --campaign {good} --task {ci}:x --budget 1 --measurements -1 --output {out}", "--measurements '-1' is invalid"},
   };
 }
 
