@@ -122,9 +122,7 @@ void tasks_listing(const std::string& catalog, const stage::TasksResult& r) {
 
 void tasks_loaded(const stage::TasksResult& r) {
   for (const auto& t : r.load.tasks) {
-    char hash[32];
-    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(t.hash));
-    log::debug("loaded ", t.name, ": ", t.train, " train + ", t.test, " test images, hash ", hash);
+    log::debug("loaded ", t.name, ": ", t.train, " train + ", t.test, " test images, hash ", hex64(t.hash));
   }
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.2f", r.load.seconds);

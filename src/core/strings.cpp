@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <istream>
 
 namespace peppp {
 
@@ -120,6 +121,22 @@ std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t seed) {
     h *= 0x100000001b3ULL;
   }
   return h;
+}
+
+std::uint64_t fnv1a64(std::istream& in, std::uint64_t seed) {
+  std::uint64_t h = seed;
+  std::string chunk(1 << 20, '\0');
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    h = fnv1a64(std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())), h);
+  }
+  return h;
+}
+
+std::string hex64(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
 }
 
 std::uint64_t mix64(std::uint64_t x) {

@@ -575,12 +575,7 @@ std::uint64_t whole_file_hash(const std::string& path, std::uint64_t& bytes) {
                                    static_cast<std::int64_t>(mtime.time_since_epoch().count()));
   std::lock_guard<std::mutex> lock(mutex);
   if (auto at = cache.find(key); at != cache.end()) return at->second;
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  std::string chunk(1 << 20, '\0');
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    h = fnv1a64(std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())), h);
-  }
+  const std::uint64_t h = fnv1a64(in);
   cache.emplace(key, h);
   return h;
 }
@@ -605,9 +600,7 @@ std::string task_definition(const TaskSpec& t) {
       if (bytes == kUnreadable)
         throw InputError("task '" + t.name + "' (" + t.origin + "): dataset file " + path +
                          " cannot be read (missing, unreadable, or not a regular file)");
-      char hash[24];
-      std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(h));
-      os << "file." << fs::path(path).filename().string() << "=" << bytes << ":" << hash << "\n";
+      os << "file." << fs::path(path).filename().string() << "=" << bytes << ":" << hex64(h) << "\n";
     }
   return os.str();
 }

@@ -72,13 +72,11 @@ std::string check_header(const unsigned char* h, std::size_t n, std::uint64_t fi
   if (rb != kJournalRecordBytes) return "has records of " + std::to_string(rb) + " bytes, expected " +
                                         std::to_string(kJournalRecordBytes);
   if (fp != fingerprint) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "fingerprint %016llx, this plan %016llx",
-                  static_cast<unsigned long long>(fp), static_cast<unsigned long long>(fingerprint));
+    const std::string fingerprints = "fingerprint " + hex64(fp) + ", this plan " + hex64(fingerprint);
     std::string what;
     const std::string old_text = read_text(plan_text_path(dir));
     if (!old_text.empty() && !identity_text.empty()) what = plan_differences(old_text, identity_text);
-    return "belongs to another plan (" + (what.empty() ? std::string(buf) : "differs in " + what) +
+    return "belongs to another plan (" + (what.empty() ? fingerprints : "differs in " + what) +
            "): pass --restart to move it aside and start over, or use another --output";
   }
   return {};

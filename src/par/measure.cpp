@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -11,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "peppp/core/strings.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/io/campaign.hpp"
@@ -26,12 +26,6 @@
 namespace peppp::par {
 
 namespace {
-
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // What each rank sends rank 0 at the end, in one gather: its journal sync
 // failure, whether it stopped, its retries, then its results.
@@ -114,7 +108,7 @@ io::Campaign empty_campaign(const meta::Plan& plan, int epochs) {
   }
   c.text_attributes["sampling_scheme"] = label(s.scheme);
   c.text_attributes["memory_source"] = s.memory_source;
-  c.text_attributes["plan_fingerprint"] = hex(plan.fingerprint);
+  c.text_attributes["plan_fingerprint"] = hex64(plan.fingerprint);
   c.number_attributes["sampling_ratio"] =
       s.scheme == meta::Scheme::uniform ? s.ratio
                                   : static_cast<double>(plan.order.size()) / static_cast<double>(plan.mask.size());

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -33,15 +32,7 @@ namespace {
 std::string content_hash(const std::string& path) {
   if (path.empty()) return "none";
   std::ifstream in(path, std::ios::binary);
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  std::string chunk(1 << 20, '\0');
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    h = fnv1a64(std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())), h);
-  }
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return hex64(fnv1a64(in));
 }
 
 // Options of a loocv run that do not change its results (where it reads and

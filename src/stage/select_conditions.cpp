@@ -5,7 +5,6 @@
 // round files; other changes are refused; --restart moves an earlier selection aside.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -46,9 +45,7 @@ std::string campaign_content(const io::Campaign& c) {
   for (const auto* v : {&c.error, &c.error_replicates, &c.error_by_epoch})
     bytes.append(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(double));
   bytes.append(reinterpret_cast<const char*>(c.status.data()), c.status.size());
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(bytes)));
-  return buf;
+  return hex64(fnv1a64(bytes));
 }
 
 // The conditions of `job` as "key=value" lines (without the structure line).

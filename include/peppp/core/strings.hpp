@@ -4,6 +4,7 @@
 /// labels, task catalogs). Pure functions, no locale dependence.
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,12 @@ bool parse_bool(std::string_view s, bool& out);
 /// 64-bit FNV-1a hash of bytes; stable across platforms and runs (seeds,
 /// plan fingerprints).
 std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t seed = 0xcbf29ce484222325ULL);
+/// FNV-1a of every byte a stream yields from its current position to its
+/// end (read in 1 MiB chunks), continuing from `seed`.
+std::uint64_t fnv1a64(std::istream& in, std::uint64_t seed = 0xcbf29ce484222325ULL);
+/// A 64-bit value as 16 lower-case hex digits, zero-padded (hashes and
+/// fingerprints in files and messages).
+std::string hex64(std::uint64_t v);
 /// SplitMix64 finaliser: a strong 64-bit mix of `x` (seed derivation).
 std::uint64_t mix64(std::uint64_t x);
 
