@@ -2,7 +2,8 @@
 // configurations in opposite orders (a synthetic campaign whose errors are rewritten): every row
 // meta-trains, the prior comes from M's rows (the zero-shot pick of --measurements 0 is the best
 // mean over M's rows), a model in no row starts from all rows with a prior widened by the spread
-// between the models (and says so), and the same rows under one model name behave as before.
+// between the models (and says so), and the same rows under one model name behave as before;
+// peppp info's Kendall tau between the models.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -97,6 +98,17 @@ std::string attr(const io::Selection& s, const std::string& key) {
 }
 
 }  // namespace
+
+// peppp info on the two models: opposite rankings (tau -1), effect over the replicate noise (sd 0.005·√2).
+TEST(SelectArchitectures, InfoReportsTheKendallTauBetweenTheModels) {
+  const Rows& r = rows();
+  const auto run = test::run_command(test::peppp_exe() + " info " + r.campaign + " 2>&1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("rows: 8 = 4 tasks x models (small-cnn, resnet8)"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("    small-cnn vs resnet8: tau -1.000\n"), std::string::npos) << run.output;
+  // effect: the sd over j = 0..8 of 0.02 j = 0.02·sqrt(7.5) = 0.0548; noise 0.00707; ratio 7.75.
+  EXPECT_NE(run.output.find("    resnet8: effect 0.0548, noise 0.0071, ratio 7.75\n"), std::string::npos) << run.output;
+}
 
 TEST(SelectArchitectures, ZeroShotOfTheModelsRowsAndAWidenedPriorForAModelInNoRow) {
   const Rows& r = rows();
