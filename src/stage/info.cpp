@@ -71,7 +71,13 @@ CampaignInfo campaign_info(const io::Campaign& c) {
     add_once(out.row_models, c.row_model_of(t));
     add_once(out.row_rates, c.row_learning_rate_of(t));
   }
-  if (out.row_models.size() > 1) out.architectures = architecture_info(c, out.row_models);
+  if (out.row_models.size() > 1) {
+    try {
+      out.architectures = architecture_info(c, out.row_models);
+    } catch (const Error&) {
+      // A measured cell without a finite error: no rankings (the noise line says what is wrong).
+    }
+  }
   if (c.n_epochs() > 0) out.epochs.assign(c.epoch.begin(), c.epoch.end());
   if (out.finished() > 0) {
     try {
