@@ -221,6 +221,30 @@ std::string journal_text(const stage::FileInfo& info) {
   return os.str();
 }
 
+// Rows of several models: the Kendall tau between their mean configuration rankings, and each
+// model's configuration effect over replicate noise on its median row.
+std::string architectures_text(const std::vector<std::string>& models, const meta::ArchitectureRankings& a) {
+  std::ostringstream os;
+  char buf[256];
+  os << "  architectures: Kendall tau-b between the models' mean configuration rankings (mean error over a "
+        "model's rows per configuration):\n";
+  for (std::size_t i = 0; i < models.size(); ++i)
+    for (std::size_t j = i + 1; j < models.size(); ++j) {
+      std::snprintf(buf, sizeof buf, "    %s vs %s: tau %.3f\n", models[i].c_str(), models[j].c_str(),
+                    a.tau(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)));
+      os << buf;
+    }
+  os << "  configuration effect (sd over configurations of a row's errors) / replicate noise (pooled sd), "
+        "median row per model:\n";
+  for (std::size_t g = 0; g < models.size(); ++g) {
+    const auto i = static_cast<Eigen::Index>(g);
+    std::snprintf(buf, sizeof buf, "    %s: effect %.4f, noise %.4f, ratio %.2f\n", models[g].c_str(),
+                  a.median_effect(i), a.noise(i), a.median_ratio(i));
+    os << buf;
+  }
+  return os.str();
+}
+
 std::string campaign_text(const stage::CampaignInfo& c) {
   std::ostringstream os;
   const double total = static_cast<double>(c.cells());
@@ -246,6 +270,7 @@ std::string campaign_text(const stage::CampaignInfo& c) {
     }
     os << "  rows: " << c.tasks << " = " << c.row_tasks.size() << " tasks x models (" << join(c.row_models, ", ")
        << ") x learning rates (" << rate_text << ")" << (c.merged ? "; merged (row_source)" : "") << "\n";
+    if (c.architectures) os << architectures_text(c.row_models, *c.architectures);
   }
   if (!c.epochs.empty())
     os << "  per-epoch record: errors and losses after epochs " << c.epochs.front() << ".." << c.epochs.back()

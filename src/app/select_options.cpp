@@ -18,7 +18,9 @@ OptionSet declare_select(SelectArgs& a) {
       "The new task is trained with the campaign's model and [train] settings (its option.* attributes);\n"
       "--config FILE or --train.KEY / --campaign.model on the command line override them (a campaign whose\n"
       "rows are task x model x learning rate needs --campaign.model, and --train.learning_rate when its\n"
-      "rates vary; every row is meta-training unless --rows-model). The\n"
+      "rates vary; every row is meta-training unless --rows-model, and the new task's prior comes from the\n"
+      "rows of its model, or, for a network in no row, from all rows widened by the spread between the\n"
+      "architectures: docs/ei-mf.md section 5). The\n"
       "configurations are the campaign's (campaign.formats_a/b and [sampling] are ignored). ei-mf trains\n"
       "in rounds of one configuration per rank (round K: <output>.round-K.nc and its journal) until\n"
       "--measurements or --tolerance; ed-mf trains its picks at once (journal <output>.measured.nc.journal/).\n"
@@ -42,7 +44,8 @@ OptionSet declare_select(SelectArgs& a) {
       "model of the zoo or torchscript:PATH (relative to the INI file, else to the working folder). Default: "
       "the campaign's one model, its TorchScript path as measure recorded it (absolute; a relative one is "
       "taken relative to the campaign file's folder); required when the campaign's rows have several "
-      "(campaign.models).";
+      "(campaign.models): the new task's prior then comes from this model's rows (or, in no row, from all "
+      "rows, widened by the spread between the architectures).";
   s.get("train.learning_rate").help =
       "SGD learning rate of the new task. Default: the campaign's one rate; required when the campaign's "
       "rows have several (train.learning_rates).";

@@ -3,6 +3,7 @@
 // held-out task and score every count, on the meta layer's primitives.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/meta/acquisition.hpp"
+#include "peppp/meta/architectures.hpp"
 #include "peppp/meta/bayes.hpp"
 #include "peppp/meta/design.hpp"
 #include "peppp/meta/lowrank.hpp"
@@ -205,6 +207,16 @@ double coverage_of(const Eigen::VectorXd& truth, const Eigen::VectorXd& mean, co
   return total == 0 ? kNaN : static_cast<double>(inside) / total;
 }
 
+// Rows of several architectures (LoocvData::model): the architecture of each meta-training row of
+// fold `fold`, in the order of its meta-training matrix; empty when they are all of one.
+std::vector<int> training_models(const LoocvSpec& spec, const LoocvData& data, int fold) {
+  if (data.model.empty()) return {};
+  std::vector<int> out;
+  for (int t : training_rows(spec, data, fold)) out.push_back(data.model[static_cast<std::size_t>(t)]);
+  if (std::adjacent_find(out.begin(), out.end(), std::not_equal_to<>()) == out.end()) return {};
+  return out;
+}
+
 // The prior of the *-MF methods on `train`: σ² from the residual on the
 // measured meta-training entries only (a completion fits its own
 // imputations); full settings observe all.
@@ -216,7 +228,13 @@ EmbeddingPrior item_prior(const LoocvSpec& spec, const LoocvData& data, const Lo
     observed = mask_rows(meta_training_mask(spec, data, it.setting, it.fold, it.repeat), d,
                          training_rows(spec, data, it.fold));
   }
-  return fit_embedding_prior(train, spec.rank, {}, observed);
+  const EmbeddingPrior all = fit_embedding_prior(train, spec.rank, {}, observed);
+  const std::vector<int> models = training_models(spec, data, it.fold);
+  if (models.empty()) return all;
+  const int own = data.model[static_cast<std::size_t>(it.fold)];
+  if (std::find(models.begin(), models.end(), own) != models.end())
+    return model_rows_prior(all, train, spec.rank, models, own);
+  return widened_prior(all, train, spec.rank, models);
 }
 
 // F9.3: the argmin under the budget of the meta-training column means (NaN
@@ -225,12 +243,16 @@ EmbeddingPrior item_prior(const LoocvSpec& spec, const LoocvData& data, const Lo
 void zero_shot(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& it, const Eigen::MatrixXd& train,
                const HeldOut& h, LoocvItemResult& r) {
   const Eigen::Index d = train.cols();
+  // Rows of several architectures: the means over the rows of the fold's own, when some meta-train.
+  const std::vector<int> models = training_models(spec, data, it.fold);
+  const int own = models.empty() ? -1 : data.model[static_cast<std::size_t>(it.fold)];
+  const bool own_rows = std::find(models.begin(), models.end(), own) != models.end();
   Eigen::VectorXd column_mean(d);
   for (Eigen::Index j = 0; j < d; ++j) {
     double sum = 0;
     int k = 0;
     for (Eigen::Index i = 0; i < train.rows(); ++i)
-      if (std::isfinite(train(i, j))) {
+      if (std::isfinite(train(i, j)) && (!own_rows || models[static_cast<std::size_t>(i)] == own)) {
         sum += train(i, j);
         ++k;
       }

@@ -103,6 +103,11 @@ meta::LoocvData loocv_data(const io::Campaign& c, const std::string& file, const
   std::map<std::string, int> groups;
   for (std::size_t t = 0; t < c.n_tasks(); ++t)
     d.group.push_back(groups.emplace(c.row_task_of(t), static_cast<int>(groups.size())).first->second);
+  // Rows of several networks: each row's architecture (a fold's prior is formed from its own).
+  std::map<std::string, int> models;
+  for (std::size_t t = 0; t < c.n_tasks(); ++t)
+    d.model.push_back(models.emplace(c.row_model_of(t), static_cast<int>(models.size())).first->second);
+  if (models.size() < 2) d.model.clear();
   if (!fill.empty() && fill.size() != d.error.size())
     throw InputError(file + ": the completion has " + std::to_string(fill.size()) + " entries, the campaign " +
                      std::to_string(d.error.size()));
@@ -289,6 +294,8 @@ io::Loocv loocv_frame(const meta::LoocvData& data, const meta::LoocvSpec& spec, 
   out.number_attributes["p_max"] = spec.p_max;
   out.number_attributes["folds_total"] = static_cast<double>(data.folds().size());
   out.text_attributes["fold_by"] = meta::fold_by_name(spec.fold_by);
+  if (!data.model.empty())
+    out.text_attributes["prior_rows"] = "the meta-training rows of the held-out row's model (docs/ei-mf.md section 5)";
   out.text_attributes["prediction"] = meta::prediction_rule_name(spec.prediction);
   return out;
 }

@@ -42,6 +42,19 @@ JournalInfo journal_info(const std::string& dir) {
   return out;
 }
 
+// Rows of several models: per model its mean configuration ranking, the Kendall tau between
+// them and its configuration effect over replicate noise (meta::architecture_rankings).
+meta::ArchitectureRankings architecture_info(const io::Campaign& c, const std::vector<std::string>& models) {
+  std::vector<int> group;
+  for (std::size_t t = 0; t < c.n_tasks(); ++t)
+    group.push_back(static_cast<int>(std::find(models.begin(), models.end(), c.row_model_of(t)) - models.begin()));
+  const auto cells = static_cast<Eigen::Index>(c.error.size()), R = static_cast<Eigen::Index>(c.n_replicates());
+  Eigen::MatrixXd replicates;
+  if (c.error_replicates.size() == c.error.size() * c.n_replicates())
+    replicates = Eigen::Map<const RowMajor>(c.error_replicates.data(), cells, R);
+  return meta::architecture_rankings(observed_errors(c), group, static_cast<int>(models.size()), replicates);
+}
+
 CampaignInfo campaign_info(const io::Campaign& c) {
   CampaignInfo out;
   out.tasks = c.n_tasks();
@@ -57,6 +70,13 @@ CampaignInfo campaign_info(const io::Campaign& c) {
     add_once(out.row_tasks, c.row_task_of(t));
     add_once(out.row_models, c.row_model_of(t));
     add_once(out.row_rates, c.row_learning_rate_of(t));
+  }
+  if (out.row_models.size() > 1) {
+    try {
+      out.architectures = architecture_info(c, out.row_models);
+    } catch (const Error&) {
+      // A measured cell without a finite error: no rankings (the noise line says what is wrong).
+    }
   }
   if (c.n_epochs() > 0) out.epochs.assign(c.epoch.begin(), c.epoch.end());
   if (out.finished() > 0) {
@@ -90,7 +110,8 @@ FileInfo info(const std::string& path) {
   out.synthetic = attr("synthetic") == "1";
   out.dims = f.dims();
   out.variables = f.var_names();
-  if (f.has_var("error") && f.has_var("task") && f.has_var("config")) {
+  // A campaign of task x model x learning-rate rows names its row variable `row`.
+  if (f.has_var("error") && (f.has_var("task") || f.has_var("row")) && f.has_var("config")) {
     f.close();
     out.campaign = campaign_info(io::read_campaign(path));
   } else if (out.kind == "completion" && !out.attributes.count("noise_source")) {

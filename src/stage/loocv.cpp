@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -85,11 +86,15 @@ meta::LoocvData data_rows(const meta::LoocvData& data, const std::vector<int>& r
     const auto i = static_cast<std::size_t>(r);
     out.task.push_back(data.task[i]);
     if (!data.group.empty()) out.group.push_back(data.group[i]);
+    if (!data.model.empty()) out.model.push_back(data.model[i]);
     out.error.insert(out.error.end(), data.error.begin() + static_cast<std::ptrdiff_t>(i * d),
                      data.error.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
     out.memory.insert(out.memory.end(), data.memory.begin() + static_cast<std::ptrdiff_t>(i * d),
                       data.memory.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
   }
+  // One architecture left (--rows model=M): the prior of every row, as for a one-model campaign.
+  if (std::adjacent_find(out.model.begin(), out.model.end(), std::not_equal_to<>()) == out.model.end())
+    out.model.clear();
   return out;
 }
 

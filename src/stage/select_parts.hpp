@@ -29,6 +29,9 @@ struct SelectProblem {
   bool cap_given = false;                ///< --cap given (else the budget)
   Eigen::MatrixXd train;                 ///< n×d meta-training errors (completed when cells are missing)
   meta::AcquisitionContext ctx;          ///< embedding, feasible (cap) and decision (budget) sets, prior
+  /// How the prior was formed on rows of several models (selection.nc's
+  /// `prior_rows`); empty for rows of one model (the all-row prior, no attribute).
+  std::string prior_rows;
   const meta::EmbeddingPrior& prior() const { return ctx.prior; }
 };
 

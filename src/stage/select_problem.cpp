@@ -10,6 +10,7 @@
 #include "peppp/core/log.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/io/netcdf.hpp"
+#include "peppp/meta/architectures.hpp"
 #include "peppp/stage/campaign_errors.hpp"
 #include "select_parts.hpp"
 
@@ -87,6 +88,38 @@ io::Campaign meta_training_campaign(const SelectJob& job) {
   return c;
 }
 
+// Rows of several models: the new task's prior from the rows of its model (job.model), or, when
+// no row trains it, from all rows widened by the spread between the models (docs/ei-mf.md §5).
+// Rows of one model (or of unknown ones) keep the all-row prior.
+void architecture_prior(const SelectJob& job, SelectProblem& p) {
+  const std::vector<std::string> models = campaign_models(p.campaign);
+  if (models.size() < 2) return;
+  const std::size_t n = p.campaign.n_tasks();
+  std::vector<int> group(n);
+  for (std::size_t t = 0; t < n; ++t) {
+    const auto it = std::find(models.begin(), models.end(), p.campaign.row_model_of(t));
+    if (it == models.end()) return;  // a `model` attribute listing several: rows not attributable
+    group[t] = static_cast<int>(it - models.begin());
+  }
+  const auto own = std::find(models.begin(), models.end(), job.model);
+  const std::string all = std::to_string(n) + " rows", k = std::to_string(models.size());
+  if (own != models.end()) {
+    const int g = static_cast<int>(own - models.begin());
+    const auto rows = std::count(group.begin(), group.end(), g);
+    p.ctx.prior = meta::model_rows_prior(p.ctx.prior, p.train, job.rank, group, g);
+    p.prior_rows = "model " + job.model + ": the mean and covariance of its " + std::to_string(rows) +
+                   " rows' embeddings (covariance shrunk toward that of all " + all + ")";
+    log::info("select: meta-training on all ", all, " of the ", k, " models; the prior from the ", rows,
+              " rows of model ", job.model);
+  } else {
+    p.ctx.prior = meta::widened_prior(p.ctx.prior, p.train, job.rank, group);
+    p.prior_rows = "model " + job.model + " in no row: all " + all + ", covariance widened by the spread between the " +
+                   k + " architectures (" + join(models, ", ") + ")";
+    log::info("select: model ", job.model, " is in no row of the campaign; prior from all ", all,
+              ", widened by the spread between the ", k, " architectures (", join(models, ", "), ")");
+  }
+}
+
 // The meta-training errors and the prior fitted on them (noise from the campaign's replicates when it has them).
 void fit_prior(const SelectJob& job, SelectProblem& p) {
   meta::CompletionResult completion;
@@ -102,6 +135,7 @@ void fit_prior(const SelectJob& job, SelectProblem& p) {
   }
   if (std::isfinite(noise_std)) prior_options.noise_variance = noise_std * noise_std;
   p.ctx.prior = meta::fit_embedding_prior(p.train, job.rank, prior_options);
+  if (job.rows_model.empty()) architecture_prior(job, p);
   p.ctx.y = p.ctx.prior.y.topRows(job.rank);  // the designs use the embedding, not the level offset
   p.ctx.train_errors = p.train;
 }

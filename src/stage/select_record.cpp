@@ -42,6 +42,7 @@ io::Selection selection_record(const SelectJob& job, const SelectProblem& p, con
       !job.measured.empty() ? "file " + job.measured_source
       : m.configs.empty()   ? "none: " + m.none_why
                             : "trained: " + job.output + ".measured.nc";
+  if (!p.prior_rows.empty()) out.text_attributes["prior_rows"] = p.prior_rows;  // rows of several models
   out.text_attributes["cap_choice"] = p.cap_given ? "given" : "budget";
   out.text_attributes["noise_source"] = p.prior().noise_estimated ? "low-rank residual of the meta-training matrix"
                                                                   : "given (replicates of the campaign)";

@@ -101,6 +101,14 @@ struct LoocvData {
   /// models / learning rates share it); `FoldBy::task` holds a whole group
   /// out. Empty: every row is its own group.
   std::vector<int> group;
+  /// Per row: its architecture (0..K−1, the network it trains) when the
+  /// rows train several; empty: one. A fold whose meta-training rows are of
+  /// several architectures forms its prior like `peppp select
+  /// --campaign.model M` (docs/ei-mf.md §5): from the rows of its own
+  /// architecture (`model_rows_prior`; the zero-shot pick from their column
+  /// means), or, when none of them meta-trains, from all rows widened by the
+  /// spread between the architectures (`widened_prior`).
+  std::vector<int> model;
   /// The rows that are folds (held out and scored once each), ascending;
   /// the other rows only ever meta-train (`--test-rows`). Empty: every row.
   std::vector<int> fold_rows;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "peppp/meta/architectures.hpp"
 #include "peppp/meta/noise.hpp"
 
 namespace peppp::stage {
@@ -39,6 +40,9 @@ struct CampaignInfo {
   std::vector<std::string> row_tasks, row_models;
   std::vector<double> row_rates;
   std::vector<int> epochs;              ///< the per-epoch record's epochs (empty: none)
+  /// Rows of several models: how differently they rank the configurations
+  /// (`meta::architecture_rankings`, architectures in `row_models` order).
+  std::optional<meta::ArchitectureRankings> architectures;
   /// The noise (replicates, else a quick completion's residual: `campaign_noise`)
   /// when some cell is finished; `noise_error` says why it is not estimable.
   std::optional<meta::NoiseEstimate> noise;

@@ -10,6 +10,8 @@
 
 #include "meta_test_data.hpp"
 #include "peppp/core/error.hpp"
+#include "peppp/meta/architectures.hpp"
+#include "peppp/meta/bayes.hpp"
 #include "peppp/meta/loocv.hpp"
 
 using namespace peppp;
@@ -136,6 +138,56 @@ TEST(LoocvFold, EdMfRecoversAnExactLowRankTask) {
   EXPECT_EQ(via.order, r.order);
   EXPECT_EQ(via.selected_config, r.selected_config);
   EXPECT_EQ(via.measured_memory, r.measured_memory);
+}
+
+// Rows of two architectures (rows 0-3 and 4-7; the fold, row 3, is of the first): the zero-shot
+// pick from the column means of its architecture's other rows, the prior predictive that of
+// model_rows_prior; a fold of an architecture in no other row gets the widened prior.
+TEST(LoocvFold, RowsOfSeveralArchitecturesFormTheFoldsPriorFromItsOwn) {
+  auto data = low_rank_data();
+  data.model = {0, 0, 0, 0, 1, 1, 1, 1};
+  const auto spec = spec_for(data);
+  const int baseline = static_cast<int>(spec.methods.size());
+  Eigen::MatrixXd train(kTasks - 1, kConfigs);
+  std::vector<int> models;
+  for (int i = 0, q = 0; i < kTasks; ++i) {
+    if (i == kFold) continue;
+    for (int j = 0; j < kConfigs; ++j) train(q, j) = data.error[static_cast<std::size_t>(i) * kConfigs + j];
+    models.push_back(data.model[static_cast<std::size_t>(i)]);
+    ++q;
+  }
+  const meta::EmbeddingPrior all = meta::fit_embedding_prior(train, kRank);
+  for (int own : {0, 2}) {  // 2: in no other row
+    data.model[kFold] = own;
+    const auto r = meta::loocv_evaluator(spec, data)({0, kFold, 0, baseline});
+    const meta::EmbeddingPrior prior = own == 0 ? meta::model_rows_prior(all, train, kRank, models, own)
+                                                : meta::widened_prior(all, train, kRank, models);
+    const auto want = meta::embedding_posterior(prior, {}, Eigen::VectorXd());
+    for (int j = 0; j < kConfigs; ++j) {
+      EXPECT_NEAR(r.zero_shot_predicted_error[j], want.mean[j], 1e-12) << own << " " << j;
+      EXPECT_NEAR(r.zero_shot_predicted_std[j], want.std[j], 1e-12) << own << " " << j;
+    }
+    int pick = -1;
+    double best = INFINITY;
+    for (int j = 0; j < kConfigs; ++j) {
+      if (mem(data, j) > spec.cap) continue;
+      double sum = 0;
+      int count = 0;
+      for (int i = 0; i < kTasks; ++i)
+        if (i != kFold && (own != 0 || data.model[static_cast<std::size_t>(i)] == 0))
+          sum += data.error[static_cast<std::size_t>(i) * kConfigs + j], ++count;
+      if (sum / count < best) best = sum / count, pick = j;
+    }
+    EXPECT_EQ(r.zero_shot_config, pick) << own;
+  }
+  // One architecture in every meta-training row: the plain prior.
+  data.model = std::vector<int>(kTasks, 0);
+  data.model[kFold] = 1;
+  const auto plain = meta::loocv_evaluator(spec, data)({0, kFold, 0, baseline});
+  data.model.clear();
+  const auto none = meta::loocv_evaluator(spec, data)({0, kFold, 0, baseline});
+  EXPECT_EQ(plain.zero_shot_predicted_std, none.zero_shot_predicted_std);
+  EXPECT_EQ(plain.zero_shot_config, none.zero_shot_config);
 }
 
 TEST(LoocvFold, CappedSettingMeasuresOnlyUnderTheCap) {
