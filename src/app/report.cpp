@@ -199,12 +199,16 @@ void print_selection(const io::Selection& s) {
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return s.memory[a] < s.memory[b]; });
   log::info("select: estimated Pareto frontier of task '", s.task, "' (memory MiB, predicted error +- std; "
             "* measured):");
-  log::info("  config            memory   predicted        measured    p_best");
+  // The label column: 15 wide as ever, wider for per-role labels (docs/roles.md).
+  int w = 15;
+  for (const auto& c : s.config) w = std::max(w, static_cast<int>(c.size()));
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-*s   memory   predicted        measured    p_best", w, "config");
+  log::info(line);
   for (int j : order) {
     if (!s.pareto_estimate[j] && j != s.recommended_index) continue;
-    char line[160];
     const std::string pb = s.p_best.empty() ? std::string("     ") : fixed(s.p_best[j], 3);
-    std::snprintf(line, sizeof line, "  %-15s %8.3f   %.3f +- %.3f   %s   %s%s", s.config[j].c_str(), s.memory[j],
+    std::snprintf(line, sizeof line, "  %-*s %8.3f   %.3f +- %.3f   %s   %s%s", w, s.config[j].c_str(), s.memory[j],
                   s.predicted_error[j], s.predicted_std[j],
                   s.measured[j] ? ("* " + fixed(s.measured_error[j], 3)).c_str() : "       ", pb.c_str(),
                   j == s.recommended_index ? "   <- recommended" : "");
