@@ -2,11 +2,14 @@
 // example and help (the --help text and README table) and bound to its
 // typed field: the campaign keys (measure, memory, run, select) and the
 // meta-LOOCV keys (loocv, run).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
+#include <fstream>
 #include <limits>
+#include <set>
+#include <sstream>
 
 #include "commands.hpp"
 #include "peppp/core/error.hpp"
@@ -34,6 +37,27 @@ const char* kFormatsA = "e3m1,e3m2,e3m3,e3m4,e4m1,e4m2,e4m3,e4m4,e5m1,e5m2,e5m3"
 const char* kFormatsB = "e6m7,e6m9,e6m11,e7m7,e7m9,e7m11,e8m7,e8m9,e8m11";
 const std::vector<std::string> kRounding = {"nearest", "nearest_even", "stochastic"};
 Rounding rounding(const std::string& s) { return parse_rounding(s); }
+
+// The per-role keys (docs/roles.md): campaign.formats_first/last/attention/norm, campaign.configurations.
+void declare_roles(OptionSet& s, CampaignArgs& a) {
+  const std::pair<const char*, std::vector<std::string>*> roles[] = {
+      {"first", &a.formats_first}, {"last", &a.formats_last}, {"attention", &a.formats_attention},
+      {"norm", &a.formats_norm}};
+  const char* what[] = {"the input and the first conv/linear layer's output and weights",
+                        "the classifier head (its output and weights)",
+                        "attention scores and softmax (vit-tiny; TorchScript networks where detected)",
+                        "batch/layer/group norm outputs and weights"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    s.add(std::string("campaign.formats_") + roles[i].first, Kind::list, "", "", "e8m7,bf16",
+          std::string("Format A choices for role ") + roles[i].first + " (" + what[i] + "; docs/roles.md), labels as "
+          "campaign.formats_a. Empty: the body's format. The configurations are the product body x first x last x "
+          "attention x norm x B (a role with the body's format gives the uniform label e4m3/e6m7, others "
+          "e4m3[first=e8m7]/e6m7). Refused for a network without the role.").to(*roles[i].second);
+  }
+  s.add("campaign.configurations", Kind::text, "", "path", "configs.txt",
+        "File of configuration labels, one a line (# comments), e.g. e4m3/e6m7 or e4m3[first=e8m7,last=e8m7]/e6m7 "
+        "(docs/roles.md): the columns instead of the product of the format lists.").to(a.configurations);
+}
 }  // namespace
 
 void CampaignArgs::declare(OptionSet& s) {
@@ -72,6 +96,7 @@ void CampaignArgs::declare(OptionSet& s) {
   s.add("campaign.formats_b", Kind::list, kFormatsB, "", "e6m7,e8m7",
         "Format B list (optimizer: gradient, momentum, accumulator), labels as Format A. Configurations "
         "are all (A, B) pairs, A-major. Default: the paper's 9 formats.").to(formats_b);
+  declare_roles(s, *this);
 
   s.add("train.epochs", Kind::integer, "10", "epochs", "2", "Training epochs per cell.").at_least(1).to(t.epochs);
   s.add("train.batch_size", Kind::integer, "32", "samples", "64",
@@ -149,19 +174,7 @@ void CampaignArgs::declare(OptionSet& s) {
 void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
   // Relative to the INI file that names it, like every path there.
   if (o.given("run.cost_reference")) resources.cost_reference = o.path("run.cost_reference");
-  auto parse = [&](const std::string& key, const std::vector<std::string>& labels) {
-    std::vector<FloatFormat> out;
-    for (const auto& label : labels) {
-      try {
-        out.push_back(FloatFormat::parse(label));
-      } catch (const InputError& e) {
-        throw InputError(key + " (" + o.source(key) + "): " + e.what());
-      }
-    }
-    if (out.empty()) throw InputError(key + " (" + o.source(key) + "): the format list is empty");
-    return out;
-  };
-  spec.configs = all_configurations(parse("campaign.formats_a", formats_a), parse("campaign.formats_b", formats_b));
+  spec.configs = campaign_configurations(o);
   if (read && !catalog.empty()) {
     spec.tasks = data::read_catalog(catalog).tasks;
     for (const TaskSpec& t : need_files ? spec.tasks : std::vector<TaskSpec>{}) {
@@ -172,6 +185,7 @@ void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
     }
     if (spec.tasks.empty()) throw InputError("campaign.tasks = '" + catalog + "': the catalog declares no task");
   }
+  check_roles(o);
   // The scalar key and its list: the command line wins over the file; both in one place is ambiguous.
   bool models_win = o.given("campaign.models"), rates_win = o.given("train.learning_rates");
   auto pick = [&](const char* scalar, const char* list, bool& list_wins) {
@@ -219,6 +233,115 @@ void CampaignArgs::finish(const Options& o, bool read, bool need_files) {
   if (!spec.models.empty()) spec.identity = replace_line(spec.identity, "campaign.model", "(per row)");
   if (!spec.learning_rates.empty()) spec.identity = replace_line(spec.identity, "train.learning_rate", "(per row)");
   else if (rates_win) spec.identity = replace_line(spec.identity, "train.learning_rate", trim(o.text("train.learning_rates")));
+}
+
+namespace {
+const char* kRoleKeys[] = {"campaign.formats_first", "campaign.formats_last", "campaign.formats_attention",
+                           "campaign.formats_norm"};
+
+// The formats of list `key`; `empty_ok`: an empty list is no choice (a role's list).
+std::vector<FloatFormat> parse_formats(const Options& o, const std::string& key, const std::vector<std::string>& labels,
+                                       bool empty_ok = false) {
+  std::vector<FloatFormat> out;
+  for (const auto& label : labels) {
+    try {
+      out.push_back(FloatFormat::parse(label));
+    } catch (const InputError& e) {
+      throw InputError(key + " (" + o.source(key) + "): " + e.what());
+    }
+  }
+  if (out.empty() && !empty_ok) throw InputError(key + " (" + o.source(key) + "): the format list is empty");
+  return out;
+}
+
+// The labels of campaign.configurations = `path`, one a line, '#' starts a comment; refused: a
+// malformed or repeated label, an empty file.
+std::vector<Configuration> read_configurations(const Options& o, const std::string& path) {
+  const std::string where = "campaign.configurations = '" + path + "' (" + o.source("campaign.configurations") + ")";
+  std::ifstream in(path);
+  if (!in) throw InputError(where + ": the file cannot be read");
+  std::vector<Configuration> out;
+  std::set<std::string> seen;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    const std::string text = trim(line.substr(0, line.find('#')));
+    if (text.empty()) continue;
+    try {
+      out.push_back(parse_configuration(text));
+    } catch (const InputError& e) {
+      throw InputError(where + ": line " + std::to_string(number) + ": " + e.what());
+    }
+    if (!seen.insert(out.back().label()).second)
+      throw InputError(where + ": line " + std::to_string(number) + ": configuration " + out.back().label() +
+                       " is listed twice");
+  }
+  if (out.empty()) throw InputError(where + ": the file lists no configuration");
+  return out;
+}
+}  // namespace
+
+std::vector<Configuration> CampaignArgs::campaign_configurations(const Options& o) const {
+  // campaign.configurations or the format lists: the command line wins over the INI file; both in one place
+  // is ambiguous.
+  bool file_wins = !configurations.empty();
+  for (const std::string key :
+       {"campaign.formats_a", "campaign.formats_b", kRoleKeys[0], kRoleKeys[1], kRoleKeys[2], kRoleKeys[3]}) {
+    if (configurations.empty() || !o.given(key)) continue;
+    const bool list_cl = o.source(key) == "command line";
+    if (list_cl == (o.source("campaign.configurations") == "command line"))
+      throw InputError("campaign.configurations (" + o.source("campaign.configurations") + ") and " + key + " (" +
+                       o.source(key) + "): give one of them (the file lists the configurations)");
+    file_wins = file_wins && !list_cl;
+  }
+  if (file_wins) return read_configurations(o, configurations);
+  const auto body = parse_formats(o, "campaign.formats_a", formats_a);
+  const auto fb = parse_formats(o, "campaign.formats_b", formats_b);
+  // Body-major, then first, last, attention, norm, Format B innermost: without role lists exactly
+  // all_configurations (A-major). A role given the body's format is the uniform label; repeats are dropped.
+  std::vector<Configuration> out;
+  std::set<std::string> seen;
+  for (const FloatFormat& a : body) {
+    std::vector<Configuration> partial{Configuration{a, FloatFormat()}};
+    for (std::size_t i = 0; i < 4; ++i) {
+      auto choices = parse_formats(o, kRoleKeys[i], role_lists()[i], true);
+      if (choices.empty()) choices.push_back(a);
+      std::vector<Configuration> next;
+      for (const Configuration& c : partial)
+        for (const FloatFormat& f : choices) next.push_back(Configuration(c).set(override_roles()[i], f));
+      partial = std::move(next);
+    }
+    for (const Configuration& c : partial)
+      for (const FloatFormat& b : fb) {
+        Configuration k = c;
+        k.b = b;
+        if (seen.insert(k.label()).second) out.push_back(k);
+      }
+  }
+  return out;
+}
+
+void CampaignArgs::check_roles(const Options& o) const {
+  const bool mixed = std::any_of(spec.configs.begin(), spec.configs.end(), [](const auto& c) { return !c.uniform(); });
+  if (!mixed || spec.tasks.empty()) return;
+  const TaskSpec& t = spec.tasks.front();  // roles come from the network's structure, not the task's shape
+  for (const std::string& model : spec.models.empty() ? std::vector<std::string>{spec.model} : spec.models) {
+    const auto has = nn::roles_of(nn::model_counts(model, t.num_classes(), t.channels, t.resolution));
+    std::vector<std::string> names;
+    for (Role r : has) names.push_back(label(r));
+    for (const Configuration& c : spec.configs) {
+      for (std::size_t i = 0; i < 4; ++i) {
+        const Role r = override_roles()[i];
+        if (c.format(r) == c.a || std::find(has.begin(), has.end(), r) != has.end()) continue;
+        const std::string key = configurations.empty() ? kRoleKeys[i] : "campaign.configurations";
+        const std::string value =
+            configurations.empty() ? join(role_lists()[i], ",") : configurations + ": " + c.label();
+        throw InputError(key + " (" + o.source(key) + "): '" + value + "' gives role " + label(r) + " its own format, "
+                         "but network " + model + " has no " + label(r) + " role; allowed: the roles of " + model +
+                         " (" + join(names, ", ") + "), or only the body's format");
+      }
+    }
+  }
 }
 
 namespace {

@@ -24,6 +24,9 @@ struct CampaignArgs {
   stage::Resources resources;        ///< [run] device, threads, progress_interval
   std::string catalog;               ///< campaign.tasks (resolved path); empty = not given
   std::vector<std::string> formats_a, formats_b;  ///< campaign.formats_a/b labels
+  /// campaign.formats_first/last/attention/norm labels (docs/roles.md); empty: the body's format.
+  std::vector<std::string> formats_first, formats_last, formats_attention, formats_norm;
+  std::string configurations;  ///< campaign.configurations: a file of labels (resolved path); empty: the product
   std::vector<std::string> learning_rates;        ///< train.learning_rates text
 
   /// Declare every key into `s`, bound to this struct.
@@ -33,6 +36,19 @@ struct CampaignArgs {
   /// task's dataset files must exist), set spec.identity.
   /// @throws InputError naming the key, its source and the value.
   void finish(const Options& o, bool read_catalog, bool need_files = true);
+  /// The columns (docs/roles.md): campaign.configurations when given, else
+  /// formats_a × first × last × attention × norm × formats_b, body-major,
+  /// Format B innermost, repeats dropped (without role lists: all_configurations).
+  /// @throws InputError naming the key, its source and the value.
+  std::vector<Configuration> campaign_configurations(const Options& o) const;
+  /// Refuse a configuration of spec.configs overriding a role that a network
+  /// of the campaign lacks (one line: key, source, value, allowed roles).
+  /// Nothing to check without mixed configurations or without tasks.
+  void check_roles(const Options& o) const;
+  /// formats_first, formats_last, formats_attention, formats_norm (override_roles() order).
+  std::vector<std::vector<std::string>> role_lists() const {
+    return {formats_first, formats_last, formats_attention, formats_norm};
+  }
 };
 
 /// The meta-LOOCV keys of `peppp loocv` (plain names, command line only)

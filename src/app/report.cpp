@@ -42,13 +42,45 @@ std::string points_table(const std::string& model, const TaskSpec& task, const n
                 model.c_str(), task.name.c_str(), task.channels, task.resolution, task.num_classes(),
                 counts.points.size());
   out += line;
-  std::snprintf(line, sizeof line, "#   %-4s %-40s %-12s %14s\n", "#", "layer", "kind", "activations");
+  std::snprintf(line, sizeof line, "#   %-4s %-40s %-12s %-10s %14s\n", "#", "layer", "kind", "role", "activations");
   out += line;
   for (std::size_t i = 0; i < counts.points.size(); ++i) {
     const nn::QuantizerPoint& p = counts.points[i];
-    std::snprintf(line, sizeof line, "#   %-4zu %-40s %-12s %14lld\n", i, p.layer.c_str(), p.kind.c_str(),
-                  static_cast<long long>(p.activations));
+    std::snprintf(line, sizeof line, "#   %-4zu %-40s %-12s %-10s %14lld\n", i, p.layer.c_str(), p.kind.c_str(),
+                  label(p.role).c_str(), static_cast<long long>(p.activations));
     out += line;
+  }
+  return out;
+}
+
+// The width of the configuration column: 12 (the uniform labels' table as before) or the longest label.
+int config_width(const std::vector<Configuration>& configs) {
+  std::size_t w = 12;
+  for (const auto& c : configs) w = std::max(w, c.label().size());
+  return static_cast<int>(w);
+}
+
+// The memory of every configuration per role (docs/roles.md) on `task`'s shape: each role's
+// Format A, counts and MiB; the roles' rows add up to the configuration's total.
+std::string roles_table(const stage::MemoryJob& job, const TaskSpec& task, const nn::ModelCounts& counts) {
+  std::string out;
+  char line[512];
+  const int w = config_width(job.configs);
+  std::snprintf(line, sizeof line,
+                "# memory per role of %s on %s (MiB; the roles of a configuration add up to its total)\n",
+                job.model.c_str(), task.name.c_str());
+  out += line;
+  std::snprintf(line, sizeof line, "#   %-*s %-10s %-12s %12s %14s %12s %12s %12s %12s\n", w, "config", "role",
+                "format", "parameters", "activations", "weights", "activations", "optimizer", "total");
+  out += line;
+  for (const auto& c : job.configs) {
+    for (const auto& [role, m] : nn::memory_from_counts(counts, job.batch_size, c).by_role) {
+      std::snprintf(line, sizeof line, "#   %-*s %-10s %-12s %12lld %14lld %12.3f %12.3f %12.3f %12.3f\n", w,
+                    c.label().c_str(), label(role).c_str(), m.format.label().c_str(),
+                    static_cast<long long>(m.parameters), static_cast<long long>(m.activations), m.weights,
+                    m.activation_memory, m.optimizer, m.total);
+      out += line;
+    }
   }
   return out;
 }
@@ -56,11 +88,12 @@ std::string points_table(const std::string& model, const TaskSpec& task, const n
 
 void memory_table(const stage::MemoryJob& job, const io::Campaign& m) {
   std::string out;
-  char line[256];
+  char line[512];
   std::snprintf(line, sizeof line, "# memory model (METHOD.md F2), model %s, batch %d, MiB = 2^20 bytes\n",
                 job.model.c_str(), job.batch_size);
   out += line;
-  std::snprintf(line, sizeof line, "%-24s %-12s %12s %12s %12s %12s\n", "task", "config", "weights", "activations",
+  const int w = config_width(job.configs);
+  std::snprintf(line, sizeof line, "%-24s %-*s %12s %12s %12s %12s\n", "task", w, "config", "weights", "activations",
                 "optimizer", "total");
   out += line;
   std::size_t cell = 0;
@@ -69,13 +102,13 @@ void memory_table(const stage::MemoryJob& job, const io::Campaign& m) {
   for (const auto& task : job.tasks) {
     const auto counts = nn::model_counts(job.model, task.num_classes(), task.channels, task.resolution);
     if (shapes.insert({task.num_classes(), task.channels, task.resolution}).second)
-      points += points_table(job.model, task, counts);
+      points += points_table(job.model, task, counts) + roles_table(job, task, counts);
     std::snprintf(line, sizeof line, "# %s: %d classes, %d channel(s), %d px; %lld parameters, %lld activations/sample\n",
                   task.name.c_str(), task.num_classes(), task.channels, task.resolution,
                   static_cast<long long>(counts.parameters), static_cast<long long>(counts.activations));
     out += line;
     for (const auto& c : job.configs) {
-      std::snprintf(line, sizeof line, "%-24s %-12s %12.3f %12.3f %12.3f %12.3f\n", task.name.c_str(),
+      std::snprintf(line, sizeof line, "%-24s %-*s %12.3f %12.3f %12.3f %12.3f\n", task.name.c_str(), w,
                     c.label().c_str(), m.memory_weights[cell], m.memory_activations[cell], m.memory_optimizer[cell],
                     m.memory[cell]);
       out += line;
@@ -164,12 +197,16 @@ void print_selection(const io::Selection& s) {
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return s.memory[a] < s.memory[b]; });
   log::info("select: estimated Pareto frontier of task '", s.task, "' (memory MiB, predicted error +- std; "
             "* measured):");
-  log::info("  config            memory   predicted        measured    p_best");
+  // The label column: 15 wide as ever, wider for per-role labels (docs/roles.md).
+  int w = 15;
+  for (const auto& c : s.config) w = std::max(w, static_cast<int>(c.size()));
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-*s   memory   predicted        measured    p_best", w, "config");
+  log::info(line);
   for (int j : order) {
     if (!s.pareto_estimate[j] && j != s.recommended_index) continue;
-    char line[160];
     const std::string pb = s.p_best.empty() ? std::string("     ") : fixed(s.p_best[j], 3);
-    std::snprintf(line, sizeof line, "  %-15s %8.3f   %.3f +- %.3f   %s   %s%s", s.config[j].c_str(), s.memory[j],
+    std::snprintf(line, sizeof line, "  %-*s %8.3f   %.3f +- %.3f   %s   %s%s", w, s.config[j].c_str(), s.memory[j],
                   s.predicted_error[j], s.predicted_std[j],
                   s.measured[j] ? ("* " + fixed(s.measured_error[j], 3)).c_str() : "       ", pb.c_str(),
                   j == s.recommended_index ? "   <- recommended" : "");

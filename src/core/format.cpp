@@ -192,15 +192,6 @@ std::string label(Rounding r) {
   return "unknown";
 }
 
-Configuration Configuration::parse(std::string_view label) {
-  const auto parts = split(label, '/');
-  if (parts.size() != 2) {
-    throw InputError("configuration '" + std::string(label) +
-                     "' is malformed (allowed: 'A/B' with two float formats, e.g. e4m3/e6m7)");
-  }
-  return Configuration{FloatFormat::parse(parts[0]), FloatFormat::parse(parts[1])};
-}
-
 std::vector<Configuration> all_configurations(const std::vector<FloatFormat>& formats_a,
                                               const std::vector<FloatFormat>& formats_b) {
   std::vector<Configuration> out;

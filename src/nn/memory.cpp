@@ -70,6 +70,17 @@ ModelCounts model_counts(const std::string& model, int classes, int channels, in
   q->counts = nullptr;
   q->points = nullptr;
   for (const auto& kv : c.activations_by_type) c.activations += kv.second;
+  // Per role (docs/roles.md): the points' own roles; a parameter has its layer's.
+  c.parameter_roles = parameter_roles(*net, c.points);
+  const auto params = net->parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) c.parameters_by_role[c.parameter_roles[i]] += params[i].numel();
+  for (const auto& p : c.points) c.activations_by_role[p.role] += p.activations;
+  for (Role r : all_roles()) {
+    if (c.parameters_by_role.count(r) || c.activations_by_role.count(r)) {
+      c.parameters_by_role[r] += 0;
+      c.activations_by_role[r] += 0;
+    }
+  }
   std::lock_guard<std::mutex> lock(mutex);
   cache.emplace(key, c);
   return c;
@@ -86,9 +97,36 @@ MemoryBreakdown memory_from_counts(const ModelCounts& counts, int batch, const C
   m.weights = a * nw / kBitsPerMiB;
   m.activations = a * batch * nact / kBitsPerMiB;
   m.optimizer = b * 3.0 * nw / kBitsPerMiB;
+  for (const auto& [role, parameters] : counts.parameters_by_role) {
+    RoleMemory& r = m.by_role[role];
+    r.format = config.format(role);
+    r.parameters = parameters;
+    r.activations = counts.activations_by_role.count(role) ? counts.activations_by_role.at(role) : 0;
+    const double ar = r.format.bits_per_element();
+    r.weights = ar * static_cast<double>(r.parameters) / kBitsPerMiB;
+    r.activation_memory = ar * batch * static_cast<double>(r.activations) / kBitsPerMiB;
+    r.optimizer = b * 3.0 * static_cast<double>(r.parameters) / kBitsPerMiB;
+    r.total = r.weights + r.activation_memory + r.optimizer;
+  }
+  if (!config.uniform()) {
+    // Each role's Format A on its own counts; a uniform configuration keeps the formula above
+    // (the same numbers: every term is exact in binary).
+    m.weights = m.activations = 0;
+    for (const auto& kv : m.by_role) {
+      m.weights += kv.second.weights;
+      m.activations += kv.second.activation_memory;
+    }
+  }
   m.total = m.weights + m.activations + m.optimizer;
   m.counts = counts;
   return m;
+}
+
+std::vector<Role> roles_of(const ModelCounts& counts) {
+  std::vector<Role> out;
+  for (Role r : all_roles())
+    if (counts.parameters_by_role.count(r) || counts.activations_by_role.count(r)) out.push_back(r);
+  return out;
 }
 
 MemoryBreakdown cell_memory(const std::string& model, int classes, int channels, int resolution, int batch,

@@ -140,13 +140,18 @@ void count_point(ActivationQuantizer& aq, const Tensor& x, LayerType t, const st
   if (!aq.counts && !aq.points) return;
   const int64_t per_sample = x.numel() / aq.samples;
   if (aq.counts) (*aq.counts)[label(t)] += per_sample;
-  if (aq.points) aq.points->push_back(QuantizerPoint{layer.empty() ? label(t) : layer, label(t), per_sample});
+  if (aq.points) {
+    const std::string name = layer.empty() ? label(t) : layer;
+    aq.points->push_back(QuantizerPoint{name, label(t), per_sample, aq.role(t, name)});
+  }
 }
 
 Tensor quantize_activation(ActivationQuantizer& aq, const Tensor& x, LayerType t, const std::string& layer,
                            bool temporary, bool relu = false) {
-  const bool enabled = aq.enabled;
-  const FloatFormat& format = aq.format;
+  // Per-role formats (docs/roles.md) only for a configuration whose roles differ.
+  const bool by_role = !aq.role_formats.empty();
+  const FloatFormat& format = by_role ? aq.role_format(aq.role(t, layer.empty() ? label(t) : layer)) : aq.format;
+  const bool enabled = aq.enabled && !(by_role && format == FloatFormat());
   const Rounding forward_rounding = aq.forward_rounding, backward_rounding = aq.backward_rounding;
   count_point(aq, x, t, layer);
   const bool in_place = enabled && !relu && temporary && exclusively_owned(x);  // before y shares the handle
@@ -174,6 +179,63 @@ Tensor quantize_activation(ActivationQuantizer& aq, const Tensor& x, LayerType t
 }
 
 }  // namespace
+
+Role ActivationQuantizer::role(LayerType t, const std::string& layer) const {
+  const auto it = point_roles.find(layer.empty() ? label(t) : layer);
+  if (it != point_roles.end()) return it->second;
+  switch (t) {
+    case LayerType::input: return Role::first;
+    case LayerType::batchnorm:
+    case LayerType::layernorm:
+    case LayerType::groupnorm: return Role::norm;
+    default: return Role::body;
+  }
+}
+
+const FloatFormat& ActivationQuantizer::role_format(Role r) const {
+  const auto it = role_formats.find(r);
+  return it == role_formats.end() ? format : it->second;
+}
+
+void ActivationQuantizer::set_formats(const Configuration& config) {
+  format = config.a;
+  role_formats.clear();
+  if (!config.uniform())
+    for (Role r : override_roles()) role_formats[r] = config.format(r);
+  enabled = false;
+  for (Role r : all_roles()) enabled = enabled || config.format(r) != FloatFormat();
+}
+
+std::vector<std::string> Model::parameter_paths() {
+  std::vector<std::string> out;
+  for (const auto& p : named_parameters(/*recurse=*/true)) out.push_back(p.key());
+  return out;
+}
+
+void Model::name_roles(const std::string& first_layer, const std::vector<std::string>& attention) {
+  q_->point_roles[first_layer] = Role::first;
+  q_->point_roles["fc"] = Role::last;
+  for (const auto& a : attention) q_->point_roles[a] = Role::attention;
+}
+
+std::vector<Role> parameter_roles(Model& net, const std::vector<QuantizerPoint>& points) {
+  std::vector<Role> out;
+  for (const std::string& path : net.parameter_paths()) {
+    const auto dot = path.rfind('.');
+    const std::string module = dot == std::string::npos ? path : path.substr(0, dot);
+    Role role = Role::body;
+    for (const auto& p : points) {
+      const bool op_of_module =
+          starts_with(p.layer, module + ".") && p.layer.find('.', module.size() + 1) == std::string::npos;
+      if (p.layer == module || (!module.empty() && op_of_module)) {
+        role = p.role;
+        break;
+      }
+    }
+    out.push_back(role);
+  }
+  return out;
+}
 
 Tensor ActivationQuantizer::operator()(const Tensor& x, LayerType t, const std::string& layer) {
   return quantize_activation(*this, x, t, layer, false);
@@ -261,6 +323,7 @@ class ResNet : public Model {
       }
     }
     fc_ = register_module("fc", tnn::Linear(in, classes));
+    name_roles(stem_.conv_name);
   }
   Tensor forward(Tensor x) override {
     auto& q = *q_;
@@ -292,6 +355,7 @@ class ConvNet : public Model {
       in = cfg[i];
     }
     fc_ = register_module("fc", tnn::Linear(in * pooled * pooled, classes));
+    name_roles(convs_.empty() ? std::string("fc") : convs_.front().conv_name);
   }
   Tensor forward(Tensor x) override {
     auto& q = *q_;
@@ -338,6 +402,7 @@ class Mlp : public Model {
       in = widths[i];
     }
     fc_ = register_module("fc", tnn::Linear(in, classes));
+    name_roles(names_.empty() ? std::string("fc") : names_.front());
   }
   Tensor forward(Tensor x) override {
     auto& q = *q_;
@@ -372,6 +437,8 @@ class EncoderBlock : public tnn::Module {
       names_.push_back(name + "." + step);
     }
   }
+  /// The attention points (scores and softmax), for the model's roles.
+  std::vector<std::string> attention_points() const { return {names_[2], names_[3]}; }
   Tensor forward(ActivationQuantizer& q, const Tensor& x, int64_t n, int64_t t) {
     const int64_t dim = x.size(1), dh = dim / heads_, nh = n * heads_;
     Tensor qkv = q(qkv_(q(norm1_(x), LayerType::layernorm, names_[0])), LayerType::linear, names_[1]);
@@ -418,6 +485,10 @@ class VisionTransformer : public Model {
     }
     norm_ = register_module("norm", tnn::LayerNorm(tnn::LayerNormOptions({dim})));
     fc_ = register_module("fc", tnn::Linear(dim, classes));
+    std::vector<std::string> attention;
+    for (const auto& b : blocks_)
+      for (const auto& a : b->attention_points()) attention.push_back(a);
+    name_roles("patch_embed", attention);
   }
   Tensor forward(Tensor x) override {
     auto& q = *q_;

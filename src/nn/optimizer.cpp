@@ -1,21 +1,28 @@
 // Low-precision SGD: Format B optimizer state, Format A forward weights.
 #include "peppp/nn/optimizer.hpp"
 
+#include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/quant/quantize.hpp"
 
 namespace peppp::nn {
 
 namespace {
-enum Role : std::uint64_t { kGradient = 1, kMomentum = 2, kAccumulator = 3, kWeights = 4 };
+enum StreamRole : std::uint64_t { kGradient = 1, kMomentum = 2, kAccumulator = 3, kWeights = 4 };
 const FloatFormat kFloat32{};
 }  // namespace
 
 LowPrecisionSgd::LowPrecisionSgd(std::vector<torch::Tensor> params, const Configuration& config,
-                                 const TrainSettings& settings, std::uint64_t seed)
-    : params_(std::move(params)), config_(config), settings_(settings), seed_(seed),
-      enabled_(!(config.a == kFloat32 && config.b == kFloat32)) {
+                                 const TrainSettings& settings, std::uint64_t seed, const std::vector<Role>& roles)
+    : params_(std::move(params)), config_(config), settings_(settings), seed_(seed), enabled_(config.b != kFloat32) {
   torch::NoGradGuard no_grad;
+  if (!roles.empty() && roles.size() != params_.size())
+    throw InputError("low-precision SGD: " + std::to_string(roles.size()) + " parameter roles for " +
+                     std::to_string(params_.size()) + " parameters");
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    weight_format_.push_back(config.format(roles.empty() ? Role::body : roles[i]));
+    enabled_ = enabled_ || weight_format_.back() != kFloat32;
+  }
   acc_.resize(params_.size());
   buf_.resize(params_.size());
   for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -25,7 +32,7 @@ LowPrecisionSgd::LowPrecisionSgd(std::vector<torch::Tensor> params, const Config
     }
     acc_[i] = params_[i].detach().clone();
     round(acc_[i], config_.b, settings_.rounding.accumulator, kAccumulator, i);
-    if (config_.a == kFloat32) params_[i].copy_(acc_[i]);
+    if (weight_format_[i] == kFloat32) params_[i].copy_(acc_[i]);
     else round_weights(i);
   }
 }
@@ -42,7 +49,7 @@ void LowPrecisionSgd::round(torch::Tensor& t, FloatFormat f, Rounding r, std::ui
 
 void LowPrecisionSgd::round_weights(std::size_t i) {
   torch::Tensor& p = params_[i];
-  quantize_into(acc_[i], p, config_.a, settings_.rounding.weights, stream(kWeights, i));
+  quantize_into(acc_[i], p, weight_format_[i], settings_.rounding.weights, stream(kWeights, i));
   p.unsafeGetTensorImpl()->bump_version();  // as the copy_ it replaces: a written parameter
 }
 
@@ -74,7 +81,7 @@ void LowPrecisionSgd::step(double grad_divisor) {
     }
     acc_[i].add_(d, -lr);
     round(acc_[i], config_.b, settings_.rounding.accumulator, kAccumulator, i);
-    if (enabled_ && config_.a != kFloat32) {
+    if (enabled_ && weight_format_[i] != kFloat32) {
       round_weights(i);
     } else if (enabled_) {
       p.copy_(acc_[i]);

@@ -58,6 +58,7 @@ struct Points {
   ActivationQuantizer* quantizer = nullptr;
   std::vector<LayerType> kinds;
   std::vector<std::string> names;
+  std::map<std::string, Role> roles;  ///< the points named first, last, attention (docs/roles.md)
 };
 
 struct Registry {
@@ -129,7 +130,52 @@ void quantize_value(jit::Graph& g, jit::Value* v, jit::Node* before, std::int64_
   q->node()->replaceInput(0, v);
 }
 
-// Inline the forward graph and insert the points; fills p's kinds and names.
+// The attention points ending at softmax node `n`: the softmax, and the
+// matmul-kind point its input comes from through scale and mask points
+// (mul/div, add/sub) and other single-input steps (view, masked_fill, ...);
+// empty when no matmul is found within a few steps.
+std::vector<const jit::Node*> attention_chain(const jit::Node* n, const std::map<const jit::Node*, LayerType>& kinds) {
+  std::vector<const jit::Node*> chain{n};
+  const jit::Value* v = n->inputs().at(0);
+  for (int step = 0; step < 8; ++step) {
+    const jit::Node* producer = v->node();
+    const auto it = kinds.find(producer);
+    if (it != kinds.end() && it->second == LayerType::matmul) {
+      chain.push_back(producer);
+      return chain;
+    }
+    if (it != kinds.end() && it->second != LayerType::mul && it->second != LayerType::add) break;
+    if (it != kinds.end()) chain.push_back(producer);
+    if (producer->inputs().empty() || !producer->inputs()[0]->type()->cast<c10::TensorType>()) break;
+    v = producer->inputs()[0];
+  }
+  return {};
+}
+
+// The roles of the points whose kind does not tell (docs/roles.md): the first
+// conv/linear → first, the last linear → last, softmax chains (attention_chain) → attention.
+std::map<const jit::Node*, Role> named_roles(const std::vector<jit::Node*>& nodes) {
+  std::map<const jit::Node*, LayerType> kinds;
+  for (const jit::Node* n : nodes) kinds[n] = op_kinds().at(n->kind().toQualString());
+  std::map<const jit::Node*, Role> roles;
+  for (const jit::Node* n : nodes) {
+    if (kinds[n] != LayerType::softmax || std::string(n->kind().toUnqualString()) != "softmax") continue;
+    for (const jit::Node* a : attention_chain(n, kinds)) roles[a] = Role::attention;
+  }
+  for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+    if (kinds[*it] != LayerType::linear) continue;
+    roles[*it] = Role::last;
+    break;
+  }
+  for (const jit::Node* n : nodes) {
+    if (kinds[n] != LayerType::conv && kinds[n] != LayerType::linear) continue;
+    roles[n] = Role::first;  // a one-layer network: its layer is the first one
+    break;
+  }
+  return roles;
+}
+
+// Inline the forward graph and insert the points; fills p's kinds, names and roles.
 std::shared_ptr<jit::Graph> quantized_graph(const jit::Module& module, std::int64_t handle, Points& p) {
   auto g = module.get_method("forward").graph()->copy();
   jit::Inline(*g);
@@ -149,11 +195,13 @@ std::shared_ptr<jit::Graph> quantized_graph(const jit::Module& module, std::int6
   p.kinds.push_back(LayerType::input);
   p.names.push_back(name("input"));
   quantize_value(*g, g->inputs()[1], g->block()->nodes().front(), handle, 0);
+  const auto roles = named_roles(nodes);
   for (jit::Node* n : nodes) {
     const std::string op = n->kind().toUnqualString();
     const std::string path = module_path(n);
     p.kinds.push_back(op_kinds().at(n->kind().toQualString()));
     p.names.push_back(name(path.empty() ? op : path + "." + op));
+    if (roles.count(n)) p.roles[p.names.back()] = roles.at(n);
     quantize_value(*g, n->output(), n->next(), handle, static_cast<std::int64_t>(p.kinds.size() - 1));
   }
   return g;
@@ -192,6 +240,7 @@ ScriptedModel::ScriptedModel(const std::string& path, int classes, int channels,
       handle_ = r.next++;
     }
     graph_ = quantized_graph(module_, handle_, points);
+    q_->point_roles = points.roles;
   } catch (const InputError& e) {
     throw InputError(what_ + e.what());
   } catch (const c10::Error& e) {
@@ -208,6 +257,7 @@ ScriptedModel::ScriptedModel(const std::string& path, int classes, int channels,
     std::string n = p.name;
     for (char& c : n) c = c == '.' ? '_' : c;
     register_parameter(std::to_string(k++) + "_" + n, p.value, p.value.requires_grad());
+    parameter_paths_.push_back(p.name);
   }
   try {
     probe(classes, channels, resolution);

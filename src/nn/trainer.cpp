@@ -74,14 +74,17 @@ CellResult train_cell(const data::TaskData& task, const Configuration& config, c
     if (settings.threads > 0) at::set_num_threads(settings.threads);
     torch::manual_seed(seed);
     auto q = std::make_shared<ActivationQuantizer>();
-    q->format = config.a;
-    q->enabled = config.a != FloatFormat();
+    q->set_formats(config);
     q->forward_rounding = settings.rounding.activations;
     q->backward_rounding = settings.rounding.errors;
     q->seed = mix64(seed ^ 0x616374ULL);
     auto net = make_model(model, task.classes, task.channels, task.resolution, q);
     net->to(device);
-    LowPrecisionSgd opt(net->parameters(), config, settings, mix64(seed ^ 0x6f7074ULL));
+    // Per-role formats: each weight gets its layer's role (docs/roles.md); uniform: no lookup at all.
+    const std::vector<Role> roles =
+        config.uniform() ? std::vector<Role>{}
+                         : model_counts(model, task.classes, task.channels, task.resolution).parameter_roles;
+    LowPrecisionSgd opt(net->parameters(), config, settings, mix64(seed ^ 0x6f7074ULL), roles);
 
     const int64_t n = task.train_x.size(0);
     std::vector<int64_t> order(static_cast<std::size_t>(n));

@@ -4,6 +4,7 @@
 /// configurations (Format A + Format B). Semantics: shared/docs QUANT.md.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -132,19 +133,59 @@ class FloatFormat {
   StandardFormat std_ = StandardFormat::none;
 };
 
-/// A configuration: Format A (weights, activations, errors) and Format B
-/// (optimizer: gradient, momentum, accumulator). Label "e4m3/e6m7" (or with
-/// named formats, "mxfp8-e4m3/bf16").
+/// The role of a quantizer point of a network (docs/roles.md): `first` (the
+/// input and the first conv/linear layer's output), `last` (the classifier
+/// head), `attention` (attention scores and softmax), `norm` (batch/layer/
+/// group norm outputs), `body` (every other point). A layer's weights have
+/// its role. The enum order is the label order of the overrides.
+enum class Role : std::uint8_t { body = 0, first, last, attention, norm };
+
+/// "body", "first", "last", "attention", "norm".
+std::string label(Role r);
+/// Parse a role name (exact, lower case).
+/// @throws InputError naming the value and the allowed names.
+Role parse_role(std::string_view label);
+/// Every role, body first: body, first, last, attention, norm.
+const std::vector<Role>& all_roles();
+/// The roles a configuration may give their own Format A, in label order:
+/// first, last, attention, norm.
+const std::vector<Role>& override_roles();
+
+/// A configuration: Format A (weights, activations, errors) for the body,
+/// an optional Format A per role (docs/roles.md), and Format B (optimizer:
+/// gradient, momentum, accumulator, of every parameter whatever its role).
+/// Label "e4m3/e6m7" when every role has the body's format (or with named
+/// formats, "mxfp8-e4m3/bf16"); "e4m3[first=e8m7,last=e8m7]/e6m7" when
+/// roles differ: the overrides in the order first, last, attention, norm,
+/// only those whose format differs from the body's.
 struct Configuration {
-  FloatFormat a;
-  FloatFormat b;
-  /// "e4m3/e6m7".
-  std::string label() const { return a.label() + "/" + b.label(); }
-  /// Parse "e4m3/e6m7" (either format in either label form).
-  /// @throws InputError on a malformed label.
+  FloatFormat a;  ///< Format A of the body (and of every role without an override)
+  FloatFormat b;  ///< Format B
+  /// Per-role Format A overrides (never `Role::body`); an entry equal to `a`
+  /// is the same configuration as no entry (label, ==, format()).
+  std::map<Role, FloatFormat> roles{};
+
+  /// Format A of role `r`: its override, else `a`.
+  const FloatFormat& format(Role r) const;
+  /// True when every role has Format `a` (the paper's configurations).
+  bool uniform() const;
+  /// Give role `r` Format A `f` (`Role::body`: sets `a`); an override equal
+  /// to `a` is dropped. Returns *this.
+  Configuration& set(Role r, const FloatFormat& f);
+  /// "e4m3/e6m7" or "e4m3[first=e8m7,last=e8m7]/e6m7" (see above).
+  std::string label() const;
+  /// Parse a label (`parse_configuration`).
   static Configuration parse(std::string_view label);
-  friend bool operator==(const Configuration& x, const Configuration& y) { return x.a == y.a && x.b == y.b; }
+  friend bool operator==(const Configuration& x, const Configuration& y);
+  friend bool operator!=(const Configuration& x, const Configuration& y) { return !(x == y); }
 };
+
+/// Parse "A/B" or "A[role=F,...]/B": every format in any form FloatFormat::
+/// parse takes, the overrides in the order first, last, attention, norm, each
+/// role at most once and different from A (so that a configuration has one
+/// label: `parse_configuration(c.label()) == c` and the label round-trips).
+/// @throws InputError on a malformed label, naming it and the allowed form.
+Configuration parse_configuration(std::string_view label);
 
 /// All (A, B) pairs, A-major: index j = |B|·a + b (METHOD.md F1).
 std::vector<Configuration> all_configurations(const std::vector<FloatFormat>& formats_a,

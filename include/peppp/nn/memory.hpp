@@ -5,6 +5,8 @@
 ///
 ///   memory = bA · (N_w + B · N_act) + bB · 3 · N_w   bits, reported in MiB (2^20 bytes)
 ///
+/// and, for a configuration with a Format A per role (docs/roles.md), the
+/// sum over the roles r of bA,r · (N_w,r + B · N_act,r), plus bB · 3 · N_w;
 /// with bA, bB the bits per element of Format A and B (FloatFormat::
 /// bits_per_element: 1 + E + M, plus a block format's scale share, e.g.
 /// mxfp8-e4m3 8.25, nvfp4 4.5), B the batch size, N_w the
@@ -25,6 +27,7 @@ struct QuantizerPoint {
                                   ///< "blocks0.attn_qkv"), or a step of it ("blocks0.attn_scores")
   std::string kind;               ///< layer kind (`nn::label`): "input", "conv", "linear", ...
   std::int64_t activations = 0;   ///< elements per sample
+  Role role = Role::body;         ///< its role (docs/roles.md)
 };
 
 /// Parameter and per-sample activation counts of one model instance.
@@ -39,6 +42,28 @@ struct ModelCounts {
   /// Every quantizer point of the counting run, in forward order (their
   /// activations add up to `activations`).
   std::vector<QuantizerPoint> points;
+  /// The role of every trainable parameter tensor, in the model's
+  /// `parameters()` order (nn::parameter_roles).
+  std::vector<Role> parameter_roles;
+  /// N_w and N_act split by role (docs/roles.md); only the roles the network
+  /// has (a role with points or parameters) are keys. They add up to
+  /// `parameters` and `activations`.
+  std::map<Role, std::int64_t> parameters_by_role, activations_by_role;
+};
+
+/// The roles the network of `counts` has, in the order body, first, last,
+/// attention, norm (a role with at least one point or parameter).
+std::vector<Role> roles_of(const ModelCounts& counts);
+
+/// Memory of one role of a cell, MiB, with its counts.
+struct RoleMemory {
+  FloatFormat format;             ///< the role's Format A
+  std::int64_t parameters = 0;    ///< N_w,r
+  std::int64_t activations = 0;   ///< N_act,r (per sample)
+  double weights = 0;             ///< bA,r · N_w,r
+  double activation_memory = 0;   ///< bA,r · B · N_act,r
+  double optimizer = 0;           ///< bB · 3 · N_w,r
+  double total = 0;               ///< sum of the three
 };
 
 /// Memory of one cell, MiB (2^20 bytes), with its F2 breakdown.
@@ -48,6 +73,9 @@ struct MemoryBreakdown {
   double optimizer = 0;    ///< bB · 3 · N_w (gradient, momentum, accumulator)
   double total = 0;        ///< sum of the three
   ModelCounts counts;      ///< the counts it was computed from
+  /// The same per role (the roles the network has): their weights,
+  /// activations, optimizer and totals add up to the fields above.
+  std::map<Role, RoleMemory> by_role;
 };
 
 /// Names accepted by `model_counts` / `cell_memory` / `nn::make_model`:

@@ -66,6 +66,26 @@ struct ActivationQuantizer {
   /// When set, called with every activation after its quantization (tests).
   std::function<void(LayerType, const torch::Tensor&)> observer;
   std::int64_t samples = 1;  ///< batch of the last input point (for the per-sample counts)
+  /// Format A per role (docs/roles.md), set by `set_formats` for a
+  /// configuration whose roles differ: a point quantizes onto its role's
+  /// format (a role absent here: `format`; e8m23: the point is left as it
+  /// is). Empty (uniform configurations): `format` at every point, no lookup.
+  std::map<Role, FloatFormat> role_formats;
+  /// Roles of the points the model names itself (its first layer "first",
+  /// its head "last", attention scores and softmax "attention"), by point
+  /// name; the model's constructor fills it. Other points: `role()`'s rule.
+  std::map<std::string, Role> point_roles;
+
+  /// The role of point (`t`, `layer`): `point_roles[layer]` when named
+  /// there (`layer` empty: the label of `t`), else by kind: input → first;
+  /// batchnorm, layernorm, groupnorm → norm; anything else → body.
+  Role role(LayerType t, const std::string& layer) const;
+  /// Format A of a point of role `r` (`role_formats`, else `format`).
+  const FloatFormat& role_format(Role r) const;
+  /// Take Format A of `config`: `format` = the body's, `role_formats` the
+  /// per-role formats when the configuration is not uniform (else empty),
+  /// `enabled` unless every role's format is e8m23 (float32).
+  void set_formats(const Configuration& config);
 
   /// Quantize the output `x` of a layer of type `t` (autograd-aware); `x`
   /// itself is left as it is. `layer` names the point (the producing
@@ -91,11 +111,27 @@ class Model : public torch::nn::Module {
   virtual torch::Tensor forward(torch::Tensor x) = 0;
   /// The model's quantizer (shared by all its layers).
   ActivationQuantizer& quantizer() { return *q_; }
+  /// The module path of every parameter, in `parameters()` order: the
+  /// registered name (TorchScript networks: the name in the loaded module,
+  /// "conv1.weight"), which `parameter_roles` matches with the point names.
+  virtual std::vector<std::string> parameter_paths();
 
  protected:
   explicit Model(std::shared_ptr<ActivationQuantizer> q) : q_(std::move(q)) {}
+  /// Name the roles of the points whose kind does not tell (docs/roles.md):
+  /// `first_layer` → first, the head "fc" → last, `attention` → attention.
+  void name_roles(const std::string& first_layer, const std::vector<std::string>& attention = {});
   std::shared_ptr<ActivationQuantizer> q_;
 };
+
+/// The role of every parameter of `net`, in `parameters()` order
+/// (docs/roles.md: weights follow the role of their layer): the role of the
+/// first point of `points` whose layer is the parameter's module path (its
+/// path without the last ".name"; a parameter of the model itself, such as
+/// vit-tiny's "pos_embed": its name) or, for TorchScript networks, that
+/// path followed by ".op" (a point "conv1.conv2d" for "conv1.weight");
+/// body when no point matches.
+std::vector<Role> parameter_roles(Model& net, const std::vector<QuantizerPoint>& points);
 
 /// Build a model of the zoo (see `model_names()` in memory.hpp):
 /// - small-cnn: conv16-BN-ReLU-pool, conv32-BN-ReLU-pool, adaptive avg pool to 7×7, linear;

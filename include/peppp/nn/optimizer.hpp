@@ -25,9 +25,12 @@ namespace peppp::nn {
 class LowPrecisionSgd {
  public:
   /// Takes over `params` (their current values become the accumulators,
-  /// rounded onto Format B, and the parameters Format A of those).
+  /// rounded onto Format B, and the parameters Format A of those). `roles`:
+  /// the role of every parameter (docs/roles.md), whose Format A
+  /// (`config.format(role)`) its forward weights get; empty: every
+  /// parameter is body (Format `config.a`). Format B is every parameter's.
   LowPrecisionSgd(std::vector<torch::Tensor> params, const Configuration& config, const TrainSettings& settings,
-                  std::uint64_t seed);
+                  std::uint64_t seed, const std::vector<Role>& roles = {});
   /// Zero every parameter's gradient.
   void zero_grad();
   /// One update from the current gradients divided by `grad_divisor` (undoes
@@ -52,6 +55,7 @@ class LowPrecisionSgd {
   std::uint64_t stream(std::uint64_t role, std::size_t i) const;
 
   std::vector<torch::Tensor> params_, acc_, buf_;
+  std::vector<FloatFormat> weight_format_;  ///< Format A of each parameter's forward weights
   Configuration config_;
   TrainSettings settings_;
   std::uint64_t seed_;

@@ -70,6 +70,8 @@ class ScriptedModel : public Model {
   std::shared_ptr<torch::jit::Graph> graph() const { return graph_; }
   /// The loaded module (tests: copying weights in).
   torch::jit::Module& module() { return module_; }
+  /// The parameters' names in the loaded module ("conv1.weight").
+  std::vector<std::string> parameter_paths() override { return parameter_paths_; }
 
  private:
   void unregister();
@@ -80,6 +82,7 @@ class ScriptedModel : public Model {
   std::shared_ptr<torch::jit::Graph> graph_;
   std::unique_ptr<torch::jit::GraphFunction> forward_;
   std::int64_t handle_ = 0;
+  std::vector<std::string> parameter_paths_;
 };
 
 }  // namespace peppp::nn
