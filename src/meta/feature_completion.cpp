@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
 
 #include <Eigen/Cholesky>
 #include <Eigen/QR>
@@ -294,11 +295,8 @@ FeatureCompletionResult feature_complete(const MatrixXd& error, const MatrixXd& 
   if ((m.array() > 0).count() >= 2 * 2 * o.cv_folds && (ranks.size() > 1 || o.ridge_grid.size() > 1))
     choice = cross_validate(full, ranks, o, res);
   const Factors f = fit(full, choice.rank, choice.ridge, o, initial_factors(error.rows(), choice.rank, o.seed));
-  res.rank = choice.rank;
-  res.ridge = choice.ridge;
-  res.iterations = f.iterations;
-  res.converged = f.converged;
-  res.objective = f.objective;
+  std::tie(res.rank, res.ridge) = std::tie(choice.rank, choice.ridge);
+  std::tie(res.iterations, res.converged, res.objective) = std::tie(f.iterations, f.converged, f.objective);
   res.task_factors = f.u;
   res.configuration_factors = f.v(phi);
   res.estimate = (res.task_factors * res.configuration_factors.transpose()).array() + res.mean;
