@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -8,6 +9,7 @@
 #include "peppp/meta/completion.hpp"
 #include "peppp/meta/configuration_features.hpp"
 #include "peppp/meta/feature_completion.hpp"
+#include "peppp/meta/loocv.hpp"
 #include "peppp/meta/sampling.hpp"
 #include "role_test_data.hpp"
 
@@ -193,4 +195,58 @@ TEST(FeatureCompletion, RefusesBadInput) {
   EXPECT_THROW(feature_complete(MatrixXd::Constant(3, 4, kNaN), MatrixXd(), MatrixXd::Ones(4, 2), o), InputError);
   o.ridge_grid = {0.0};
   EXPECT_THROW(feature_complete(a, MatrixXd(), MatrixXd::Ones(4, 2), o), InputError);
+}
+
+// Meta-LOOCV on a per-role campaign: each fold's sampled meta-training matrix
+// is completed with the features, so columns no meta-training row measured
+// get finite, task-specific estimates, and ei-mf chooses among all columns.
+TEST(FeatureCompletion, MetaLoocvCompletesPerRoleTrainingAndEiMfSeesEveryColumn) {
+  const auto labels = test::role_labels({"e4m3", "e5m2", "e8m7"}, {"e4m3", "e8m7"}, {"e4m3", "e8m7"}, {}, {"e6m7"});
+  const int n = 10, d = static_cast<int>(labels.size()), fold = 2;
+  const MatrixXd truth = test::role_errors(labels, n, 0.01, 6);
+  LoocvData data;
+  data.config = labels;
+  for (int i = 0; i < n; ++i) {
+    data.task.push_back("t" + std::to_string(i));
+    for (int j = 0; j < d; ++j) {
+      data.error.push_back(truth(i, j));
+      data.memory.push_back(10.0 + j);
+    }
+  }
+  LoocvSpec spec;
+  spec.settings = {"III"};
+  spec.methods = {"ei-mf"};
+  spec.measurements = {3, 5};
+  spec.ratio = 0.15;
+  spec.rank = 2;
+  spec = validate_loocv(spec, data);
+  const MetaTraining t = build_meta_training(spec, data, 0, fold, 0);
+  ASSERT_EQ(t.estimate.size(), static_cast<std::size_t>((n - 1) * d));
+  EXPECT_EQ(t.centered, t.estimate);
+  EXPECT_TRUE(t.lambda == 0.1 || t.lambda == 0.01 || t.lambda == 0.001) << t.lambda;  // the feature ridge grid
+  const std::vector<int> rows = training_rows(spec, data, fold);
+  const std::vector<std::uint8_t> mask = meta_training_mask(spec, data, 0, fold, 0);
+  int unmeasured_columns = 0;
+  for (int j = 0; j < d; ++j) {
+    bool measured = false;
+    for (int i : rows) measured = measured || mask[static_cast<std::size_t>(i * d + j)];
+    if (measured) continue;
+    ++unmeasured_columns;
+    double lo = 1e9, hi = -1e9;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const double v = t.estimate[r * static_cast<std::size_t>(d) + static_cast<std::size_t>(j)];
+      EXPECT_TRUE(std::isfinite(v));
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    EXPECT_GT(hi - lo, 1e-6) << labels[static_cast<std::size_t>(j)];  // per task, not a constant fill
+  }
+  EXPECT_GT(unmeasured_columns, 0);
+  LoocvItem item;
+  item.fold = fold;
+  item.method = 0;
+  const LoocvItemResult res = evaluate_loocv_item(spec, data, item, t);
+  ASSERT_EQ(res.selected_config.size(), 2u);
+  for (int c : res.selected_config) EXPECT_TRUE(c >= 0 && c < d);
+  EXPECT_EQ(res.predicted_error.size(), static_cast<std::size_t>(2 * d));
 }
