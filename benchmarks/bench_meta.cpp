@@ -5,11 +5,14 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "loocv_synthetic.hpp"
 #include "peppp/meta/acquisition.hpp"
+#include "peppp/meta/configuration_features.hpp"
 #include "peppp/meta/design.hpp"
+#include "peppp/meta/feature_completion.hpp"
 #include "peppp/meta/loocv.hpp"
 #include "peppp/meta/sampling.hpp"
 #include "peppp/meta/softimpute.hpp"
@@ -139,5 +142,58 @@ void BM_BoFullStep(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_BoFullStep)->Unit(benchmark::kMicrosecond);
+
+// Per-role labels: body × first × last × attention × norm (a role with an
+// empty list keeps the body's format) × Format B, in the label grammar.
+std::vector<std::string> role_space(const std::vector<std::vector<std::string>>& roles, const std::vector<std::string>& b) {
+  static const char* names[] = {"first", "last", "attention", "norm"};
+  std::vector<std::string> out;
+  std::vector<std::size_t> at(roles.size(), 0);
+  for (;;) {
+    const std::string& body = roles[0][at[0]];
+    std::string over;
+    for (std::size_t r = 1; r < roles.size(); ++r)
+      if (!roles[r].empty() && roles[r][at[r]] != body)
+        over += std::string(over.empty() ? "" : ",") + names[r - 1] + "=" + roles[r][at[r]];
+    for (const auto& fb : b) out.push_back(body + (over.empty() ? "" : "[" + over + "]") + "/" + fb);
+    std::size_t r = 0;  // the next combination: an odometer over the non-empty lists
+    for (; r < roles.size(); ++r) {
+      if (roles[r].empty()) continue;
+      if (++at[r] < roles[r].size()) break;
+      at[r] = 0;
+    }
+    if (r == roles.size()) break;
+  }
+  return out;
+}
+
+// args: n tasks, d role combinations (1000 or 2000), sampling ratio in %.
+// Errors: a rank-3 sigmoid of the role roundoffs 2^-M and ranges plus noise;
+// the whole feature_complete (CV over rank × ridge and the final fit) is timed.
+void BM_FeatureCompletion(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const std::vector<std::string> five = {"e3m2", "e4m3", "e5m2", "e8m7", "e5m10"}, two = {"e4m3", "e8m7"};
+  const auto labels = role_space({five, five, five, two, state.range(1) > 1000 ? two : std::vector<std::string>{}},
+                                 {"e6m7", "e8m23", "e5m10", "e8m10"});
+  const int d = static_cast<int>(labels.size());
+  const MatrixXd f = configuration_features(labels);
+  MatrixXd h(d, 3);
+  for (int j = 0; j < d; ++j)
+    h.row(j) << std::exp2(-f(j, 2)) * 8 + std::exp2(-f(j, 4)) * 3 + std::exp2(-f(j, 10)),
+        std::exp(2.0 - f(j, 1)) + 3 * std::exp2(-f(j, 6)), 20 * std::exp2(-f(j, 12)) + std::exp2(-f(j, 8));
+  const MatrixXd logit = (uniform(n, 3, 5, 0.2, 1.2) * h.transpose()).array() - 2.0;
+  const MatrixXd e = (1.0 / (1.0 + (-logit.array()).exp())).matrix() + 0.01 * uniform(n, d, 6, -1, 1);
+  const MatrixXd a = apply_mask(e, sample_uniform(n, d, state.range(2) / 100.0, 7));
+  FeatureCompletionResult r;
+  for (auto _ : state) {
+    r = feature_complete(a, MatrixXd(), f, FeatureCompletionOptions{});
+    benchmark::DoNotOptimize(r.objective);
+  }
+  state.counters["d"] = d;
+  state.counters["rank"] = r.rank;
+  state.counters["features"] = r.expanded_features;
+  state.counters["relative_error"] = (r.estimate - e).norm() / e.norm();
+}
+BENCHMARK(BM_FeatureCompletion)->Args({40, 1000, 20})->Args({160, 2000, 20})->Unit(benchmark::kSecond)->Iterations(1);
 
 }  // namespace

@@ -140,10 +140,13 @@ void CampaignArgs::declare(OptionSet& s) {
         "small errors survive Format A; 0 = the batch size, 1 = no scaling.").at_least(0).to(t.loss_scale);
 
   s.add("sampling.scheme", Kind::choice, "full", "", "uniform",
-        "Which cells to measure: all (full), an exact uniform random fraction (uniform), or a "
-        "memory-weighted random sample favouring cheap cells (nonuniform, METHOD.md F4.2).")
-      .one_of({"full", "uniform", "nonuniform"}).to(spec.scheme, meta::parse_scheme);
-  s.add("sampling.ratio", Kind::real, "0.2", "fraction", "0.25", "Fraction of cells measured by the uniform scheme.")
+        "Which cells to measure: all (full), an exact uniform random fraction (uniform), a "
+        "memory-weighted random sample favouring cheap cells (nonuniform, METHOD.md F4.2), or every "
+        "uniform configuration plus a level-balanced fraction sampling.ratio of the per-role ones per task "
+        "(design, docs/feature-completion.md).")
+      .one_of({"full", "uniform", "nonuniform", "design"}).to(spec.scheme, meta::parse_scheme);
+  s.add("sampling.ratio", Kind::real, "0.2", "fraction", "0.25",
+        "Fraction of cells measured by the uniform scheme; design: fraction of the per-role configurations per task.")
       .above(0).at_most(1).to(spec.ratio);
   s.add("sampling.p_max", Kind::real, "0.4", "probability", "0.6",
         "Non-uniform scheme: sampling probability of the cheapest cells.").above(0).at_most(1).to(spec.p_max);

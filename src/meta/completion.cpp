@@ -7,6 +7,8 @@
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
+#include "peppp/meta/configuration_features.hpp"
+#include "peppp/meta/feature_completion.hpp"
 #include "peppp/meta/pareto.hpp"
 #include "peppp/meta/sampling.hpp"
 
@@ -40,6 +42,10 @@ struct Solve {
 };
 
 Solve solve(const MatrixXd& a, const MatrixXd& w, const CompletionOptions& o, bool weighted, std::uint64_t seed) {
+  if (has_per_role_labels(o.configuration_labels)) {  // per-role campaign: docs/feature-completion.md
+    FeatureSolve f = feature_solve(a, w, o.configuration_labels, seed);
+    return {std::move(f.result), std::move(f.cv)};
+  }
   SoftImputeOptions so;
   so.gap_tolerance = o.gap_tolerance;
   if (o.center) so.gap_absolute = kCenteredGapAbsolute;  // the residual's objective is near 0
@@ -226,10 +232,11 @@ CompletionResult complete_campaign(const MatrixXd& error, const MatrixXd& memory
   res.observed = observed;
   res.fully_observed = observed == n * d;
   res.lambda_auto = o.lambda_auto;
-  const CenteredErrors centered = o.center ? center_errors(error) : CenteredErrors{};
-  const Solve s = o.center ? solve(centered.residual, w, centered_grid(o), weighted, o.seed)
+  const bool center = o.center && !has_per_role_labels(o.configuration_labels);
+  const CenteredErrors centered = center ? center_errors(error) : CenteredErrors{};
+  const Solve s = center ? solve(centered.residual, w, centered_grid(o), weighted, o.seed)
                            : solve(error, w, o, weighted, o.seed);
-  res.estimate = o.center ? uncenter_errors(s.r.estimate, centered) : s.r.estimate;
+  res.estimate = center ? uncenter_errors(s.r.estimate, centered) : s.r.estimate;
   res.lambda = s.r.lambda;
   res.cv_grid = s.cv.grid;
   res.cv_error = s.cv.heldout_error;

@@ -16,7 +16,9 @@
 #include "peppp/meta/acquisition.hpp"
 #include "peppp/meta/architectures.hpp"
 #include "peppp/meta/bayes.hpp"
+#include "peppp/meta/configuration_features.hpp"
 #include "peppp/meta/design.hpp"
+#include "peppp/meta/feature_completion.hpp"
 #include "peppp/meta/lowrank.hpp"
 #include "peppp/meta/pareto.hpp"
 #include "peppp/meta/sampling.hpp"
@@ -110,6 +112,7 @@ LoocvLambdas cv_lambdas(const LoocvSpec& spec, const SampledTraining& s, int fol
 
 LoocvLambdas loocv_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
   if (setting_info(spec.settings[setting]).training == SettingInfo::Training::full) return {};
+  if (has_per_role_labels(data.config)) return {};  // the feature completion chooses its own ridge
   return cv_lambdas(spec, sampled_training(spec, data, setting, fold, repeat), fold, repeat);
 }
 
@@ -145,6 +148,17 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
   }
   const SampledTraining s = sampled_training(spec, data, setting, fold, repeat);
   t.fraction = s.fraction;
+  if (has_per_role_labels(data.config)) {  // per-role campaign: docs/feature-completion.md
+    const std::uint64_t seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
+    const FeatureSolve f = feature_solve(s.observed, s.weights, data.config, seed);
+    flat(f.result.estimate, t.estimate);
+    t.lambda = f.result.lambda;  // the chosen ridge
+    if (wants_centered(spec)) {
+      t.centered = t.estimate;
+      t.centered_lambda = t.lambda;
+    }
+    return t;
+  }
   LoocvLambdas l;
   if (spec.lambda > 0) {
     l.lambda = l.centered = spec.lambda;

@@ -12,6 +12,7 @@
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
+#include "peppp/meta/role_design.hpp"
 #include "peppp/meta/sampling.hpp"
 
 namespace peppp::meta {
@@ -20,7 +21,8 @@ Scheme parse_scheme(const std::string& s) {
   if (s == "full") return Scheme::full;
   if (s == "uniform") return Scheme::uniform;
   if (s == "nonuniform") return Scheme::nonuniform;
-  throw InputError("sampling.scheme = '" + s + "'; allowed: full, uniform, nonuniform");
+  if (s == "design") return Scheme::design;
+  throw InputError("sampling.scheme = '" + s + "'; allowed: full, uniform, nonuniform, design");
 }
 
 const char* label(Scheme s) {
@@ -28,6 +30,7 @@ const char* label(Scheme s) {
     case Scheme::full: return "full";
     case Scheme::uniform: return "uniform";
     case Scheme::nonuniform: return "nonuniform";
+    case Scheme::design: return "design";
   }
   return "?";
 }
@@ -59,6 +62,28 @@ std::vector<std::uint64_t> Plan::work_items() const {
     for (std::uint64_t r = 0; r < R; ++r) items.push_back(cell * R + r);
   return items;
 }
+
+namespace {
+// The sparse design of a per-role campaign; `probability` gets each cell's
+// share: 1 for the uniform configurations, the measured fraction of the per-role ones.
+std::vector<std::uint8_t> design_mask(const PlanSpec& spec, std::vector<double>& probability) {
+  std::vector<std::string> labels;
+  for (const auto& c : spec.configs) labels.push_back(c.label());
+  const auto n = spec.tasks.size(), d = labels.size();
+  std::vector<std::uint8_t> mask = sample_role_design(labels, static_cast<int>(n), spec.ratio, spec.seed);
+  std::vector<std::size_t> mixed;
+  std::size_t taken = 0;
+  for (std::size_t j = 0; j < d; ++j)
+    if (labels[j].find('[') != std::string::npos) {
+      mixed.push_back(j);
+      for (std::size_t t = 0; t < n; ++t) taken += mask[t * d + j];
+    }
+  const double share = mixed.empty() ? 1.0 : static_cast<double>(taken) / static_cast<double>(mixed.size() * n);
+  for (std::size_t j : mixed)
+    for (std::size_t t = 0; t < n; ++t) probability[t * d + j] = share;
+  return mask;
+}
+}  // namespace
 
 Plan make_plan(PlanSpec spec) {
   const std::size_t n = spec.tasks.size(), d = spec.configs.size(), nd = n * d;
@@ -109,6 +134,9 @@ Plan make_plan(PlanSpec spec) {
       p.mask = meta::sample_nonuniform(prob, spec.seed);
       break;
     }
+    case Scheme::design:
+      p.mask = design_mask(spec, p.probability);
+      break;
   }
   for (std::size_t i = 0; i < nd; ++i)
     if (p.mask[i]) p.order.push_back(i);
@@ -132,7 +160,7 @@ Plan make_plan(PlanSpec spec) {
   id += "seed=" + std::to_string(spec.seed) + "\n";
   id += "replicates=" + std::to_string(spec.replicates) + "\n";
   id += std::string("sampling.scheme=") + label(spec.scheme) + "\n";
-  if (spec.scheme == Scheme::uniform) id += "sampling.ratio=" + std::to_string(spec.ratio) + "\n";
+  if (spec.scheme == Scheme::uniform || spec.scheme == Scheme::design) id += "sampling.ratio=" + std::to_string(spec.ratio) + "\n";
   if (spec.scheme == Scheme::nonuniform)
     id += "sampling.p_min=" + std::to_string(spec.p_min) + "\nsampling.p_max=" + std::to_string(spec.p_max) + "\n";
   {

@@ -26,6 +26,7 @@ meta::CompletionOptions completion_options(const io::Campaign& c, bool weighted)
   const bool nonuniform = scheme != c.text_attributes.end() && scheme->second == "nonuniform";
   if (weighted && nonuniform && !c.sampling_probability.empty())
     opt.sampling_probabilities = matrix(c.sampling_probability, c);
+  opt.configuration_labels = c.config;  // per-role labels switch to the feature completion
   return opt;
 }
 

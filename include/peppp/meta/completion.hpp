@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -46,6 +47,11 @@ struct CompletionOptions {
   bool sweep = true;               ///< run the ratio sweep when the matrix is fully observed
   std::vector<double> sweep_ratios = {0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50};
   std::uint64_t seed = 0;          ///< CV folds and sweep masks (ratio r_k uses seed·1000 + k)
+  /// The d configuration labels (optional). When one carries role overrides
+  /// (`e4m3[first=e8m7]/e6m7`), every solve is the feature completion
+  /// (feature_completion.hpp, docs/feature-completion.md) instead of
+  /// SoftImpute, and `center` is ignored; empty or uniform labels: SoftImpute.
+  std::vector<std::string> configuration_labels;
 };
 
 /// One ratio of the sweep: uniform sample of the full matrix, completed, scored.

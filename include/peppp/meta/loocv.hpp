@@ -195,7 +195,8 @@ std::vector<std::uint8_t> meta_training_mask(const LoocvSpec& spec, const LoocvD
 struct MetaTraining {
   /// m×d row-major, m = the fold's meta-training rows (`training_rows`; n−1
   /// with one row held out): the data without the held-out rows (full) or
-  /// its SoftImpute completion.
+  /// its SoftImpute completion (the feature completion, docs/feature-completion.md,
+  /// when the configuration labels are per role; `centered` is then the same).
   std::vector<double> estimate;
   double lambda = std::numeric_limits<double>::quiet_NaN();    ///< SoftImpute λ (NaN for full)
   double fraction = std::numeric_limits<double>::quiet_NaN();  ///< observed fraction of its entries

@@ -16,11 +16,13 @@
 
 namespace peppp::meta {
 
-/// Sampling scheme of the plan.
-enum class Scheme { full, uniform, nonuniform };
-/// Parse "full", "uniform", "nonuniform". @throws InputError.
+/// Sampling scheme of the plan. `design`: every uniform configuration for
+/// every task plus a level-balanced fraction `ratio` of the per-role ones
+/// (`sample_role_design`, role_design.hpp).
+enum class Scheme { full, uniform, nonuniform, design };
+/// Parse "full", "uniform", "nonuniform", "design". @throws InputError.
 Scheme parse_scheme(const std::string& s);
-/// "full", "uniform", "nonuniform".
+/// "full", "uniform", "nonuniform", "design".
 const char* label(Scheme s);
 
 /// Everything a plan is made from.
@@ -36,7 +38,7 @@ struct PlanSpec {
   /// Where `memory` came from (written to the output), e.g. "nn memory model".
   std::string memory_source;
   Scheme scheme = Scheme::full;
-  double ratio = 0.2;   ///< uniform: fraction of cells, in (0, 1]
+  double ratio = 0.2;   ///< uniform: fraction of cells, in (0, 1]; design: fraction of the per-role configurations per task, in [0, 1]
   double p_min = 0.0;   ///< nonuniform: probability floor
   double p_max = 0.4;   ///< nonuniform: probability of the cheapest cells, in (0, 1]
   std::uint64_t seed = 1;  ///< campaign seed (sampling and per-cell seeds)

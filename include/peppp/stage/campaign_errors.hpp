@@ -29,7 +29,8 @@ Eigen::MatrixXd campaign_memory_matrix(const io::Campaign& c);
 /// inverse-probability weights (F4.3) when `weighted` and the campaign was
 /// sampled non-uniformly (`sampling_scheme` = nonuniform, with its
 /// `sampling_probability`). The caller sets λ, the sweep, the centering and
-/// the seed of its own use.
+/// the seed of its own use. The configuration labels are passed on (per-role
+/// labels select the feature completion, docs/feature-completion.md).
 meta::CompletionOptions completion_options(const io::Campaign& c, bool weighted);
 
 /// The pooled noise of the campaign's replicates (`meta::replicate_noise`
