@@ -7,59 +7,20 @@
 
 namespace peppp::meta {
 
-namespace {
-
-constexpr const char* kGrammar = "allowed: 'A/B' or 'A[role=F,...]/B' with role first, last, attention or norm";
-
-[[noreturn]] void refuse(const std::string& label, const std::string& why) {
-  throw InputError("configuration '" + label + "': " + why + " (" + kGrammar + ")");
-}
-
-FloatFormat parse_format(const std::string& label, const std::string& text) {
-  try {
-    return FloatFormat::parse(text);
-  } catch (const InputError&) {
-    refuse(label, "format '" + text + "' is not a float format");
-  }
-}
-
-// Apply the overrides "first=e8m7,last=e8m7" to c.a.
-void apply_overrides(const std::string& label, const std::string& list, RoleConfiguration& c) {
-  std::array<bool, kConfigurationRoles.size()> seen{};
-  for (const std::string& item : split(list, ',')) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos) refuse(label, "override '" + item + "' is not role=format");
-    const std::string role = trim(item.substr(0, eq));
-    const auto at = std::find_if(kConfigurationRoles.begin() + 1, kConfigurationRoles.end(),
-                                 [&](const char* r) { return role == r; });
-    if (at == kConfigurationRoles.end()) refuse(label, "unknown role '" + role + "'");
-    const auto r = static_cast<std::size_t>(at - kConfigurationRoles.begin());
-    if (seen[r]) refuse(label, "role '" + role + "' is given twice");
-    seen[r] = true;
-    c.a[r] = parse_format(label, trim(item.substr(eq + 1)));
-  }
-}
-
-}  // namespace
-
 RoleConfiguration parse_role_configuration(const std::string& label) {
-  const auto slash = label.rfind('/');
-  if (slash == std::string::npos) refuse(label, "no '/' before Format B");
-  const std::string a = trim(label.substr(0, slash));
-  RoleConfiguration c;
-  c.b = parse_format(label, trim(label.substr(slash + 1)));
-  const auto open = a.find('[');
-  const std::string body = trim(a.substr(0, open));
-  c.a.fill(parse_format(label, body));
-  if (open == std::string::npos) {
-    if (a.find(']') != std::string::npos) refuse(label, "']' without '['");
-    return c;
+  // The one grammar is core's (docs/roles.md); this is its flat per-role view.
+  Configuration parsed;
+  try {
+    parsed = parse_configuration(label);
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    if (what.find("'" + label + "'") != std::string::npos) throw;
+    throw InputError("configuration '" + label + "': " + what);
   }
-  if (a.back() != ']' || a.find(']') != a.size() - 1) refuse(label, "the role list must end with the one ']'");
-  const std::string list = a.substr(open + 1, a.size() - open - 2);
-  if (trim(list).empty()) refuse(label, "empty role list");
-  apply_overrides(label, list, c);
-  c.uniform = false;
+  RoleConfiguration c;
+  for (Role r : all_roles()) c.a[static_cast<std::size_t>(r)] = parsed.format(r);
+  c.b = parsed.b;
+  c.uniform = parsed.uniform();
   return c;
 }
 

@@ -33,7 +33,7 @@ struct RoleConfiguration {
   bool uniform = true;  ///< no role override in the label (no `[...]`)
 };
 
-/// Parse one label of the grammar above. @throws InputError with one line
+/// Parse one label (core's `parse_configuration`, docs/roles.md) into the flat per-role view. @throws InputError with one line
 /// naming the label and what is wrong (unknown role, role twice, missing `]`
 /// or `/`, a format `FloatFormat::parse` refuses).
 RoleConfiguration parse_role_configuration(const std::string& label);
