@@ -115,7 +115,8 @@ class Suite:
 
         def short(x):
             if x.startswith("/") and (os.path.exists(x) or x.startswith(cwd)):
-                return os.path.relpath(x)
+                rel = os.path.relpath(x)
+                return x if rel.startswith(".." + os.sep + "..") else rel  # /usr/bin/python3 stays as it is
             if "=" in x:  # --benchmark_out=/abs/path
                 k, v = x.split("=", 1)
                 return k + "=" + short(v)
@@ -439,7 +440,7 @@ def main(argv):
     if not rules or not set(rules) <= {"auto", "once"}:
         print(f"bench_report: --growth-lambda {a.growth_lambda}: allowed: auto, once (comma-separated)", file=sys.stderr)
         return 2
-    rounds = a.rounds if a.rounds else (1 if a.quick else 3)
+    rounds = a.rounds if a.rounds is not None else (1 if a.quick else 3)
     if rounds < 1:
         print(f"bench_report: --rounds {a.rounds}: must be >= 1", file=sys.stderr)
         return 2
