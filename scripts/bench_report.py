@@ -3,7 +3,8 @@
 
     scripts/bench_report.py BUILD_DIR [--out DIR] [--update BENCHMARKS.md] [--quick]
                             [--skip quant,nn,meta,loocv,growth,campaign,makespan]
-                            [--growth-sizes 40x99,80x200,160x400,320x800]
+                            [--growth-sizes 40x99,80x200,160x400,320x800] [--growth-lambda auto,once]
+                            [--rounds N]
 
 Every figure is measured in this run next to its limit, as a ratio taken in
 the same process (bench_quant: memcpy, a same-size read+write and torch
@@ -11,9 +12,12 @@ clone(), each run alternately with its kernel, the median of the per-pair
 ratios with quartiles and range; bench_nn: the fp32 step, alternated with the
 quantized one in the same way; `peppp measure`: the same campaign in fp32,
 the two alternated over 3 rounds;
-bench_meta and `peppp loocv` (3 runs): the issue's wall-time targets; the
-meta-side growth curve: `peppp loocv` on synthetic n × d matrices at 1 and 2
-ranks, 3 repeats each, median and range; benchmarks/makespan_sim: the
+bench_meta and `peppp loocv` (3 runs): the issue's wall-time targets, each
+run next to the numpy reference tests/scripts/loocv_ls_reference.py and
+peppp doing the reference's work (settings I, II, the paper's three methods,
+least squares); the meta-side growth curve: `peppp loocv` on synthetic n × d
+matrices at 1 and 2 ranks (and per `--growth-lambda` rule), 3 repeats each,
+median and range; benchmarks/makespan_sim: the
 queue's makespan on 256 ranks over its lower bound, plan order and cost order, 20 repetitions), together with the machine (CPU model, cores, memory),
 the load average before and after each suite, the git commit and the exact
 commands. With --update the block between `<!-- bench-report:begin -->` and
@@ -111,7 +115,8 @@ class Suite:
 
         def short(x):
             if x.startswith("/") and (os.path.exists(x) or x.startswith(cwd)):
-                return os.path.relpath(x)
+                rel = os.path.relpath(x)
+                return x if rel.startswith(".." + os.sep + "..") else rel  # /usr/bin/python3 stays as it is
             if "=" in x:  # --benchmark_out=/abs/path
                 k, v = x.split("=", 1)
                 return k + "=" + short(v)
@@ -269,56 +274,91 @@ def at_most(values, target):
 
 
 def loocv_section(runs):
-    """runs: the same `peppp loocv` command, run one after another; the target is on the wall time."""
-    walls = sorted(r.wall for r in runs)
-    med, verdict = at_most(walls, 10)
-    lines = ["### `peppp loocv` settings I + IV, all methods, 40 × 99, default options, 1 rank", "",
-             f"`{runs[0].shown()}`, {len(runs)} run(s) one after another.", "",
-             "| run | wall s | CPU s (user + system) | load |", "|---:|---:|---:|---|"]
-    for i, r in enumerate(runs):
-        lines.append(f"| {i + 1} | {r.wall:.1f} | {r.cpu:.1f} | {r.loads()} |")
-    lines += ["", "| wall s (median) | min–max | target | |", "|---:|---:|---:|---|",
-              f"| {med:.1f} | {walls[0]:.1f}–{walls[-1]:.1f} | ≤ 10 s | {verdict} |"]
+    """runs: (peppp all methods, numpy reference, peppp on the reference's work) per round, in turn; the
+    targets: the first's wall time, and the reference's wall time over it (issue 32: at least 10×)."""
+    ratios = sorted(ref.wall / r.wall for r, ref, _ in runs)
+    rmed = statistics.median(ratios)
+    rverdict = verdict((rmed, ratios[0], ratios[-1]), 10, at_least=True)
+    walls = sorted(r.wall for r, _, _ in runs)
+    med, wverdict = at_most(walls, 10)
+    r0, ref0, same0 = runs[0]
+    lines = ["### `peppp loocv` settings I + IV, all methods, 40 × 99, default options, 1 rank, "
+             "and the numpy reference", "",
+             f"peppp: `{r0.shown()}`. Numpy reference (METHOD.md F10 with numpy alone: settings I, II, the paper's "
+             f"three methods, least squares): `{ref0.shown()}`; peppp doing the reference's work: "
+             f"`{same0.shown()}`. {len(runs)} round(s), the three in turn.", "",
+             "| round | peppp: wall s, CPU s (load) | reference: wall s, CPU s | peppp, the reference's work: "
+             "wall s, CPU s | reference / peppp (wall) | reference / peppp, same work (CPU) |",
+             "|---:|---|---|---|---:|---:|"]
+    for i, (r, ref, same) in enumerate(runs):
+        lines.append(f"| {i + 1} | {r.wall:.1f}, {r.cpu:.1f} ({r.loads()}) | {ref.wall:.1f}, {ref.cpu:.1f} | "
+                     f"{same.wall:.1f}, {same.cpu:.1f} | {ref.wall / r.wall:.2f}× | {ref.cpu / same.cpu:.2f}× |")
+    lines += ["", "| figure | median | min–max | target | |", "|---|---:|---:|---:|---|",
+              f"| peppp wall s | {med:.1f} | {walls[0]:.1f}–{walls[-1]:.1f} | ≤ 10 s | {wverdict} |",
+              f"| reference / peppp (wall) | {rmed:.2f}× | {ratios[0]:.2f}–{ratios[-1]:.2f} | ≥ 10× | {rverdict} |"]
     return lines
+
+
+def loocv_runs(bench, exe, src, out, repeats, env):
+    """The loocv suite: per round, peppp (all methods, defaults), the numpy reference and peppp on its work."""
+    campaign = os.path.join(out, "syn40.nc")
+    Suite("loocv-data", [os.path.join(bench, "loocv_campaign"), "40", campaign]).run()
+    mpi = ["mpirun", "-np", "1"]
+    runs = []
+    for _ in range(repeats):
+        r = Suite("loocv", [*mpi, exe, "loocv", "--campaign", campaign, "--settings", "I,IV", "--cap", "281",
+                            "--output", os.path.join(out, "loocv.nc"), "--summary", "false", "--quiet"],
+                  None, env).run()
+        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable  # the one with numpy
+        ref = Suite("loocv-numpy", [python, os.path.join(src, "tests", "scripts", "loocv_ls_reference.py"),
+                                    os.path.join(out, "loocv-numpy.nc")]).run()
+        same = Suite("loocv-same", [*mpi, exe, "loocv", "--campaign", campaign, "--settings", "I,II", "--methods",
+                                    "ed-mf,qr-mf,random-mf", "--cap", "281", "--prediction", "least-squares",
+                                    "--output", os.path.join(out, "loocv-same.nc"), "--summary", "false",
+                                    "--quiet"], None, env).run()
+        runs.append((r, ref, same))
+    return runs
 
 
 GROWTH_TARGETS = {("160x400", 2): 60, ("320x800", 2): 600}  # issue 32: wall seconds at 2 ranks
 
 
-def growth_runs(bench, exe, out, sizes, repeats, env):
+def growth_runs(bench, exe, out, sizes, repeats, env, rules=("auto",)):
     """The meta-side growth curve: `peppp loocv` (settings I, IV; ed-mf, ei-mf; 5 measurements; task-median cap;
-    defaults) on loocv_campaign's synthetic n × d matrices, 1 and 2 ranks, `repeats` rounds of every case in turn
-    (so a load that drifts weighs on all alike). Returns {(size, ranks): [Suite, ...]}."""
+    defaults, `--lambda` per rule) on loocv_campaign's synthetic n × d matrices, 1 and 2 ranks, `repeats` rounds
+    of every case in turn (so a load that drifts weighs on all alike). Returns {(size, ranks, rule): [Suite, ...]}."""
     runs = {}
     for size in sizes:
         n, d = size.split("x")
         Suite("growth-data", [os.path.join(bench, "loocv_campaign"), n, os.path.join(out, f"syn{size}.nc"), d]).run()
     for _ in range(repeats):
         for size in sizes:
-            for ranks in (1, 2):
+            for ranks, rule in ((r, x) for x in rules for r in (1, 2)):
                 cmd = ["mpirun", "-np", str(ranks), exe, "loocv", "--campaign", os.path.join(out, f"syn{size}.nc"),
                        "--settings", "I,IV", "--methods", "ed-mf,ei-mf", "--measurements", "5", "--cap", "task-median",
-                       "--output", os.path.join(out, f"growth-{size}-np{ranks}.nc"), "--summary", "false", "--quiet"]
-                runs.setdefault((size, ranks), []).append(Suite("growth", cmd, None, env).run())
+                       "--output", os.path.join(out, f"growth-{size}-np{ranks}-{rule}.nc"), "--summary", "false",
+                       "--quiet"] + ([] if rule == "auto" else ["--lambda", rule])
+                runs.setdefault((size, ranks, rule), []).append(Suite("growth", cmd, None, env).run())
     return runs
 
 
 def growth_section(runs):
-    """runs: {(size, ranks): [Suite, ...]} of growth_runs; targets on the wall time at 2 ranks."""
+    """runs: {(size, ranks, rule): [Suite, ...]} of growth_runs; targets on the wall time at 2 ranks, λ auto."""
     first = next(iter(runs.values()))[0]
     lines = ["### Meta-side growth curve: `peppp loocv` on synthetic n × d matrices, 1 and 2 ranks", "",
              f"`{first.shown()}` (every size and rank count; matrices from `benchmarks/loocv_campaign N PATH D`: "
              "rank 3 around 0.3 plus 0.005 noise), "
              f"{len(next(iter(runs.values())))} round(s) of every case in turn. Wall and CPU seconds "
-             "(user + system, all ranks) are the median over the rounds, with the wall time's range.", "",
-             "| rows × configurations | ranks | wall s (median) | min–max | CPU s (median) | load (last run) "
-             "| target | |", "|---|---:|---:|---:|---:|---|---:|---|"]
-    for (size, ranks), rs in runs.items():
+             "(user + system, all ranks) are the median over the rounds, with the wall time's range. "
+             "`--lambda once` rows: one λ CV per sampling scheme instead of one per fold (docs/softimpute.md).", "",
+             "| rows × configurations | ranks | λ | wall s (median) | min–max | CPU s (median) | load (last run) "
+             "| target | |", "|---|---:|---|---:|---:|---:|---|---:|---|"]
+    for (size, ranks, rule), rs in runs.items():
         walls = sorted(r.wall for r in rs)
         cpu = statistics.median(r.cpu for r in rs)
-        target = GROWTH_TARGETS.get((size, ranks))
+        target = GROWTH_TARGETS.get((size, ranks)) if rule == "auto" else None
         med, verdict = at_most(walls, target) if target else (statistics.median(walls), "")
-        lines.append(f"| {size.replace('x', ' × ')} | {ranks} | {med:.1f} | {walls[0]:.1f}–{walls[-1]:.1f} | "
+        lines.append(f"| {size.replace('x', ' × ')} | {ranks} | {rule} | {med:.1f} | {walls[0]:.1f}–{walls[-1]:.1f} | "
                      f"{cpu:.1f} | {rs[-1].loads()} | {f'≤ {target} s' if target else '–'} | {verdict} |")
     return lines
 
@@ -381,6 +421,8 @@ def main(argv):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip", default="")
     ap.add_argument("--growth-sizes", default="40x99,80x200,160x400,320x800")
+    ap.add_argument("--growth-lambda", default="auto,once")
+    ap.add_argument("--rounds", type=int, help="rounds of the loocv and growth suites (default 3, --quick 1)")
     a = ap.parse_args(argv)
     build = os.path.abspath(a.build)
     src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -393,6 +435,14 @@ def main(argv):
     sizes = [x for x in a.growth_sizes.split(",") if x]
     if not sizes or not all(re.fullmatch(r"[1-9][0-9]*x[1-9][0-9]*", x) for x in sizes):
         print(f"bench_report: --growth-sizes {a.growth_sizes}: allowed: NxD,... (e.g. 40x99,80x200)", file=sys.stderr)
+        return 2
+    rules = [x for x in a.growth_lambda.split(",") if x]
+    if not rules or not set(rules) <= {"auto", "once"}:
+        print(f"bench_report: --growth-lambda {a.growth_lambda}: allowed: auto, once (comma-separated)", file=sys.stderr)
+        return 2
+    rounds = a.rounds if a.rounds is not None else (1 if a.quick else 3)
+    if rounds < 1:
+        print(f"bench_report: --rounds {a.rounds}: must be >= 1", file=sys.stderr)
         return 2
     bench = os.path.join(build, "benchmarks")
     exe = os.path.join(build, "bin", "peppp")
@@ -433,15 +483,9 @@ def main(argv):
                                *reps, f"--benchmark_out={j}", "--benchmark_out_format=json"], j, env).run()
             sections.append(meta_section(s))
         if "loocv" not in skip:
-            campaign = os.path.join(out, "syn40.nc")
-            Suite("loocv-data", [os.path.join(bench, "loocv_campaign"), "40", campaign]).run()
-            runs = [Suite("loocv", [*mpi, exe, "loocv", "--campaign", campaign, "--settings", "I,IV", "--cap", "281",
-                                "--output", os.path.join(out, "loocv.nc"), "--summary", "false", "--quiet"],
-                      None, env).run()
-                    for _ in range(1 if a.quick else 3)]
-            sections.append(loocv_section(runs))
+            sections.append(loocv_section(loocv_runs(bench, exe, src, out, rounds, env)))
         if "growth" not in skip:
-            sections.append(growth_section(growth_runs(bench, exe, out, sizes, 1 if a.quick else 3, env)))
+            sections.append(growth_section(growth_runs(bench, exe, out, sizes, rounds, env, rules)))
         if "campaign" not in skip:
             # The 12 Fashion-MNIST tasks of inputs/fashion12.ini, 2 epochs, one rank and thread: the
             # same campaign (one configuration, so every cell also loads its task once) quantized

@@ -12,6 +12,7 @@
 #include "peppp/meta/loocv.hpp"
 
 #include "peppp/core/error.hpp"
+#include "peppp/core/log.hpp"
 #include "peppp/core/strings.hpp"
 #include "peppp/meta/acquisition.hpp"
 #include "peppp/meta/architectures.hpp"
@@ -92,18 +93,31 @@ SoftImputeOptions centered_options(SoftImputeOptions o) {
   return o;
 }
 
+// `--verbose`: a CV's curve, error ± standard error per candidate (docs/softimpute.md).
+void log_cv(const char* which, int fold, int repeat, const LambdaCv& cv) {
+  std::string curve;
+  for (std::size_t i = 0; i < cv.grid.size(); ++i)
+    curve += " " + format_g(cv.grid[i]) + ":" + format_g(cv.heldout_error[i]) + "+-" +
+             format_g(cv.heldout_se[i]);
+  log::debug("loocv: fold ", fold, " repeat ", repeat, " ", which, " cv lambda ", cv.lambda, " curve", curve);
+}
+
 LoocvLambdas cv_lambdas(const LoocvSpec& spec, const SampledTraining& s, int fold, int repeat) {
   LoocvLambdas l;
   const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
   SoftImputeOptions cv_opt = s.opt;
   cv_opt.gap_tolerance = std::max(s.opt.gap_tolerance, kLoocvCvGap);
-  l.lambda = cv_lambda(s.observed, s.weights, cv_opt, {}, 5, cv_seed, kLoocvCvPatience).lambda;
+  const LambdaCv paper = cv_lambda(s.observed, s.weights, cv_opt, {}, 5, cv_seed, kLoocvCvPatience);
+  log_cv("paper", fold, repeat, paper);
+  l.lambda = paper.lambda;
   if (wants_centered(spec)) {
     const CenteredErrors centered = center_errors(s.observed);
     SoftImputeOptions ccv = centered_options(s.opt);
     ccv.gap_tolerance = std::max(ccv.gap_tolerance, kLoocvCvGap);
     const std::uint64_t centered_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
-    l.centered = cv_lambda(centered.residual, s.weights, ccv, kCenteredGrid, 5, centered_seed, kLoocvCvPatience).lambda;
+    const LambdaCv c = cv_lambda(centered.residual, s.weights, ccv, kCenteredGrid, 5, centered_seed, kLoocvCvPatience);
+    log_cv("centered", fold, repeat, c);
+    l.centered = c.lambda;
   }
   return l;
 }

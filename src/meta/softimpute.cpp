@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <Eigen/Dense>
 #include <Eigen/SVD>
@@ -808,6 +809,54 @@ MatrixXd uncenter_errors(const MatrixXd& completed_residual, const CenteredError
   return error_scale(completed_residual + centered.base);
 }
 
+namespace {
+
+// The k CV splits of Ω: each split's training matrix (its held-out entries
+// NaN), which split holds out each entry, and Σ a² of each split's held-out entries.
+struct CvSplits {
+  std::vector<int> fold_of;
+  std::vector<MatrixXd> train;
+  std::vector<double> ref2;
+  double ref2_total = 0;  // Σ ref2, summed entry by entry, split after split
+};
+
+CvSplits cv_splits(const MatrixXd& data, const Observed& o, int folds, std::uint64_t seed) {
+  const Index nobs = o.a.size();
+  const std::vector<int> perm = random_permutation(static_cast<int>(nobs), seed);
+  CvSplits c;
+  c.fold_of.resize(static_cast<std::size_t>(nobs));
+  for (Index k = 0; k < nobs; ++k)
+    c.fold_of[static_cast<std::size_t>(perm[static_cast<std::size_t>(k)])] = static_cast<int>(k % folds);
+  c.train.assign(static_cast<std::size_t>(folds), data);
+  c.ref2.assign(static_cast<std::size_t>(folds), 0.0);
+  for (int f = 0; f < folds; ++f)
+    for (Index k = 0; k < nobs; ++k)
+      if (c.fold_of[static_cast<std::size_t>(k)] == f) {
+        c.train[static_cast<std::size_t>(f)](o.row[static_cast<std::size_t>(k)], o.col[static_cast<std::size_t>(k)]) =
+            std::numeric_limits<double>::quiet_NaN();
+        c.ref2[static_cast<std::size_t>(f)] += o.a[k] * o.a[k];
+        c.ref2_total += o.a[k] * o.a[k];
+      }
+  return c;
+}
+
+// The standard error of the pooled CV error: the sample sd over the k
+// folds of each fold's relative error √(e2_f / ref2_f), / √k.
+double pooled_se(const std::vector<double>& e2, const std::vector<double>& ref2) {
+  const std::size_t k = e2.size();
+  std::vector<double> per(k);
+  double mean = 0;
+  for (std::size_t f = 0; f < k; ++f) {
+    per[f] = std::sqrt(e2[f] / std::max(ref2[f], 1e-300));
+    mean += per[f] / static_cast<double>(k);
+  }
+  double var = 0;
+  for (double x : per) var += (x - mean) * (x - mean) / static_cast<double>(k - 1);
+  return std::sqrt(var / static_cast<double>(k));
+}
+
+}  // namespace
+
 LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImputeOptions& options,
                    std::vector<double> grid, int folds, std::uint64_t seed, int patience) {
   if (grid.empty()) grid = {0.03, 0.1, 0.3, 1, 3, 10};
@@ -820,9 +869,7 @@ LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImpu
   if (folds < 2 || folds > nobs)
     throw InputError("cv_lambda: folds = " + std::to_string(folds) + "; need 2 <= folds <= " +
                      std::to_string(nobs) + " (the number of observed entries)");
-  const std::vector<int> perm = random_permutation(static_cast<int>(nobs), seed);
-  std::vector<int> fold_of(static_cast<std::size_t>(nobs));
-  for (Index k = 0; k < nobs; ++k) fold_of[static_cast<std::size_t>(perm[static_cast<std::size_t>(k)])] = static_cast<int>(k % folds);
+  CvSplits sp = cv_splits(data, o, folds, seed);
   // Solve from the largest λ down so each fold's solves warm-start each other:
   // candidate after candidate, every fold keeping its own training matrix and
   // its previous solution (the same solves, in the same order per fold, as
@@ -830,36 +877,32 @@ LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImpu
   std::vector<std::size_t> order(grid.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return grid[a] > grid[b]; });
-  std::vector<double> err2(grid.size(), 0.0);
-  double ref2 = 0;
-  std::vector<MatrixXd> train(static_cast<std::size_t>(folds), data), warm(static_cast<std::size_t>(folds));
-  for (int f = 0; f < folds; ++f)
-    for (Index k = 0; k < nobs; ++k)
-      if (fold_of[static_cast<std::size_t>(k)] == f) {
-        train[static_cast<std::size_t>(f)](o.row[static_cast<std::size_t>(k)], o.col[static_cast<std::size_t>(k)]) =
-            std::numeric_limits<double>::quiet_NaN();
-        ref2 += o.a[k] * o.a[k];
-      }
+  std::vector<MatrixXd> warm(static_cast<std::size_t>(folds));
   LambdaCv cv;
   cv.grid = grid;
   cv.heldout_error.assign(grid.size(), std::numeric_limits<double>::quiet_NaN());
+  cv.heldout_se.assign(grid.size(), std::numeric_limits<double>::quiet_NaN());
   double best_error = std::numeric_limits<double>::infinity();
   int rises = 0;
   for (std::size_t gi : order) {
+    std::vector<double> e2(static_cast<std::size_t>(folds), 0.0);
+    double err2 = 0;  // summed entry by entry, split after split
     for (int f = 0; f < folds; ++f) {
       SoftImputeOptions so = options;
       so.lambda = grid[gi];
       so.path.clear();
-      const SoftImputeResult r = soft_impute(train[static_cast<std::size_t>(f)], weights, so, warm[static_cast<std::size_t>(f)]);
+      const SoftImputeResult r = soft_impute(sp.train[static_cast<std::size_t>(f)], weights, so, warm[static_cast<std::size_t>(f)]);
       for (Index k = 0; k < nobs; ++k)
-        if (fold_of[static_cast<std::size_t>(k)] == f) {
+        if (sp.fold_of[static_cast<std::size_t>(k)] == f) {
           const double e = r.estimate(o.row[static_cast<std::size_t>(k)], o.col[static_cast<std::size_t>(k)]) - o.a[k];
-          err2[gi] += e * e;
+          e2[static_cast<std::size_t>(f)] += e * e;
+          err2 += e * e;
         }
       warm[static_cast<std::size_t>(f)] = r.estimate;
     }
-    const double e = std::sqrt(err2[gi] / std::max(ref2, 1e-300));
+    const double e = std::sqrt(err2 / std::max(sp.ref2_total, 1e-300));
     cv.heldout_error[gi] = e;
+    cv.heldout_se[gi] = pooled_se(e2, sp.ref2);
     // Early stop: `patience` candidates in a row worse than the best so far
     // (beyond the tie tolerance) end the path; the rest stay NaN.
     if (e < best_error) best_error = e;

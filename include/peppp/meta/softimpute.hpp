@@ -109,6 +109,9 @@ struct LambdaCv {
   double lambda = 0;                  ///< the chosen λ (lowest held-out error; ties within kCvTie: first in grid)
   std::vector<double> grid;           ///< the candidates, as given
   std::vector<double> heldout_error;  ///< pooled held-out relative error per candidate (NaN: not reached, see patience)
+  /// Standard error of `heldout_error` per candidate: the sample standard
+  /// deviation over the k folds of each fold's own relative error, / √k (NaN: not reached).
+  std::vector<double> heldout_se;
 };
 /// k-fold CV over the observed entries (F3.5): folds from a seeded random
 /// permutation of Ω; for each candidate, complete on k−1 folds and measure

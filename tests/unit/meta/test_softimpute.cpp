@@ -155,6 +155,14 @@ TEST(SoftImpute, CrossValidationPicksAGoodLambda) {
   for (double h : cv.heldout_error) EXPECT_GE(h, cv.heldout_error[cv.lambda == 0.01 ? 0 : 1]);
   const auto again = cv_lambda(a, MatrixXd(), o, {0.01, 0.1, 10}, 4, 1);
   EXPECT_EQ(again.heldout_error, cv.heldout_error);
+  // The standard error over the folds: λ = 10 predicts 0 in every fold, each
+  // fold's relative error is 1, so it is 0; elsewhere the folds disagree a little.
+  ASSERT_EQ(cv.heldout_se.size(), 3u);
+  EXPECT_NEAR(cv.heldout_se[2], 0.0, 1e-12);
+  for (int i : {0, 1}) {
+    EXPECT_GT(cv.heldout_se[i], 0) << i;
+    EXPECT_LT(cv.heldout_se[i], cv.heldout_error[i]) << i;
+  }
 }
 
 TEST(SoftImpute, CrossValidationPatienceStopsThePathAfterTheMinimum) {
@@ -172,7 +180,10 @@ TEST(SoftImpute, CrossValidationPatienceStopsThePathAfterTheMinimum) {
     for (std::size_t i = 0; i < grid.size(); ++i)
       if (!std::isnan(early.heldout_error[i])) {
         EXPECT_EQ(early.heldout_error[i], all.heldout_error[i]) << i;
+        EXPECT_EQ(early.heldout_se[i], all.heldout_se[i]) << i;
         ++reached;
+      } else {
+        EXPECT_TRUE(std::isnan(early.heldout_se[i])) << i;
       }
     EXPECT_GE(reached, 1 + patience);
     if (patience == 1) EXPECT_LT(reached, static_cast<int>(grid.size()));  // this curve rises below its minimum
