@@ -246,6 +246,7 @@ CompletionResult complete_campaign(const MatrixXd& error, const MatrixXd& memory
   res.gap = s.r.gap;
   res.converged = s.r.converged;
   res.singular_values = s.r.singular_values;
+  res.free_columns = s.r.free_columns;
   frontier_results(error, memory, res);
   if (!res.fully_observed || !o.sweep) return res;
   for (std::size_t k = 0; k < o.sweep_ratios.size(); ++k) res.sweep.push_back(sweep_point(error, memory, o, k, res.lambda));

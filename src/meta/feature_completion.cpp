@@ -316,6 +316,7 @@ FeatureSolve feature_solve(const MatrixXd& error, const MatrixXd& weights, const
   s.result.gap = 0;
   s.result.lambda = r.ridge;
   s.result.converged = r.converged;
+  s.result.free_columns = r.expanded_features;
   // σ(U Vᵀ) = σ(R_U R_Vᵀ) with U = Q_U R_U, V = Q_V R_V: a k×k SVD.
   const MatrixXd ru = r.task_factors.householderQr().matrixQR().topRows(r.rank).triangularView<Eigen::Upper>();
   const MatrixXd rv = r.configuration_factors.householderQr().matrixQR().topRows(r.rank).triangularView<Eigen::Upper>();

@@ -39,7 +39,8 @@ NoiseEstimate replicate_noise(const Eigen::MatrixXd& replicates) {
   return out;
 }
 
-NoiseEstimate residual_noise(const Eigen::MatrixXd& observed, const Eigen::MatrixXd& estimate, int rank) {
+NoiseEstimate residual_noise(const Eigen::MatrixXd& observed, const Eigen::MatrixXd& estimate, int rank,
+                             int free_columns) {
   if (observed.rows() != estimate.rows() || observed.cols() != estimate.cols())
     throw InputError("residual_noise: observed is " + std::to_string(observed.rows()) + "x" +
                      std::to_string(observed.cols()) + ", estimate " + std::to_string(estimate.rows()) + "x" +
@@ -55,7 +56,9 @@ NoiseEstimate residual_noise(const Eigen::MatrixXd& observed, const Eigen::Matri
         rss += e * e;
         ++out.cells;
       }
-  const double k = rank, n = static_cast<double>(observed.rows()), d = static_cast<double>(observed.cols());
+  const double k = rank, n = static_cast<double>(observed.rows());
+  const double d = static_cast<double>(free_columns > 0 ? std::min<Eigen::Index>(free_columns, observed.cols())
+                                                        : observed.cols());
   out.dof = out.cells - k * (n + d - k);
   out.std = out.dof > 0 ? std::sqrt(rss / out.dof) : kNaN;
   return out;

@@ -41,10 +41,10 @@ meta::NoiseEstimate campaign_replicate_noise(const io::Campaign& c) {
 }
 
 meta::NoiseEstimate campaign_noise(const io::Campaign& c, const Eigen::MatrixXd& observed,
-                                   const Eigen::MatrixXd& estimate, int rank) {
+                                   const Eigen::MatrixXd& estimate, int rank, int free_columns) {
   const meta::NoiseEstimate rep = campaign_replicate_noise(c);
   if (rep.cells > 0) return rep;
-  return meta::residual_noise(observed, estimate, rank);
+  return meta::residual_noise(observed, estimate, rank, free_columns);
 }
 
 meta::NoiseEstimate campaign_noise(const io::Campaign& c, std::uint64_t seed) {
@@ -55,7 +55,7 @@ meta::NoiseEstimate campaign_noise(const io::Campaign& c, std::uint64_t seed) {
   opt.sweep = false;
   opt.seed = seed;
   const meta::CompletionResult r = meta::complete_campaign(observed, campaign_memory_matrix(c), opt);
-  return meta::residual_noise(observed, r.estimate, r.rank);
+  return meta::residual_noise(observed, r.estimate, r.rank, r.free_columns);
 }
 
 Eigen::MatrixXd meta_training_errors(const io::Campaign& c, std::uint64_t seed, meta::CompletionResult* completion) {

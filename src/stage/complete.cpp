@@ -68,7 +68,7 @@ meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
   opt.sweep = job.sweep && (!observed.array().isFinite().all() || sweep_possible(c, job.campaign));
   const Eigen::MatrixXd memory = campaign_memory_matrix(c);
   const meta::CompletionResult r = meta::complete_campaign(observed, memory, opt);
-  const meta::NoiseEstimate noise = campaign_noise(c, observed, r.estimate, r.rank);
+  const meta::NoiseEstimate noise = campaign_noise(c, observed, r.estimate, r.rank, r.free_columns);
 
   if (par::rank(comm) == 0) {
     io::Completion out;
@@ -106,11 +106,16 @@ meta::CompletionResult complete(const CompleteJob& job, MPI_Comm comm) {
     out.number_attributes["noise_std"] = noise.std;
     out.number_attributes["noise_dof"] = noise.dof;
     out.text_attributes["noise_source"] = noise.source;
+    out.text_attributes["completion_model"] = r.free_columns > 0 ? "feature" : "softimpute";
     if (r.fully_observed) out.number_attributes["relative_error_all"] = r.relative_error_all;
     if (job.epoch > 0) out.number_attributes["epoch_used"] = job.epoch;
     io::write_completion(job.output, out);
-    log::info("complete: ", r.observed, " of ", n * d, " entries observed, lambda ", r.lambda, ", rank ", r.rank,
-              ", ", r.iterations, " iterations, duality gap ", r.gap, " -> ", job.output);
+    if (r.free_columns > 0)  // per-role configurations: docs/feature-completion.md
+      log::info("complete: ", r.observed, " of ", n * d, " entries observed, feature completion: ridge ", r.lambda,
+                ", rank ", r.rank, ", ", r.free_columns, " expanded features, ", r.iterations, " sweeps -> ", job.output);
+    else
+      log::info("complete: ", r.observed, " of ", n * d, " entries observed, lambda ", r.lambda, ", rank ", r.rank,
+                ", ", r.iterations, " iterations, duality gap ", r.gap, " -> ", job.output);
     log::info("complete: noise std ", noise.std, " (", noise.source, ", ", noise.dof, " degrees of freedom)");
   }
   par::barrier(comm);

@@ -86,6 +86,7 @@ struct CompletionResult {
   double objective = 0, gap = 0;
   bool converged = false;
   Eigen::VectorXd singular_values;
+  int free_columns = 0;            ///< as SoftImputeResult::free_columns (0 = every column)
   std::vector<SweepPoint> sweep;   ///< empty unless fully observed and options.sweep
 };
 

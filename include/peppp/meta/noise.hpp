@@ -36,8 +36,12 @@ NoiseEstimate replicate_noise(const Eigen::MatrixXd& replicates);
 /// has k(n + d − k) free parameters, so σ̂² = RSS / (m − k(n + d − k))
 /// (the least-squares residual variance; SoftImpute's shrinkage only adds
 /// to RSS, so this is an upper estimate). dof = m − k(n + d − k); NaN
-/// (source still "low-rank residual") when dof ≤ 0.
+/// (source still "low-rank residual") when dof ≤ 0. `free_columns` > 0
+/// replaces d by min(d, free_columns): the feature completion's
+/// configuration factors Φ W have p free rows, not d
+/// (docs/feature-completion.md).
 /// @throws InputError when the shapes differ or rank < 0.
-NoiseEstimate residual_noise(const Eigen::MatrixXd& observed, const Eigen::MatrixXd& estimate, int rank);
+NoiseEstimate residual_noise(const Eigen::MatrixXd& observed, const Eigen::MatrixXd& estimate, int rank,
+                             int free_columns = 0);
 
 }  // namespace peppp::meta

@@ -71,6 +71,10 @@ struct SoftImputeResult {
   double gap = 0;                 ///< duality gap F(Z*) − D(Θ) ≥ 0 (F3.4)
   double lambda = 0;              ///< λ used
   bool converged = false;         ///< gap ≤ gap_tolerance · objective reached
+  /// Columns whose factors are free parameters, for the residual noise's
+  /// degrees of freedom: 0 = every column (SoftImpute); the feature
+  /// completion's p (its configuration factors are Φ W, W p×k).
+  int free_columns = 0;
 };
 
 /// Solve SoftImpute. `data`: n×d, NaN = unobserved. `weights`: empty for

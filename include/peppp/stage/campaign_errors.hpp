@@ -41,10 +41,10 @@ meta::NoiseEstimate campaign_replicate_noise(const io::Campaign& c);
 /// The noise level of campaign `c` (meta/noise.hpp): pooled over the cells
 /// with ≥ 2 measured replicates when there are any, else the residual of the
 /// rank-`rank` fit `estimate` over the `observed` (n×d, NaN = unobserved)
-/// entries. Written by `complete` as completed.nc's `noise_std`,
-/// `noise_source` and `noise_dof`.
+/// entries (`free_columns`: meta::residual_noise). Written by `complete` as
+/// completed.nc's `noise_std`, `noise_source` and `noise_dof`.
 meta::NoiseEstimate campaign_noise(const io::Campaign& c, const Eigen::MatrixXd& observed,
-                                   const Eigen::MatrixXd& estimate, int rank);
+                                   const Eigen::MatrixXd& estimate, int rank, int free_columns = 0);
 
 /// The noise level of campaign `c` on its own: from replicates, else the
 /// residual of a quick completion (λ by cross-validation, no sweep, no

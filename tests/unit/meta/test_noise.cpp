@@ -86,3 +86,18 @@ TEST(MetaNoise, ResidualSkipsUnobservedAndNeedsDegreesOfFreedom) {
   EXPECT_NEAR(k0.std, std::sqrt((0.01 + 0.04) / 3), 1e-15);
   EXPECT_THROW(meta::residual_noise(obs, Eigen::MatrixXd::Zero(3, 2), 1), InputError);
 }
+
+// The feature completion's configuration factors Φ W have p free rows, not d:
+// a wide matrix that SoftImpute's count leaves no degrees of freedom keeps some.
+TEST(MetaNoise, ResidualCountsFreeColumnsOfAFeatureModel) {
+  const int n = 4, d = 50;
+  Eigen::MatrixXd obs = Eigen::MatrixXd::Constant(n, d, std::nan("")), est = Eigen::MatrixXd::Zero(n, d);
+  for (int i = 0; i < n; ++i)
+    for (int j = i; j < d; j += 5) obs(i, j) = 0.1 * ((i + j) % 3);  // 40 cells < 1·(4 + 50 − 1)
+  EXPECT_TRUE(std::isnan(meta::residual_noise(obs, est, 1).std));
+  const meta::NoiseEstimate f = meta::residual_noise(obs, est, 1, 6);  // dof = 40 − 1·(4 + 6 − 1) = 31
+  EXPECT_EQ(f.cells, 40);
+  EXPECT_DOUBLE_EQ(f.dof, 31);
+  EXPECT_TRUE(std::isfinite(f.std));
+  EXPECT_DOUBLE_EQ(meta::residual_noise(obs, est, 1, 500).dof, meta::residual_noise(obs, est, 1).dof);  // p ≥ d: d
+}
