@@ -1,55 +1,93 @@
 #!/usr/bin/env python3
-"""Does a per-role configuration move the frontier? For a campaign with per-role labels
-(docs/roles.md): per task and averaged over tasks, at each budget B equal to a per-role
-configuration's memory, the best per-role configuration under B against the best uniform one under B,
-with the standard error of each 2-replicate mean (sd/sqrt(R)) and the combined one.
-Usage: python3 scripts/role_frontier.py campaign.nc (needs numpy and netCDF4)."""
-import sys
-import netCDF4, numpy as np
-d=netCDF4.Dataset(sys.argv[1])
-cfg=[str(c) for c in d['config'][:]]; tasks=[str(t) for t in d['task'][:]]
-R=d['error_replicates'][:].filled(np.nan); M=d['memory'][:]
-E=np.nanmean(R,axis=-1); S=np.nanstd(R,axis=-1,ddof=1)/np.sqrt(np.sum(np.isfinite(R),axis=-1))  # standard error of a replicate mean
-noise=np.sqrt(np.nanmean(np.nanvar(R,axis=-1,ddof=1)))
-print('pooled replicate sd %.4f'%noise)
-uni=[j for j,c in enumerate(cfg) if '[' not in c]
-wins=0; total=0
-for i,t in enumerate(tasks):
-    print('==',t)
-    for j,c in enumerate(cfg):
-        if '[' not in c: continue
-        # best uniform at memory <= this config's memory
-        cand=[u for u in uni if M[i,u]>=M[i,j]-1e-12]  # uniform with equal or more memory
-        if not cand: continue
-        u=min(cand,key=lambda u:E[i,u])
-        diff=E[i,u]-E[i,j]; se=np.hypot(S[i,u],S[i,j])
-        total+=1
-        if diff>se:
-            wins+=1; print('  %-34s %.3f MiB err %.3f±%.3f  beats %-12s %.3f MiB err %.3f±%.3f (diff %.3f, se %.3f)'%(c,M[i,j],E[i,j],S[i,j],cfg[u],M[i,u],E[i,u],S[i,u],diff,se))
-print('mixed configurations below the best uniform one of equal or more memory by more than the combined se: %d of %d'%(wins,total))
-# averaged over tasks
-Em=E.mean(0); Sm=np.sqrt((S**2).sum(0))/len(tasks); Mm=M.mean(0)
-print('\nmean over the tasks:')
-for j in np.argsort(Mm):
-    print('  %-34s %.3f MiB  err %.4f ± %.4f'%(cfg[j],Mm[j],Em[j],Sm[j]))
+"""Does a per-role configuration move the frontier? (docs/roles.md)
 
-print('\nbudget reading: at budget B = a mixed configuration memory, best mixed under B vs best uniform under B')
-def budget_table(E,S,M,label):
-    out=[]
-    for j in range(len(cfg)):
-        if '[' not in cfg[j]: continue
-        B=M[j]
-        u=[k for k in uni if M[k]<=B+1e-12]
-        if not u: continue
-        bu=min(u,key=lambda k:E[k])
-        if E[j] < E[bu] and all(E[j] <= E[k] for k in range(len(cfg)) if '[' in cfg[k] and M[k]<=B+1e-12):
-            out.append((B,cfg[j],E[j],S[j],cfg[bu],E[bu],S[bu]))
+    python3 scripts/role_frontier.py campaign.nc
+
+For a campaign with per-role labels (e.g. `e3m1[last=e8m7]/e8m7`) and
+replicates: at each budget B equal to a per-role configuration's memory, the
+best per-role configuration under B against the best uniform one under B,
+averaged over the tasks and per task. Each error carries the standard error
+of its replicate mean (sd / sqrt(R); over tasks, the root sum of squares / n);
+a difference counts when it exceeds the combined standard error.
+Needs numpy and netCDF4.
+"""
+import argparse
+
+import numpy as np
+
+import peppp_nc as pn
+
+
+def load(path):
+    """(configs, tasks, mean error n x d, its standard error, memory n x d)."""
+    import netCDF4
+    try:
+        d = netCDF4.Dataset(path)
+    except OSError as e:
+        raise pn.InputError(f"{path}: cannot be read ({e})")
+    for v in ("config", "error_replicates", "memory"):
+        if v not in d.variables:
+            raise pn.InputError(f"{path}: no variable '{v}' (a campaign.nc with replicates is needed)")
+    rows = "task" if "task" in d.variables else "row"
+    cfg = [str(c) for c in d["config"][:]]
+    tasks = [str(t) for t in d[rows][:]]
+    rep = np.ma.filled(d["error_replicates"][:].astype(float), np.nan)
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(rep, axis=-1)
+        se = np.nanstd(rep, axis=-1, ddof=1) / np.sqrt(np.sum(np.isfinite(rep), axis=-1))
+    return cfg, tasks, mean, se, np.ma.filled(d["memory"][:].astype(float), np.nan), rep
+
+
+def budget_wins(cfg, err, se, mem):
+    """[(B, per-role label, its error, se, best uniform label, its error, se)] at every budget where the
+    best per-role configuration under B is below the best uniform one under B."""
+    uniform = [j for j, c in enumerate(cfg) if "[" not in c]
+    mixed = [j for j, c in enumerate(cfg) if "[" in c]
+    out = []
+    for j in mixed:
+        if not np.isfinite(err[j]):
+            continue
+        b = mem[j]
+        u = [k for k in uniform if mem[k] <= b + 1e-12 and np.isfinite(err[k])]
+        if not u or any(err[k] < err[j] for k in mixed if mem[k] <= b + 1e-12 and np.isfinite(err[k])):
+            continue
+        best = min(u, key=lambda k: err[k])
+        if err[j] < err[best]:
+            out.append((b, cfg[j], err[j], se[j], cfg[best], err[best], se[best]))
     return out
-for B,c,e,s,cu,eu,su in budget_table(Em,Sm,Mm,'mean'):
-    se=np.hypot(s,su); print('  mean over tasks, B=%.3f: %-30s %.4f±%.4f vs %-10s %.4f±%.4f  diff %.4f  (%s combined se %.4f)'%(B,c,e,s,cu,eu,su,eu-e,'>' if eu-e>se else '<=',se))
-n_sig=0; n_tasks=0
-for i,t in enumerate(tasks):
-    rows=budget_table(E[i],S[i],M[i],t); sig=[r for r in rows if r[5]-r[2]>np.hypot(r[3],r[6])]
-    n_tasks+= bool(sig)
-    print('  %-22s budgets where the best mixed beats the best uniform: %d, by more than the combined se: %d %s'%(t,len(rows),len(sig),' '.join('%s(%.3f vs %.3f)'%(r[1],r[2],r[5]) for r in sig)))
-print('tasks with a significant win:',n_tasks)
+
+
+def significant(win):
+    return win[5] - win[2] > np.hypot(win[3], win[6])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("campaign", help="campaign.nc with per-role labels and replicates")
+    a = ap.parse_args()
+    cfg, tasks, err, se, mem, rep = load(a.campaign)
+    if not any("[" in c for c in cfg) or not any("[" not in c for c in cfg):
+        raise pn.InputError(f"{a.campaign}: needs both uniform and per-role configurations (labels with '[')")
+    with np.errstate(all="ignore"):
+        noise = np.sqrt(np.nanmean(np.nanvar(rep, axis=-1, ddof=1)))
+    print(f"{len(tasks)} tasks x {len(cfg)} configurations; pooled replicate sd {noise:.4f}")
+    n = len(tasks)
+    mean_err, mean_se, mean_mem = err.mean(0), np.sqrt((se ** 2).sum(0)) / n, mem.mean(0)
+    print("mean over the tasks: at budget B (a per-role configuration's memory), best per-role vs best uniform under B")
+    for w in budget_wins(cfg, mean_err, mean_se, mean_mem):
+        comb = np.hypot(w[3], w[6])
+        print(f"  B={w[0]:.3f} MiB: {w[1]:<34} {w[2]:.4f}±{w[3]:.4f} vs {w[4]:<12} {w[5]:.4f}±{w[6]:.4f}  "
+              f"difference {w[5] - w[2]:.4f} ({'>' if significant(w) else '<='} combined se {comb:.4f})")
+    hit = 0
+    for i, t in enumerate(tasks):
+        wins = budget_wins(cfg, err[i], se[i], mem[i])
+        sig = [w for w in wins if significant(w)]
+        hit += bool(sig)
+        print(f"  {t:<24} budgets where the best per-role is below the best uniform: {len(wins)}, by more than the "
+              f"combined se: {len(sig)} " + " ".join(f"{w[1]}({w[2]:.3f} vs {w[5]:.3f})" for w in sig))
+    print(f"tasks with a per-role configuration below the best uniform one by more than the combined se: {hit} of {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    pn.run_main(main)

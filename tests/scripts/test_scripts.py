@@ -511,6 +511,40 @@ class TestSchemaDims(unittest.TestCase):
         self.assertEqual(missing, [], "add these to kXarrayKeywords in tests/unit/io/test_schema.cpp")
 
 
+class TestRoleFrontier(unittest.TestCase):
+    """scripts/role_frontier.py: the budget rule on a constructed case, and the script on a per-role campaign
+    that `peppp measure` writes for inputs/roles/small-cnn-roles.ini (synthetic cells)."""
+
+    def test_budget_rule(self):
+        import role_frontier as rf
+        cfg = ["a/b", "a[last=c]/b", "d/b", "d[first=c]/b"]
+        err = np.array([0.30, 0.20, 0.10, 0.25])
+        se = np.array([0.01, 0.01, 0.01, 0.01])
+        mem = np.array([1.0, 1.1, 2.0, 2.5])
+        wins = rf.budget_wins(cfg, err, se, mem)
+        # At 1.1 the per-role a[last=c] (0.20) beats the only uniform under it (a, 0.30); at 2.5 the
+        # per-role d[first=c] is worse than the uniform d: no win there.
+        self.assertEqual([(w[1], w[4]) for w in wins], [("a[last=c]/b", "a/b")])
+        self.assertTrue(rf.significant(wins[0]))
+        self.assertFalse(rf.significant((1.1, "x", 0.29, 0.01, "y", 0.30, 0.01)))
+
+    def test_measured_campaign(self):
+        exe = os.environ.get("PEPPP_EXE")
+        self.assertTrue(exe and os.path.isfile(exe), "PEPPP_EXE does not name the peppp executable")
+        out = os.path.join(scratch(self), "roles.nc")
+        ini = os.path.join(SOURCE, "inputs", "roles", "small-cnn-roles.ini")
+        proc = subprocess.run([exe, "measure", "--config", ini, "--output", out, "--synthetic.seconds", "0.0001",
+                               "--quiet"], capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        r = script_process("role_frontier.py", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("8 tasks x 20 configurations", r.stdout)
+        self.assertIn("of 8", r.stdout)
+        bad = script_process("role_frontier.py", os.path.join(FIX, "absent.nc"))
+        self.assertEqual(bad.returncode, 1)
+        self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
+
+
 class TestCiRun(ImageChecks):
     """The scripts on the files a real `peppp run` on inputs/ci.ini writes."""
 
