@@ -163,13 +163,8 @@ Plan make_plan(PlanSpec spec) {
   if (spec.scheme == Scheme::uniform || spec.scheme == Scheme::design) id += "sampling.ratio=" + std::to_string(spec.ratio) + "\n";
   if (spec.scheme == Scheme::nonuniform)
     id += "sampling.p_min=" + std::to_string(spec.p_min) + "\nsampling.p_max=" + std::to_string(spec.p_max) + "\n";
-  {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%016llx",
-                  static_cast<unsigned long long>(fnv1a64(std::string_view(
-                      reinterpret_cast<const char*>(p.mask.data()), p.mask.size()))));
-    id += "sampling.mask=" + std::string(buf) + " (" + std::to_string(p.order.size()) + " cells)\n";
-  }
+  id += "sampling.mask=" + hex64(fnv1a64(std::string_view(reinterpret_cast<const char*>(p.mask.data()), p.mask.size()))) +
+        " (" + std::to_string(p.order.size()) + " cells)\n";
   for (std::size_t t = 0; t < spec.tasks.size(); ++t) {
     const std::string& name = spec.tasks[t].name;
     id += "task." + std::to_string(t) + "=" + name + "\n";

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 #include <tuple>
 
 #include "peppp/core/error.hpp"
@@ -25,11 +24,7 @@ std::string model_file_hash(const std::string& model) {
   const std::string path = model.substr(std::strlen(kTorchScript));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError("model " + model + ": the file cannot be read");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(bytes.str())));
-  return hex;
+  return hex64(fnv1a64(in));
 }
 
 std::string model_fingerprint(const std::string& model, int classes, int channels, int resolution) {
