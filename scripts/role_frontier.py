@@ -9,6 +9,11 @@ best per-role configuration under B against the best uniform one under B,
 averaged over the tasks and per task. Each error carries the standard error
 of its replicate mean (sd / sqrt(R); over tasks, the root sum of squares / n);
 a difference counts when it exceeds the combined standard error.
+A sparse-design campaign (`sampling.scheme = design`) measures each per-role
+configuration on some tasks only; the paired section compares it, on exactly
+the tasks that measured it, with the best uniform configuration of each of
+those tasks under its memory (the uniform configurations are measured on
+every task), so no comparison mixes different tasks.
 Needs numpy and netCDF4.
 """
 import argparse
@@ -57,6 +62,42 @@ def budget_wins(cfg, err, se, mem):
     return out
 
 
+def paired_wins(cfg, err, se, mem):
+    """Per per-role configuration j measured on at least two tasks: on those tasks, the best uniform
+    configuration under j's memory minus j, averaged; [(j's label, tasks, mean memory, mean error of j,
+    mean of the uniform picks, difference, its standard error)], largest difference first."""
+    uniform = [k for k, c in enumerate(cfg) if "[" not in c]
+    out = []
+    for j, c in enumerate(cfg):
+        if "[" not in c:
+            continue
+        diff, var, ej, eu, mj = [], [], [], [], []
+        for i in range(err.shape[0]):
+            if not np.isfinite(err[i, j]):
+                continue
+            u = [k for k in uniform if mem[i, k] <= mem[i, j] + 1e-12 and np.isfinite(err[i, k])]
+            if not u:
+                continue
+            best = min(u, key=lambda k: err[i, k])
+            diff.append(err[i, best] - err[i, j])
+            var.append(se[i, j] ** 2 + se[i, best] ** 2)
+            ej.append(err[i, j]), eu.append(err[i, best]), mj.append(mem[i, j])
+        if len(diff) >= 2:
+            m = len(diff)
+            out.append((c, m, np.mean(mj), np.mean(ej), np.mean(eu), np.mean(diff), np.sqrt(np.sum(var)) / m))
+    return sorted(out, key=lambda w: -w[5])
+
+
+def print_paired(cfg, err, se, mem, top):
+    wins = paired_wins(cfg, err, se, mem)
+    sig = [w for w in wins if w[5] > w[6]]
+    print(f"paired, per per-role configuration on the tasks that measured it: best uniform under its memory minus it "
+          f"(> 0: the per-role one is better); {len(sig)} of {len(wins)} better by more than the standard error")
+    for w in wins[:top]:
+        print(f"  {w[0]:<40} tasks {w[1]}  {w[2]:.3f} MiB  {w[3]:.4f} vs uniform {w[4]:.4f}  difference "
+              f"{w[5]:+.4f} ± {w[6]:.4f}{'  *' if w[5] > w[6] else ''}")
+
+
 def significant(win):
     return win[5] - win[2] > np.hypot(win[3], win[6])
 
@@ -64,6 +105,7 @@ def significant(win):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("campaign", help="campaign.nc with per-role labels and replicates")
+    ap.add_argument("--top", type=int, default=12, help="rows of the paired table to print (default 12)")
     a = ap.parse_args()
     cfg, tasks, err, se, mem, rep = load(a.campaign)
     if not any("[" in c for c in cfg) or not any("[" not in c for c in cfg):
@@ -86,6 +128,7 @@ def main():
         print(f"  {t:<24} budgets where the best per-role is below the best uniform: {len(wins)}, by more than the "
               f"combined se: {len(sig)} " + " ".join(f"{w[1]}({w[2]:.3f} vs {w[5]:.3f})" for w in sig))
     print(f"tasks with a per-role configuration below the best uniform one by more than the combined se: {hit} of {n}")
+    print_paired(cfg, err, se, mem, a.top)
     return 0
 
 

@@ -528,6 +528,21 @@ class TestRoleFrontier(unittest.TestCase):
         self.assertTrue(rf.significant(wins[0]))
         self.assertFalse(rf.significant((1.1, "x", 0.29, 0.01, "y", 0.30, 0.01)))
 
+    def test_paired_rule(self):
+        import role_frontier as rf
+        # 3 tasks; the per-role p measured on tasks 0 and 2 only (a sparse design), q on task 1 only.
+        cfg = ["a/b", "p[last=c]/b", "d/b", "q[first=c]/b"]
+        nan = float("nan")
+        err = np.array([[0.30, 0.20, 0.10, nan], [0.40, nan, 0.10, 0.05], [0.50, 0.30, 0.10, nan]])
+        se = np.full(err.shape, 0.01)
+        mem = np.tile([1.0, 1.1, 2.0, 2.5], (3, 1))
+        wins = rf.paired_wins(cfg, err, se, mem)
+        self.assertEqual([w[0] for w in wins], ["p[last=c]/b"])  # q: one task only
+        w = wins[0]
+        self.assertEqual(w[1], 2)
+        self.assertAlmostEqual(w[5], 0.15)  # (0.30 - 0.20 + 0.50 - 0.30) / 2, task 1 left out
+        self.assertAlmostEqual(w[6], np.sqrt(4 * 0.01 ** 2) / 2)
+
     def test_measured_campaign(self):
         exe = os.environ.get("PEPPP_EXE")
         self.assertTrue(exe and os.path.isfile(exe), "PEPPP_EXE does not name the peppp executable")
@@ -540,6 +555,7 @@ class TestRoleFrontier(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("8 tasks x 20 configurations", r.stdout)
         self.assertIn("of 8", r.stdout)
+        self.assertIn("paired, per per-role configuration", r.stdout)
         bad = script_process("role_frontier.py", os.path.join(FIX, "absent.nc"))
         self.assertEqual(bad.returncode, 1)
         self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
