@@ -9,6 +9,7 @@
 #include "peppp/core/error.hpp"
 #include "peppp/meta/lowrank.hpp"
 #include "peppp/meta/noise.hpp"
+#include "peppp/meta/pareto.hpp"
 
 namespace peppp::meta {
 
@@ -64,14 +65,6 @@ double sample_sd(const std::vector<double>& v) {
   mean /= static_cast<double>(v.size());
   for (double x : v) ss += (x - mean) * (x - mean);
   return std::sqrt(ss / static_cast<double>(v.size() - 1));
-}
-
-double median(std::vector<double> v) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  const std::size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
 // Kendall tau-b of two rows over the columns finite in both.
@@ -163,8 +156,8 @@ ArchitectureRankings architecture_rankings(const MatrixXd& errors, const std::ve
       effects.push_back(sample_sd(row));
       ratios.push_back(effects.back() / out.noise(g));
     }
-    out.median_effect(g) = median(effects);
-    out.median_ratio(g) = median(ratios);
+    out.median_effect(g) = finite_median(effects);
+    out.median_ratio(g) = finite_median(ratios);
   }
   out.tau = MatrixXd::Constant(groups, groups, nan);
   for (int a = 0; a < groups; ++a)

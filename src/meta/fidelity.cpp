@@ -6,19 +6,13 @@
 #include <cmath>
 
 #include "peppp/core/error.hpp"
+#include "peppp/meta/pareto.hpp"
 
 namespace peppp::meta {
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-double median_of(std::vector<double> v) {
-  if (v.empty()) return kNaN;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 int sign(double v) { return (v > 0) - (v < 0); }
 
@@ -99,7 +93,7 @@ FidelityResult fidelity(const FidelityData& data, const FidelityOptions& opt) {
   std::vector<double> finite_memory;
   for (double m : data.memory)
     if (std::isfinite(m)) finite_memory.push_back(m);
-  const double global_cap = std::isnan(opt.cap) ? median_of(finite_memory) : opt.cap;
+  const double global_cap = std::isnan(opt.cap) ? finite_median(finite_memory) : opt.cap;
   r.kendall_tau.assign(n * K, kNaN);
   r.regret.assign(n * K, kNaN);
   r.regret_capped.assign(n * K, kNaN);
@@ -110,7 +104,7 @@ FidelityResult fidelity(const FidelityData& data, const FidelityOptions& opt) {
       std::vector<double> row;
       for (std::size_t c = 0; c < d; ++c)
         if (std::isfinite(data.memory[t * d + c])) row.push_back(data.memory[t * d + c]);
-      cap = median_of(row);
+      cap = finite_median(row);
     }
     r.cap.push_back(cap);
     std::vector<bool> under(d);

@@ -10,6 +10,7 @@
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
+#include "peppp/meta/pareto.hpp"
 #include "peppp/meta/sampling.hpp"
 
 namespace peppp::meta {
@@ -17,12 +18,6 @@ namespace peppp::meta {
 namespace {
 
 std::string joined(const std::vector<std::string>& v) { return join(v, ", "); }
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 }  // namespace
 
@@ -87,7 +82,7 @@ double task_cap(const LoocvSpec& spec, const LoocvData& data, std::size_t task) 
   const std::size_t d = data.d();
   std::vector<double> row(data.memory.begin() + static_cast<std::ptrdiff_t>(task * d),
                           data.memory.begin() + static_cast<std::ptrdiff_t>((task + 1) * d));
-  return median_of(row);
+  return finite_median(row);
 }
 
 LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
@@ -146,7 +141,7 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
   if (spec.cap_per_task) {
     spec.cap = std::numeric_limits<double>::quiet_NaN();
   } else {
-    if (std::isnan(spec.cap)) spec.cap = median_of(data.memory);
+    if (std::isnan(spec.cap)) spec.cap = finite_median(data.memory);
     if (!(spec.cap > 0)) throw InputError("loocv: --cap " + std::to_string(spec.cap) + " MiB; allowed: > 0");
   }
   const int lmax = spec.measurements.back();

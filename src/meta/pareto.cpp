@@ -169,9 +169,15 @@ double median(const Eigen::MatrixXd& values) {
   std::vector<double> v(values.data(), values.data() + values.size());
   for (double x : v)
     if (std::isnan(x)) throw InputError("median: the matrix holds NaN");
+  return finite_median(std::move(v));
+}
+
+double finite_median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
   std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  const std::size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
 }  // namespace peppp::meta

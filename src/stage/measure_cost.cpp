@@ -7,6 +7,7 @@
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/io/campaign.hpp"
+#include "peppp/meta/pareto.hpp"
 #include "peppp/nn/memory.hpp"
 #include "peppp/stage/measure.hpp"
 
@@ -14,12 +15,6 @@ namespace peppp::stage {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // The network row i of the campaign trains.
 const std::string& row_model(const CampaignSpec& c, const meta::Plan& plan, std::size_t i) {
@@ -82,13 +77,13 @@ std::vector<double> calibrate_costs(const std::vector<double>& estimate, std::si
       if (std::isfinite(seconds[t * d + c]) && seconds[t * d + c] > 0) times.push_back(seconds[t * d + c]);
     }
     if (times.empty()) continue;
-    row_time[t] = median(times);
+    row_time[t] = meta::finite_median(times);
     if (est > 0) ratios.push_back(row_time[t] / est);
   }
   if (rows_measured) *rows_measured = static_cast<int>(std::count_if(row_time.begin(), row_time.end(),
                                                                      [](double v) { return !std::isnan(v); }));
   if (ratios.empty()) return out;
-  const double scale = median(ratios);
+  const double scale = meta::finite_median(ratios);
   for (std::size_t t = 0; t < n; ++t)
     for (std::size_t c = 0; c < d; ++c)
       out[t * d + c] = std::isnan(row_time[t]) ? estimate[t * d + c] * scale : row_time[t];

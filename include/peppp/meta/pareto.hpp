@@ -80,4 +80,9 @@ HighMemoryBaseline random_high_memory(const Eigen::VectorXd& memory, const Eigen
 /// the default memory cap (F2). Throws InputError on an empty matrix or NaN.
 double median(const Eigen::MatrixXd& values);
 
+/// Median of the finite entries of `values` (mean of the two middle ones for
+/// an even count); NaN when none is finite. The one median of the library's
+/// statistics (memory caps, cost estimates, per-architecture rows).
+double finite_median(std::vector<double> values);
+
 }  // namespace peppp::meta

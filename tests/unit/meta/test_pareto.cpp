@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "meta_test_data.hpp"
 #include "peppp/core/error.hpp"
@@ -95,4 +96,11 @@ TEST(Pareto, SelectionRuleAndBaseline) {
   Eigen::MatrixXd mm(2, 2);
   mm << 4, 1, 3, 2;
   EXPECT_DOUBLE_EQ(median(mm), 2.5);
+  mm(0, 0) = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(median(mm), InputError);
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_DOUBLE_EQ(finite_median({5, std::numeric_limits<double>::quiet_NaN(), 1, inf, 3}), 3);  // 1, 3, 5
+  EXPECT_DOUBLE_EQ(finite_median({4, 1, -inf, 3, 2}), 2.5);
+  EXPECT_TRUE(std::isnan(finite_median({})));
+  EXPECT_TRUE(std::isnan(finite_median({std::numeric_limits<double>::quiet_NaN()})));
 }
