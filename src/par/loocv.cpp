@@ -412,6 +412,25 @@ void copy_zero_shot(const io::Loocv& b, std::size_t i, io::Loocv& out, std::size
       std::copy_n(from->begin() + static_cast<std::ptrdiff_t>(i * d), d, to->begin() + static_cast<std::ptrdiff_t>(o * d));
 }
 
+// The (setting, acquisition, measurements, fold) entry `i` of `b` into entry
+// `o` of `out` (allocated): metrics, pick, and what a file may lack (coverage,
+// predictions, the hold-out split), left NaN where `b` has none.
+void copy_count(const io::Loocv& b, std::size_t i, io::Loocv& out, std::size_t o) {
+#define PEPPP_LOOCV_MERGE_(member, units, long_name) out.member[o] = b.member[i];
+  PEPPP_LOOCV_METRICS(PEPPP_LOOCV_MERGE_)
+#undef PEPPP_LOOCV_MERGE_
+  out.selected_config[o] = b.selected_config[i];
+  for (auto [from, to] : {std::pair{&b.coverage, &out.coverage},
+                          std::pair{&b.relative_error_hidden, &out.relative_error_hidden},
+                          std::pair{&b.relative_error_measured, &out.relative_error_measured}})
+    if (!from->empty() && !to->empty()) (*to)[o] = (*from)[i];
+  const std::size_t d = b.config.size();
+  for (auto [from, to] : {std::pair{&b.predicted_error, &out.predicted_error},
+                          std::pair{&b.predicted_std, &out.predicted_std}})
+    if (!from->empty())
+      std::copy_n(from->begin() + static_cast<std::ptrdiff_t>(i * d), d, to->begin() + static_cast<std::ptrdiff_t>(o * d));
+}
+
 }  // namespace
 
 io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std::string>& files) {
@@ -495,20 +514,7 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
       for (std::size_t m = 0; m < M; ++m) {
         for (std::size_t l = 0; l < L; ++l) {
           const std::size_t o = out.at(s, m, l, f), i = b.at(s, m, l, g);
-#define PEPPP_LOOCV_MERGE_(member, units, long_name) out.member[o] = b.member[i];
-          PEPPP_LOOCV_METRICS(PEPPP_LOOCV_MERGE_)
-#undef PEPPP_LOOCV_MERGE_
-          out.selected_config[o] = b.selected_config[i];
-          if (!b.coverage.empty()) out.coverage[o] = b.coverage[i];
-          for (auto [from, to] : {std::pair{&b.relative_error_hidden, &out.relative_error_hidden},
-                                  std::pair{&b.relative_error_measured, &out.relative_error_measured}})
-            if (!from->empty() && !to->empty()) (*to)[o] = (*from)[i];
-          if (!b.predicted_error.empty())
-            std::copy_n(b.predicted_error.begin() + static_cast<std::ptrdiff_t>(i * d), d,
-                        out.predicted_error.begin() + static_cast<std::ptrdiff_t>(o * d));
-          if (!b.predicted_std.empty())
-            std::copy_n(b.predicted_std.begin() + static_cast<std::ptrdiff_t>(i * d), d,
-                        out.predicted_std.begin() + static_cast<std::ptrdiff_t>(o * d));
+          copy_count(b, i, out, o);
         }
         for (std::size_t q = 0; q < P; ++q)
           out.selection_order[((s * M + m) * F + f) * P + q] = b.selection_order[((s * M + m) * G + g) * P + q];

@@ -65,11 +65,10 @@ io::Loocv loocv(int ranks, const std::string& out, const std::string& extra) {
   return io::read_loocv(out);
 }
 
+// Equal entry by entry, NaN equal to NaN.
 bool same_doubles(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
-  return true;
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); });
 }
 
 // Every variable of loocv.nc, the hold-out ones included.
