@@ -212,8 +212,7 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
     for (std::size_t j = 0; j < d; ++j) feasible += data.memory[i * d + j] <= cap && allowed[j];
     if (feasible == 0)
       throw InputError("loocv: --cap " + std::to_string(cap) + " MiB is below every configuration" + not_hidden +
-                       " of task '" +
-                       data.task[i] + "'; allowed: a larger cap, or --cap task-median");
+                       " of task '" + data.task[i] + "'; allowed: a larger cap, or --cap task-median");
     if (any_capped && feasible < static_cast<std::size_t>(lmax))
       throw InputError("loocv: --measurements " + std::to_string(lmax) + " exceeds the " + std::to_string(feasible) +
                        " configurations" + not_hidden + " of task '" + data.task[i] + "' under the cap of " +

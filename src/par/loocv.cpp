@@ -202,7 +202,8 @@ SharedTrainings share_completions(const meta::LoocvData& data, const meta::Loocv
   std::vector<int> scheme_setting;  // one setting index per sampled scheme
   std::set<int> seen;
   for (int s = 0; s < x.S; ++s)
-    if (meta::completes_meta_training(spec, s) && seen.insert(training_kind(spec, s)).second) scheme_setting.push_back(s);
+    if (meta::completes_meta_training(spec, s) && seen.insert(training_kind(spec, s)).second)
+      scheme_setting.push_back(s);
   const std::int64_t T = static_cast<std::int64_t>(scheme_setting.size()) * x.F * x.R;
   SharedTrainings shared;
   if (T == 0) return shared;
@@ -428,7 +429,8 @@ void copy_count(const io::Loocv& b, std::size_t i, io::Loocv& out, std::size_t o
   for (auto [from, to] : {std::pair{&b.predicted_error, &out.predicted_error},
                           std::pair{&b.predicted_std, &out.predicted_std}})
     if (!from->empty())
-      std::copy_n(from->begin() + static_cast<std::ptrdiff_t>(i * d), d, to->begin() + static_cast<std::ptrdiff_t>(o * d));
+      std::copy_n(from->begin() + static_cast<std::ptrdiff_t>(i * d), d,
+                  to->begin() + static_cast<std::ptrdiff_t>(o * d));
 }
 
 }  // namespace
@@ -650,9 +652,9 @@ std::string loocv_summary(const io::Loocv& l) {
   summary_header(l, os);
   for (std::size_t s = 0; s < l.n_settings(); ++s) {
     const meta::SettingInfo info = meta::setting_info(l.setting[s]);
-    const char* training = info.training == meta::SettingInfo::Training::full
-                               ? (l.hidden_config.empty() ? "full meta-training matrix"
-                                                          : "full meta-training matrix less the hidden columns, completed")
+    const char* full = l.hidden_config.empty() ? "full meta-training matrix"
+                                               : "full meta-training matrix less the hidden columns, completed";
+    const char* training = info.training == meta::SettingInfo::Training::full ? full
                            : info.training == meta::SettingInfo::Training::uniform ? "uniform sample + SoftImpute"
                                                                              : "non-uniform sample + weighted SoftImpute";
     os << "\nSetting " << l.setting[s] << " (" << training << ", " << (info.capped ? "capped" : "uncapped") << ")\n";

@@ -34,7 +34,8 @@ std::string task_catalog(const std::string& dir) {
   f << "[dataset fashion]\nkind = idx\npath = /usr/share/datasets/fashion-mnist\n"
        "class_names = t-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle-boot\n"
        "[defaults]\ndataset = fashion\nresolution = 14\nchannels = 1\ntrain_size = 200\ntest_size = 100\nseed = 7\n";
-  for (const char* t : {"shirt,coat", "trouser,bag", "sandal,sneaker", "t-shirt,pullover", "dress,coat", "bag,ankle-boot"}) {
+  for (const char* t :
+       {"shirt,coat", "trouser,bag", "sandal,sneaker", "t-shirt,pullover", "dress,coat", "bag,ankle-boot"}) {
     std::string name = t;
     std::replace(name.begin(), name.end(), ',', '-');
     f << "[task " << name << "]\nclasses = " << t << "\n";

@@ -56,7 +56,8 @@ TEST(LoocvHoldOut, HiddenSetIsDeterministicCountedAndNeverEveryColumn) {
   for (std::size_t d : {1u, 2u, 3u, 10u, 12u, 99u})
     for (double f : {0.0, 0.1, 0.25, 0.5, 0.9, 0.99}) {
       const auto h = meta::hidden_columns(d, f, 7);
-      const auto want = std::min<std::size_t>(static_cast<std::size_t>(std::llround(f * static_cast<double>(d))), d - 1);
+      const auto want =
+          std::min<std::size_t>(static_cast<std::size_t>(std::llround(f * static_cast<double>(d))), d - 1);
       EXPECT_EQ(h.size(), want) << d << " " << f;
       EXPECT_LT(h.size(), d) << "never every column";
       EXPECT_EQ(h, meta::hidden_columns(d, f, 7)) << "deterministic";
@@ -86,7 +87,8 @@ TEST(LoocvHoldOut, ValidationResolvesTheSetAndRefusesPlainLabels) {
   many.candidates = meta::Candidates::all;
   EXPECT_NO_THROW(meta::validate_loocv(many, data));
   // Plain labels: SoftImpute cannot predict a column nobody measured.
-  for (std::size_t j = 0; j < data.d(); ++j) data.config[j] = "e" + std::to_string(3 + j % 4) + "m" + std::to_string(j) + "/e6m7";
+  for (std::size_t j = 0; j < data.d(); ++j)
+    data.config[j] = "e" + std::to_string(3 + j % 4) + "m" + std::to_string(j) + "/e6m7";
   try {
     meta::validate_loocv(spec, data);
     FAIL() << "plain labels with --hide-columns accepted";
