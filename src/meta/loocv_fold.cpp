@@ -283,12 +283,18 @@ std::vector<int> training_models(const LoocvSpec& spec, const LoocvData& data, i
 EmbeddingPrior item_prior(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& it,
                           const Eigen::MatrixXd& train) {
   std::vector<std::uint8_t> observed;
+  PriorOptions options;
+  Eigen::MatrixXd measured;
   if (completes_meta_training(spec, it.setting)) {
     const int d = static_cast<int>(data.d());
-    observed = mask_rows(meta_training_mask(spec, data, it.setting, it.fold, it.repeat), d,
-                         training_rows(spec, data, it.fold));
+    const std::vector<int> rows = training_rows(spec, data, it.fold);
+    observed = mask_rows(meta_training_mask(spec, data, it.setting, it.fold, it.repeat), d, rows);
+    if (has_per_role_labels(data.config)) {  // the feature completion returns its model at measured entries
+      measured = rows_of(data.error, d, rows);
+      options.measured = &measured;
+    }
   }
-  const EmbeddingPrior all = fit_embedding_prior(train, spec.rank, {}, observed);
+  const EmbeddingPrior all = fit_embedding_prior(train, spec.rank, options, observed);
   const std::vector<int> models = training_models(spec, data, it.fold);
   if (models.empty()) return all;
   const int own = data.model[static_cast<std::size_t>(it.fold)];
