@@ -17,6 +17,8 @@ struct LoocvCmdArgs {
   std::string part;
   std::vector<std::string> merge;
   bool fidelity = false;
+  double hide_columns = 0;
+  std::string candidates = "all";
 };
 
 OptionSet declare(LoocvCmdArgs& a) {
@@ -39,6 +41,17 @@ OptionSet declare(LoocvCmdArgs& a) {
         "LOOCV file to write (required; with --fidelity optional: the fidelity.nc to write).")
       .command_line_only().to(a.job.output);
   a.loocv.declare(s, "", false);
+  s.add("hide-columns", Kind::real, "0", "fraction", "0.5",
+        "Column hold-out (docs/feature-completion.md): remove a seeded set of round(F*d) configurations (never all; "
+        "from --seed) from every meta-training row in every setting and fold, so the meta-training completion must "
+        "predict columns no task measured; scored apart (relative_error_hidden / _measured). 0 <= F < 1; F > 0 "
+        "needs a campaign with per-role configurations. The held-out task keeps all its truth.")
+      .command_line_only().at_least(0).to(a.hide_columns);
+  s.add("candidates", Kind::choice, "all", "", "measured",
+        "What the methods, the baseline and the zero-shot default may measure and recommend on the held-out task: "
+        "'all' configurations (hidden ones included: ei-mf can propose a never-measured column) or only the "
+        "'measured' ones (not hidden by --hide-columns). Regret is against the best configuration of all.")
+      .command_line_only().one_of({"all", "measured"}).to(a.candidates);
   s.add("part", Kind::text, "1/1", "", "2/8",
         "Compute only part K of N (folds split in contiguous blocks), for a job array; merge with --merge.")
       .command_line_only().to(a.part);
@@ -85,7 +98,8 @@ int run_loocv(const Options& o, MPI_Comm comm) {
   if (!o.given("campaign")) throw InputError("--campaign is required (or --merge FILES)");
   a.loocv.finish(o);
   if (a.fidelity) {
-    for (const char* k : {"completed", "part", "test-rows", "settings", "methods", "measurements", "prediction"})
+    for (const char* k : {"completed", "part", "test-rows", "settings", "methods", "measurements", "prediction",
+                          "hide-columns", "candidates"})
       if (o.given(k))
         throw InputError(std::string("--fidelity ranks the measured per-epoch errors; it takes no --") + k +
                          " (allowed: --campaign, --epoch, --cap, --rows, --output, --summary)");
@@ -106,6 +120,8 @@ int run_loocv(const Options& o, MPI_Comm comm) {
   a.job.epoch = a.loocv.epoch;
   a.job.rows = a.loocv.rows;
   a.job.test_rows = a.loocv.test_rows;
+  a.job.spec.hide_columns = a.hide_columns;
+  a.job.spec.candidates = meta::parse_candidates(a.candidates);
   parse_part(a.part, a.job.spec);
   a.job.attributes = output_attributes(o, comm, "loocv");
   stage::loocv(a.job, comm);

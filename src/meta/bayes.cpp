@@ -24,6 +24,10 @@ EmbeddingPrior fit_embedding_prior(const MatrixXd& train, int k, const PriorOpti
                      std::to_string(n * d));
   if (!(options.ridge_fraction >= 0) || !(options.noise_floor >= 0))
     throw InputError("fit_embedding_prior: ridge fraction and noise floor must be >= 0");
+  if (options.measured && (options.measured->rows() != n || options.measured->cols() != d))
+    throw InputError("fit_embedding_prior: the measured values are " + std::to_string(options.measured->rows()) + "x" +
+                     std::to_string(options.measured->cols()) + ", the matrix " + std::to_string(n) + "x" +
+                     std::to_string(d));
   const Embedding emb = embed(train, k);  // validates k and finiteness
   EmbeddingPrior p;
   p.y = emb.y;
@@ -60,7 +64,7 @@ EmbeddingPrior fit_embedding_prior(const MatrixXd& train, int k, const PriorOpti
       for (Index i = 0; i < n; ++i)
         for (Index j = 0; j < d; ++j) {
           if (!observed.empty() && !observed[static_cast<std::size_t>(i * d + j)]) continue;
-          const double res = train(i, j) - fit(i, j);
+          const double res = (options.measured ? (*options.measured)(i, j) : train(i, j)) - fit(i, j);
           sum += res * res;
         }
       return sum;

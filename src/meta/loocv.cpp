@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <set>
 
 #include <Eigen/Core>
 
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
+#include "peppp/meta/configuration_features.hpp"
 #include "peppp/meta/pareto.hpp"
 #include "peppp/meta/sampling.hpp"
 
@@ -19,7 +21,51 @@ namespace {
 
 std::string joined(const std::vector<std::string>& v) { return join(v, ", "); }
 
+// --hide-columns and --candidates (docs/feature-completion.md, "Column hold-out
+// in meta-LOOCV"): resolve spec.hidden, refused on a campaign without per-role
+// labels; 1 for each column a method may measure and pick.
+std::vector<char> resolve_hold_out(LoocvSpec& spec, const LoocvData& data) {
+  spec.hidden = hidden_columns(data.d(), spec.hide_columns, spec.seed);
+  if (spec.hide_columns > 0 && !has_per_role_labels(data.config))
+    throw InputError("loocv: --hide-columns " + format_g(spec.hide_columns) +
+                     " needs a campaign with per-role configurations: this one's meta-training completion is plain "
+                     "SoftImpute, which cannot predict a column that no meta-training row measured; allowed: 0 here, "
+                     "or a per-role campaign (docs/feature-completion.md)");
+  std::vector<char> allowed(data.d(), 1);
+  if (spec.candidates == Candidates::measured)
+    for (int j : spec.hidden) allowed[static_cast<std::size_t>(j)] = 0;
+  return allowed;
+}
+
 }  // namespace
+
+const char* candidates_name(Candidates c) { return c == Candidates::all ? "all" : "measured"; }
+
+Candidates parse_candidates(const std::string& text, const std::string& key) {
+  if (text == "all") return Candidates::all;
+  if (text == "measured") return Candidates::measured;
+  throw InputError(key + ": value '" + text + "' is not allowed; allowed: all, measured");
+}
+
+std::vector<int> hidden_columns(std::size_t d, double fraction, std::uint64_t seed) {
+  if (!(fraction >= 0 && fraction < 1))
+    throw InputError("loocv: --hide-columns " + format_g(fraction) + " is not allowed; allowed: 0 <= F < 1");
+  const std::size_t k = std::min(static_cast<std::size_t>(std::llround(fraction * static_cast<double>(d))),
+                                 d > 0 ? d - 1 : 0);  // never every column
+  std::vector<int> order(d);
+  std::iota(order.begin(), order.end(), 0);
+  // The first k steps of a Fisher-Yates shuffle on a counter-based stream: the same on every platform.
+  const std::uint64_t stream = fnv1a64("hide-columns", mix64(seed));
+  for (std::size_t i = 0; i < k; ++i)
+    std::swap(order[i], order[i + static_cast<std::size_t>(mix64(stream + i) % (d - i))]);
+  std::vector<int> hidden(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
+  std::sort(hidden.begin(), hidden.end());
+  return hidden;
+}
+
+bool completes_meta_training(const LoocvSpec& spec, int setting) {
+  return setting_info(spec.settings.at(setting)).training != SettingInfo::Training::full || !spec.hidden.empty();
+}
 
 const char* fold_by_name(FoldBy f) { return f == FoldBy::task ? "task" : "row"; }
 
@@ -147,21 +193,25 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
   const int lmax = spec.measurements.back();
   bool any_capped = false;
   for (const auto& s : spec.settings) any_capped |= setting_info(s).capped;
-  if (static_cast<std::size_t>(lmax) > d)
-    throw InputError("loocv: --measurements " + std::to_string(lmax) + " exceeds the " + std::to_string(d) +
-                     " configurations of the campaign");
+  const std::vector<char> allowed = resolve_hold_out(spec, data);
+  const auto selectable = static_cast<std::size_t>(std::count(allowed.begin(), allowed.end(), 1));
+  const std::string not_hidden = selectable < d ? " not hidden (--candidates measured)" : "";
+  if (static_cast<std::size_t>(lmax) > selectable)
+    throw InputError("loocv: --measurements " + std::to_string(lmax) + " exceeds the " + std::to_string(selectable) +
+                     " configurations" + not_hidden + " of the campaign");
   // F9 needs something under the budget on every task; capped settings need lmax feasible configs.
   for (const int row : folds) {
     const auto i = static_cast<std::size_t>(row);
     std::size_t feasible = 0;
     const double cap = task_cap(spec, data, i);
-    for (std::size_t j = 0; j < d; ++j) feasible += data.memory[i * d + j] <= cap;
+    for (std::size_t j = 0; j < d; ++j) feasible += data.memory[i * d + j] <= cap && allowed[j];
     if (feasible == 0)
-      throw InputError("loocv: --cap " + std::to_string(cap) + " MiB is below every configuration of task '" +
-                       data.task[i] + "'; allowed: a larger cap, or --cap task-median");
+      throw InputError("loocv: --cap " + std::to_string(cap) + " MiB is below every configuration" + not_hidden +
+                       " of task '" + data.task[i] + "'; allowed: a larger cap, or --cap task-median");
     if (any_capped && feasible < static_cast<std::size_t>(lmax))
       throw InputError("loocv: --measurements " + std::to_string(lmax) + " exceeds the " + std::to_string(feasible) +
-                       " configurations of task '" + data.task[i] + "' under the cap of " + std::to_string(cap) +
+                       " configurations" + not_hidden + " of task '" + data.task[i] + "' under the cap of " +
+                     std::to_string(cap) +
                        " MiB");
   }
   if (spec.ratio <= 0 || spec.ratio > 1)
@@ -212,6 +262,8 @@ std::vector<std::uint8_t> meta_training_mask(const LoocvSpec& spec, const LoocvD
   } else {
     for (int r : rows) std::fill_n(full.begin() + static_cast<std::ptrdiff_t>(r) * d, d, 1);
   }
+  for (int j : spec.hidden)  // --hide-columns: no meta-training row measured them
+    for (int r : rows) full[static_cast<std::size_t>(r) * d + static_cast<std::size_t>(j)] = 0;
   return full;
 }
 

@@ -125,7 +125,7 @@ LoocvLambdas cv_lambdas(const LoocvSpec& spec, const SampledTraining& s, int fol
 }  // namespace
 
 LoocvLambdas loocv_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
-  if (setting_info(spec.settings[setting]).training == SettingInfo::Training::full) return {};
+  if (!completes_meta_training(spec, setting)) return {};
   if (has_per_role_labels(data.config)) return {};  // the feature completion chooses its own ridge
   return cv_lambdas(spec, sampled_training(spec, data, setting, fold, repeat), fold, repeat);
 }
@@ -137,7 +137,7 @@ LoocvLambdas once_lambdas(const LoocvSpec& spec, const LoocvData& data, int sett
 
 const LoocvLambdas* OnceLambdas::find(const LoocvSpec& spec, const LoocvData& data, int setting, int repeat) {
   const auto kind = setting_info(spec.settings[setting]).training;
-  if (!spec.lambda_once || spec.lambda > 0 || kind == SettingInfo::Training::full) return nullptr;
+  if (!spec.lambda_once || spec.lambda > 0 || !completes_meta_training(spec, setting)) return nullptr;
   const std::pair<int, int> key{static_cast<int>(kind), repeat};
   auto at = by_scheme_.find(key);
   if (at == by_scheme_.end()) at = by_scheme_.emplace(key, once_lambdas(spec, data, setting, repeat)).first;
@@ -147,7 +147,6 @@ const LoocvLambdas* OnceLambdas::find(const LoocvSpec& spec, const LoocvData& da
 MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat,
                                  const LoocvLambdas* given) {
   const int d = static_cast<int>(data.d());
-  const SettingInfo info = setting_info(spec.settings[setting]);
   MetaTraining t;
   auto flat = [&](const Eigen::MatrixXd& x, std::vector<double>& out) {
     const auto m = static_cast<int>(x.rows());
@@ -155,7 +154,7 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
     for (int i = 0; i < m; ++i)
       for (int j = 0; j < d; ++j) out[static_cast<std::size_t>(i) * d + j] = x(i, j);
   };
-  if (info.training == SettingInfo::Training::full) {
+  if (!completes_meta_training(spec, setting)) {
     flat(rows_of(data.error, d, training_rows(spec, data, fold)), t.estimate);
     t.fraction = 1.0;
     return t;
@@ -199,10 +198,15 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
 
 namespace {
 
-// The held-out row's truth and memory, its budget and the best error under it.
+// The held-out row's truth and memory, its budget and the best error under it
+// (over every configuration, whatever --candidates allows). `pick_mem` is the
+// memory the methods measure and pick by: NaN (never feasible) for the columns
+// that --candidates measured keeps them from, else `mem`. `hidden`: 1 per
+// hidden column (--hide-columns; empty without).
 struct HeldOut {
-  Eigen::VectorXd truth, mem;
+  Eigen::VectorXd truth, mem, pick_mem;
   double budget = 0, best = std::numeric_limits<double>::infinity();
+  std::vector<char> hidden;
 };
 
 HeldOut held_out(const LoocvSpec& spec, const LoocvData& data, int fold) {
@@ -217,22 +221,50 @@ HeldOut held_out(const LoocvSpec& spec, const LoocvData& data, int fold) {
   h.budget = task_cap(spec, data, static_cast<std::size_t>(fold));
   for (int j = 0; j < d; ++j)
     if (h.mem(j) <= h.budget) h.best = std::min(h.best, h.truth(j));
+  h.pick_mem = h.mem;
+  if (!spec.hidden.empty()) h.hidden.assign(static_cast<std::size_t>(d), 0);
+  for (int j : spec.hidden) {
+    h.hidden[static_cast<std::size_t>(j)] = 1;
+    if (spec.candidates == Candidates::measured) h.pick_mem(j) = kNaN;
+  }
   return h;
+}
+
+// The columns 0..d−1 not in `measured`, ascending; with `hidden` non-empty
+// only those whose flag there is `flag` (1 hidden, 0 not).
+std::vector<int> unmeasured_columns(Eigen::Index d, const std::vector<int>& measured,
+                                    const std::vector<char>& hidden = {}, char flag = 0) {
+  std::vector<char> skip(static_cast<std::size_t>(d), 0);
+  for (int j : measured) skip[static_cast<std::size_t>(j)] = 1;
+  std::vector<int> out;
+  for (Eigen::Index j = 0; j < d; ++j)
+    if (!skip[static_cast<std::size_t>(j)] && (hidden.empty() || hidden[static_cast<std::size_t>(j)] == flag))
+      out.push_back(static_cast<int>(j));
+  return out;
 }
 
 // The fraction of the configurations not in `measured` whose true error lies
 // within ±2 predicted std (NaN when every configuration was measured).
 double coverage_of(const Eigen::VectorXd& truth, const Eigen::VectorXd& mean, const Eigen::VectorXd& std,
                    const std::vector<int>& measured) {
-  std::vector<char> skip(static_cast<std::size_t>(truth.size()), 0);
-  for (int j : measured) skip[static_cast<std::size_t>(j)] = 1;
-  int inside = 0, total = 0;
-  for (Eigen::Index j = 0; j < truth.size(); ++j) {
-    if (skip[static_cast<std::size_t>(j)]) continue;
-    ++total;
-    inside += std::abs(truth(j) - mean(j)) <= 2.0 * std(j);
+  const std::vector<int> columns = unmeasured_columns(truth.size(), measured);
+  int inside = 0;
+  for (int j : columns) inside += std::abs(truth(j) - mean(j)) <= 2.0 * std(j);
+  return columns.empty() ? kNaN : static_cast<double>(inside) / static_cast<double>(columns.size());
+}
+
+// The relative error (F8.5, `relative_error`) of `mean` over the columns not
+// in `measured` whose hidden flag is `flag` (NaN when there are none).
+double split_relative_error(const Eigen::VectorXd& truth, const Eigen::VectorXd& mean, const std::vector<int>& measured,
+                            const std::vector<char>& hidden, char flag) {
+  const std::vector<int> columns = unmeasured_columns(truth.size(), measured, hidden, flag);
+  if (columns.empty()) return kNaN;
+  Eigen::VectorXd t(static_cast<Eigen::Index>(columns.size())), m(t.size());
+  for (std::size_t k = 0; k < columns.size(); ++k) {
+    t(static_cast<Eigen::Index>(k)) = truth(columns[k]);
+    m(static_cast<Eigen::Index>(k)) = mean(columns[k]);
   }
-  return total == 0 ? kNaN : static_cast<double>(inside) / total;
+  return relative_error(m, t);
 }
 
 // Rows of several architectures (LoocvData::model): the architecture of each meta-training row of
@@ -251,12 +283,18 @@ std::vector<int> training_models(const LoocvSpec& spec, const LoocvData& data, i
 EmbeddingPrior item_prior(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& it,
                           const Eigen::MatrixXd& train) {
   std::vector<std::uint8_t> observed;
-  if (setting_info(spec.settings[it.setting]).training != SettingInfo::Training::full) {
+  PriorOptions options;
+  Eigen::MatrixXd measured;
+  if (completes_meta_training(spec, it.setting)) {
     const int d = static_cast<int>(data.d());
-    observed = mask_rows(meta_training_mask(spec, data, it.setting, it.fold, it.repeat), d,
-                         training_rows(spec, data, it.fold));
+    const std::vector<int> rows = training_rows(spec, data, it.fold);
+    observed = mask_rows(meta_training_mask(spec, data, it.setting, it.fold, it.repeat), d, rows);
+    if (has_per_role_labels(data.config)) {  // the feature completion returns its model at measured entries
+      measured = rows_of(data.error, d, rows);
+      options.measured = &measured;
+    }
   }
-  const EmbeddingPrior all = fit_embedding_prior(train, spec.rank, {}, observed);
+  const EmbeddingPrior all = fit_embedding_prior(train, spec.rank, options, observed);
   const std::vector<int> models = training_models(spec, data, it.fold);
   if (models.empty()) return all;
   const int own = data.model[static_cast<std::size_t>(it.fold)];
@@ -286,7 +324,7 @@ void zero_shot(const LoocvSpec& spec, const LoocvData& data, const LoocvItem& it
       }
     column_mean(j) = k > 0 ? sum / k : std::numeric_limits<double>::infinity();
   }
-  const int pick = select_configuration(h.mem, column_mean, h.budget);
+  const int pick = select_configuration(h.pick_mem, column_mean, h.budget);
   r.zero_shot_config = pick;
   r.zero_shot_selected_error = h.truth(pick);
   r.zero_shot_regret = h.truth(pick) - h.best;
@@ -316,8 +354,12 @@ void score_count(const LoocvSpec& spec, const AcquisitionStrategy& strategy, con
   std::copy_n(pred.mean.data(), d, r.predicted_error.begin() + static_cast<std::ptrdiff_t>(c * d));
   std::copy_n(pred.std.data(), d, r.predicted_std.begin() + static_cast<std::ptrdiff_t>(c * d));
   const FrontierMetrics fm = frontier_metrics(h.mem, h.truth, pred.mean);
-  const int pick = select_configuration(h.mem, pred.mean, h.budget);
+  const int pick = select_configuration(h.pick_mem, pred.mean, h.budget);
   r.relative_error[c] = fm.relative_error;
+  if (!h.hidden.empty()) {
+    r.relative_error_hidden[c] = split_relative_error(h.truth, pred.mean, s, h.hidden, 1);
+    r.relative_error_measured[c] = split_relative_error(h.truth, pred.mean, s, h.hidden, 0);
+  }
   r.convergence[c] = fm.convergence;
   r.hyperdiff[c] = fm.hyperdiff;
   r.coverage[c] = coverage_of(h.truth, pred.mean, pred.std, s);
@@ -345,6 +387,8 @@ LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data
   r.regret.assign(L, kNaN);
   r.measured_memory.assign(L, 0.0);
   r.coverage.assign(L, kNaN);
+  r.relative_error_hidden.assign(L, kNaN);
+  r.relative_error_measured.assign(L, kNaN);
   r.selected_config.assign(L, -1);
   r.lambda = training.lambda;
   r.sampled_fraction = training.fraction;
@@ -357,7 +401,7 @@ LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data
       static_cast<Eigen::Index>(training.estimate.size() / static_cast<std::size_t>(d)), d);
 
   if (it.method >= static_cast<int>(spec.methods.size())) {  // F9.2 baseline: no measurements, no estimate
-    const auto base = random_high_memory(h.mem, h.truth, h.budget);
+    const auto base = random_high_memory(h.pick_mem, h.truth, h.budget);
     r.selected_error.assign(L, base.expected_error);
     r.regret.assign(L, base.expected_error - h.best);
     zero_shot(spec, data, it, train, h, r);  // F9.3, once per (setting, fold, repeat)
@@ -368,8 +412,8 @@ LoocvItemResult evaluate_loocv_item(const LoocvSpec& spec, const LoocvData& data
   ctx.prior = item_prior(spec, data, it, train);
   ctx.y = ctx.prior.y.topRows(spec.rank);  // the designs use the embedding, not the level offset
   ctx.train_errors = train;
-  ctx.feasible = feasible_set(h.mem, info.capped ? h.budget : std::numeric_limits<double>::infinity());
-  ctx.decision = feasible_set(h.mem, h.budget);
+  ctx.feasible = feasible_set(h.pick_mem, info.capped ? h.budget : std::numeric_limits<double>::infinity());
+  ctx.decision = feasible_set(h.pick_mem, h.budget);
   ctx.prediction = spec.prediction;
   ctx.seed = mix64(fnv1a64("random-mf", spec.seed) ^ mix64(static_cast<std::uint64_t>(it.fold) * 1000003u +
                                                            static_cast<std::uint64_t>(it.repeat)));

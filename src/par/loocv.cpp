@@ -77,6 +77,8 @@ struct RecordFields<meta::LoocvItemResult> {
       record_field("order", &R::order), record_field("predicted_error", &R::predicted_error),
       record_field("predicted_std", &R::predicted_std), record_field("lambda", &R::lambda),
       record_field("sampled_fraction", &R::sampled_fraction), record_field("coverage", &R::coverage),
+      record_field("relative_error_hidden", &R::relative_error_hidden),
+      record_field("relative_error_measured", &R::relative_error_measured),
       PEPPP_LOOCV_ZERO_SHOT_METRICS(PEPPP_LOOCV_RECORD_ROW_) record_field("zero_shot_config", &R::zero_shot_config),
       record_field("zero_shot_predicted_error", &R::zero_shot_predicted_error),
       record_field("zero_shot_predicted_std", &R::zero_shot_predicted_std));
@@ -199,11 +201,9 @@ SharedTrainings share_completions(const meta::LoocvData& data, const meta::Loocv
                                   MPI_Comm comm) {
   std::vector<int> scheme_setting;  // one setting index per sampled scheme
   std::set<int> seen;
-  for (int s = 0; s < x.S; ++s) {
-    const int kind = training_kind(spec, s);
-    if (kind != static_cast<int>(meta::SettingInfo::Training::full) && seen.insert(kind).second)
+  for (int s = 0; s < x.S; ++s)
+    if (meta::completes_meta_training(spec, s) && seen.insert(training_kind(spec, s)).second)
       scheme_setting.push_back(s);
-  }
   const std::int64_t T = static_cast<std::int64_t>(scheme_setting.size()) * x.F * x.R;
   SharedTrainings shared;
   if (T == 0) return shared;
@@ -239,6 +239,8 @@ std::vector<ItemRecord> evaluate_items(const meta::LoocvData& data, const meta::
         meta::LoocvItemResult r = eval(x.item(k));
         for (std::vector<double>* v : metrics_of(r)) v->resize(x.L, kNaN);
         r.coverage.resize(x.L, kNaN);
+        r.relative_error_hidden.resize(x.L, kNaN);
+        r.relative_error_measured.resize(x.L, kNaN);
         r.selected_config.resize(x.L, -1);
         r.order.resize(x.P, -1);
         r.predicted_error.resize(x.L * x.D, kNaN);
@@ -253,6 +255,13 @@ std::vector<ItemRecord> evaluate_items(const meta::LoocvData& data, const meta::
                ")";
       });
   return gather_records(mine, comm);
+}
+
+// The split relative errors of a file with hidden columns (`hidden_config`), NaN-filled.
+void allocate_hold_out(io::Loocv& out) {
+  const std::size_t n = out.n_settings() * out.n_methods() * out.n_counts() * out.n_folds();
+  out.relative_error_hidden.assign(n, kNaN);
+  out.relative_error_measured.assign(n, kNaN);
 }
 
 // loocv.nc's coordinates, sampling masks and attributes for `spec` (no item results yet).
@@ -297,6 +306,13 @@ io::Loocv loocv_frame(const meta::LoocvData& data, const meta::LoocvSpec& spec, 
   if (!data.model.empty())
     out.text_attributes["prior_rows"] = "the meta-training rows of the held-out row's model (docs/ei-mf.md section 5)";
   out.text_attributes["prediction"] = meta::prediction_rule_name(spec.prediction);
+  if (spec.hide_columns > 0) {  // --hide-columns (a run without it writes none of these)
+    out.number_attributes["hide_columns"] = spec.hide_columns;
+    out.text_attributes["candidates"] = meta::candidates_name(spec.candidates);
+    out.hidden_config.assign(x.D, 0);
+    for (int j : spec.hidden) out.hidden_config[static_cast<std::size_t>(j)] = 1;
+    allocate_hold_out(out);
+  }
   return out;
 }
 
@@ -330,6 +346,11 @@ void place_items(const LoocvShape& x, const std::vector<ItemRecord>& records, io
           for (std::size_t q = 0; q < kLoocvMetricCount; ++q)
             for (std::size_t l = 0; l < L; ++l) add((*metrics[q])[out.at(s, m, l, f)], (*in[q])[l]);
           for (std::size_t l = 0; l < L; ++l) add(out.coverage[out.at(s, m, l, f)], p.coverage[l]);
+          if (!out.relative_error_hidden.empty())
+            for (std::size_t l = 0; l < L; ++l) {
+              add(out.relative_error_hidden[out.at(s, m, l, f)], p.relative_error_hidden[l]);
+              add(out.relative_error_measured[out.at(s, m, l, f)], p.relative_error_measured[l]);
+            }
           if (m + 1 == x.M && x.baseline) {  // the baseline item carries the zero-shot default
 #define PEPPP_LOOCV_ZERO_SHOT_ADD_(member, units, long_name) add(out.member[out.at(s, f)], p.member);
             PEPPP_LOOCV_ZERO_SHOT_METRICS(PEPPP_LOOCV_ZERO_SHOT_ADD_)
@@ -392,6 +413,26 @@ void copy_zero_shot(const io::Loocv& b, std::size_t i, io::Loocv& out, std::size
       std::copy_n(from->begin() + static_cast<std::ptrdiff_t>(i * d), d, to->begin() + static_cast<std::ptrdiff_t>(o * d));
 }
 
+// The (setting, acquisition, measurements, fold) entry `i` of `b` into entry
+// `o` of `out` (allocated): metrics, pick, and what a file may lack (coverage,
+// predictions, the hold-out split), left NaN where `b` has none.
+void copy_count(const io::Loocv& b, std::size_t i, io::Loocv& out, std::size_t o) {
+#define PEPPP_LOOCV_MERGE_(member, units, long_name) out.member[o] = b.member[i];
+  PEPPP_LOOCV_METRICS(PEPPP_LOOCV_MERGE_)
+#undef PEPPP_LOOCV_MERGE_
+  out.selected_config[o] = b.selected_config[i];
+  for (auto [from, to] : {std::pair{&b.coverage, &out.coverage},
+                          std::pair{&b.relative_error_hidden, &out.relative_error_hidden},
+                          std::pair{&b.relative_error_measured, &out.relative_error_measured}})
+    if (!from->empty() && !to->empty()) (*to)[o] = (*from)[i];
+  const std::size_t d = b.config.size();
+  for (auto [from, to] : {std::pair{&b.predicted_error, &out.predicted_error},
+                          std::pair{&b.predicted_std, &out.predicted_std}})
+    if (!from->empty())
+      std::copy_n(from->begin() + static_cast<std::ptrdiff_t>(i * d), d,
+                  to->begin() + static_cast<std::ptrdiff_t>(o * d));
+}
+
 }  // namespace
 
 io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std::string>& files) {
@@ -400,8 +441,9 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
   const std::size_t n = a.task.size(), d = a.config.size(), S = a.n_settings(), M = a.n_methods(),
                     L = a.n_counts(), P = a.n_steps();
   std::vector<std::pair<std::size_t, std::size_t>> where(n, {SIZE_MAX, 0});  // row -> (part, local fold)
-  const char* keys[] = {"seed", "rank", "lambda_option", "sampling_ratio", "p_min", "p_max", "folds_total", "epoch_used"};
-  const char* text_keys[] = {"fold_by", "rows", "test_rows", "prediction"};
+  const char* keys[] = {"seed",  "rank",        "lambda_option", "sampling_ratio", "p_min",
+                        "p_max", "folds_total", "epoch_used",    "hide_columns"};
+  const char* text_keys[] = {"fold_by", "rows", "test_rows", "prediction", "candidates"};
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const io::Loocv& b = parts[p];
     auto differs = [&](const std::string& what) {
@@ -464,6 +506,8 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
       out.fold_held_out_rows.push_back(b.fold_held_out_rows.empty() ? 1 : b.fold_held_out_rows[where[i].second]);
   }
   out.allocate();
+  out.hidden_config = a.hidden_config;
+  if (!a.hidden_config.empty()) allocate_hold_out(out);
   const std::size_t F = rows.size();
   for (std::size_t f = 0; f < F; ++f) {
     const io::Loocv& b = parts[where[rows[f]].first];
@@ -472,17 +516,7 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
       for (std::size_t m = 0; m < M; ++m) {
         for (std::size_t l = 0; l < L; ++l) {
           const std::size_t o = out.at(s, m, l, f), i = b.at(s, m, l, g);
-#define PEPPP_LOOCV_MERGE_(member, units, long_name) out.member[o] = b.member[i];
-          PEPPP_LOOCV_METRICS(PEPPP_LOOCV_MERGE_)
-#undef PEPPP_LOOCV_MERGE_
-          out.selected_config[o] = b.selected_config[i];
-          if (!b.coverage.empty()) out.coverage[o] = b.coverage[i];
-          if (!b.predicted_error.empty())
-            std::copy_n(b.predicted_error.begin() + static_cast<std::ptrdiff_t>(i * d), d,
-                        out.predicted_error.begin() + static_cast<std::ptrdiff_t>(o * d));
-          if (!b.predicted_std.empty())
-            std::copy_n(b.predicted_std.begin() + static_cast<std::ptrdiff_t>(i * d), d,
-                        out.predicted_std.begin() + static_cast<std::ptrdiff_t>(o * d));
+          copy_count(b, i, out, o);
         }
         for (std::size_t q = 0; q < P; ++q)
           out.selection_order[((s * M + m) * F + f) * P + q] = b.selection_order[((s * M + m) * G + g) * P + q];
@@ -567,6 +601,33 @@ void summary_header(const io::Loocv& l, std::ostream& os) {
      << "±2σ cover: fraction of unmeasured configurations whose true error lies within 2 predicted std\n";
 }
 
+// With --hide-columns: setting s's relative errors over the hidden and the
+// other unmeasured columns of the held-out task, and their ratio (of the means).
+void hold_out_summary(const io::Loocv& l, std::size_t s, std::ostream& os) {
+  if (l.relative_error_hidden.empty() || l.relative_error_measured.empty()) return;
+  const std::size_t hidden = static_cast<std::size_t>(std::count(l.hidden_config.begin(), l.hidden_config.end(), 1));
+  const auto candidates = l.text_attributes.find("candidates");
+  os << "column hold-out: " << hidden << " of " << l.config.size()
+     << " configurations hidden from every meta-training row, candidates "
+     << (candidates == l.text_attributes.end() ? std::string("all") : candidates->second)
+     << "; relative error over the held-out task's unmeasured configurations\n"
+     << std::left << std::setw(20) << "method" << std::right << std::setw(4) << "l" << std::setw(16) << "hidden"
+     << std::setw(16) << "measured" << std::setw(17) << "hidden/measured" << "\n";
+  for (std::size_t c = 0; c < l.n_counts(); ++c)
+    for (std::size_t m = 0; m < l.n_methods(); ++m) {
+      auto stats = [&](const std::vector<double>& v) {
+        return mean_se(l.n_folds(), [&](std::size_t f) { return v[l.at(s, m, c, f)]; });
+      };
+      const auto h = stats(l.relative_error_hidden), k = stats(l.relative_error_measured);
+      if (std::isnan(h.first) && std::isnan(k.first)) continue;  // the baseline predicts nothing
+      std::ostringstream ratio;
+      if (std::isfinite(h.first / k.first)) ratio << std::fixed << std::setprecision(2) << h.first / k.first;
+      os << std::left << std::setw(20) << l.method[m] << std::right << std::setw(4) << l.measurements[c]
+         << std::setw(16) << summary_cell(h, 3) << std::setw(16) << summary_cell(k, 3) << std::setw(17)
+         << (ratio.str().empty() ? std::string("-") : ratio.str()) << "\n";
+    }
+}
+
 }  // namespace
 
 std::string loocv_summary(const io::Loocv& l) {
@@ -591,7 +652,9 @@ std::string loocv_summary(const io::Loocv& l) {
   summary_header(l, os);
   for (std::size_t s = 0; s < l.n_settings(); ++s) {
     const meta::SettingInfo info = meta::setting_info(l.setting[s]);
-    const char* training = info.training == meta::SettingInfo::Training::full      ? "full meta-training matrix"
+    const char* full = l.hidden_config.empty() ? "full meta-training matrix"
+                                               : "full meta-training matrix less the hidden columns, completed";
+    const char* training = info.training == meta::SettingInfo::Training::full ? full
                            : info.training == meta::SettingInfo::Training::uniform ? "uniform sample + SoftImpute"
                                                                              : "non-uniform sample + weighted SoftImpute";
     os << "\nSetting " << l.setting[s] << " (" << training << ", " << (info.capped ? "capped" : "uncapped") << ")\n";
@@ -621,6 +684,7 @@ std::string loocv_summary(const io::Loocv& l) {
             stats(l.hyperdiff, s, m, c), reg[m], mark, stats(l.measured_memory, s, m, c), stats(l.coverage, s, m, c));
       }
     }
+    hold_out_summary(l, s, os);
   }
   return os.str();
 }

@@ -242,6 +242,18 @@ meta::LoocvSpec job_spec(const LoocvJob& job, const meta::LoocvData& data) {
   return spec;
 }
 
+// --hide-columns: how many configurations meta-training lacks, and a few of them.
+void log_hold_out(const meta::LoocvSpec& spec, const meta::LoocvData& data) {
+  if (!(spec.hide_columns > 0)) return;
+  std::vector<std::string> some;
+  for (std::size_t k = 0; k < spec.hidden.size() && k < 4; ++k)
+    some.push_back(data.config[static_cast<std::size_t>(spec.hidden[k])]);
+  log::info("loocv: --hide-columns ", format_g(spec.hide_columns), " hides ", spec.hidden.size(), " of ", data.d(),
+            " configurations from every meta-training row (", join(some, ", "),
+            spec.hidden.size() > some.size() ? ", ..." : "", "); --candidates ",
+            meta::candidates_name(spec.candidates));
+}
+
 }  // namespace
 
 void check_loocv_job(const LoocvJob& job, const io::Campaign& planned) {
@@ -283,6 +295,7 @@ io::Loocv loocv(const LoocvJob& job, MPI_Comm comm) {
   }
   const meta::LoocvData data = job_data(job, campaign, fill);
   const meta::LoocvSpec spec = job_spec(job, data);
+  log_hold_out(spec, data);
   log::info("loocv: ", data.n(), " rows x ", data.d(), " configurations, ", data.folds().size(),
             " held out in turn (fold by ", meta::fold_by_name(spec.fold_by), "), settings ", join(spec.settings, ","),
             ", methods ", join(spec.methods, ","), ", cap ", (spec.cap_per_task ? std::string("task-median") : std::to_string(spec.cap) + " MiB"), ", part ", spec.part, "/", spec.parts);

@@ -82,6 +82,16 @@ struct Loocv {
   /// (setting, fold, task, config): 1 where the meta-training matrix of
   /// repeat 0 was observed (the held-out row is all 0).
   std::vector<std::uint8_t> sampling_mask;
+  /// Column hold-out (`--hide-columns`, docs/feature-completion.md): (config)
+  /// 1 where the configuration was removed from every meta-training row.
+  /// Optional: written only with hide_columns > 0 (attributes `hide_columns`,
+  /// `candidates`); `allocate()` leaves it and the two below empty.
+  std::vector<std::uint8_t> hidden_config;
+  /// (setting, acquisition, measurements, fold), with hidden columns: the
+  /// relative error (F8.5) of the prediction over the held-out task's
+  /// unmeasured configurations in hidden columns, and over those in the other
+  /// columns; averaged over repeats; NaN for the baseline. Optional as above.
+  std::vector<double> relative_error_hidden, relative_error_measured;
 
   double budget = 0;  ///< MiB: the F9 budget (= cap, median memory by default)
   double cap = 0;     ///< MiB: cap on meta-test measurements in capped settings
@@ -192,6 +202,17 @@ inline const Schema<Loocv>& loocv_schema() {
             req, &Loocv::sampled_fraction, A::reset_to(kNcNaN)},
           F{"sampling_mask", {"setting", "fold", "task", "config"}, NcType::u8, "", "meta-training entries observed",
             req, &Loocv::sampling_mask, A::reset_to(0), "not_observed observed"},
+          F{"hidden_config", {"config"}, NcType::u8, "",
+            "configuration removed from every meta-training row (--hide-columns)", Presence::optional,
+            &Loocv::hidden_config, {}, "not_hidden hidden"},
+          F{"relative_error_hidden", m4, NcType::f64, "1",
+            "relative error of the prediction after l measurements over the held-out task's unmeasured "
+            "configurations in hidden columns (F8.5; averaged over repeats)",
+            Presence::optional, &Loocv::relative_error_hidden},
+          F{"relative_error_measured", m4, NcType::f64, "1",
+            "relative error of the prediction after l measurements over the held-out task's unmeasured "
+            "configurations in columns not hidden (F8.5; averaged over repeats)",
+            Presence::optional, &Loocv::relative_error_measured},
       }};
   return schema;
 }

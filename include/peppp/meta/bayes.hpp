@@ -39,6 +39,12 @@ struct PriorOptions {
   /// added when σ² is at the floor (an exactly low-rank matrix, fitted by its
   /// embedding alone: k measurements then recover a rank-k task exactly).
   bool level_offset = true;
+  /// The measured values at the `observed` entries (same shape as `train`),
+  /// or null: the residual for σ² is then taken against `train` itself. A
+  /// completion that returns its own low-rank model at the measured entries
+  /// (the feature completion) has no residual there, so σ² must come from the
+  /// measurements; SoftImpute keeps (a shrunk copy of) the data there.
+  const Eigen::MatrixXd* measured = nullptr;
 };
 
 /// The prior of a new task's embedding x ~ N(μ₀, Σ₀) and the noise model

@@ -56,6 +56,22 @@ const char* fold_by_name(FoldBy f);
 /// Parse "task" / "row". @throws InputError naming `key` and the value.
 FoldBy parse_fold_by(const std::string& text, const std::string& key = "--fold-by");
 
+/// Which configurations a method may measure on the held-out task and
+/// recommend (`--candidates`): `all` of them, or only the `measured` ones,
+/// those no `--hide-columns` hid from meta-training.
+enum class Candidates { all, measured };
+/// "all" / "measured".
+const char* candidates_name(Candidates c);
+/// Parse "all" / "measured". @throws InputError naming `key` and the value.
+Candidates parse_candidates(const std::string& text, const std::string& key = "--candidates");
+
+/// The configurations `--hide-columns fraction` removes from every
+/// meta-training row: round(fraction·d) of the d columns, at most d − 1 (one
+/// column always stays), drawn by a shuffle seeded from `seed` alone (the
+/// same for every rank, part and fold), ascending. Empty for fraction 0.
+/// @throws InputError unless 0 ≤ fraction < 1.
+std::vector<int> hidden_columns(std::size_t d, double fraction, std::uint64_t seed);
+
 /// What to compute.
 struct LoocvSpec {
   std::vector<std::string> settings{"I", "II", "III", "IV", "V", "VI"};  ///< setting names
@@ -86,6 +102,16 @@ struct LoocvSpec {
   /// How ED-MF, QR-MF and Random-MF predict (`--prediction`): the posterior
   /// (default) or the paper's least squares (F6.2).
   PredictionRule prediction = PredictionRule::posterior;
+  /// Column hold-out (`--hide-columns F`, docs/feature-completion.md): the
+  /// fraction of the configurations removed from the observed entries of
+  /// every meta-training row, in every setting and fold (0 = none).
+  double hide_columns = 0;
+  /// The hidden columns (`hidden_columns` of d, `hide_columns`, `seed`),
+  /// ascending; resolved by validate_loocv.
+  std::vector<int> hidden;
+  /// What the methods, the baseline and the zero-shot default may measure
+  /// and recommend on the held-out task (`--candidates`).
+  Candidates candidates = Candidates::all;
 };
 
 /// The error/memory matrices LOOCV runs on: n rows × d configurations,
@@ -126,12 +152,19 @@ std::vector<int> held_out_rows(const LoocvSpec& spec, const LoocvData& data, int
 /// `held_out_rows` (n − 1 of them with one row held out).
 std::vector<int> training_rows(const LoocvSpec& spec, const LoocvData& data, int fold);
 
+/// Whether the meta-training matrix of `setting` is completed: a sampled
+/// setting, or any setting once columns are hidden (`spec.hidden`).
+bool completes_meta_training(const LoocvSpec& spec, int setting);
+
 /// Validate `spec` against `data` (same outcome on every rank): at least 3
 /// rows and at least 2 meta-training rows in every fold, known setting and
 /// method names without duplicates, rank ≤ every fold's meta-training rows
 /// and the configurations, counts ≥ rank and ≤ the configurations a capped
-/// fold may measure, 1 ≤ part ≤ parts ≤ folds. Resolves the cap (median)
-/// and sorts the counts.
+/// fold may measure (with `Candidates::measured`: among the columns not
+/// hidden), 1 ≤ part ≤ parts ≤ folds, 0 ≤ hide_columns < 1 and hidden
+/// columns only on a campaign with per-role labels (plain SoftImpute cannot
+/// predict a column no meta-training row measured). Resolves the cap
+/// (median) and the hidden columns, and sorts the counts.
 /// @throws InputError naming the key, value and what is allowed.
 LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data);
 
@@ -160,6 +193,12 @@ struct LoocvItemResult {
   /// measured whose true error lies within ±2 predicted std (calibration);
   /// NaN for the baseline.
   std::vector<double> coverage;
+  /// Per count, with hidden columns (`LoocvSpec::hidden`): the relative
+  /// error (F8.5) of the prediction over the held-out task's unmeasured
+  /// configurations in hidden columns, and over those in the other
+  /// (meta-training-measured) columns; NaN without hidden columns, for the
+  /// baseline, or where the held-out task measured every such column.
+  std::vector<double> relative_error_hidden, relative_error_measured;
   /// The zero-shot default (F9.3; `PEPPP_LOOCV_ZERO_SHOT_METRICS`), computed
   /// by the baseline item (NaN in the others): the pick, its true error and
   /// regret, the frontier metrics and the coverage of the prior predictive.
@@ -184,8 +223,9 @@ struct LoocvItemResult {
 using LoocvEvaluator = std::function<LoocvItemResult(const LoocvItem&)>;
 
 /// The meta-training sampling mask of (setting, fold, repeat): row-major n·d,
-/// 1 where observed; the held-out rows (`held_out_rows`) are all 0; the
-/// sample is drawn on the meta-training rows alone. Seed `1000·seed + fold`
+/// 1 where observed; the held-out rows (`held_out_rows`) and the hidden
+/// columns (`spec.hidden`) are all 0; the sample is drawn on the
+/// meta-training rows alone. Seed `1000·seed + fold`
 /// (METHOD.md F10) for repeat 0, mixed with the repeat otherwise.
 std::vector<std::uint8_t> meta_training_mask(const LoocvSpec& spec, const LoocvData& data, int setting, int fold,
                                              int repeat);

@@ -126,6 +126,27 @@ TEST(Bayes, ExactFitFallsBackToACoarserResidual) {
   EXPECT_TRUE(std::isfinite(p.noise_variance));
 }
 
+TEST(Bayes, NoiseFromTheMeasuredValuesNotTheCompletionsModel) {
+  // A completion that returns its rank-2 model at the measured entries (the feature completion) has no
+  // residual there: σ² must come from the measurements (model + noise of sd 0.02), on the observed half.
+  const MatrixXd model = test::low_rank_errors(20, 30, 2, 11, 0.0);
+  const MatrixXd measured = model + 0.02 * gaussian(20, 30, 5);
+  std::vector<std::uint8_t> observed(20 * 30);
+  for (std::size_t i = 0; i < observed.size(); ++i) observed[i] = (i * 7 + i / 30) % 2;
+  const EmbeddingPrior own = fit_embedding_prior(model, 2, {}, observed);
+  PriorOptions po;
+  po.measured = &measured;
+  const EmbeddingPrior fixed = fit_embedding_prior(model, 2, po, observed);
+  EXPECT_LT(own.noise_variance, 1e-6);  // the model's own residual: nothing
+  EXPECT_NEAR(std::sqrt(fixed.noise_variance), 0.02, 0.005);
+  // Only σ² changes (and with it the level offset, not added at the floor): the embedding is the completion's.
+  EXPECT_EQ(fixed.y.topRows(2), own.y.topRows(2));
+  EXPECT_EQ(fixed.mean.head(2), own.mean.head(2));
+  const MatrixXd wrong(3, 3);
+  po.measured = &wrong;
+  EXPECT_THROW(fit_embedding_prior(model, 2, po, observed), InputError);
+}
+
 TEST(Bayes, EveryMethodIsBoundedAndKeepsMeasurements) {
   // Errors near 0 and 1: unbounded fits would leave [0, 1].
   // Errors from 0 to 1 (rank 3 plus noise, clipped).
