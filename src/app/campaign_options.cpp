@@ -461,6 +461,11 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       "differ in their last bits only and the final solves not at all. false = as before this option "
       "(docs/softimpute.md).")
       .to(spec.lambda_cv_blocked);
+  add(key("lambda-cv-single").substr(p.size()), Kind::flag, "false", "", "true",
+      "With lambda auto and lambda-cv-blocked: the CV solves' preconditioner in single precision (less CPU at "
+      "high rank); the CV errors move by more than round-off, which can change a fold's lambda to one within its "
+      "CV noise (docs/softimpute.md).")
+      .to(spec.lambda_cv_single);
   add("seed", Kind::integer, "1", "", "7", "Seed of the sampling masks and random orders.").at_least(0).to(spec.seed);
   add("ratio", Kind::real, "0.2", "fraction", "0.2",
       "Uniform sampling ratio of the meta-training matrix (settings III, IV).").above(0).at_most(1).to(spec.ratio);

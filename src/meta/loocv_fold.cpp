@@ -115,6 +115,7 @@ CvChoice cv_choice(const LoocvSpec& spec, const SampledTraining& s, int fold, in
   SoftImputeOptions cv_opt = s.opt;
   cv_opt.gap_tolerance = std::max(s.opt.gap_tolerance, kLoocvCvGap);
   cv_opt.blocked_preconditioner = spec.lambda_cv_blocked;
+  cv_opt.single_precision_preconditioner = spec.lambda_cv_single;
   LambdaCv paper = cv_lambda(s.observed, s.weights, cv_opt, {}, 5, cv_seed, kLoocvCvPatience, spec.lambda_flat,
                              spec.lambda_warm);
   log_cv("paper", fold, repeat, paper);
@@ -125,6 +126,7 @@ CvChoice cv_choice(const LoocvSpec& spec, const SampledTraining& s, int fold, in
     SoftImputeOptions ccv = centered_options(s.opt);
     ccv.gap_tolerance = std::max(ccv.gap_tolerance, kLoocvCvGap);
     ccv.blocked_preconditioner = spec.lambda_cv_blocked;
+    ccv.single_precision_preconditioner = spec.lambda_cv_single;
     const std::uint64_t centered_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
     LambdaCv c = cv_lambda(centered.residual, s.weights, ccv, kCenteredGrid, 5, centered_seed, kLoocvCvPatience,
                            spec.lambda_flat, spec.lambda_warm);

@@ -87,6 +87,9 @@ struct LoocvSpec {
   /// (`--lambda-cv-blocked`): other last bits in the CV errors only; the
   /// final solves are unchanged.
   bool lambda_cv_blocked = true;
+  /// With lambda_cv_blocked: the CV solves' preconditioner in single
+  /// precision (`--lambda-cv-single`, SoftImputeOptions::single_precision_preconditioner).
+  bool lambda_cv_single = false;
   std::uint64_t seed = 1;   ///< base seed of masks and random orders
   double ratio = 0.2;       ///< uniform meta-training sampling ratio (III, IV)
   double p_min = 0.0;       ///< non-uniform probability floor (V, VI)

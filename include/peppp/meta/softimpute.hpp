@@ -56,6 +56,12 @@ struct SoftImputeOptions {
   /// same optimum to the certificate with other last bits (meta-LOOCV's λ CV
   /// uses it; docs/softimpute.md).
   bool blocked_preconditioner = false;
+  /// With `blocked_preconditioner`: keep the blocks' inverses in single
+  /// precision (half the memory each step's products read; ~18 % less CPU on
+  /// a 160 × 400 meta-LOOCV fold). A preconditioner only steers the steps,
+  /// so the certificate still holds; the iterates differ more than by
+  /// round-off (`--lambda-cv-single`, opt-in; docs/softimpute.md).
+  bool single_precision_preconditioner = false;
   /// Optional warm-started continuation λ_1 > … > λ_K; the final solve is at
   /// `lambda`. Entries ≤ lambda are ignored. Empty: solve at `lambda` directly.
   std::vector<double> path;

@@ -281,14 +281,18 @@ TEST(SoftImpute, BlockedPreconditionerReachesTheSameOptimum) {
     o.lambda = lambda;
     const auto plain = soft_impute(a, MatrixXd(), o);
     o.blocked_preconditioner = true;
-    const auto blocked = soft_impute(a, MatrixXd(), o);
-    ASSERT_TRUE(plain.converged);
-    ASSERT_TRUE(blocked.converged);
-    EXPECT_NEAR(blocked.objective, plain.objective, 2e-7 * plain.objective);
-    EXPECT_LT(softimpute_duality_gap(blocked.estimate, a, MatrixXd(), lambda), 1e-7 * blocked.objective);
-    EXPECT_EQ(blocked.rank, plain.rank);
-    // The same preconditioner up to round-off: about the same number of steps.
-    EXPECT_NEAR(blocked.total_iterations, plain.total_iterations, 0.2 * plain.total_iterations + 5);
+    for (bool single : {false, true}) {
+      SCOPED_TRACE(single);
+      o.single_precision_preconditioner = single;
+      const auto blocked = soft_impute(a, MatrixXd(), o);
+      ASSERT_TRUE(plain.converged);
+      ASSERT_TRUE(blocked.converged);
+      EXPECT_NEAR(blocked.objective, plain.objective, 2e-7 * plain.objective);
+      EXPECT_LT(softimpute_duality_gap(blocked.estimate, a, MatrixXd(), lambda), 1e-7 * blocked.objective);
+      EXPECT_EQ(blocked.rank, plain.rank);
+      // The same preconditioner up to round-off (single: to ~1e-7): about the same number of steps.
+      EXPECT_NEAR(blocked.total_iterations, plain.total_iterations, 0.2 * plain.total_iterations + 5);
+    }
   }
 }
 
