@@ -444,6 +444,28 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       "SoftImpute lambda for the sampled settings: a number > 0, 'auto' (a 5-fold CV in every fold, METHOD.md "
       "F3.5) or 'once' (one CV, on the first fold's meta-training matrix, for all folds: faster; that matrix holds "
       "the other folds' tasks, so their lambda is not chosen blind to them).").to(lambda);
+  add(key("lambda-flat").substr(p.size()), Kind::real, "0", "standard errors", "0.5",
+      "With lambda auto: stop each fold's lambda CV path once a candidate lowers the held-out error of the one "
+      "before by less than this many standard errors, after an earlier step gained at least that much (the curve "
+      "has flattened within its noise); the smaller, dearest candidates are not solved. Can change a fold's "
+      "lambda to one within its CV noise. 0 = every candidate down to the first rise (docs/softimpute.md).")
+      .at_least(0).to(spec.lambda_flat);
+  add(key("lambda-warm").substr(p.size()), Kind::flag, "false", "", "true",
+      "With lambda auto: start each fold's final completions from its CV's first-split completion at the chosen "
+      "lambda instead of the path from lambda_max: the same optimum to the certificate in fewer steps, but "
+      "other last bits, and on sparse matrices with no unique optimum another completion, so some picks "
+      "change (docs/softimpute.md).")
+      .to(spec.lambda_warm);
+  add(key("lambda-cv-blocked").substr(p.size()), Kind::flag, "true", "", "false",
+      "With lambda auto: the CV solves build their preconditioner blockwise (faster at high rank); the CV errors "
+      "differ in their last bits only and the final solves not at all. false = as before this option "
+      "(docs/softimpute.md).")
+      .to(spec.lambda_cv_blocked);
+  add(key("lambda-cv-single").substr(p.size()), Kind::flag, "false", "", "true",
+      "With lambda auto and lambda-cv-blocked: the CV solves' preconditioner in single precision (less CPU at "
+      "high rank); the CV errors move by more than round-off, which can change a fold's lambda to one within its "
+      "CV noise (docs/softimpute.md).")
+      .to(spec.lambda_cv_single);
   add("seed", Kind::integer, "1", "", "7", "Seed of the sampling masks and random orders.").at_least(0).to(spec.seed);
   add("ratio", Kind::real, "0.2", "fraction", "0.2",
       "Uniform sampling ratio of the meta-training matrix (settings III, IV).").above(0).at_most(1).to(spec.ratio);

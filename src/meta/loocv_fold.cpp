@@ -102,24 +102,43 @@ void log_cv(const char* which, int fold, int repeat, const LambdaCv& cv) {
   log::debug("loocv: fold ", fold, " repeat ", repeat, " ", which, " cv lambda ", cv.lambda, " curve", curve);
 }
 
-LoocvLambdas cv_lambdas(const LoocvSpec& spec, const SampledTraining& s, int fold, int repeat) {
+// The λ of a fold's completions and, with `spec.lambda_warm`, the CVs'
+// first-split completions at them (warm starts of the final solves).
+struct CvChoice {
   LoocvLambdas l;
+  Eigen::MatrixXd warm, warm_centered;
+};
+
+CvChoice cv_choice(const LoocvSpec& spec, const SampledTraining& s, int fold, int repeat) {
+  CvChoice out;
   const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
   SoftImputeOptions cv_opt = s.opt;
   cv_opt.gap_tolerance = std::max(s.opt.gap_tolerance, kLoocvCvGap);
-  const LambdaCv paper = cv_lambda(s.observed, s.weights, cv_opt, {}, 5, cv_seed, kLoocvCvPatience);
+  cv_opt.blocked_preconditioner = spec.lambda_cv_blocked;
+  cv_opt.single_precision_preconditioner = spec.lambda_cv_single;
+  LambdaCv paper = cv_lambda(s.observed, s.weights, cv_opt, {}, 5, cv_seed, kLoocvCvPatience, spec.lambda_flat,
+                             spec.lambda_warm);
   log_cv("paper", fold, repeat, paper);
-  l.lambda = paper.lambda;
+  out.l.lambda = paper.lambda;
+  out.warm = std::move(paper.estimate);
   if (wants_centered(spec)) {
     const CenteredErrors centered = center_errors(s.observed);
     SoftImputeOptions ccv = centered_options(s.opt);
     ccv.gap_tolerance = std::max(ccv.gap_tolerance, kLoocvCvGap);
+    ccv.blocked_preconditioner = spec.lambda_cv_blocked;
+    ccv.single_precision_preconditioner = spec.lambda_cv_single;
     const std::uint64_t centered_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
-    const LambdaCv c = cv_lambda(centered.residual, s.weights, ccv, kCenteredGrid, 5, centered_seed, kLoocvCvPatience);
+    LambdaCv c = cv_lambda(centered.residual, s.weights, ccv, kCenteredGrid, 5, centered_seed, kLoocvCvPatience,
+                           spec.lambda_flat, spec.lambda_warm);
     log_cv("centered", fold, repeat, c);
-    l.centered = c.lambda;
+    out.l.centered = c.lambda;
+    out.warm_centered = std::move(c.estimate);
   }
-  return l;
+  return out;
+}
+
+LoocvLambdas cv_lambdas(const LoocvSpec& spec, const SampledTraining& s, int fold, int repeat) {
+  return cv_choice(spec, s, fold, repeat).l;
 }
 
 }  // namespace
@@ -172,7 +191,8 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
     }
     return t;
   }
-  LoocvLambdas l;
+  CvChoice c;  // warm starts only from this fold's own CV (--lambda-warm)
+  LoocvLambdas& l = c.l;
   if (spec.lambda > 0) {
     l.lambda = l.centered = spec.lambda;
   } else if (given && !std::isnan(given->lambda)) {
@@ -180,18 +200,19 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
   } else if (spec.lambda_once) {
     l = once_lambdas(spec, data, setting, repeat);
   } else {
-    l = cv_lambdas(spec, s, fold, repeat);
+    c = cv_choice(spec, s, fold, repeat);
   }
   SoftImputeOptions opt = s.opt;
   opt.lambda = l.lambda;
   t.lambda = opt.lambda;
-  flat(soft_impute(s.observed, s.weights, opt).estimate, t.estimate);
+  flat(soft_impute(s.observed, s.weights, opt, c.warm).estimate, t.estimate);
   if (wants_centered(spec)) {
     const CenteredErrors centered = center_errors(s.observed);
     SoftImputeOptions copt = centered_options(opt);
     copt.lambda = l.centered;
     t.centered_lambda = copt.lambda;
-    flat(uncenter_errors(soft_impute(centered.residual, s.weights, copt).estimate, centered), t.centered);
+    flat(uncenter_errors(soft_impute(centered.residual, s.weights, copt, c.warm_centered).estimate, centered),
+         t.centered);
   }
   return t;
 }

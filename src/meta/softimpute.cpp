@@ -387,11 +387,22 @@ VectorXd resize_factors(const Observed& o, Index r, Index r_new, const VectorXd&
 // Block-Jacobi preconditioner of g's Gauss–Newton Hessian: for row i of U
 // the r×r block Σ_j∈Ω_i w_ij v_j v_jᵀ + λI (and likewise for V), i.e. the
 // systems one ALS sweep solves. H0 = its inverse in the L-BFGS recursion.
+// `blocked` (SoftImputeOptions::blocked_preconditioner): each block from one
+// gathered rank-k update (a BLAS-3 product instead of |Ω_i| rank-one updates
+// scattered over all blocks): the same preconditioner up to round-off. (Kept
+// as Cholesky factors instead of inverses, the two triangular solves per
+// block made each step slower than the cheaper rebuilds saved.)
 struct BlockJacobi {
   Index r = 0;
+  bool blocked = false;
   std::vector<MatrixXd> blocks;  // the blocks' inverses (a product applies faster than two triangular solves)
+  bool single = false;             // blocked only: the inverses in single precision (half the memory traffic)
+  std::vector<Eigen::MatrixXf> blocks_f;
+  std::vector<Index> by_col;     // blocked: Ω's indices column after column
+  std::vector<Index> col_start;  // blocked: by_col's range of column j is [col_start[j], col_start[j + 1])
   void build(const Observed& o, double lambda, Index rank, const VectorXd& x) {
     r = rank;
+    if (blocked) return build_blocked(o, lambda, x);
     const double* u = x.data();
     const double* v = x.data() + o.n * r;
     std::vector<MatrixXd> g(static_cast<std::size_t>(o.n + o.d), lambda * MatrixXd::Identity(r, r));
@@ -405,8 +416,64 @@ struct BlockJacobi {
     const MatrixXd id = MatrixXd::Identity(r, r);
     for (std::size_t b = 0; b < g.size(); ++b) blocks[b] = g[b].llt().solve(id);
   }
+  // Block `b` from the factor rows `other` (row-major, rank r) of the entries
+  // `ks` of Ω (`other_index`: their row or column there), as a Cholesky factor.
+  void factor_block(const Observed& o, double lambda, const double* other, const std::vector<Index>& other_index,
+                    const Index* ks, Index m, MatrixXd& gather, std::size_t b) {
+    gather.resize(m, r);
+    for (Index q = 0; q < m; ++q) {
+      const Index k = ks[q];
+      const double sw = std::sqrt(o.w[k]);
+      gather.row(q) = sw * Eigen::Map<const Eigen::RowVectorXd>(other + other_index[static_cast<std::size_t>(k)] * r, r);
+    }
+    MatrixXd g = lambda * MatrixXd::Identity(r, r);
+    g.selfadjointView<Eigen::Lower>().rankUpdate(gather.transpose());
+    if (single)
+      blocks_f[b] = g.llt().solve(MatrixXd::Identity(r, r)).cast<float>();
+    else
+      blocks[b] = g.llt().solve(MatrixXd::Identity(r, r));
+  }
+  void build_blocked(const Observed& o, double lambda, const VectorXd& x) {
+    const Index nobs = o.a.size();
+    if (col_start.empty()) {  // Ω is row-major; index it column after column once
+      col_start.assign(static_cast<std::size_t>(o.d + 1), 0);
+      for (Index k = 0; k < nobs; ++k) ++col_start[static_cast<std::size_t>(o.col[static_cast<std::size_t>(k)] + 1)];
+      for (Index j = 0; j < o.d; ++j) col_start[static_cast<std::size_t>(j + 1)] += col_start[static_cast<std::size_t>(j)];
+      by_col.resize(static_cast<std::size_t>(nobs));
+      std::vector<Index> next(col_start.begin(), col_start.end() - 1);
+      for (Index k = 0; k < nobs; ++k) by_col[static_cast<std::size_t>(next[static_cast<std::size_t>(o.col[static_cast<std::size_t>(k)])]++)] = k;
+    }
+    if (single)
+      blocks_f.resize(static_cast<std::size_t>(o.n + o.d));
+    else
+      blocks.resize(static_cast<std::size_t>(o.n + o.d));
+    MatrixXd gather;
+    std::vector<Index> rows(static_cast<std::size_t>(nobs));  // Ω in row-major order: row i is a contiguous run
+    for (Index k = 0; k < nobs; ++k) rows[static_cast<std::size_t>(k)] = k;
+    Index k0 = 0;
+    for (Index i = 0; i < o.n; ++i) {
+      Index k1 = k0;
+      while (k1 < nobs && o.row[static_cast<std::size_t>(k1)] == i) ++k1;
+      factor_block(o, lambda, x.data() + o.n * r, o.col, rows.data() + k0, k1 - k0, gather, static_cast<std::size_t>(i));
+      k0 = k1;
+    }
+    for (Index j = 0; j < o.d; ++j) {
+      const Index b0 = col_start[static_cast<std::size_t>(j)], b1 = col_start[static_cast<std::size_t>(j + 1)];
+      factor_block(o, lambda, x.data(), o.row, by_col.data() + b0, b1 - b0, gather, static_cast<std::size_t>(o.n + j));
+    }
+  }
   void apply(VectorXd& q) const {
     VectorXd t(r);
+    if (blocked && single) {
+      Eigen::VectorXf sf(r), tf(r);
+      for (std::size_t b = 0; b < blocks_f.size(); ++b) {
+        Eigen::Map<VectorXd> seg(q.data() + static_cast<Index>(b) * r, r);
+        sf = seg.cast<float>();
+        tf.noalias() = blocks_f[b] * sf;
+        seg = tf.cast<double>();
+      }
+      return;
+    }
     for (std::size_t b = 0; b < blocks.size(); ++b) {
       Eigen::Map<VectorXd> seg(q.data() + static_cast<Index>(b) * r, r);
       t.noalias() = blocks[b] * seg;  // a general product: faster than selfadjointView at these sizes
@@ -569,6 +636,8 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
   double gap_mark = std::numeric_limits<double>::infinity();  // the gap when it last halved, at step mark_it
   FactorSvd fs;
   BlockJacobi pre;
+  pre.blocked = opt.blocked_preconditioner;
+  pre.single = opt.blocked_preconditioner && opt.single_precision_preconditioner;
   auto certify = [&]() {
     fs = factor_svd(o, r, x, false);
     const GapParts g = gap_parts(o, res, fs.s.sum(), lambda, work);
@@ -858,12 +927,15 @@ double pooled_se(const std::vector<double>& e2, const std::vector<double>& ref2)
 }  // namespace
 
 LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImputeOptions& options,
-                   std::vector<double> grid, int folds, std::uint64_t seed, int patience) {
+                   std::vector<double> grid, int folds, std::uint64_t seed, int patience, double flat_se,
+                   bool keep_estimate) {
   if (grid.empty()) grid = {0.03, 0.1, 0.3, 1, 3, 10};
   for (double l : grid)
     if (!(l > 0) || !std::isfinite(l))
       throw InputError("cv_lambda: lambda candidate " + std::to_string(l) + " must be finite and > 0");
   if (patience < 0) throw InputError("cv_lambda: patience = " + std::to_string(patience) + "; must be >= 0");
+  if (!(flat_se >= 0) || !std::isfinite(flat_se))
+    throw InputError("cv_lambda: flat_se = " + std::to_string(flat_se) + "; must be finite and >= 0");
   const Observed o = make_observed(data, weights, "cv_lambda");
   const Index nobs = o.a.size();
   if (folds < 2 || folds > nobs)
@@ -878,11 +950,14 @@ LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImpu
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return grid[a] > grid[b]; });
   std::vector<MatrixXd> warm(static_cast<std::size_t>(folds));
+  std::vector<MatrixXd> first_split(keep_estimate ? grid.size() : 0);  // split 0's completion per candidate
   LambdaCv cv;
   cv.grid = grid;
   cv.heldout_error.assign(grid.size(), std::numeric_limits<double>::quiet_NaN());
   cv.heldout_se.assign(grid.size(), std::numeric_limits<double>::quiet_NaN());
   double best_error = std::numeric_limits<double>::infinity();
+  double previous = std::numeric_limits<double>::quiet_NaN();  // the pooled error of the candidate before
+  bool descended = false;  // flat_se: a step has gained at least flat_se standard errors
   int rises = 0;
   for (std::size_t gi : order) {
     std::vector<double> e2(static_cast<std::size_t>(folds), 0.0);
@@ -899,6 +974,7 @@ LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImpu
           err2 += e * e;
         }
       warm[static_cast<std::size_t>(f)] = r.estimate;
+      if (keep_estimate && f == 0) first_split[gi] = r.estimate;
     }
     const double e = std::sqrt(err2 / std::max(sp.ref2_total, 1e-300));
     cv.heldout_error[gi] = e;
@@ -908,6 +984,14 @@ LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImpu
     if (e < best_error) best_error = e;
     rises = e > best_error * (1 + kCvTie) ? rises + 1 : 0;
     if (patience > 0 && rises >= patience) break;
+    // Flat: after a step down the grid that gained at least flat_se standard
+    // errors (the path has left the plateau of λ near λ_max), one that gains less.
+    if (flat_se > 0 && !std::isnan(previous)) {
+      const bool gained = previous - e >= flat_se * cv.heldout_se[gi];
+      if (!gained && descended) break;
+      descended = descended || (gained && previous > e);
+    }
+    previous = e;
   }
   std::size_t best = grid.size();
   for (std::size_t i = 0; i < grid.size(); ++i)
@@ -922,6 +1006,7 @@ LambdaCv cv_lambda(const MatrixXd& data, const MatrixXd& weights, const SoftImpu
       break;
     }
   cv.lambda = grid[best];
+  if (keep_estimate) cv.estimate = std::move(first_split[best]);
   return cv;
 }
 

@@ -298,6 +298,11 @@ io::Loocv loocv_frame(const meta::LoocvData& data, const meta::LoocvSpec& spec, 
   out.number_attributes["rank"] = spec.rank;
   out.number_attributes["lambda_option"] = spec.lambda;
   if (spec.lambda_once && !(spec.lambda > 0)) out.text_attributes["lambda_choice"] = "once";  // --lambda once
+  if (spec.lambda_flat > 0 && !(spec.lambda > 0)) out.number_attributes["lambda_flat"] = spec.lambda_flat;
+  if (spec.lambda_warm && !spec.lambda_once && !(spec.lambda > 0))
+    out.text_attributes["lambda_warm"] = "final solves from the CV's first-split completion";  // --lambda-warm
+  if (spec.lambda_cv_single && spec.lambda_cv_blocked && !(spec.lambda > 0))
+    out.text_attributes["lambda_cv_preconditioner"] = "single precision";  // --lambda-cv-single
   out.number_attributes["sampling_ratio"] = spec.ratio;
   out.number_attributes["p_min"] = spec.p_min;
   out.number_attributes["p_max"] = spec.p_max;

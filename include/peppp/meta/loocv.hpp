@@ -91,6 +91,21 @@ struct LoocvSpec {
   /// With λ auto: one CV for all folds (on the first fold's meta-training
   /// matrix, per scheme and repeat) instead of one per fold (`--lambda once`).
   bool lambda_once = false;
+  /// With λ auto: stop each fold's λ CV path once a candidate lowers the
+  /// pooled held-out error of the one before by less than this many standard
+  /// errors (`--lambda-flat`; cv_lambda's `flat_se`). 0 = off.
+  double lambda_flat = 0;
+  /// With λ auto (per fold): start each final solve at the chosen λ from the
+  /// CV's first-split completion at that λ instead of the λ_max path
+  /// (`--lambda-warm`). Same optimum to the certificate, other last bits.
+  bool lambda_warm = false;
+  /// The λ CVs' solves with SoftImputeOptions::blocked_preconditioner
+  /// (`--lambda-cv-blocked`): other last bits in the CV errors only; the
+  /// final solves are unchanged.
+  bool lambda_cv_blocked = true;
+  /// With lambda_cv_blocked: the CV solves' preconditioner in single
+  /// precision (`--lambda-cv-single`, SoftImputeOptions::single_precision_preconditioner).
+  bool lambda_cv_single = false;
   std::uint64_t seed = 1;   ///< base seed of masks and random orders
   double ratio = 0.2;       ///< uniform meta-training sampling ratio (III, IV)
   double p_min = 0.0;       ///< non-uniform probability floor (V, VI)

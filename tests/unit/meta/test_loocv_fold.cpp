@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "meta_test_data.hpp"
@@ -13,6 +14,7 @@
 #include "peppp/meta/architectures.hpp"
 #include "peppp/meta/bayes.hpp"
 #include "peppp/meta/loocv.hpp"
+#include "peppp/meta/softimpute.hpp"
 
 using namespace peppp;
 
@@ -39,6 +41,15 @@ meta::LoocvSpec spec_for(const meta::LoocvData& data) {
   spec.methods = {"ed-mf"};
   spec.measurements = {5, 2, 3};
   spec.rank = kRank;
+  return meta::validate_loocv(spec, data);
+}
+
+// Setting IV with ed-mf and ei-mf, λ auto: the per-fold CVs run.
+meta::LoocvSpec auto_lambda_spec(const meta::LoocvData& data) {
+  auto spec = spec_for(data);
+  spec.settings = {"IV"};
+  spec.methods = {"ed-mf", "ei-mf"};
+  spec.lambda = 0;  // auto
   return meta::validate_loocv(spec, data);
 }
 
@@ -430,11 +441,7 @@ TEST(LoocvFold, FoldByTaskHoldsTheWholeGroupOut) {
 
 TEST(LoocvFold, LambdaOnceUsesTheFirstFoldsChoiceEverywhere) {
   const auto data = low_rank_data();
-  auto spec = spec_for(data);
-  spec.settings = {"IV"};
-  spec.methods = {"ed-mf", "ei-mf"};
-  spec.lambda = 0;  // auto
-  spec = meta::validate_loocv(spec, data);
+  const auto spec = auto_lambda_spec(data);
   const auto first = meta::loocv_lambdas(spec, data, 0, data.folds().front(), 0);
   ASSERT_FALSE(std::isnan(first.lambda));
   ASSERT_FALSE(std::isnan(first.centered));  // ei-mf is among the default methods
@@ -457,6 +464,50 @@ TEST(LoocvFold, LambdaOnceUsesTheFirstFoldsChoiceEverywhere) {
   // The evaluator computes it once and gives the same items.
   const meta::LoocvItem item{0, kFold, 0, 0};
   EXPECT_EQ(meta::loocv_evaluator(once, data)(item).regret, meta::evaluate_loocv_item(once, data, item, t).regret);
+}
+
+TEST(LoocvFold, CvOptionsKeepTheLambdaAndWarmFinalSolvesTheOptimum) {
+  const auto data = low_rank_data();
+  const auto spec = auto_lambda_spec(data);
+  ASSERT_TRUE(spec.lambda_cv_blocked);  // the default
+  auto plain = spec;
+  plain.lambda_cv_blocked = false;
+  const auto t = meta::build_meta_training(spec, data, 0, kFold, 0);
+  const auto p = meta::build_meta_training(plain, data, 0, kFold, 0);
+  // The CV's preconditioner changes last bits of its errors only: the same λ, the same final solves.
+  EXPECT_EQ(t.lambda, p.lambda);
+  EXPECT_EQ(t.centered_lambda, p.centered_lambda);
+  EXPECT_EQ(t.estimate, p.estimate);
+  EXPECT_EQ(t.centered, p.centered);
+  // --lambda-flat 0 is the default; --lambda-warm: the same λ, the same optimum to the certificate.
+  auto warm = spec;
+  warm.lambda_warm = true;
+  const auto w = meta::build_meta_training(warm, data, 0, kFold, 0);
+  EXPECT_EQ(w.lambda, t.lambda);
+  EXPECT_EQ(w.centered_lambda, t.centered_lambda);
+  // This 7 × 12 matrix with ~17 observed entries has no unique Z* (docs/softimpute.md): compare F_λ.
+  const std::vector<int> rows = meta::training_rows(spec, data, kFold);
+  const auto mask = meta::meta_training_mask(spec, data, 0, kFold, 0);
+  const auto n = static_cast<Eigen::Index>(rows.size());
+  Eigen::MatrixXd observed(n, kConfigs), zt(n, kConfigs), zw(n, kConfigs);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (int j = 0; j < kConfigs; ++j) {
+      const auto at = static_cast<std::size_t>(rows[static_cast<std::size_t>(i)]) * kConfigs + j;
+      observed(i, j) = mask[at] ? data.error[at] : std::numeric_limits<double>::quiet_NaN();
+      zt(i, j) = t.estimate[static_cast<std::size_t>(i) * kConfigs + j];
+      zw(i, j) = w.estimate[static_cast<std::size_t>(i) * kConfigs + j];
+    }
+  const double ft = meta::softimpute_objective(zt, observed, Eigen::MatrixXd(), t.lambda);
+  EXPECT_NEAR(meta::softimpute_objective(zw, observed, Eigen::MatrixXd(), t.lambda), ft, 2e-7 * ft);
+  EXPECT_LE(meta::softimpute_duality_gap(zw, observed, Eigen::MatrixXd(), t.lambda), 1e-7 * ft);
+  // λ fixed: no CV, so neither option changes a bit.
+  auto fixed = warm;
+  fixed.lambda = 0.1;
+  fixed.lambda_flat = 0.5;
+  auto fixed_plain = spec;
+  fixed_plain.lambda = 0.1;
+  EXPECT_EQ(meta::build_meta_training(fixed, data, 0, kFold, 0).estimate,
+            meta::build_meta_training(fixed_plain, data, 0, kFold, 0).estimate);
 }
 
 TEST(LoocvFold, EveryRowItsOwnGroupIsTheRowFold) {

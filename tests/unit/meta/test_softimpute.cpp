@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -18,6 +19,12 @@ MatrixXd reference_data() {
   const MatrixXd e = test::low_rank_errors(40, 99, 3, 17, 0.02);
   return apply_mask(e, sample_uniform(40, 99, 0.2, 5));
 }
+// The CV tests' 30×40 matrix, half observed, and their long grid.
+MatrixXd cv_data() {
+  const MatrixXd e = test::low_rank_errors(30, 40, 2, 8, 0.01);
+  return apply_mask(e, sample_uniform(30, 40, 0.5, 3));
+}
+const std::vector<double> kLongGrid{0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10};
 }  // namespace
 
 TEST(SoftImpute, GapCertificateUnweighted) {
@@ -166,11 +173,10 @@ TEST(SoftImpute, CrossValidationPicksAGoodLambda) {
 }
 
 TEST(SoftImpute, CrossValidationPatienceStopsThePathAfterTheMinimum) {
-  const MatrixXd e = test::low_rank_errors(30, 40, 2, 8, 0.01);
-  const MatrixXd a = apply_mask(e, sample_uniform(30, 40, 0.5, 3));
+  const MatrixXd a = cv_data();
   SoftImputeOptions o;
   o.gap_tolerance = 1e-6;
-  const std::vector<double> grid{0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10};
+  const std::vector<double>& grid = kLongGrid;
   const auto all = cv_lambda(a, MatrixXd(), o, grid, 4, 1);
   // The same solves in the same order per fold: patience only skips the end of the path.
   for (int patience : {1, 2}) {
@@ -189,6 +195,105 @@ TEST(SoftImpute, CrossValidationPatienceStopsThePathAfterTheMinimum) {
     if (patience == 1) EXPECT_LT(reached, static_cast<int>(grid.size()));  // this curve rises below its minimum
   }
   EXPECT_THROW(cv_lambda(a, MatrixXd(), o, grid, 4, 1, -1), InputError);
+}
+
+TEST(SoftImpute, CrossValidationFlatStopsOnceTheCurveFlattens) {
+  const MatrixXd a = cv_data();
+  SoftImputeOptions o;
+  o.gap_tolerance = 1e-6;
+  const std::vector<double>& grid = kLongGrid;
+  const auto all = cv_lambda(a, MatrixXd(), o, grid, 4, 1, 1);
+  // flat_se = 0 is the path as before, bit for bit.
+  const auto off = cv_lambda(a, MatrixXd(), o, grid, 4, 1, 1, 0.0);
+  EXPECT_EQ(off.lambda, all.lambda);
+  for (std::size_t i = 0; i < grid.size(); ++i) {
+    EXPECT_EQ(std::isnan(off.heldout_error[i]), std::isnan(all.heldout_error[i])) << i;
+    if (!std::isnan(all.heldout_error[i])) EXPECT_EQ(off.heldout_error[i], all.heldout_error[i]) << i;
+  }
+  // Each solved candidate has the error of the full path; the path stops at
+  // the first candidate that gains less than flat_se standard errors on the one before.
+  int shorter = 0;
+  for (double flat : {0.5, 3.0, 1e9}) {
+    SCOPED_TRACE(flat);
+    const auto early = cv_lambda(a, MatrixXd(), o, grid, 4, 1, 1, flat);
+    std::vector<std::size_t> solved;  // largest λ first
+    for (std::size_t i = grid.size(); i-- > 0;)
+      if (!std::isnan(early.heldout_error[i])) {
+        EXPECT_EQ(early.heldout_error[i], all.heldout_error[i]) << i;
+        solved.push_back(i);
+      }
+    ASSERT_GE(solved.size(), 2u);
+    auto gain = [&](std::size_t q) {  // of the q-th solved candidate over the one before, in its SEs
+      return (early.heldout_error[solved[q - 1]] - early.heldout_error[solved[q]]) / early.heldout_se[solved[q]];
+    };
+    bool descended = false;
+    for (std::size_t q = 1; q + 1 < solved.size(); ++q) {  // no step before the last stopped the path
+      EXPECT_FALSE(descended && gain(q) < flat) << q;
+      descended = descended || gain(q) >= flat;
+    }
+    const auto patience_solved = static_cast<std::size_t>(std::count_if(
+        all.heldout_error.begin(), all.heldout_error.end(), [](double x) { return !std::isnan(x); }));
+    if (solved.size() < patience_solved) {
+      EXPECT_TRUE(descended && gain(solved.size() - 1) < flat);  // stopped before patience did: flat
+      ++shorter;
+    }
+    if (flat == 1e9) EXPECT_EQ(solved.size(), patience_solved);  // no step gains 1e9 SE: never descended
+    double lowest = early.heldout_error[solved.front()];
+    for (std::size_t i : solved) lowest = std::min(lowest, early.heldout_error[i]);
+    EXPECT_LE(early.heldout_error[static_cast<std::size_t>(
+                  std::find(grid.begin(), grid.end(), early.lambda) - grid.begin())],
+              lowest * (1 + kCvTie));
+  }
+  EXPECT_GE(shorter, 1);  // the rule does end this path early for some flat_se
+  EXPECT_THROW(cv_lambda(a, MatrixXd(), o, grid, 4, 1, 1, -0.5), InputError);
+}
+
+TEST(SoftImpute, WarmStartFromTheCvEstimateReachesTheSameOptimum) {
+  const MatrixXd a = reference_data();
+  SoftImputeOptions o;
+  o.gap_tolerance = 1e-3;
+  const auto cv = cv_lambda(a, MatrixXd(), o, {0.03, 0.1, 0.3, 1}, 5, 4, 1, 0.0, true);
+  const auto plain = cv_lambda(a, MatrixXd(), o, {0.03, 0.1, 0.3, 1}, 5, 4, 1);
+  EXPECT_EQ(cv.lambda, plain.lambda);  // keeping the estimate changes no solve
+  EXPECT_EQ(cv.heldout_error, std::vector<double>(plain.heldout_error));
+  EXPECT_EQ(plain.estimate.size(), 0);
+  ASSERT_EQ(cv.estimate.rows(), a.rows());
+  ASSERT_EQ(cv.estimate.cols(), a.cols());
+  SoftImputeOptions f;
+  f.lambda = cv.lambda;
+  const auto cold = soft_impute(a, MatrixXd(), f);
+  const auto warm = soft_impute(a, MatrixXd(), f, cv.estimate);
+  ASSERT_TRUE(cold.converged);
+  ASSERT_TRUE(warm.converged);
+  // Both certified at gap ≤ 1e-7·F: their objectives agree to that, and the warm one needs no λ_max path.
+  EXPECT_NEAR(warm.objective, cold.objective, 2e-7 * cold.objective);
+  EXPECT_LT(softimpute_duality_gap(warm.estimate, a, MatrixXd(), f.lambda), 1e-7 * warm.objective);
+  EXPECT_EQ(warm.total_iterations, warm.iterations);
+  EXPECT_LT(warm.total_iterations, cold.total_iterations);
+  EXPECT_EQ(warm.rank, cold.rank);
+}
+
+TEST(SoftImpute, BlockedPreconditionerReachesTheSameOptimum) {
+  for (double lambda : {0.01, 0.1}) {
+    SCOPED_TRACE(lambda);
+    const MatrixXd a = reference_data();
+    SoftImputeOptions o;
+    o.lambda = lambda;
+    const auto plain = soft_impute(a, MatrixXd(), o);
+    o.blocked_preconditioner = true;
+    for (bool single : {false, true}) {
+      SCOPED_TRACE(single);
+      o.single_precision_preconditioner = single;
+      const auto blocked = soft_impute(a, MatrixXd(), o);
+      ASSERT_TRUE(plain.converged);
+      ASSERT_TRUE(blocked.converged);
+      EXPECT_NEAR(blocked.objective, plain.objective, 2e-7 * plain.objective);
+      EXPECT_LT(softimpute_duality_gap(blocked.estimate, a, MatrixXd(), lambda), 1e-7 * blocked.objective);
+      EXPECT_EQ(blocked.rank, plain.rank);
+      // The same preconditioner up to round-off (single: to ~1e-7): about the same number of steps.
+      EXPECT_NEAR(blocked.total_iterations, plain.total_iterations, 0.2 * plain.total_iterations + 5);
+    }
+  }
 }
 
 TEST(SoftImpute, BadInput) {
