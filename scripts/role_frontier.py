@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Does a per-role configuration move the frontier? (docs/roles.md)
 
-    python3 scripts/role_frontier.py campaign.nc
+    python3 scripts/role_frontier.py campaign.nc [more.nc ...]
 
 For a campaign with per-role labels (e.g. `e3m1[last=e8m7]/e8m7`) and
 replicates: at each budget B equal to a per-role configuration's memory, the
@@ -14,9 +14,17 @@ configuration on some tasks only; the paired section compares it, on exactly
 the tasks that measured it, with the best uniform configuration of each of
 those tasks under its memory (the uniform configurations are measured on
 every task), so no comparison mixes different tasks.
+
+Several campaign files (e.g. a sparse design and a follow-up campaign of a
+few per-role configurations on every task) are joined by configuration: they
+must have the same tasks and the same training settings (every `option.train.*`
+but the replicates), and a configuration in two files must have the same
+replicate errors in both (cell seeds depend on the campaign seed, task,
+configuration and replicate only, so a re-measured cell is identical).
 Needs numpy and netCDF4.
 """
 import argparse
+import warnings
 
 import numpy as np
 
@@ -37,10 +45,48 @@ def load(path):
     cfg = [str(c) for c in d["config"][:]]
     tasks = [str(t) for t in d[rows][:]]
     rep = np.ma.filled(d["error_replicates"][:].astype(float), np.nan)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cells a sparse design did not measure: NaN
         mean = np.nanmean(rep, axis=-1)
         se = np.nanstd(rep, axis=-1, ddof=1) / np.sqrt(np.sum(np.isfinite(rep), axis=-1))
+    train = {a: str(getattr(d, a)) for a in d.ncattrs() if a.startswith("option.train.")
+             or a in ("option.campaign.seed", "option.campaign.model")}
+    train.pop("option.train.replicates", None)
+    load.settings = train
     return cfg, tasks, mean, se, np.ma.filled(d["memory"][:].astype(float), np.nan), rep
+
+
+def load_joined(paths):
+    """load() of several campaigns of the same tasks and training settings, joined by configuration."""
+    cfg, tasks, err, se, mem, rep = load(paths[0])
+    settings = load.settings
+    for path in paths[1:]:
+        c2, t2, e2, s2, m2, r2 = load(path)
+        if sorted(t2) != sorted(tasks):
+            raise pn.InputError(f"{path}: its tasks ({', '.join(t2)}) are not those of {paths[0]} ({', '.join(tasks)})")
+        diff = sorted(k for k in set(settings) | set(load.settings) if settings.get(k) != load.settings.get(k))
+        if diff:
+            k = diff[0]
+            raise pn.InputError(f"{path}: {k} = {load.settings.get(k)}, but {settings.get(k)} in {paths[0]}: "
+                                "campaigns trained differently cannot be joined")
+        order = [t2.index(t) for t in tasks]
+        e2, s2, m2, r2 = e2[order], s2[order], m2[order], r2[order]
+        width = max(rep.shape[-1], r2.shape[-1])
+        pad = lambda r: np.concatenate([r, np.full(r.shape[:-1] + (width - r.shape[-1],), np.nan)], axis=-1)
+        rep, r2 = pad(rep), pad(r2)
+        for j, c in enumerate(c2):
+            if c in cfg:
+                k = cfg.index(c)
+                both = np.isfinite(rep[:, k]) & np.isfinite(r2[:, j])
+                if not np.array_equal(rep[:, k][both], r2[:, j][both]):
+                    raise pn.InputError(f"{path}: configuration {c} has other replicate errors than in {paths[0]}")
+                fill = ~np.isfinite(err[:, k]) & np.isfinite(e2[:, j])  # cells only this file measured
+                err[fill, k], se[fill, k], mem[fill, k], rep[fill, k] = e2[fill, j], s2[fill, j], m2[fill, j], r2[fill, j]
+                continue
+            cfg.append(c)
+            err, se, mem = (np.column_stack([x, y[:, j]]) for x, y in ((err, e2), (se, s2), (mem, m2)))
+            rep = np.concatenate([rep, r2[:, j:j + 1]], axis=1)
+    return cfg, tasks, err, se, mem, rep
 
 
 def budget_wins(cfg, err, se, mem):
@@ -104,13 +150,15 @@ def significant(win):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("campaign", help="campaign.nc with per-role labels and replicates")
+    ap.add_argument("campaign", nargs="+", help="campaign.nc with per-role labels and replicates (several: joined "
+                    "by configuration; same tasks and training settings)")
     ap.add_argument("--top", type=int, default=12, help="rows of the paired table to print (default 12)")
     a = ap.parse_args()
-    cfg, tasks, err, se, mem, rep = load(a.campaign)
+    cfg, tasks, err, se, mem, rep = load_joined(a.campaign)
     if not any("[" in c for c in cfg) or not any("[" not in c for c in cfg):
-        raise pn.InputError(f"{a.campaign}: needs both uniform and per-role configurations (labels with '[')")
-    with np.errstate(all="ignore"):
+        raise pn.InputError(f"{', '.join(a.campaign)}: needs both uniform and per-role configurations (labels with '[')")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         noise = np.sqrt(np.nanmean(np.nanvar(rep, axis=-1, ddof=1)))
     print(f"{len(tasks)} tasks x {len(cfg)} configurations; pooled replicate sd {noise:.4f}")
     n = len(tasks)

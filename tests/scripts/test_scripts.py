@@ -556,6 +556,18 @@ class TestRoleFrontier(unittest.TestCase):
         self.assertIn("8 tasks x 20 configurations", r.stdout)
         self.assertIn("of 8", r.stdout)
         self.assertIn("paired, per per-role configuration", r.stdout)
+        # Joined with itself: the same 20 configurations; with a campaign trained at another rate: refused.
+        r = script_process("role_frontier.py", out, out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("8 tasks x 20 configurations", r.stdout)
+        other = os.path.join(os.path.dirname(out), "roles-lr.nc")
+        proc = subprocess.run([exe, "measure", "--config", ini, "--output", other, "--synthetic.seconds", "0.0001",
+                               "--train.learning_rate", "0.02", "--quiet"], capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        bad = script_process("role_frontier.py", out, other)
+        self.assertEqual(bad.returncode, 1)
+        self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
+        self.assertIn("learning_rate", bad.stderr)
         bad = script_process("role_frontier.py", os.path.join(FIX, "absent.nc"))
         self.assertEqual(bad.returncode, 1)
         self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
