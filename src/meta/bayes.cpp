@@ -58,7 +58,8 @@ EmbeddingPrior fit_embedding_prior(const MatrixXd& train, int k, const PriorOpti
     //  (noise plus model error) is the conservative estimate, not the floor.
     Index count = 0;
     for (Index i = 0; i < n * d; ++i) count += observed.empty() || observed[static_cast<std::size_t>(i)];
-    auto dof = [&](Index r) { return static_cast<double>(count) - static_cast<double>(r * (n + d - r)); };
+    const Index free = options.free_columns > 0 ? std::min<Index>(options.free_columns, d) : d;
+    auto dof = [&](Index r) { return static_cast<double>(count) - static_cast<double>(r * (n + free - r)); };
     auto rss = [&](const MatrixXd& fit) {
       double sum = 0;
       for (Index i = 0; i < n; ++i)

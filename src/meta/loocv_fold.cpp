@@ -313,6 +313,7 @@ EmbeddingPrior item_prior(const LoocvSpec& spec, const LoocvData& data, const Lo
     if (has_per_role_labels(data.config)) {  // the feature completion returns its model at measured entries
       measured = rows_of(data.error, d, rows);
       options.measured = &measured;
+      options.free_columns = static_cast<int>(feature_expansion(configuration_features(data.config)).cols());
     }
   }
   const EmbeddingPrior all = fit_embedding_prior(train, spec.rank, options, observed);

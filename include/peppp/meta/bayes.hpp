@@ -45,6 +45,11 @@ struct PriorOptions {
   /// (the feature completion) has no residual there, so σ² must come from the
   /// measurements; SoftImpute keeps (a shrunk copy of) the data there.
   const Eigen::MatrixXd* measured = nullptr;
+  /// Free configuration columns of the completion's model, for the residual's
+  /// degrees of freedom N_obs − r(n_train + min(d, free_columns) − r); 0 = d
+  /// (SoftImpute: every column free). The feature completion's configuration
+  /// factors are a function of p expanded features, so it has p, not d.
+  int free_columns = 0;
 };
 
 /// The prior of a new task's embedding x ~ N(μ₀, Σ₀) and the noise model

@@ -142,6 +142,11 @@ TEST(Bayes, NoiseFromTheMeasuredValuesNotTheCompletionsModel) {
   // Only σ² changes (and with it the level offset, not added at the floor): the embedding is the completion's.
   EXPECT_EQ(fixed.y.topRows(2), own.y.topRows(2));
   EXPECT_EQ(fixed.mean.head(2), own.mean.head(2));
+  // A model with 6 free configuration columns, not 30: more residual degrees of freedom, σ² scaled by their ratio.
+  po.free_columns = 6;
+  const EmbeddingPrior few = fit_embedding_prior(model, 2, po, observed);
+  const double count = static_cast<double>(std::count(observed.begin(), observed.end(), 1));
+  EXPECT_NEAR(few.noise_variance / fixed.noise_variance, (count - 2 * (20 + 30 - 2)) / (count - 2 * (20 + 6 - 2)), 1e-12);
   const MatrixXd wrong(3, 3);
   po.measured = &wrong;
   EXPECT_THROW(fit_embedding_prior(model, 2, po, observed), InputError);
