@@ -211,8 +211,7 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
     if (any_capped && feasible < static_cast<std::size_t>(lmax))
       throw InputError("loocv: --measurements " + std::to_string(lmax) + " exceeds the " + std::to_string(feasible) +
                        " configurations" + not_hidden + " of task '" + data.task[i] + "' under the cap of " +
-                     std::to_string(cap) +
-                       " MiB");
+                       std::to_string(cap) + " MiB");
   }
   if (spec.ratio <= 0 || spec.ratio > 1)
     throw InputError("loocv: sampling ratio " + std::to_string(spec.ratio) + "; allowed: (0, 1]");
