@@ -16,7 +16,10 @@
 #
 # Environment: SETTINGS (I), METHODS (ei-mf,ed-mf,random-mf), MEASUREMENTS (3,5),
 # MODELS (default: the campaign's, from peppp info), MPIRUN (the launcher, e.g.
-# "mpirun --oversubscribe"; default mpirun, none for 1 rank).
+# "mpirun --oversubscribe"; default mpirun, none for 1 rank), ROWS (row
+# selectors of loocv --rows, e.g. task=five,task=all10, that narrow every
+# scenario to those rows: the tasks every architecture measured, when one
+# model has rows of more tasks; default: every row).
 # A scenario whose NAME.md and NAME.nc exist is not run again. Exit 1 when a
 # scenario failed (its NAME.md says so; the others are written).
 set -uo pipefail
@@ -91,16 +94,17 @@ run_scenario() {
 names=()
 for m in "${model_list[@]}"; do
   tag=$(printf '%s' "$m" | sed 's#^torchscript:##; s#.*/##; s#[^A-Za-z0-9._-]#_#g')
-  run_scenario "across-$tag" "Leave one architecture out: $m held out, every row meta-trains" --test-rows "model=$m"
-  run_scenario "within-$tag" "Within one architecture: $m rows only" --rows "model=$m"
+  run_scenario "across-$tag" "Leave one architecture out: $m held out, every row meta-trains" \
+    ${ROWS:+--rows "$ROWS"} --test-rows "model=$m"
+  run_scenario "within-$tag" "Within one architecture: $m rows only" --rows "${ROWS:+$ROWS,}model=$m"
   names+=("across-$tag" "within-$tag")
 done
-run_scenario all "All rows, held out by task"
+run_scenario all "All rows, held out by task" ${ROWS:+--rows "$ROWS"}
 names+=(all)
 {
   echo "# Meta-LOOCV across architectures: $campaign"
   echo
-  echo "Options: ${common[*]} ${extra[*]}; $ranks rank(s). Regret: mean ± standard error over folds."
+  echo "Options: ${common[*]} ${ROWS:+--rows $ROWS} ${extra[*]}; $ranks rank(s). Regret: mean ± standard error over folds."
   echo
   echo '```'
   printf '%s\n' "$info" | sed -n '/^  rows: /,/^  per-epoch\|^  noise\|^  attributes/p' | grep -v '^  per-epoch\|^  noise\|^  attributes'

@@ -2,7 +2,7 @@
 # scripts/arch_tables.sh on a small synthetic campaign of task x model rows (4 ci tasks x small-cnn,
 # resnet8, 2 replicates) at 1 rank: per model a leave-one-architecture-out and a within-architecture
 # table, one of all rows, each with zero-shot and random-high-memory, the heterogeneity report in
-# summary.md; a rerun keeps the tables; a campaign of one model is refused.
+# summary.md; a rerun keeps the tables; a campaign of one model is refused; ROWS narrows every scenario.
 set -euo pipefail
 peppp=$1 src=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
@@ -37,4 +37,14 @@ if "$src/scripts/arch_tables.sh" "$peppp" "$work/one.nc" "$work/out1" 1 > "$work
   fail "a one-model campaign was accepted"
 fi
 grep -q 'allowed: a row campaign of several' "$work/log3.txt" || { cat "$work/log3.txt"; fail "no reason given"; }
+# ROWS narrows every scenario to those rows (here 3 of the 4 tasks, both models).
+ROWS=task=shirt-coat,task=trouser-bag,task=shoes MEASUREMENTS=3 "$src/scripts/arch_tables.sh" "$peppp" \
+  "$work/rows.nc" "$work/outr" 1 --rank 2 > "$work/log4.txt" 2>&1 || { cat "$work/log4.txt"; fail "ROWS run"; }
+grep -q '6 rows x 9 configurations, 3 held out' "$work/outr/across-resnet8.log" \
+  || { head -3 "$work/outr/across-resnet8.log"; fail "ROWS did not narrow the across scenario"; }
+grep -q '3 rows x 9 configurations' "$work/outr/within-small-cnn.log" \
+  || { head -3 "$work/outr/within-small-cnn.log"; fail "ROWS did not narrow the within scenario"; }
+grep -q '6 rows x 9 configurations, 6 held out\|6 rows x 9 configurations, 3 held out' "$work/outr/all.log" \
+  || { head -3 "$work/outr/all.log"; fail "ROWS did not narrow the all-row scenario"; }
+grep -q -- '--rows task=shirt-coat,task=trouser-bag,task=shoes' "$work/outr/summary.md" || fail "summary.md lacks ROWS"
 echo "PASS: arch_tables.sh wrote the leave-one-architecture-out, within and all-row tables"
