@@ -44,7 +44,7 @@ grep -q '6 rows x 9 configurations, 3 held out' "$work/outr/across-resnet8.log" 
   || { head -3 "$work/outr/across-resnet8.log"; fail "ROWS did not narrow the across scenario"; }
 grep -q '3 rows x 9 configurations' "$work/outr/within-small-cnn.log" \
   || { head -3 "$work/outr/within-small-cnn.log"; fail "ROWS did not narrow the within scenario"; }
-grep -q '6 rows x 9 configurations, 6 held out\|6 rows x 9 configurations, 3 held out' "$work/outr/all.log" \
+grep -q '6 rows x 9 configurations, 6 held out' "$work/outr/all.log" \
   || { head -3 "$work/outr/all.log"; fail "ROWS did not narrow the all-row scenario"; }
 grep -q -- '--rows task=shirt-coat,task=trouser-bag,task=shoes' "$work/outr/summary.md" || fail "summary.md lacks ROWS"
 echo "PASS: arch_tables.sh wrote the leave-one-architecture-out, within and all-row tables"
