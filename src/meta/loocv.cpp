@@ -37,7 +37,76 @@ std::vector<char> resolve_hold_out(LoocvSpec& spec, const LoocvData& data) {
   return allowed;
 }
 
+// The fewest rows any block's λ-CV matrix keeps with `blocks` blocks.
+std::size_t fewest_block_rows(const LoocvSpec& spec, const LoocvData& data, int blocks) {
+  LoocvSpec b = spec;
+  b.lambda_cv_folds = blocks;
+  std::size_t fewest = data.n();
+  for (int k = 0; k < blocks; ++k) fewest = std::min(fewest, data.n() - lambda_cv_block_rows(b, data, k).size());
+  return fewest;
+}
+
+// --lambda-cv-folds B: 0, or 1..F blocks that each leave a λ-CV matrix of at least 2 rows; not with --lambda once.
+void validate_lambda_cv_folds(const LoocvSpec& spec, const LoocvData& data) {
+  const int B = spec.lambda_cv_folds;
+  if (B == 0) return;
+  const auto F = static_cast<int>(data.folds().size());
+  const std::string what = "loocv: --lambda-cv-folds " + std::to_string(B);
+  const std::string range = "0 (a lambda CV per fold) or 1.." + std::to_string(F) + " (blocks of the " +
+                            std::to_string(F) + " held-out rows)";
+  if (B < 0 || B > F) throw InputError(what + " is not allowed; allowed: " + range);
+  if (spec.lambda_once)
+    throw InputError(what + " is not allowed with --lambda once (both share lambda CVs over folds); allowed: 0 "
+                     "with once, or lambda auto");
+  constexpr std::size_t kMinRows = 2;
+  const std::size_t rows = fewest_block_rows(spec, data, B);
+  if (rows >= kMinRows) return;
+  int smallest = B + 1;
+  while (smallest < F && fewest_block_rows(spec, data, smallest) < kMinRows) ++smallest;
+  throw InputError(what + " leaves " + std::to_string(rows) + " rows in a block's lambda-CV matrix; allowed: 0 or " +
+                   std::to_string(smallest) + ".." + std::to_string(F) + " (each block's CV needs at least " +
+                   std::to_string(kMinRows) + " rows besides the block)");
+}
+
 }  // namespace
+
+bool uses_lambda_cv_blocks(const LoocvSpec& spec) {
+  return spec.lambda_cv_folds > 0 && !spec.lambda_once && !(spec.lambda > 0);
+}
+
+std::vector<std::vector<int>> lambda_cv_blocks(const LoocvSpec& spec, const LoocvData& data) {
+  const std::vector<int> all = data.folds();
+  const std::size_t F = all.size(), B = static_cast<std::size_t>(std::max(spec.lambda_cv_folds, 0));
+  std::vector<std::vector<int>> blocks(B);
+  for (std::size_t b = 0; b < B; ++b)  // contiguous, like --part: block b holds entries [b·F/B, (b+1)·F/B)
+    blocks[b].assign(all.begin() + static_cast<std::ptrdiff_t>(b * F / B),
+                     all.begin() + static_cast<std::ptrdiff_t>((b + 1) * F / B));
+  return blocks;
+}
+
+int lambda_cv_block_of(const LoocvSpec& spec, const LoocvData& data, int fold) {
+  if (spec.lambda_cv_folds <= 0) return -1;
+  const std::vector<int> all = data.folds();
+  const auto at = std::lower_bound(all.begin(), all.end(), fold);
+  if (at == all.end() || *at != fold) throw InputError("loocv: row " + std::to_string(fold) + " is not a fold");
+  const auto k = static_cast<std::size_t>(at - all.begin()), F = all.size(),
+             B = static_cast<std::size_t>(spec.lambda_cv_folds);
+  // The b with b·F/B ≤ k < (b+1)·F/B (integer division as in lambda_cv_blocks).
+  std::size_t b = std::min(B - 1, k * B / F);
+  while (b > 0 && b * F / B > k) --b;
+  while ((b + 1) * F / B <= k) ++b;
+  return static_cast<int>(b);
+}
+
+std::vector<int> lambda_cv_block_rows(const LoocvSpec& spec, const LoocvData& data, int block) {
+  const std::vector<std::vector<int>> blocks = lambda_cv_blocks(spec, data);
+  std::set<int> rows;
+  for (int f : blocks.at(static_cast<std::size_t>(block))) {
+    const std::vector<int> h = held_out_rows(spec, data, f);
+    rows.insert(h.begin(), h.end());
+  }
+  return {rows.begin(), rows.end()};
+}
 
 const char* candidates_name(Candidates c) { return c == Candidates::all ? "all" : "measured"; }
 
@@ -184,6 +253,7 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
     throw InputError("loocv: --part " + std::to_string(spec.part) + "/" + std::to_string(spec.parts) +
                      " is not allowed; K/N needs 1 <= K <= N <= " + (folds.size() == n ? "tasks" : "held-out rows") +
                      " (" + std::to_string(folds.size()) + ")");
+  validate_lambda_cv_folds(spec, data);
   if (spec.cap_per_task) {
     spec.cap = std::numeric_limits<double>::quiet_NaN();
   } else {
