@@ -37,16 +37,39 @@ std::vector<char> resolve_hold_out(LoocvSpec& spec, const LoocvData& data) {
   return allowed;
 }
 
-// The fewest rows any block's λ-CV matrix keeps with `blocks` blocks.
-std::size_t fewest_block_rows(const LoocvSpec& spec, const LoocvData& data, int blocks) {
+// Why `blocks` blocks of --lambda-cv-folds do not fit `data` (empty: they
+// do): a block whose λ-CV matrix keeps fewer than 2 rows, or (sampled
+// settings) fewer observed entries than the CV has splits.
+std::string block_misfit(const LoocvSpec& spec, const LoocvData& data, int blocks) {
   LoocvSpec b = spec;
   b.lambda_cv_folds = blocks;
-  std::size_t fewest = data.n();
-  for (int k = 0; k < blocks; ++k) fewest = std::min(fewest, data.n() - lambda_cv_block_rows(b, data, k).size());
-  return fewest;
+  const std::vector<std::vector<int>> folds = lambda_cv_blocks(b, data);
+  const int d = static_cast<int>(data.d());
+  for (int k = 0; k < blocks; ++k) {
+    const std::vector<int> out = lambda_cv_block_rows(b, data, k);
+    const std::size_t rows = data.n() - out.size();
+    if (rows < 2) return "leaves " + std::to_string(rows) + " rows in block " + std::to_string(k) + "'s lambda-CV matrix";
+    if (has_per_role_labels(data.config)) continue;  // the feature completion chooses its own ridge
+    for (std::size_t s = 0; s < spec.settings.size(); ++s) {
+      if (!completes_meta_training(spec, static_cast<int>(s))) continue;
+      for (int r = 0; r < spec.repeats; ++r) {
+        const std::vector<std::uint8_t> mask =
+            meta_training_mask(b, data, static_cast<int>(s), folds[static_cast<std::size_t>(k)].front(), r);
+        std::size_t observed = 0;
+        for (std::size_t i = 0; i < data.n(); ++i)
+          if (!std::binary_search(out.begin(), out.end(), static_cast<int>(i)))
+            for (int j = 0; j < d; ++j) observed += mask[i * static_cast<std::size_t>(d) + static_cast<std::size_t>(j)];
+        if (observed < static_cast<std::size_t>(kLoocvCvSplits))
+          return "leaves " + std::to_string(observed) + " observed entries in block " + std::to_string(k) +
+                 "'s lambda-CV matrix (setting " + spec.settings[s] + ", repeat " + std::to_string(r) + ")";
+      }
+    }
+  }
+  return {};
 }
 
-// --lambda-cv-folds B: 0, or 1..F blocks that each leave a λ-CV matrix of at least 2 rows; not with --lambda once.
+// --lambda-cv-folds B: 0, or 1..F blocks; with λ auto (not once) each block's
+// λ-CV matrix must keep 2 rows and as many observed entries as the CV has splits.
 void validate_lambda_cv_folds(const LoocvSpec& spec, const LoocvData& data) {
   const int B = spec.lambda_cv_folds;
   if (B == 0) return;
@@ -58,14 +81,16 @@ void validate_lambda_cv_folds(const LoocvSpec& spec, const LoocvData& data) {
   if (spec.lambda_once)
     throw InputError(what + " is not allowed with --lambda once (both share lambda CVs over folds); allowed: 0 "
                      "with once, or lambda auto");
-  constexpr std::size_t kMinRows = 2;
-  const std::size_t rows = fewest_block_rows(spec, data, B);
-  if (rows >= kMinRows) return;
+  if (!uses_lambda_cv_blocks(spec)) return;  // λ fixed: no CV, B has no effect
+  const std::string misfit = block_misfit(spec, data, B);
+  if (misfit.empty()) return;
   int smallest = B + 1;
-  while (smallest < F && fewest_block_rows(spec, data, smallest) < kMinRows) ++smallest;
-  throw InputError(what + " leaves " + std::to_string(rows) + " rows in a block's lambda-CV matrix; allowed: 0 or " +
-                   std::to_string(smallest) + ".." + std::to_string(F) + " (each block's CV needs at least " +
-                   std::to_string(kMinRows) + " rows besides the block)");
+  while (smallest <= F && !block_misfit(spec, data, smallest).empty()) ++smallest;
+  const std::string need = " (each block's CV needs at least 2 rows and " + std::to_string(kLoocvCvSplits) +
+                           " observed entries besides the block's rows)";
+  throw InputError(what + " " + misfit + "; allowed: 0" +
+                   (smallest <= F ? " or " + std::to_string(smallest) + ".." + std::to_string(F) : std::string()) +
+                   need);
 }
 
 }  // namespace
@@ -253,7 +278,6 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
     throw InputError("loocv: --part " + std::to_string(spec.part) + "/" + std::to_string(spec.parts) +
                      " is not allowed; K/N needs 1 <= K <= N <= " + (folds.size() == n ? "tasks" : "held-out rows") +
                      " (" + std::to_string(folds.size()) + ")");
-  validate_lambda_cv_folds(spec, data);
   if (spec.cap_per_task) {
     spec.cap = std::numeric_limits<double>::quiet_NaN();
   } else {
@@ -288,6 +312,7 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
   if (spec.p_max <= 0 || spec.p_max > 1 || spec.p_min < 0 || spec.p_min > spec.p_max)
     throw InputError("loocv: p_min/p_max " + std::to_string(spec.p_min) + "/" + std::to_string(spec.p_max) +
                      "; allowed: 0 <= p_min <= p_max <= 1, p_max > 0");
+  validate_lambda_cv_folds(spec, data);
   return spec;
 }
 

@@ -113,8 +113,8 @@ LambdaCv one_cv(const LoocvSpec& spec, const SampledTraining& s, int fold, int r
     cv_opt.gap_tolerance = std::max(s.opt.gap_tolerance, kLoocvCvGap);
     cv_opt.blocked_preconditioner = spec.lambda_cv_blocked;
     cv_opt.single_precision_preconditioner = spec.lambda_cv_single;
-    LambdaCv paper = cv_lambda(s.observed, s.weights, cv_opt, {}, 5, cv_seed, kLoocvCvPatience, spec.lambda_flat,
-                               spec.lambda_warm);
+    LambdaCv paper = cv_lambda(s.observed, s.weights, cv_opt, {}, kLoocvCvSplits, cv_seed, kLoocvCvPatience,
+                               spec.lambda_flat, spec.lambda_warm);
     log_cv("paper", what, repeat, paper);
     return paper;
   }
@@ -124,7 +124,7 @@ LambdaCv one_cv(const LoocvSpec& spec, const SampledTraining& s, int fold, int r
   ccv.blocked_preconditioner = spec.lambda_cv_blocked;
   ccv.single_precision_preconditioner = spec.lambda_cv_single;
   const std::uint64_t centered_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
-  LambdaCv cv = cv_lambda(c.residual, s.weights, ccv, kCenteredGrid, 5, centered_seed, kLoocvCvPatience,
+  LambdaCv cv = cv_lambda(c.residual, s.weights, ccv, kCenteredGrid, kLoocvCvSplits, centered_seed, kLoocvCvPatience,
                           spec.lambda_flat, spec.lambda_warm);
   log_cv("centered", what, repeat, cv);
   return cv;

@@ -188,8 +188,8 @@ bool completes_meta_training(const LoocvSpec& spec, int setting);
 /// hidden), 1 ≤ part ≤ parts ≤ folds, 0 ≤ hide_columns < 1 and hidden
 /// columns only on a campaign with per-role labels (plain SoftImpute cannot
 /// predict a column no meta-training row measured), 0 ≤ lambda_cv_folds ≤
-/// folds with every block's λ-CV matrix keeping at least 2 rows, and not with
-/// lambda_once. Resolves the cap
+/// folds, not with lambda_once, and (λ auto) every block's λ-CV matrix
+/// keeping at least 2 rows and kLoocvCvSplits observed entries. Resolves the cap
 /// (median) and the hidden columns, and sorts the counts.
 /// @throws InputError naming the key, value and what is allowed.
 LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data);
@@ -301,6 +301,8 @@ class OnceLambdas {
  private:
   std::map<std::pair<int, int>, LoocvLambdas> by_scheme_;  // (training kind, repeat)
 };
+/// The splits of every meta-LOOCV λ CV (per fold or per block; METHOD.md F3.5).
+inline constexpr int kLoocvCvSplits = 5;
 /// `--lambda-cv-folds B` (`spec.lambda_cv_folds` > 0): the held-out rows
 /// `data.folds()` (F of them) in B contiguous blocks, block b (0-based) =
 /// entries [b·F/B, (b+1)·F/B), whatever `part`/`parts`. Empty for B = 0.

@@ -683,7 +683,19 @@ TEST(LoocvFold, LambdaCvFoldsOutsideTheirRangeAreRefusedInOneLine) {
   expect_bad(-1, false, "--lambda-cv-folds -1 is not allowed; " + range);
   expect_bad(9, false, "--lambda-cv-folds 9 is not allowed; " + range);
   // One block of all 8 rows leaves no row to run its CV on; 2 blocks of 4 leave 4.
-  expect_bad(1, false, "--lambda-cv-folds 1 leaves 0 rows in a block's lambda-CV matrix; allowed: 0 or 2..8");
+  expect_bad(1, false, "--lambda-cv-folds 1 leaves 0 rows in block 0's lambda-CV matrix; allowed: 0 or 2..8");
+  // 8 × 12 at ratio 0.05: a block of 4 rows leaves about 2 observed entries, too few for the CV's 5 splits.
+  {
+    auto s = spec;
+    s.ratio = 0.05;
+    s.lambda_cv_folds = 2;
+    try {
+      meta::validate_loocv(s, data);
+      ADD_FAILURE() << "sparse blocks accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("observed entries in block"), std::string::npos) << e.what();
+    }
+  }
   expect_bad(2, true, "--lambda-cv-folds 2 is not allowed with --lambda once");
   for (int b : {0, 2, 5, 8}) {
     auto s = spec;
