@@ -88,9 +88,10 @@ void validate_lambda_cv_folds(const LoocvSpec& spec, const LoocvData& data) {
   while (smallest <= F && !block_misfit(spec, data, smallest).empty()) ++smallest;
   const std::string need = " (each block's CV needs at least 2 rows and " + std::to_string(kLoocvCvSplits) +
                            " observed entries besides the block's rows)";
-  throw InputError(what + " " + misfit + "; allowed: 0" +
-                   (smallest <= F ? " or " + std::to_string(smallest) + ".." + std::to_string(F) : std::string()) +
-                   need);
+  const std::string larger = smallest > F    ? std::string()
+                             : smallest == F ? " or " + std::to_string(F)
+                                             : " or " + std::to_string(smallest) + ".." + std::to_string(F);
+  throw InputError(what + " " + misfit + "; allowed: 0" + larger + need);
 }
 
 }  // namespace
