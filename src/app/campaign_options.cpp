@@ -472,7 +472,7 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       "held-out rows, whatever --part); each block's CVs run once, on its first fold's meta-training matrix "
       "(sampling mask, seeds) with all the block's rows removed, and every fold of the block uses that lambda. "
       "No fold's lambda is chosen with its own row in the matrix; B = F is the per-fold CV. 0..F; not with lambda "
-      "once. Can change a fold's lambda to one within its CV noise (docs/softimpute.md).")
+      "once; lambda-warm has no effect with it. Can change a fold's lambda to one within its CV noise (docs/softimpute.md).")
       .at_least(0).to(spec.lambda_cv_folds);
   add("seed", Kind::integer, "1", "", "7", "Seed of the sampling masks and random orders.").at_least(0).to(spec.seed);
   add("ratio", Kind::real, "0.2", "fraction", "0.2",

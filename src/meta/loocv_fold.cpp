@@ -199,7 +199,9 @@ LambdaCv block_lambda_cv(const LoocvSpec& spec, const LoocvData& data, int setti
   const std::vector<int> folds = lambda_cv_blocks(spec, data).at(static_cast<std::size_t>(block));
   const std::string what = "block " + std::to_string(block) + " (folds " + std::to_string(folds.front()) + ".." +
                            std::to_string(folds.back()) + ")";
-  return one_cv(spec, block_training(spec, data, setting, block, repeat), folds.front(), repeat, centered, what);
+  LoocvSpec cv = spec;
+  cv.lambda_warm = false;  // no fold's final solve starts from a block's split completion: don't keep it
+  return one_cv(cv, block_training(spec, data, setting, block, repeat), folds.front(), repeat, centered, what);
 }
 
 double block_lambda(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat, bool centered) {

@@ -321,7 +321,8 @@ std::vector<int> lambda_cv_block_rows(const LoocvSpec& spec, const LoocvData& da
 /// per-role campaign or λ fixed. Not collective.
 double block_lambda(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat, bool centered);
 /// The CV behind `block_lambda`, with its curve (`grid`, `heldout_error`,
-/// `heldout_se`); an empty grid and λ NaN where `block_lambda` is NaN.
+/// `heldout_se`; `estimate` is left empty); an empty grid and λ NaN where
+/// `block_lambda` is NaN.
 LambdaCv block_lambda_cv(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat,
                          bool centered);
 /// Both of a block's λ (`block_lambda`; the centered one only when ei-mf is
