@@ -6,8 +6,9 @@
 A, B: `peppp loocv ... --verbose --output X.nc > X.log 2>&1` on one rank (the log's CV lines in plan order).
 
 Per CV (scheme, fold, paper/centered): the λ of each run (B's from its CV lines: one per scheme
-for --lambda once); where they differ, whether B's λ is within one standard error of A's minimum on
-A's CV curve of that fold. Per (setting, method, count, fold) of loocv.nc: picks and regrets that differ.
+for --lambda once, one per block of folds for --lambda-cv-folds); where they differ, whether B's λ is
+within one standard error of A's minimum on A's CV curve of that fold. Per (setting, method, count,
+fold) of loocv.nc: picks and regrets that differ. `--list` (5th argument) prints every λ difference.
 """
 import re
 import sys
@@ -17,6 +18,22 @@ import numpy as np
 import netCDF4
 
 LINE = re.compile(r"loocv: fold (\d+) repeat (\d+) (paper|centered) cv lambda (\S+) curve (.*)$")
+BLOCK = re.compile(r"loocv: block (\d+) \(folds (\d+)\.\.(\d+)\) repeat (\d+) (paper|centered) cv lambda (\S+) curve")
+
+
+def blocks(path):
+    """{(scheme occurrence, repeat, which): [(first fold, last fold, lambda)]} of --lambda-cv-folds CV lines."""
+    seen = defaultdict(int)
+    out = defaultdict(list)
+    for line in open(path, errors="replace"):
+        m = BLOCK.search(line)
+        if not m:
+            continue
+        block, lo, hi, rep, which = int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4)), m.group(5)
+        scheme = seen[(block, rep, which)]
+        seen[(block, rep, which)] += 1
+        out[(scheme, rep, which)].append((lo, hi, float(m.group(6))))
+    return out
 
 
 def cvs(path):
@@ -40,8 +57,8 @@ def cvs(path):
     return out
 
 
-def main(a_log, a_nc, b_log, b_nc):
-    a, b = cvs(a_log), cvs(b_log)
+def main(a_log, a_nc, b_log, b_nc, *flags):
+    a, b, b_blocks = cvs(a_log), cvs(b_log), blocks(b_log)
     once = {}
     for (scheme, fold, rep, which), v in b.items():
         once.setdefault((scheme, rep, which), v[0])
@@ -50,6 +67,9 @@ def main(a_log, a_nc, b_log, b_nc):
     for key, (lam_a, curve) in sorted(a.items()):
         scheme, fold, rep, which = key
         lam_b = b[key][0] if key in b else once.get((scheme, rep, which))
+        for lo, hi, lam in b_blocks.get((scheme, rep, which), []):
+            if lo <= fold <= hi:
+                lam_b = lam
         if lam_b is None:
             continue
         n += 1
@@ -63,6 +83,9 @@ def main(a_log, a_nc, b_log, b_nc):
         elif eb - ea <= sa:
             within += 1
         worst = max(worst, (eb - ea) / sa if sa > 0 and not np.isnan(eb) else 0)
+        if "--list" in flags:
+            print(f"  scheme {scheme} fold {fold} repeat {rep} {which}: lambda A {lam_a:g} B {lam_b:g}; "
+                  f"(eB - eA)/SE {(eb - ea) / sa if sa > 0 else float('nan'):.2f}")
     print(f"CVs: {n}; same lambda {same}; different {n - same}: B's lambda within one SE of A's minimum {within}, "
           f"beyond {n - same - within - unreached}, not reached by A's path {unreached}; worst (eB - eA)/SE {worst:.2f}")
     da, db = netCDF4.Dataset(a_nc), netCDF4.Dataset(b_nc)
@@ -79,4 +102,4 @@ def main(a_log, a_nc, b_log, b_nc):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:])

@@ -466,6 +466,14 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       "high rank); the CV errors move by more than round-off, which can change a fold's lambda to one within its "
       "CV noise (docs/softimpute.md).")
       .to(spec.lambda_cv_single);
+  add(key("lambda-cv-folds").substr(p.size()), Kind::integer, "0", "blocks", "5",
+      "With lambda auto: 0 = a lambda CV in every fold. B > 0 = one CV per block of held-out rows: the held-out "
+      "rows, in campaign order, split into B contiguous blocks (block b holds entries [b*F/B, (b+1)*F/B) of the F "
+      "held-out rows, whatever --part); each block's CVs run once, on its first fold's meta-training matrix "
+      "(sampling mask, seeds) with all the block's rows removed, and every fold of the block uses that lambda. "
+      "No fold's lambda is chosen with its own row in the matrix; B = F is the per-fold CV. 0..F; not with lambda "
+      "once; lambda-warm has no effect with it. Can change a fold's lambda to one within its CV noise (docs/softimpute.md).")
+      .at_least(0).to(spec.lambda_cv_folds);
   add("seed", Kind::integer, "1", "", "7", "Seed of the sampling masks and random orders.").at_least(0).to(spec.seed);
   add("ratio", Kind::real, "0.2", "fraction", "0.2",
       "Uniform sampling ratio of the meta-training matrix (settings III, IV).").above(0).at_most(1).to(spec.ratio);

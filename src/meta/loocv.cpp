@@ -37,7 +37,102 @@ std::vector<char> resolve_hold_out(LoocvSpec& spec, const LoocvData& data) {
   return allowed;
 }
 
+// Why `blocks` blocks of --lambda-cv-folds do not fit `data` (empty: they
+// do): a block whose λ-CV matrix keeps fewer than 2 rows, or (sampled
+// settings) fewer observed entries than the CV has splits.
+std::string block_misfit(const LoocvSpec& spec, const LoocvData& data, int blocks) {
+  LoocvSpec b = spec;
+  b.lambda_cv_folds = blocks;
+  const std::vector<std::vector<int>> folds = lambda_cv_blocks(b, data);
+  const int d = static_cast<int>(data.d());
+  for (int k = 0; k < blocks; ++k) {
+    const std::vector<int> out = lambda_cv_block_rows(b, data, k);
+    const std::size_t rows = data.n() - out.size();
+    if (rows < 2) return "leaves " + std::to_string(rows) + " rows in block " + std::to_string(k) + "'s lambda-CV matrix";
+    if (has_per_role_labels(data.config)) continue;  // the feature completion chooses its own ridge
+    for (std::size_t s = 0; s < spec.settings.size(); ++s) {
+      if (!completes_meta_training(spec, static_cast<int>(s))) continue;
+      for (int r = 0; r < spec.repeats; ++r) {
+        const std::vector<std::uint8_t> mask =
+            meta_training_mask(b, data, static_cast<int>(s), folds[static_cast<std::size_t>(k)].front(), r);
+        std::size_t observed = 0;
+        for (std::size_t i = 0; i < data.n(); ++i)
+          if (!std::binary_search(out.begin(), out.end(), static_cast<int>(i)))
+            for (int j = 0; j < d; ++j) observed += mask[i * static_cast<std::size_t>(d) + static_cast<std::size_t>(j)];
+        if (observed < static_cast<std::size_t>(kLoocvCvSplits))
+          return "leaves " + std::to_string(observed) + " observed entries in block " + std::to_string(k) +
+                 "'s lambda-CV matrix (setting " + spec.settings[s] + ", repeat " + std::to_string(r) + ")";
+      }
+    }
+  }
+  return {};
+}
+
+// --lambda-cv-folds B: 0, or 1..F blocks; with λ auto (not once) each block's
+// λ-CV matrix must keep 2 rows and as many observed entries as the CV has splits.
+void validate_lambda_cv_folds(const LoocvSpec& spec, const LoocvData& data) {
+  const int B = spec.lambda_cv_folds;
+  if (B == 0) return;
+  const auto F = static_cast<int>(data.folds().size());
+  const std::string what = "loocv: --lambda-cv-folds " + std::to_string(B);
+  const std::string range = "0 (a lambda CV per fold) or 1.." + std::to_string(F) + " (blocks of the " +
+                            std::to_string(F) + " held-out rows)";
+  if (B < 0 || B > F) throw InputError(what + " is not allowed; allowed: " + range);
+  if (spec.lambda_once)
+    throw InputError(what + " is not allowed with --lambda once (both share lambda CVs over folds); allowed: 0 "
+                     "with once, or lambda auto");
+  if (!uses_lambda_cv_blocks(spec)) return;  // λ fixed: no CV, B has no effect
+  const std::string misfit = block_misfit(spec, data, B);
+  if (misfit.empty()) return;
+  int smallest = B + 1;
+  while (smallest <= F && !block_misfit(spec, data, smallest).empty()) ++smallest;
+  const std::string need = " (each block's CV needs at least 2 rows and " + std::to_string(kLoocvCvSplits) +
+                           " observed entries besides the block's rows)";
+  const std::string larger = smallest > F    ? std::string()
+                             : smallest == F ? " or " + std::to_string(F)
+                                             : " or " + std::to_string(smallest) + ".." + std::to_string(F);
+  throw InputError(what + " " + misfit + "; allowed: 0" + larger + need);
+}
+
 }  // namespace
+
+bool uses_lambda_cv_blocks(const LoocvSpec& spec) {
+  return spec.lambda_cv_folds > 0 && !spec.lambda_once && !(spec.lambda > 0);
+}
+
+std::vector<std::vector<int>> lambda_cv_blocks(const LoocvSpec& spec, const LoocvData& data) {
+  const std::vector<int> all = data.folds();
+  const std::size_t F = all.size(), B = static_cast<std::size_t>(std::max(spec.lambda_cv_folds, 0));
+  std::vector<std::vector<int>> blocks(B);
+  for (std::size_t b = 0; b < B; ++b)  // contiguous, like --part: block b holds entries [b·F/B, (b+1)·F/B)
+    blocks[b].assign(all.begin() + static_cast<std::ptrdiff_t>(b * F / B),
+                     all.begin() + static_cast<std::ptrdiff_t>((b + 1) * F / B));
+  return blocks;
+}
+
+int lambda_cv_block_of(const LoocvSpec& spec, const LoocvData& data, int fold) {
+  if (spec.lambda_cv_folds <= 0) return -1;
+  const std::vector<int> all = data.folds();
+  const auto at = std::lower_bound(all.begin(), all.end(), fold);
+  if (at == all.end() || *at != fold) throw InputError("loocv: row " + std::to_string(fold) + " is not a fold");
+  const auto k = static_cast<std::size_t>(at - all.begin()), F = all.size(),
+             B = static_cast<std::size_t>(spec.lambda_cv_folds);
+  // The b with b·F/B ≤ k < (b+1)·F/B (integer division as in lambda_cv_blocks).
+  std::size_t b = std::min(B - 1, k * B / F);
+  while (b > 0 && b * F / B > k) --b;
+  while ((b + 1) * F / B <= k) ++b;
+  return static_cast<int>(b);
+}
+
+std::vector<int> lambda_cv_block_rows(const LoocvSpec& spec, const LoocvData& data, int block) {
+  const std::vector<std::vector<int>> blocks = lambda_cv_blocks(spec, data);
+  std::set<int> rows;
+  for (int f : blocks.at(static_cast<std::size_t>(block))) {
+    const std::vector<int> h = held_out_rows(spec, data, f);
+    rows.insert(h.begin(), h.end());
+  }
+  return {rows.begin(), rows.end()};
+}
 
 const char* candidates_name(Candidates c) { return c == Candidates::all ? "all" : "measured"; }
 
@@ -218,6 +313,7 @@ LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data) {
   if (spec.p_max <= 0 || spec.p_max > 1 || spec.p_min < 0 || spec.p_min > spec.p_max)
     throw InputError("loocv: p_min/p_max " + std::to_string(spec.p_min) + "/" + std::to_string(spec.p_max) +
                      "; allowed: 0 <= p_min <= p_max <= 1, p_max > 0");
+  validate_lambda_cv_folds(spec, data);
   return spec;
 }
 

@@ -94,12 +94,40 @@ SoftImputeOptions centered_options(SoftImputeOptions o) {
 }
 
 // `--verbose`: a CV's curve, error ± standard error per candidate (docs/softimpute.md).
-void log_cv(const char* which, int fold, int repeat, const LambdaCv& cv) {
+// `what`: "fold F" or "block B (folds F..G)".
+void log_cv(const char* which, const std::string& what, int repeat, const LambdaCv& cv) {
   std::string curve;
   for (std::size_t i = 0; i < cv.grid.size(); ++i)
     curve += " " + format_g(cv.grid[i]) + ":" + format_g(cv.heldout_error[i]) + "+-" +
              format_g(cv.heldout_se[i]);
-  log::debug("loocv: fold ", fold, " repeat ", repeat, " ", which, " cv lambda ", cv.lambda, " curve", curve);
+  log::debug("loocv: ", what, " repeat ", repeat, " ", which, " cv lambda ", cv.lambda, " curve", curve);
+}
+
+// One of a fold's two λ CVs on its sampled matrix `s`: the paper's, or the
+// centered completion's (`centered`). Seeds from `fold` and `repeat` only.
+LambdaCv one_cv(const LoocvSpec& spec, const SampledTraining& s, int fold, int repeat, bool centered,
+                const std::string& what) {
+  if (!centered) {
+    const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
+    SoftImputeOptions cv_opt = s.opt;
+    cv_opt.gap_tolerance = std::max(s.opt.gap_tolerance, kLoocvCvGap);
+    cv_opt.blocked_preconditioner = spec.lambda_cv_blocked;
+    cv_opt.single_precision_preconditioner = spec.lambda_cv_single;
+    LambdaCv paper = cv_lambda(s.observed, s.weights, cv_opt, {}, kLoocvCvSplits, cv_seed, kLoocvCvPatience,
+                               spec.lambda_flat, spec.lambda_warm);
+    log_cv("paper", what, repeat, paper);
+    return paper;
+  }
+  const CenteredErrors c = center_errors(s.observed);
+  SoftImputeOptions ccv = centered_options(s.opt);
+  ccv.gap_tolerance = std::max(ccv.gap_tolerance, kLoocvCvGap);
+  ccv.blocked_preconditioner = spec.lambda_cv_blocked;
+  ccv.single_precision_preconditioner = spec.lambda_cv_single;
+  const std::uint64_t centered_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
+  LambdaCv cv = cv_lambda(c.residual, s.weights, ccv, kCenteredGrid, kLoocvCvSplits, centered_seed, kLoocvCvPatience,
+                          spec.lambda_flat, spec.lambda_warm);
+  log_cv("centered", what, repeat, cv);
+  return cv;
 }
 
 // The λ of a fold's completions and, with `spec.lambda_warm`, the CVs'
@@ -111,26 +139,12 @@ struct CvChoice {
 
 CvChoice cv_choice(const LoocvSpec& spec, const SampledTraining& s, int fold, int repeat) {
   CvChoice out;
-  const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
-  SoftImputeOptions cv_opt = s.opt;
-  cv_opt.gap_tolerance = std::max(s.opt.gap_tolerance, kLoocvCvGap);
-  cv_opt.blocked_preconditioner = spec.lambda_cv_blocked;
-  cv_opt.single_precision_preconditioner = spec.lambda_cv_single;
-  LambdaCv paper = cv_lambda(s.observed, s.weights, cv_opt, {}, 5, cv_seed, kLoocvCvPatience, spec.lambda_flat,
-                             spec.lambda_warm);
-  log_cv("paper", fold, repeat, paper);
+  const std::string what = "fold " + std::to_string(fold);
+  LambdaCv paper = one_cv(spec, s, fold, repeat, false, what);
   out.l.lambda = paper.lambda;
   out.warm = std::move(paper.estimate);
   if (wants_centered(spec)) {
-    const CenteredErrors centered = center_errors(s.observed);
-    SoftImputeOptions ccv = centered_options(s.opt);
-    ccv.gap_tolerance = std::max(ccv.gap_tolerance, kLoocvCvGap);
-    ccv.blocked_preconditioner = spec.lambda_cv_blocked;
-    ccv.single_precision_preconditioner = spec.lambda_cv_single;
-    const std::uint64_t centered_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
-    LambdaCv c = cv_lambda(centered.residual, s.weights, ccv, kCenteredGrid, 5, centered_seed, kLoocvCvPatience,
-                           spec.lambda_flat, spec.lambda_warm);
-    log_cv("centered", fold, repeat, c);
+    LambdaCv c = one_cv(spec, s, fold, repeat, true, what);
     out.l.centered = c.lambda;
     out.warm_centered = std::move(c.estimate);
   }
@@ -141,7 +155,76 @@ LoocvLambdas cv_lambdas(const LoocvSpec& spec, const SampledTraining& s, int fol
   return cv_choice(spec, s, fold, repeat).l;
 }
 
+// The λ-CV matrix of block `block` (--lambda-cv-folds): the sampled
+// meta-training matrix of the block's first fold without the block's other
+// rows (their observed entries, weights and rows dropped).
+SampledTraining block_training(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat) {
+  const int first = lambda_cv_blocks(spec, data).at(static_cast<std::size_t>(block)).front();
+  SampledTraining s = sampled_training(spec, data, setting, first, repeat);
+  const std::vector<int> out = lambda_cv_block_rows(spec, data, block);
+  std::vector<int> keep;  // positions in s.rows of the rows outside the block
+  for (std::size_t r = 0; r < s.rows.size(); ++r)
+    if (!std::binary_search(out.begin(), out.end(), s.rows[r])) keep.push_back(static_cast<int>(r));
+  if (keep.size() == s.rows.size()) return s;  // one fold per block (and no other row of its group)
+  auto pick = [&](const Eigen::MatrixXd& x) {
+    if (x.size() == 0) return x;
+    Eigen::MatrixXd y(static_cast<Eigen::Index>(keep.size()), x.cols());
+    for (std::size_t r = 0; r < keep.size(); ++r) y.row(static_cast<Eigen::Index>(r)) = x.row(keep[r]);
+    return y;
+  };
+  SampledTraining b;
+  for (int r : keep) b.rows.push_back(s.rows[static_cast<std::size_t>(r)]);
+  b.observed = pick(s.observed);
+  b.weights = pick(s.weights);
+  b.opt = s.opt;
+  b.fraction = static_cast<double>((b.observed.array() == b.observed.array()).count()) /
+               static_cast<double>(b.observed.size());
+  return b;
+}
+
+// Whether --lambda-cv-folds chooses (setting)'s λ: λ auto, B > 0, a plain SoftImpute completion.
+bool block_lambda_defined(const LoocvSpec& spec, const LoocvData& data, int setting) {
+  return uses_lambda_cv_blocks(spec) && completes_meta_training(spec, setting) && !has_per_role_labels(data.config);
+}
+
 }  // namespace
+
+LambdaCv block_lambda_cv(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat,
+                         bool centered) {
+  if (!block_lambda_defined(spec, data, setting)) {
+    LambdaCv none;
+    none.lambda = kNaN;
+    return none;
+  }
+  const std::vector<int> folds = lambda_cv_blocks(spec, data).at(static_cast<std::size_t>(block));
+  const std::string what = "block " + std::to_string(block) + " (folds " + std::to_string(folds.front()) + ".." +
+                           std::to_string(folds.back()) + ")";
+  LoocvSpec cv = spec;
+  cv.lambda_warm = false;  // no fold's final solve starts from a block's split completion: don't keep it
+  return one_cv(cv, block_training(spec, data, setting, block, repeat), folds.front(), repeat, centered, what);
+}
+
+double block_lambda(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat, bool centered) {
+  return block_lambda_cv(spec, data, setting, block, repeat, centered).lambda;
+}
+
+LoocvLambdas block_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat) {
+  LoocvLambdas l;
+  if (!block_lambda_defined(spec, data, setting)) return l;
+  l.lambda = block_lambda(spec, data, setting, block, repeat, false);
+  if (wants_centered(spec)) l.centered = block_lambda(spec, data, setting, block, repeat, true);
+  return l;
+}
+
+const LoocvLambdas* BlockLambdas::find(const LoocvSpec& spec, const LoocvData& data, int setting, int fold,
+                                       int repeat) {
+  if (!block_lambda_defined(spec, data, setting)) return nullptr;
+  const int block = lambda_cv_block_of(spec, data, fold);
+  const std::tuple<int, int, int> key{static_cast<int>(setting_info(spec.settings[setting]).training), block, repeat};
+  auto at = by_block_.find(key);
+  if (at == by_block_.end()) at = by_block_.emplace(key, block_lambdas(spec, data, setting, block, repeat)).first;
+  return &at->second;
+}
 
 LoocvLambdas loocv_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
   if (!completes_meta_training(spec, setting)) return {};
@@ -199,6 +282,8 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
     l = *given;
   } else if (spec.lambda_once) {
     l = once_lambdas(spec, data, setting, repeat);
+  } else if (uses_lambda_cv_blocks(spec)) {
+    l = block_lambdas(spec, data, setting, lambda_cv_block_of(spec, data, fold), repeat);
   } else {
     c = cv_choice(spec, s, fold, repeat);
   }
@@ -451,7 +536,8 @@ LoocvEvaluator loocv_evaluator(const LoocvSpec& spec, const LoocvData& data, Tra
   struct Cache {
     int kind = -1, fold = -1, repeat = -1;
     MetaTraining training;
-    OnceLambdas once;  // --lambda once
+    OnceLambdas once;    // --lambda once
+    BlockLambdas block;  // --lambda-cv-folds
   };
   auto cache = std::make_shared<Cache>();
   return [spec, &data, cache, lookup](const LoocvItem& it) -> LoocvItemResult {
@@ -460,8 +546,10 @@ LoocvEvaluator loocv_evaluator(const LoocvSpec& spec, const LoocvData& data, Tra
     if (!training) {
       const int kind = static_cast<int>(setting_info(spec.settings[it.setting]).training);
       if (cache->kind != kind || cache->fold != it.fold || cache->repeat != it.repeat) {
-        cache->training = build_meta_training(spec, data, it.setting, it.fold, it.repeat,
-                                              cache->once.find(spec, data, it.setting, it.repeat));
+        const LoocvLambdas* given = uses_lambda_cv_blocks(spec)
+                                        ? cache->block.find(spec, data, it.setting, it.fold, it.repeat)
+                                        : cache->once.find(spec, data, it.setting, it.repeat);
+        cache->training = build_meta_training(spec, data, it.setting, it.fold, it.repeat, given);
         cache->kind = kind;
         cache->fold = it.fold;
         cache->repeat = it.repeat;

@@ -50,6 +50,12 @@ struct CompletionRecord {
   meta::MetaTraining training;
 };
 
+// Phase 0's wire record (--lambda-cv-folds): one block's λ CV, by its item index.
+struct LambdaRecord {
+  std::int64_t item = 0;
+  double lambda = kNaN;
+};
+
 // Phase 2's wire record: one item's result, by its item index.
 struct ItemRecord {
   std::int64_t item = 0;
@@ -88,6 +94,11 @@ template <>
 struct RecordFields<CompletionRecord> {
   static constexpr auto fields =
       std::make_tuple(record_field("item", &CompletionRecord::item), record_field("training", &CompletionRecord::training));
+};
+template <>
+struct RecordFields<LambdaRecord> {
+  static constexpr auto fields =
+      std::make_tuple(record_field("item", &LambdaRecord::item), record_field("lambda", &LambdaRecord::lambda));
 };
 template <>
 struct RecordFields<ItemRecord> {
@@ -194,16 +205,69 @@ void run_items(std::int64_t total, const char* what, MPI_Comm comm,
   agree(failure, comm);
 }
 
-// Phase 1 (default evaluator): the SoftImpute completions of the sampled
-// schemes, one per (scheme, fold, repeat), spread over the ranks and shared
-// with all, so the methods and capped/uncapped settings reuse them.
-SharedTrainings share_completions(const meta::LoocvData& data, const meta::LoocvSpec& spec, const LoocvShape& x,
-                                  MPI_Comm comm) {
-  std::vector<int> scheme_setting;  // one setting index per sampled scheme
+// One setting index per sampled scheme (the first setting of each), in setting order.
+std::vector<int> sampled_schemes(const meta::LoocvSpec& spec, const LoocvShape& x) {
+  std::vector<int> scheme_setting;
   std::set<int> seen;
   for (int s = 0; s < x.S; ++s)
     if (meta::completes_meta_training(spec, s) && seen.insert(training_kind(spec, s)).second)
       scheme_setting.push_back(s);
+  return scheme_setting;
+}
+
+using BlockLambdaMap = std::map<std::tuple<int, int, int>, meta::LoocvLambdas>;  // (training kind, block, repeat)
+
+// Phase 0 (--lambda-cv-folds B): the λ CVs of the blocks that hold this
+// part's folds, one item per (CV kind, scheme, block, repeat), spread over the
+// ranks and shared with all. Each item depends on its indices only, so a
+// fold's λ is the same on any rank and any number of ranks. The centered CVs
+// (the dearer ones) come first in the queue.
+BlockLambdaMap share_block_lambdas(const meta::LoocvData& data, const meta::LoocvSpec& spec, const LoocvShape& x,
+                                   MPI_Comm comm) {
+  BlockLambdaMap out;
+  if (!meta::uses_lambda_cv_blocks(spec)) return out;
+  const std::vector<int> scheme_setting = sampled_schemes(spec, x);
+  std::vector<int> blocks;  // the blocks of this part's folds, ascending
+  for (int f : x.folds) {
+    const int b = meta::lambda_cv_block_of(spec, data, f);
+    if (blocks.empty() || blocks.back() != b) blocks.push_back(b);
+  }
+  const bool centered = std::find(spec.methods.begin(), spec.methods.end(),
+                                  meta::method_name(meta::Method::ei_mf)) != spec.methods.end();
+  const std::int64_t C = centered ? 2 : 1, S = static_cast<std::int64_t>(scheme_setting.size()),
+                     B = static_cast<std::int64_t>(blocks.size());
+  const std::int64_t T = C * S * B * x.R;
+  if (T == 0) return out;
+  // Item k = ((kind · S + scheme) · B + block) · R + repeat; kind 0 = centered when ei-mf runs, else paper.
+  auto is_centered = [&](std::int64_t k) { return centered && k / (S * B * x.R) == 0; };
+  auto setting_of = [&](std::int64_t k) { return scheme_setting[static_cast<std::size_t>((k / (B * x.R)) % S)]; };
+  auto block_of = [&](std::int64_t k) { return blocks[static_cast<std::size_t>((k / x.R) % B)]; };
+  auto repeat_of = [&](std::int64_t k) { return static_cast<int>(k % x.R); };
+  std::vector<LambdaRecord> mine;
+  run_items(
+      T, "loocv lambda CVs", comm,
+      [&](std::int64_t k) {
+        mine.push_back({k, meta::block_lambda(spec, data, setting_of(k), block_of(k), repeat_of(k), is_centered(k))});
+      },
+      [&](std::int64_t k) {
+        return std::string("loocv ") + (is_centered(k) ? "centered" : "paper") + " lambda CV (setting " +
+               spec.settings[setting_of(k)] + ", block " + std::to_string(block_of(k)) + ", repeat " +
+               std::to_string(repeat_of(k)) + ")";
+      });
+  for (const LambdaRecord& r : allgather_records(mine, comm)) {
+    meta::LoocvLambdas& l = out[{training_kind(spec, setting_of(r.item)), block_of(r.item), repeat_of(r.item)}];
+    (is_centered(r.item) ? l.centered : l.lambda) = r.lambda;
+  }
+  return out;
+}
+
+// Phase 1 (default evaluator): the SoftImpute completions of the sampled
+// schemes, one per (scheme, fold, repeat), spread over the ranks and shared
+// with all, so the methods and capped/uncapped settings reuse them. With
+// --lambda-cv-folds, at the λ of phase 0 (`blocks`).
+SharedTrainings share_completions(const meta::LoocvData& data, const meta::LoocvSpec& spec, const LoocvShape& x,
+                                  const BlockLambdaMap& blocks, MPI_Comm comm) {
+  const std::vector<int> scheme_setting = sampled_schemes(spec, x);
   const std::int64_t T = static_cast<std::int64_t>(scheme_setting.size()) * x.F * x.R;
   SharedTrainings shared;
   if (T == 0) return shared;
@@ -216,8 +280,12 @@ SharedTrainings share_completions(const meta::LoocvData& data, const meta::Loocv
   run_items(
       T, "loocv meta-training completions", comm,
       [&](std::int64_t k) {
-        mine.push_back({k, meta::build_meta_training(spec, data, setting_of(k), fold_of(k), repeat_of(k),
-                                                     once.find(spec, data, setting_of(k), repeat_of(k)))});
+        const meta::LoocvLambdas* given = once.find(spec, data, setting_of(k), repeat_of(k));
+        if (const auto at = blocks.find({training_kind(spec, setting_of(k)),
+                                         meta::lambda_cv_block_of(spec, data, fold_of(k)), repeat_of(k)});
+            at != blocks.end())
+          given = &at->second;
+        mine.push_back({k, meta::build_meta_training(spec, data, setting_of(k), fold_of(k), repeat_of(k), given)});
       },
       [&](std::int64_t k) {
         return "loocv meta-training (setting " + spec.settings[setting_of(k)] + ", fold '" + data.task[fold_of(k)] +
@@ -299,7 +367,12 @@ io::Loocv loocv_frame(const meta::LoocvData& data, const meta::LoocvSpec& spec, 
   out.number_attributes["lambda_option"] = spec.lambda;
   if (spec.lambda_once && !(spec.lambda > 0)) out.text_attributes["lambda_choice"] = "once";  // --lambda once
   if (spec.lambda_flat > 0 && !(spec.lambda > 0)) out.number_attributes["lambda_flat"] = spec.lambda_flat;
-  if (spec.lambda_warm && !spec.lambda_once && !(spec.lambda > 0))
+  if (meta::uses_lambda_cv_blocks(spec)) {  // --lambda-cv-folds B
+    out.text_attributes["lambda_choice"] =
+        "blocked: one CV per block of held-out rows, on the meta-training matrix without the block's rows";
+    out.number_attributes["lambda_cv_folds"] = spec.lambda_cv_folds;
+  }
+  if (spec.lambda_warm && !spec.lambda_once && !meta::uses_lambda_cv_blocks(spec) && !(spec.lambda > 0))
     out.text_attributes["lambda_warm"] = "final solves from the CV's first-split completion";  // --lambda-warm
   if (spec.lambda_cv_single && spec.lambda_cv_blocked && !(spec.lambda > 0))
     out.text_attributes["lambda_cv_preconditioner"] = "single precision";  // --lambda-cv-single
@@ -388,7 +461,7 @@ io::Loocv run_loocv(const meta::LoocvData& data, const meta::LoocvSpec& spec, MP
   SharedTrainings shared;
   meta::LoocvEvaluator eval = evaluator;
   if (!eval) {
-    shared = share_completions(data, spec, x, comm);
+    shared = share_completions(data, spec, x, share_block_lambdas(data, spec, x, comm), comm);
     eval = meta::loocv_evaluator(spec, data, [&spec, &shared](int setting, int fold, int repeat) -> const meta::MetaTraining* {
       auto it = shared.find({training_kind(spec, setting), fold, repeat});
       return it == shared.end() ? nullptr : &it->second;
@@ -447,8 +520,8 @@ io::Loocv merge_loocv(const std::vector<io::Loocv>& parts, const std::vector<std
                     L = a.n_counts(), P = a.n_steps();
   std::vector<std::pair<std::size_t, std::size_t>> where(n, {SIZE_MAX, 0});  // row -> (part, local fold)
   const char* keys[] = {"seed",  "rank",        "lambda_option", "sampling_ratio", "p_min",
-                        "p_max", "folds_total", "epoch_used",    "hide_columns"};
-  const char* text_keys[] = {"fold_by", "rows", "test_rows", "prediction", "candidates"};
+                        "p_max", "folds_total", "epoch_used",    "hide_columns", "lambda_cv_folds"};
+  const char* text_keys[] = {"fold_by", "rows", "test_rows", "prediction", "candidates", "lambda_choice"};
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const io::Loocv& b = parts[p];
     auto differs = [&](const std::string& what) {

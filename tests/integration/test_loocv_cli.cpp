@@ -251,6 +251,9 @@ TEST(LoocvCli, BadInputsFailCleanlyWithoutOutput) {
       {good, "--settings II --measurements 3,90", "under the cap"},
       {good, "--measurements 3,100", "exceeds the 99 configurations"},
       {good, "--part 3/2", "--part"},
+      {good, "--lambda-cv-folds 6",
+       "--lambda-cv-folds 6 is not allowed; allowed: 0 (a lambda CV per fold) or 1..5 (blocks of the 5 held-out rows)"},
+      {good, "--lambda-cv-folds -1", "--lambda-cv-folds"},
   };
   for (std::size_t k = 0; k < cases.size(); ++k) {
     const Case& c = cases[k];
@@ -262,6 +265,43 @@ TEST(LoocvCli, BadInputsFailCleanlyWithoutOutput) {
       EXPECT_FALSE(fs::exists(out)) << c.extra;
     }
   }
+}
+
+// --lambda-cv-folds B: every fold of a block completes at the block's λ, the
+// same file at 1 and 2 ranks and from a split run; B = F is the per-fold CV.
+TEST(LoocvCli, LambdaCvFoldsGiveEachBlockOneLambdaAtAnyRankCount) {
+  const std::string dir = test::scratch_dir();
+  const std::string campaign = dir + "/campaign.nc";
+  io::write_campaign(campaign, low_rank_campaign(7));
+  const std::string opts = "--settings I,IV --methods ed-mf,ei-mf --measurements 3,5 --summary false";
+  auto run = [&](int ranks, const std::string& name, const std::string& extra) {
+    const auto r = run_command(loocv_cmd(ranks, campaign, dir + "/" + name, opts + " " + extra));
+    EXPECT_EQ(r.exit_code, 0) << extra << "\n" << r.output;
+    return io::read_loocv(dir + "/" + name);
+  };
+  const io::Loocv plain = run(1, "plain.nc", "");
+  const io::Loocv one = run(1, "one.nc", "--lambda-cv-folds 3");
+  const io::Loocv two = run(2, "two.nc", "--lambda-cv-folds 3");
+  expect_same(one, two);
+  ASSERT_EQ(one.n_folds(), 7u);
+  const std::size_t iv = 1;  // setting IV; blocks of the 7 rows: [0, 2), [2, 4), [4, 7)
+  const std::vector<std::vector<std::size_t>> blocks = {{0, 1}, {2, 3}, {4, 5, 6}};
+  for (const auto& b : blocks)
+    for (std::size_t f : b) {
+      EXPECT_FALSE(std::isnan(one.lambda[iv * 7 + f]));
+      EXPECT_EQ(one.lambda[iv * 7 + f], one.lambda[iv * 7 + b.front()]) << "fold " << f;
+    }
+  EXPECT_NE(one.text_attributes.count("lambda_choice"), 0u);
+  EXPECT_EQ(plain.text_attributes.count("lambda_choice"), 0u);
+  // A split run's parts use the blocks of the whole run: merged, the same file.
+  run(1, "part1.nc", "--lambda-cv-folds 3 --part 1/2");
+  run(2, "part2.nc", "--lambda-cv-folds 3 --part 2/2");
+  const auto r = run_command(test::mpi_launch(1) + test::peppp_exe() + " loocv --merge " + dir + "/part1.nc," + dir +
+                             "/part2.nc --output " + dir + "/merged.nc --summary false 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  expect_same(one, io::read_loocv(dir + "/merged.nc"));
+  // One fold per block: each fold's own CV, the default's numbers.
+  expect_same(plain, run(2, "per_fold.nc", "--lambda-cv-folds 7"));
 }
 
 TEST(CompleteCli, CompletesASampledCampaignAndFeedsLoocv) {

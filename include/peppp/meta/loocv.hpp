@@ -15,11 +15,13 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "peppp/core/loocv_metrics.hpp"
 #include "peppp/meta/acquisition.hpp"
+#include "peppp/meta/softimpute.hpp"
 
 namespace peppp::meta {
 
@@ -91,6 +93,13 @@ struct LoocvSpec {
   /// With λ auto: one CV for all folds (on the first fold's meta-training
   /// matrix, per scheme and repeat) instead of one per fold (`--lambda once`).
   bool lambda_once = false;
+  /// With λ auto: 0 = one λ CV per fold (default). B > 0 = one CV per block
+  /// of held-out rows (`--lambda-cv-folds B`): `data.folds()` split into B
+  /// contiguous blocks (`lambda_cv_blocks`), each block's CVs run once on the
+  /// meta-training matrix without all of its rows, and every fold of the
+  /// block uses their λ (`block_lambdas`). No fold's λ is chosen with its own
+  /// held-out row in the matrix. 0 ≤ B ≤ the number of held-out rows.
+  int lambda_cv_folds = 0;
   /// With λ auto: stop each fold's λ CV path once a candidate lowers the
   /// pooled held-out error of the one before by less than this many standard
   /// errors (`--lambda-flat`; cv_lambda's `flat_se`). 0 = off.
@@ -178,7 +187,9 @@ bool completes_meta_training(const LoocvSpec& spec, int setting);
 /// fold may measure (with `Candidates::measured`: among the columns not
 /// hidden), 1 ≤ part ≤ parts ≤ folds, 0 ≤ hide_columns < 1 and hidden
 /// columns only on a campaign with per-role labels (plain SoftImpute cannot
-/// predict a column no meta-training row measured). Resolves the cap
+/// predict a column no meta-training row measured), 0 ≤ lambda_cv_folds ≤
+/// folds, not with lambda_once, and (λ auto) every block's λ-CV matrix
+/// keeping at least 2 rows and kLoocvCvSplits observed entries. Resolves the cap
 /// (median) and the hidden columns, and sorts the counts.
 /// @throws InputError naming the key, value and what is allowed.
 LoocvSpec validate_loocv(LoocvSpec spec, const LoocvData& data);
@@ -290,10 +301,51 @@ class OnceLambdas {
  private:
   std::map<std::pair<int, int>, LoocvLambdas> by_scheme_;  // (training kind, repeat)
 };
+/// The splits of every meta-LOOCV λ CV (per fold or per block; METHOD.md F3.5).
+inline constexpr int kLoocvCvSplits = 5;
+/// `--lambda-cv-folds B` (`spec.lambda_cv_folds` > 0): the held-out rows
+/// `data.folds()` (F of them) in B contiguous blocks, block b (0-based) =
+/// entries [b·F/B, (b+1)·F/B), whatever `part`/`parts`. Empty for B = 0.
+std::vector<std::vector<int>> lambda_cv_blocks(const LoocvSpec& spec, const LoocvData& data);
+/// The block (0-based) of `lambda_cv_blocks` that holds fold `fold`; −1 for B = 0.
+int lambda_cv_block_of(const LoocvSpec& spec, const LoocvData& data, int fold);
+/// The rows a block's λ CV leaves out, ascending: the `held_out_rows` of
+/// every fold of the block.
+std::vector<int> lambda_cv_block_rows(const LoocvSpec& spec, const LoocvData& data, int block);
+/// The λ of every fold of block `block` (setting's scheme, repeat) with
+/// `spec.lambda_cv_folds` > 0: the same 5-fold CVs as `loocv_lambdas`, on
+/// the meta-training matrix of the block's first fold (its sampling mask, its
+/// weights, its CV seeds) with the rest of the block's rows removed too. With
+/// one fold per block this is the fold's own CV. `centered`: the centered
+/// completion's CV (ei-mf) instead of the paper's. NaN for a full setting, a
+/// per-role campaign or λ fixed. Not collective.
+double block_lambda(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat, bool centered);
+/// The CV behind `block_lambda`, with its curve (`grid`, `heldout_error`,
+/// `heldout_se`; `estimate` is left empty); an empty grid and λ NaN where
+/// `block_lambda` is NaN.
+LambdaCv block_lambda_cv(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat,
+                         bool centered);
+/// Both of a block's λ (`block_lambda`; the centered one only when ei-mf is
+/// among the methods).
+LoocvLambdas block_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat);
+/// `--lambda-cv-folds`' λ, one pair of CVs per (scheme, block, repeat)
+/// computed on first use (`block_lambdas`) and kept for the block's other folds.
+class BlockLambdas {
+ public:
+  /// What to give `build_meta_training` for (setting, fold, repeat): nullptr
+  /// unless `spec.lambda_cv_folds` > 0 with λ auto and a sampled setting.
+  const LoocvLambdas* find(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat);
+
+ private:
+  std::map<std::tuple<int, int, int>, LoocvLambdas> by_block_;  // (training kind, block, repeat)
+};
+/// Whether `spec` shares λ CVs over blocks of folds: λ auto, not once, B > 0.
+bool uses_lambda_cv_blocks(const LoocvSpec& spec);
 /// Build it for `setting`'s scheme (METHOD.md F10 step 1). λ: `spec.lambda`
-/// when > 0, else `given` when it has one (e.g. `once_lambdas`, computed once
-/// by the caller), else `once_lambdas` with `spec.lambda_once`, else the
-/// fold's own CVs.
+/// when > 0, else `given` when it has one (e.g. `once_lambdas` or
+/// `block_lambdas`, computed once by the caller), else `once_lambdas` with
+/// `spec.lambda_once`, else `block_lambdas` of the fold's block with
+/// `spec.lambda_cv_folds` > 0, else the fold's own CVs.
 MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat,
                                  const LoocvLambdas* given = nullptr);
 /// Finds a prebuilt meta-training matrix, or returns nullptr.

@@ -11,6 +11,7 @@
 
 #include "meta_test_data.hpp"
 #include "peppp/core/error.hpp"
+#include "peppp/core/strings.hpp"
 #include "peppp/meta/architectures.hpp"
 #include "peppp/meta/bayes.hpp"
 #include "peppp/meta/loocv.hpp"
@@ -556,4 +557,149 @@ TEST(LoocvFold, FoldRowsRestrictTheHeldOutRows) {
   EXPECT_EQ(meta::loocv_folds(spec, data), (std::vector<int>{4, 6}));
   spec.parts = 4;  // more parts than held-out rows
   EXPECT_THROW(meta::validate_loocv(spec, data), InputError);
+}
+
+namespace {
+
+// Equal entry by entry, NaN (a candidate the path did not reach) equal to NaN.
+bool same_curve(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
+  return true;
+}
+
+// Block `block`'s λ-CV matrix, built here from the public pieces: the rows
+// outside the block's rows, observed where the block's first fold's
+// sampling mask is 1.
+Eigen::MatrixXd block_cv_matrix(const meta::LoocvSpec& spec, const meta::LoocvData& data, int block) {
+  const std::vector<int> folds = meta::lambda_cv_blocks(spec, data).at(static_cast<std::size_t>(block));
+  const auto mask = meta::meta_training_mask(spec, data, 0, folds.front(), 0);
+  std::vector<int> rows;
+  for (int i = 0; i < kTasks; ++i)
+    if (std::find(folds.begin(), folds.end(), i) == folds.end()) rows.push_back(i);
+  Eigen::MatrixXd observed(static_cast<Eigen::Index>(rows.size()), kConfigs);
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (int j = 0; j < kConfigs; ++j) {
+      const auto at = static_cast<std::size_t>(rows[r]) * kConfigs + j;
+      observed(static_cast<Eigen::Index>(r), j) = mask[at] ? data.error[at] : std::numeric_limits<double>::quiet_NaN();
+    }
+  return observed;
+}
+
+}  // namespace
+
+TEST(LoocvFold, LambdaCvFoldsRunOneCvPerBlockWithoutTheBlocksRows) {
+  const auto data = low_rank_data();
+  auto spec = auto_lambda_spec(data);
+  spec.ratio = 0.5;
+  spec.lambda_cv_folds = 3;
+  spec = meta::validate_loocv(spec, data);
+  // 8 held-out rows in 3 contiguous blocks: entries [b·8/3, (b+1)·8/3).
+  const auto blocks = meta::lambda_cv_blocks(spec, data);
+  ASSERT_EQ(blocks.size(), 3u);
+  EXPECT_EQ(blocks[0], (std::vector<int>{0, 1}));
+  EXPECT_EQ(blocks[1], (std::vector<int>{2, 3, 4}));
+  EXPECT_EQ(blocks[2], (std::vector<int>{5, 6, 7}));
+  for (int b = 0; b < 3; ++b)
+    for (int f : blocks[static_cast<std::size_t>(b)]) EXPECT_EQ(meta::lambda_cv_block_of(spec, data, f), b);
+  EXPECT_EQ(meta::lambda_cv_block_rows(spec, data, 1), (std::vector<int>{2, 3, 4}));
+
+  const meta::LoocvEvaluator eval = meta::loocv_evaluator(spec, data);
+  for (int block = 0; block < 3; ++block) {
+    // The CVs computed here on the matrix without the block's rows, with the
+    // CV settings of docs/softimpute.md ("λ in meta-LOOCV"): the same curves.
+    const int first = blocks[static_cast<std::size_t>(block)].front();
+    const Eigen::MatrixXd observed = block_cv_matrix(spec, data, block);
+    meta::SoftImputeOptions opt;
+    opt.gap_tolerance = 1e-3;
+    opt.blocked_preconditioner = true;
+    const auto paper = meta::cv_lambda(observed, Eigen::MatrixXd(), opt, {}, 5, mix64(1000 * spec.seed + first), 1);
+    meta::SoftImputeOptions copt = opt;
+    copt.gap_absolute = meta::kCenteredGapAbsolute;
+    const auto centered = meta::cv_lambda(meta::center_errors(observed).residual, Eigen::MatrixXd(), copt,
+                                          {0.01, 0.03, 0.1, 0.3, 1, 3}, 5, mix64(1000 * spec.seed + first + 17u), 1);
+    const auto p = meta::block_lambda_cv(spec, data, 0, block, 0, false);
+    const auto c = meta::block_lambda_cv(spec, data, 0, block, 0, true);
+    EXPECT_EQ(p.lambda, paper.lambda) << "block " << block;
+    EXPECT_EQ(p.grid, paper.grid);
+    EXPECT_TRUE(same_curve(p.heldout_error, paper.heldout_error)) << "block " << block;
+    EXPECT_TRUE(same_curve(p.heldout_se, paper.heldout_se)) << "block " << block;
+    EXPECT_EQ(c.lambda, centered.lambda) << "block " << block;
+    EXPECT_TRUE(same_curve(c.heldout_error, centered.heldout_error)) << "block " << block;
+    const auto l = meta::block_lambdas(spec, data, 0, block, 0);
+    EXPECT_EQ(l.lambda, paper.lambda);
+    EXPECT_EQ(l.centered, centered.lambda);
+    // Every fold of the block completes at that λ, built directly or through the evaluator.
+    for (int f : blocks[static_cast<std::size_t>(block)]) {
+      const auto t = meta::build_meta_training(spec, data, 0, f, 0);
+      EXPECT_EQ(t.lambda, paper.lambda) << "fold " << f;
+      EXPECT_EQ(t.centered_lambda, centered.lambda) << "fold " << f;
+      EXPECT_EQ(eval(meta::LoocvItem{0, f, 0, 0}).lambda, paper.lambda) << "fold " << f;
+    }
+  }
+  // One fold per block is the fold's own CV; B = 0 (the default) has no blocks.
+  auto per_fold = spec;
+  per_fold.lambda_cv_folds = kTasks;
+  auto plain = spec;
+  plain.lambda_cv_folds = 0;
+  for (int f = 0; f < kTasks; ++f) {
+    const auto a = meta::block_lambdas(per_fold, data, 0, f, 0);
+    const auto b = meta::loocv_lambdas(plain, data, 0, f, 0);
+    EXPECT_EQ(a.lambda, b.lambda) << "fold " << f;
+    EXPECT_EQ(a.centered, b.centered) << "fold " << f;
+    EXPECT_EQ(meta::build_meta_training(per_fold, data, 0, f, 0).estimate,
+              meta::build_meta_training(plain, data, 0, f, 0).estimate);
+  }
+  EXPECT_TRUE(meta::lambda_cv_blocks(plain, data).empty());
+  EXPECT_EQ(meta::lambda_cv_block_of(plain, data, 0), -1);
+  EXPECT_TRUE(std::isnan(meta::block_lambdas(plain, data, 0, 0, 0).lambda));
+  // λ fixed or a full setting: no block CV.
+  auto fixed = spec;
+  fixed.lambda = 0.1;
+  EXPECT_TRUE(std::isnan(meta::block_lambdas(fixed, data, 0, 0, 0).lambda));
+  auto full = spec;
+  full.settings = {"I"};
+  EXPECT_TRUE(std::isnan(meta::block_lambdas(full, data, 0, 0, 0).lambda));
+}
+
+TEST(LoocvFold, LambdaCvFoldsOutsideTheirRangeAreRefusedInOneLine) {
+  const auto data = low_rank_data();
+  const auto spec = auto_lambda_spec(data);
+  auto expect_bad = [&](int blocks, bool once, const std::string& needle) {
+    auto s = spec;
+    s.lambda_cv_folds = blocks;
+    s.lambda_once = once;
+    try {
+      meta::validate_loocv(s, data);
+      ADD_FAILURE() << blocks << " accepted; expected " << needle;
+    } catch (const InputError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(needle), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  };
+  const std::string range = "allowed: 0 (a lambda CV per fold) or 1..8 (blocks of the 8 held-out rows)";
+  expect_bad(-1, false, "--lambda-cv-folds -1 is not allowed; " + range);
+  expect_bad(9, false, "--lambda-cv-folds 9 is not allowed; " + range);
+  // One block of all 8 rows leaves no row to run its CV on; 2 blocks of 4 leave 4.
+  expect_bad(1, false, "--lambda-cv-folds 1 leaves 0 rows in block 0's lambda-CV matrix; allowed: 0 or 2..8");
+  // 8 × 12 at ratio 0.05: a block of 4 rows leaves about 2 observed entries, too few for the CV's 5 splits.
+  {
+    auto s = spec;
+    s.ratio = 0.05;
+    s.lambda_cv_folds = 2;
+    try {
+      meta::validate_loocv(s, data);
+      ADD_FAILURE() << "sparse blocks accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("observed entries in block"), std::string::npos) << e.what();
+    }
+  }
+  expect_bad(2, true, "--lambda-cv-folds 2 is not allowed with --lambda once");
+  for (int b : {0, 2, 5, 8}) {
+    auto s = spec;
+    s.lambda_cv_folds = b;
+    EXPECT_NO_THROW(meta::validate_loocv(s, data)) << b;
+  }
 }
