@@ -451,10 +451,12 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       "lambda to one within its CV noise. 0 = every candidate down to the first rise (docs/softimpute.md).")
       .at_least(0).to(spec.lambda_flat);
   add(key("lambda-warm").substr(p.size()), Kind::flag, "false", "", "true",
-      "With lambda auto: start each fold's final completions from its CV's first-split completion at the chosen "
-      "lambda instead of the path from lambda_max: the same optimum to the certificate in fewer steps, but "
-      "other last bits, and on sparse matrices with no unique optimum another completion, so some picks "
-      "change (docs/softimpute.md).")
+      "With lambda auto: start each fold's final completions from a completion the lambda choice made instead of "
+      "the path from lambda_max: its CV's first-split completion at the chosen lambda, or with lambda-cv-folds "
+      "B > 0 the block's lambda-CV matrix completed at the block's lambda (the fold's other rows fitted to its "
+      "configuration factors). The same optimum to the certificate in fewer steps, but other last bits, and on "
+      "sparse matrices with no unique optimum another completion, so some picks change. No effect with lambda "
+      "once (docs/softimpute.md).")
       .to(spec.lambda_warm);
   add(key("lambda-cv-blocked").substr(p.size()), Kind::flag, "true", "", "false",
       "With lambda auto: the CV solves build their preconditioner blockwise (faster at high rank); the CV errors "
@@ -472,7 +474,8 @@ void LoocvArgs::declare(OptionSet& s, const std::string& p, bool in_config) {
       "held-out rows, whatever --part); each block's CVs run once, on its first fold's meta-training matrix "
       "(sampling mask, seeds) with all the block's rows removed, and every fold of the block uses that lambda. "
       "No fold's lambda is chosen with its own row in the matrix; B = F is the per-fold CV. 0..F; not with lambda "
-      "once; lambda-warm has no effect with it. Can change a fold's lambda to one within its CV noise (docs/softimpute.md).")
+      "once. With lambda-warm each block's matrix is also completed at its lambda, the start of its folds' final "
+      "solves. Can change a fold's lambda to one within its CV noise (docs/softimpute.md).")
       .at_least(0).to(spec.lambda_cv_folds);
   add("seed", Kind::integer, "1", "", "7", "Seed of the sampling masks and random orders.").at_least(0).to(spec.seed);
   add("ratio", Kind::real, "0.2", "fraction", "0.2",

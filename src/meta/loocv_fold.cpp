@@ -11,6 +11,9 @@
 
 #include "peppp/meta/loocv.hpp"
 
+#include <Eigen/Cholesky>
+#include <Eigen/SVD>
+
 #include "peppp/core/error.hpp"
 #include "peppp/core/log.hpp"
 #include "peppp/core/strings.hpp"
@@ -105,24 +108,26 @@ void log_cv(const char* which, const std::string& what, int repeat, const Lambda
 
 // One of a fold's two λ CVs on its sampled matrix `s`: the paper's, or the
 // centered completion's (`centered`). Seeds from `fold` and `repeat` only.
+// The CV solves' options from a final solve's `base`: a looser certificate
+// (kLoocvCvGap) and the preconditioner of --lambda-cv-blocked / --lambda-cv-single.
+SoftImputeOptions cv_options(const LoocvSpec& spec, SoftImputeOptions base) {
+  base.gap_tolerance = std::max(base.gap_tolerance, kLoocvCvGap);
+  base.blocked_preconditioner = spec.lambda_cv_blocked;
+  base.single_precision_preconditioner = spec.lambda_cv_single;
+  return base;
+}
+
 LambdaCv one_cv(const LoocvSpec& spec, const SampledTraining& s, int fold, int repeat, bool centered,
                 const std::string& what) {
   if (!centered) {
     const std::uint64_t cv_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat);
-    SoftImputeOptions cv_opt = s.opt;
-    cv_opt.gap_tolerance = std::max(s.opt.gap_tolerance, kLoocvCvGap);
-    cv_opt.blocked_preconditioner = spec.lambda_cv_blocked;
-    cv_opt.single_precision_preconditioner = spec.lambda_cv_single;
-    LambdaCv paper = cv_lambda(s.observed, s.weights, cv_opt, {}, kLoocvCvSplits, cv_seed, kLoocvCvPatience,
-                               spec.lambda_flat, spec.lambda_warm);
+    LambdaCv paper = cv_lambda(s.observed, s.weights, cv_options(spec, s.opt), {}, kLoocvCvSplits, cv_seed,
+                               kLoocvCvPatience, spec.lambda_flat, spec.lambda_warm);
     log_cv("paper", what, repeat, paper);
     return paper;
   }
   const CenteredErrors c = center_errors(s.observed);
-  SoftImputeOptions ccv = centered_options(s.opt);
-  ccv.gap_tolerance = std::max(ccv.gap_tolerance, kLoocvCvGap);
-  ccv.blocked_preconditioner = spec.lambda_cv_blocked;
-  ccv.single_precision_preconditioner = spec.lambda_cv_single;
+  const SoftImputeOptions ccv = cv_options(spec, centered_options(s.opt));
   const std::uint64_t centered_seed = mix64(1000 * spec.seed + static_cast<std::uint64_t>(fold) + 7919u * repeat + 17u);
   LambdaCv cv = cv_lambda(c.residual, s.weights, ccv, kCenteredGrid, kLoocvCvSplits, centered_seed, kLoocvCvPatience,
                           spec.lambda_flat, spec.lambda_warm);
@@ -149,10 +154,6 @@ CvChoice cv_choice(const LoocvSpec& spec, const SampledTraining& s, int fold, in
     out.warm_centered = std::move(c.estimate);
   }
   return out;
-}
-
-LoocvLambdas cv_lambdas(const LoocvSpec& spec, const SampledTraining& s, int fold, int repeat) {
-  return cv_choice(spec, s, fold, repeat).l;
 }
 
 // The λ-CV matrix of block `block` (--lambda-cv-folds): the sampled
@@ -189,6 +190,29 @@ bool block_lambda_defined(const LoocvSpec& spec, const LoocvData& data, int sett
 
 }  // namespace
 
+std::vector<int> lambda_cv_matrix_rows(const LoocvSpec& spec, const LoocvData& data, int block) {
+  const std::vector<int> out = lambda_cv_block_rows(spec, data, block);
+  std::vector<int> rows;
+  for (int r : training_rows(spec, data, lambda_cv_blocks(spec, data).at(static_cast<std::size_t>(block)).front()))
+    if (!std::binary_search(out.begin(), out.end(), r)) rows.push_back(r);
+  return rows;
+}
+
+namespace {
+
+// The CV of `block_lambda_cv` on the block's λ-CV matrix `b`.
+LambdaCv block_cv_on(const LoocvSpec& spec, const LoocvData& data, const SampledTraining& b, int block, int repeat,
+                     bool centered) {
+  const std::vector<int> folds = lambda_cv_blocks(spec, data).at(static_cast<std::size_t>(block));
+  const std::string what = "block " + std::to_string(block) + " (folds " + std::to_string(folds.front()) + ".." +
+                           std::to_string(folds.back()) + ")";
+  LoocvSpec cv = spec;
+  cv.lambda_warm = false;  // a block's start is its own completion (block_start), not a split's: don't keep it
+  return one_cv(cv, b, folds.front(), repeat, centered, what);
+}
+
+}  // namespace
+
 LambdaCv block_lambda_cv(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat,
                          bool centered) {
   if (!block_lambda_defined(spec, data, setting)) {
@@ -196,23 +220,106 @@ LambdaCv block_lambda_cv(const LoocvSpec& spec, const LoocvData& data, int setti
     none.lambda = kNaN;
     return none;
   }
-  const std::vector<int> folds = lambda_cv_blocks(spec, data).at(static_cast<std::size_t>(block));
-  const std::string what = "block " + std::to_string(block) + " (folds " + std::to_string(folds.front()) + ".." +
-                           std::to_string(folds.back()) + ")";
-  LoocvSpec cv = spec;
-  cv.lambda_warm = false;  // no fold's final solve starts from a block's split completion: don't keep it
-  return one_cv(cv, block_training(spec, data, setting, block, repeat), folds.front(), repeat, centered, what);
+  return block_cv_on(spec, data, block_training(spec, data, setting, block, repeat), block, repeat, centered);
 }
 
 double block_lambda(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat, bool centered) {
   return block_lambda_cv(spec, data, setting, block, repeat, centered).lambda;
 }
 
+BlockStart block_start(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat,
+                       bool centered) {
+  BlockStart out;
+  if (!block_lambda_defined(spec, data, setting)) return out;
+  const SampledTraining b = block_training(spec, data, setting, block, repeat);
+  out.lambda = block_cv_on(spec, data, b, block, repeat, centered).lambda;
+  if (!spec.lambda_warm) return out;
+  Eigen::MatrixXd z;
+  if (centered) {
+    SoftImputeOptions opt = centered_options(b.opt);
+    opt.lambda = out.lambda;
+    z = soft_impute(center_errors(b.observed).residual, b.weights, opt).estimate;
+  } else {
+    SoftImputeOptions opt = b.opt;
+    opt.lambda = out.lambda;
+    z = soft_impute(b.observed, b.weights, opt).estimate;
+  }
+  out.start.resize(static_cast<std::size_t>(z.size()));
+  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(out.start.data(), z.rows(),
+                                                                                      z.cols()) = z;
+  return out;
+}
+
+Eigen::MatrixXd fold_start(const std::vector<double>& start, const std::vector<int>& start_rows,
+                           const Eigen::MatrixXd& observed, const Eigen::MatrixXd& weights, const std::vector<int>& rows,
+                           double lambda) {
+  const Eigen::Index d = observed.cols(), m = static_cast<Eigen::Index>(start_rows.size());
+  if (static_cast<Eigen::Index>(start.size()) != m * d || static_cast<Eigen::Index>(rows.size()) != observed.rows() ||
+      (weights.size() != 0 && (weights.rows() != observed.rows() || weights.cols() != d)))
+    throw InputError("fold_start: the start has " + std::to_string(start.size()) + " entries for " +
+                     std::to_string(m) + " rows x " + std::to_string(d) + " configurations");
+  const Eigen::MatrixXd zb =
+      Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(start.data(), m, d);
+  Eigen::BDCSVD<Eigen::MatrixXd> svd(zb, Eigen::ComputeThinV);
+  const Eigen::VectorXd& sv = svd.singularValues();
+  Eigen::Index k = 0;
+  while (k < sv.size() && sv[k] > 1e-8 * sv[0]) ++k;
+  const Eigen::MatrixXd factors = svd.matrixV().leftCols(k) * sv.head(k).cwiseSqrt().asDiagonal();  // d×k: B
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(observed.rows(), d);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto i = static_cast<Eigen::Index>(r);
+    const auto at = std::lower_bound(start_rows.begin(), start_rows.end(), rows[r]);
+    if (at != start_rows.end() && *at == rows[r]) {
+      out.row(i) = zb.row(at - start_rows.begin());
+      continue;
+    }
+    if (k == 0) continue;
+    Eigen::MatrixXd gram = lambda * Eigen::MatrixXd::Identity(k, k);
+    Eigen::VectorXd rhs = Eigen::VectorXd::Zero(k);
+    for (Eigen::Index j = 0; j < d; ++j) {
+      const double a = observed(i, j);
+      if (!std::isfinite(a)) continue;
+      const double w = weights.size() != 0 ? weights(i, j) : 1.0;
+      gram.selfadjointView<Eigen::Lower>().rankUpdate(factors.row(j).transpose(), w);
+      rhs += w * a * factors.row(j).transpose();
+    }
+    out.row(i) = (factors * gram.selfadjointView<Eigen::Lower>().ldlt().solve(rhs)).transpose();
+  }
+  // One proximal step (F3.2, step 1/w_max) from there, its thresholded
+  // singular values cut to the start's rank k plus max(4, k/4) (the factored
+  // solver's spare and growth columns): the fold's matrix has more rows than
+  // the block's and a higher rank at the same λ; from the block's rank alone
+  // the solver finds the missing directions one stall (1,000 steps) at a
+  // time, and from the whole step it works at several times the rank.
+  double wmax = 1;
+  if (weights.size() != 0) {
+    wmax = 0;
+    for (Eigen::Index i = 0; i < observed.rows(); ++i)
+      for (Eigen::Index j = 0; j < d; ++j)
+        if (std::isfinite(observed(i, j))) wmax = std::max(wmax, weights(i, j));
+  }
+  for (Eigen::Index i = 0; i < observed.rows(); ++i)
+    for (Eigen::Index j = 0; j < d; ++j)
+      if (std::isfinite(observed(i, j)))
+        out(i, j) += (weights.size() != 0 ? weights(i, j) : 1.0) * (observed(i, j) - out(i, j)) / wmax;
+  Eigen::BDCSVD<Eigen::MatrixXd> step(out, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  Eigen::VectorXd shrunk = (step.singularValues().array() - lambda / wmax).max(0.0).matrix();
+  const Eigen::Index keep = std::min<Eigen::Index>(shrunk.size(), k + std::max<Eigen::Index>(4, k / 4));
+  shrunk.tail(shrunk.size() - keep).setZero();
+  return step.matrixU() * shrunk.asDiagonal() * step.matrixV().transpose();
+}
+
 LoocvLambdas block_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat) {
   LoocvLambdas l;
   if (!block_lambda_defined(spec, data, setting)) return l;
-  l.lambda = block_lambda(spec, data, setting, block, repeat, false);
-  if (wants_centered(spec)) l.centered = block_lambda(spec, data, setting, block, repeat, true);
+  BlockStart paper = block_start(spec, data, setting, block, repeat, false);
+  l.lambda = paper.lambda;
+  l.start = std::move(paper.start);
+  if (wants_centered(spec)) {
+    BlockStart c = block_start(spec, data, setting, block, repeat, true);
+    l.centered = c.lambda;
+    l.centered_start = std::move(c.start);
+  }
   return l;
 }
 
@@ -229,7 +336,7 @@ const LoocvLambdas* BlockLambdas::find(const LoocvSpec& spec, const LoocvData& d
 LoocvLambdas loocv_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int fold, int repeat) {
   if (!completes_meta_training(spec, setting)) return {};
   if (has_per_role_labels(data.config)) return {};  // the feature completion chooses its own ridge
-  return cv_lambdas(spec, sampled_training(spec, data, setting, fold, repeat), fold, repeat);
+  return cv_choice(spec, sampled_training(spec, data, setting, fold, repeat), fold, repeat).l;
 }
 
 LoocvLambdas once_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int repeat) {
@@ -287,15 +394,22 @@ MetaTraining build_meta_training(const LoocvSpec& spec, const LoocvData& data, i
   } else {
     c = cv_choice(spec, s, fold, repeat);
   }
+  std::vector<int> start_rows;  // --lambda-warm with blocks: the block's completion starts the solves
+  if ((!l.start.empty() || !l.centered_start.empty()) && uses_lambda_cv_blocks(spec))
+    start_rows = lambda_cv_matrix_rows(spec, data, lambda_cv_block_of(spec, data, fold));
   SoftImputeOptions opt = s.opt;
   opt.lambda = l.lambda;
   t.lambda = opt.lambda;
+  if (!l.start.empty() && !start_rows.empty())
+    c.warm = fold_start(l.start, start_rows, s.observed, s.weights, s.rows, l.lambda);
   flat(soft_impute(s.observed, s.weights, opt, c.warm).estimate, t.estimate);
   if (wants_centered(spec)) {
     const CenteredErrors centered = center_errors(s.observed);
     SoftImputeOptions copt = centered_options(opt);
     copt.lambda = l.centered;
     t.centered_lambda = copt.lambda;
+    if (!l.centered_start.empty() && !start_rows.empty())
+      c.warm_centered = fold_start(l.centered_start, start_rows, centered.residual, s.weights, s.rows, l.centered);
     flat(uncenter_errors(soft_impute(centered.residual, s.weights, copt, c.warm_centered).estimate, centered),
          t.centered);
   }

@@ -54,6 +54,7 @@ struct CompletionRecord {
 struct LambdaRecord {
   std::int64_t item = 0;
   double lambda = kNaN;
+  std::vector<double> start;  // --lambda-warm: the block's completion at λ (meta::block_start)
 };
 
 // Phase 2's wire record: one item's result, by its item index.
@@ -98,7 +99,8 @@ struct RecordFields<CompletionRecord> {
 template <>
 struct RecordFields<LambdaRecord> {
   static constexpr auto fields =
-      std::make_tuple(record_field("item", &LambdaRecord::item), record_field("lambda", &LambdaRecord::lambda));
+      std::make_tuple(record_field("item", &LambdaRecord::item), record_field("lambda", &LambdaRecord::lambda),
+                      record_field("start", &LambdaRecord::start));
 };
 template <>
 struct RecordFields<ItemRecord> {
@@ -221,7 +223,9 @@ using BlockLambdaMap = std::map<std::tuple<int, int, int>, meta::LoocvLambdas>; 
 // part's folds, one item per (CV kind, scheme, block, repeat), spread over the
 // ranks and shared with all. Each item depends on its indices only, so a
 // fold's λ is the same on any rank and any number of ranks. The centered CVs
-// (the dearer ones) come first in the queue.
+// (the dearer ones) come first in the queue. With --lambda-warm each item also
+// completes its block's matrix at its λ (meta::block_start), the start of the
+// block's final solves, shared like the λ.
 BlockLambdaMap share_block_lambdas(const meta::LoocvData& data, const meta::LoocvSpec& spec, const LoocvShape& x,
                                    MPI_Comm comm) {
   BlockLambdaMap out;
@@ -247,16 +251,18 @@ BlockLambdaMap share_block_lambdas(const meta::LoocvData& data, const meta::Looc
   run_items(
       T, "loocv lambda CVs", comm,
       [&](std::int64_t k) {
-        mine.push_back({k, meta::block_lambda(spec, data, setting_of(k), block_of(k), repeat_of(k), is_centered(k))});
+        meta::BlockStart b = meta::block_start(spec, data, setting_of(k), block_of(k), repeat_of(k), is_centered(k));
+        mine.push_back({k, b.lambda, std::move(b.start)});
       },
       [&](std::int64_t k) {
         return std::string("loocv ") + (is_centered(k) ? "centered" : "paper") + " lambda CV (setting " +
                spec.settings[setting_of(k)] + ", block " + std::to_string(block_of(k)) + ", repeat " +
                std::to_string(repeat_of(k)) + ")";
       });
-  for (const LambdaRecord& r : allgather_records(mine, comm)) {
+  for (LambdaRecord& r : allgather_records(mine, comm)) {
     meta::LoocvLambdas& l = out[{training_kind(spec, setting_of(r.item)), block_of(r.item), repeat_of(r.item)}];
     (is_centered(r.item) ? l.centered : l.lambda) = r.lambda;
+    (is_centered(r.item) ? l.centered_start : l.start) = std::move(r.start);
   }
   return out;
 }
@@ -372,8 +378,10 @@ io::Loocv loocv_frame(const meta::LoocvData& data, const meta::LoocvSpec& spec, 
         "blocked: one CV per block of held-out rows, on the meta-training matrix without the block's rows";
     out.number_attributes["lambda_cv_folds"] = spec.lambda_cv_folds;
   }
-  if (spec.lambda_warm && !spec.lambda_once && !meta::uses_lambda_cv_blocks(spec) && !(spec.lambda > 0))
-    out.text_attributes["lambda_warm"] = "final solves from the CV's first-split completion";  // --lambda-warm
+  if (spec.lambda_warm && !spec.lambda_once && !(spec.lambda > 0))  // --lambda-warm
+    out.text_attributes["lambda_warm"] = meta::uses_lambda_cv_blocks(spec)
+                                             ? "final solves from the block's lambda-CV matrix completed at its lambda"
+                                             : "final solves from the CV's first-split completion";
   if (spec.lambda_cv_single && spec.lambda_cv_blocked && !(spec.lambda > 0))
     out.text_attributes["lambda_cv_preconditioner"] = "single precision";  // --lambda-cv-single
   out.number_attributes["sampling_ratio"] = spec.ratio;

@@ -302,6 +302,15 @@ TEST(LoocvCli, LambdaCvFoldsGiveEachBlockOneLambdaAtAnyRankCount) {
   expect_same(one, io::read_loocv(dir + "/merged.nc"));
   // One fold per block: each fold's own CV, the default's numbers.
   expect_same(plain, run(2, "per_fold.nc", "--lambda-cv-folds 7"));
+  // --lambda-warm: the final solves start from the block's completion, shared
+  // by phase 0: the same λ, and the same file at 1 and 2 ranks.
+  const io::Loocv warm1 = run(1, "warm1.nc", "--lambda-cv-folds 3 --lambda-warm");
+  expect_same(warm1, run(2, "warm2.nc", "--lambda-cv-folds 3 --lambda-warm"));
+  ASSERT_EQ(warm1.lambda.size(), one.lambda.size());
+  for (std::size_t i = 0; i < one.lambda.size(); ++i)  // NaN for setting I
+    EXPECT_TRUE(warm1.lambda[i] == one.lambda[i] || (std::isnan(warm1.lambda[i]) && std::isnan(one.lambda[i]))) << i;
+  EXPECT_NE(warm1.text_attributes.at("lambda_warm").find("block"), std::string::npos);
+  EXPECT_EQ(one.text_attributes.count("lambda_warm"), 0u);
 }
 
 TEST(CompleteCli, CompletesASampledCampaignAndFeedsLoocv) {

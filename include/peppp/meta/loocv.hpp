@@ -104,9 +104,13 @@ struct LoocvSpec {
   /// pooled held-out error of the one before by less than this many standard
   /// errors (`--lambda-flat`; cv_lambda's `flat_se`). 0 = off.
   double lambda_flat = 0;
-  /// With λ auto (per fold): start each final solve at the chosen λ from the
-  /// CV's first-split completion at that λ instead of the λ_max path
-  /// (`--lambda-warm`). Same optimum to the certificate, other last bits.
+  /// With λ auto: start each final solve at the chosen λ from a completion
+  /// the λ choice made instead of the λ_max path (`--lambda-warm`). Per fold
+  /// (B = 0): the CV's first-split completion at that λ. With
+  /// `lambda_cv_folds` B > 0: the block's λ-CV matrix completed at the
+  /// block's λ (`block_start`), its rows copied and the fold's other rows
+  /// fitted to its configuration factors (`fold_start`). Same optimum to the
+  /// certificate, other last bits. No effect with `lambda_once`.
   bool lambda_warm = false;
   /// The λ CVs' solves with SoftImputeOptions::blocked_preconditioner
   /// (`--lambda-cv-blocked`): other last bits in the CV errors only; the
@@ -281,6 +285,11 @@ double task_cap(const LoocvSpec& spec, const LoocvData& data, std::size_t task);
 struct LoocvLambdas {
   double lambda = std::numeric_limits<double>::quiet_NaN();
   double centered = std::numeric_limits<double>::quiet_NaN();
+  /// With `--lambda-cv-folds` and `--lambda-warm`: the block's λ-CV matrix
+  /// (`lambda_cv_matrix_rows` × d, row-major) completed at `lambda`, and its
+  /// centered residual completed at `centered` (`block_start`): the final
+  /// solves' warm starts. Empty otherwise.
+  std::vector<double> start, centered_start;
 };
 /// The λ that the 5-fold CVs of (setting, fold, repeat) choose
 /// (docs/softimpute.md, "λ in meta-LOOCV"); the centered one only when ei-mf
@@ -325,8 +334,34 @@ double block_lambda(const LoocvSpec& spec, const LoocvData& data, int setting, i
 /// `block_lambda` is NaN.
 LambdaCv block_lambda_cv(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat,
                          bool centered);
+/// The rows of block `block`'s λ-CV matrix, ascending: the training rows of
+/// the block's first fold without `lambda_cv_block_rows`.
+std::vector<int> lambda_cv_matrix_rows(const LoocvSpec& spec, const LoocvData& data, int block);
+/// A block's λ and, with `spec.lambda_warm`, its start (`LoocvLambdas::start`).
+struct BlockStart {
+  double lambda = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> start;  ///< `lambda_cv_matrix_rows` × d, row-major; empty without lambda_warm
+};
+/// `block_lambda` and, with `spec.lambda_warm`, the block's λ-CV matrix (the
+/// residual of its centered completion with `centered`) completed at that λ,
+/// from the λ_max path to the final solves' certificate. Not collective.
+BlockStart block_start(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat,
+                       bool centered);
+/// A warm start for a fold's final solve from a completion `start` of other
+/// rows (`start_rows` × d, row-major) of the same configurations: the fold's
+/// matrix `observed` (its rows `rows`, NaN = unobserved; `weights` empty or
+/// alike) gets the row of `start` where its row is one of `start_rows`, and
+/// elsewhere the ridge fit of its observed entries on the start's
+/// configuration factors B = V Σ^½ (start = U Σ Vᵀ, rank k): the minimizer
+/// over u of ½ Σ_j w_j (u·b_j − a_j)² + λ/2 ‖u‖², the factored objective's
+/// row optimum with B fixed; then one proximal step of F3.2 (step 1/w_max,
+/// w_max the largest observed weight) whose thresholded singular values are
+/// kept up to rank k + max(4, k/4). Only the solve's speed depends on it.
+Eigen::MatrixXd fold_start(const std::vector<double>& start, const std::vector<int>& start_rows,
+                           const Eigen::MatrixXd& observed, const Eigen::MatrixXd& weights, const std::vector<int>& rows,
+                           double lambda);
 /// Both of a block's λ (`block_lambda`; the centered one only when ei-mf is
-/// among the methods).
+/// among the methods), with their starts under `spec.lambda_warm`.
 LoocvLambdas block_lambdas(const LoocvSpec& spec, const LoocvData& data, int setting, int block, int repeat);
 /// `--lambda-cv-folds`' λ, one pair of CVs per (scheme, block, repeat)
 /// computed on first use (`block_lambdas`) and kept for the block's other folds.

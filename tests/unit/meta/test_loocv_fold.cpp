@@ -9,6 +9,9 @@
 #include <limits>
 #include <set>
 
+#include <Eigen/LU>
+#include <Eigen/SVD>
+
 #include "meta_test_data.hpp"
 #include "peppp/core/error.hpp"
 #include "peppp/core/strings.hpp"
@@ -661,6 +664,110 @@ TEST(LoocvFold, LambdaCvFoldsRunOneCvPerBlockWithoutTheBlocksRows) {
   auto full = spec;
   full.settings = {"I"};
   EXPECT_TRUE(std::isnan(meta::block_lambdas(full, data, 0, 0, 0).lambda));
+}
+
+TEST(LoocvFold, LambdaWarmWithBlocksStartsEachFoldFromItsBlocksCompletion) {
+  const auto data = low_rank_data();
+  auto spec = auto_lambda_spec(data);
+  spec.ratio = 0.5;
+  spec.lambda_cv_folds = 3;
+  spec = meta::validate_loocv(spec, data);
+  auto warm = spec;
+  warm.lambda_warm = true;
+  const int block = 1;  // folds 2, 3, 4
+  const auto cold = meta::block_lambdas(spec, data, 0, block, 0);
+  const auto l = meta::block_lambdas(warm, data, 0, block, 0);
+  EXPECT_TRUE(cold.start.empty());  // only with lambda_warm
+  EXPECT_EQ(l.lambda, cold.lambda);  // the start changes no λ
+  EXPECT_EQ(l.centered, cold.centered);
+  // The start is the block's λ-CV matrix completed at its λ, to the final solves' certificate.
+  const std::vector<int> rows = meta::lambda_cv_matrix_rows(spec, data, block);
+  EXPECT_EQ(rows, (std::vector<int>{0, 1, 5, 6, 7}));
+  const Eigen::MatrixXd observed = block_cv_matrix(spec, data, block);
+  meta::SoftImputeOptions opt;
+  opt.lambda = l.lambda;
+  const Eigen::MatrixXd z = meta::soft_impute(observed, Eigen::MatrixXd(), opt).estimate;
+  ASSERT_EQ(l.start.size(), rows.size() * kConfigs);
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (int j = 0; j < kConfigs; ++j)
+      EXPECT_EQ(l.start[r * kConfigs + j], z(static_cast<Eigen::Index>(r), j)) << r << "," << j;
+  opt.lambda = l.centered;
+  opt.gap_absolute = meta::kCenteredGapAbsolute;
+  const Eigen::MatrixXd zc = meta::soft_impute(meta::center_errors(observed).residual, Eigen::MatrixXd(), opt).estimate;
+  ASSERT_EQ(l.centered_start.size(), rows.size() * kConfigs);
+  EXPECT_EQ(l.centered_start.back(), zc(zc.rows() - 1, kConfigs - 1));
+
+  // fold_start: the start's rows copied, the others the ridge fit on B = V Σ^½,
+  // then one proximal step (unit weights: step 1) kept to rank k + max(4, k/4).
+  const int fold = 3;
+  const std::vector<int> fold_rows = meta::training_rows(spec, data, fold);  // 0 1 2 4 5 6 7
+  const auto mask = meta::meta_training_mask(spec, data, 0, fold, 0);
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(fold_rows.size()), kConfigs);
+  for (std::size_t r = 0; r < fold_rows.size(); ++r)
+    for (int j = 0; j < kConfigs; ++j) {
+      const auto at = static_cast<std::size_t>(fold_rows[r]) * kConfigs + j;
+      a(static_cast<Eigen::Index>(r), j) = mask[at] ? data.error[at] : std::numeric_limits<double>::quiet_NaN();
+    }
+  const Eigen::MatrixXd s = meta::fold_start(l.start, rows, a, Eigen::MatrixXd(), fold_rows, l.lambda);
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(z, Eigen::ComputeThinV);
+  Eigen::Index k = 0;
+  while (k < svd.singularValues().size() && svd.singularValues()[k] > 1e-8 * svd.singularValues()[0]) ++k;
+  ASSERT_GT(k, 0);
+  const Eigen::MatrixXd b = svd.matrixV().leftCols(k) * svd.singularValues().head(k).cwiseSqrt().asDiagonal();
+  Eigen::MatrixXd z0(a.rows(), kConfigs);
+  for (std::size_t r = 0; r < fold_rows.size(); ++r) {
+    const auto i = static_cast<Eigen::Index>(r);
+    const auto in = std::find(rows.begin(), rows.end(), fold_rows[r]);
+    if (in != rows.end()) {
+      z0.row(i) = z.row(in - rows.begin());
+      continue;
+    }
+    std::vector<int> seen;
+    for (int j = 0; j < kConfigs; ++j)
+      if (std::isfinite(a(i, j))) seen.push_back(j);
+    Eigen::MatrixXd bo(static_cast<Eigen::Index>(seen.size()), k);
+    Eigen::VectorXd ao(static_cast<Eigen::Index>(seen.size()));
+    for (std::size_t q = 0; q < seen.size(); ++q) {
+      bo.row(static_cast<Eigen::Index>(q)) = b.row(seen[q]);
+      ao(static_cast<Eigen::Index>(q)) = a(i, seen[q]);
+    }
+    z0.row(i) = (b * ((bo.transpose() * bo + l.lambda * Eigen::MatrixXd::Identity(k, k)).inverse() *
+                      bo.transpose() * ao)).transpose();
+  }
+  Eigen::MatrixXd y = z0;
+  for (Eigen::Index i = 0; i < a.rows(); ++i)
+    for (int j = 0; j < kConfigs; ++j)
+      if (std::isfinite(a(i, j))) y(i, j) = a(i, j);  // Z0 + P_Ω(A − Z0)
+  Eigen::JacobiSVD<Eigen::MatrixXd> prox(y, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  Eigen::VectorXd shrunk = (prox.singularValues().array() - l.lambda).max(0.0).matrix();
+  const Eigen::Index keep = std::min<Eigen::Index>(shrunk.size(), k + std::max<Eigen::Index>(4, k / 4));
+  shrunk.tail(shrunk.size() - keep).setZero();
+  const Eigen::MatrixXd expected = prox.matrixU() * shrunk.asDiagonal() * prox.matrixV().transpose();
+  EXPECT_LT((s - expected).norm(), 1e-10 * (1 + expected.norm()));
+  EXPECT_THROW(meta::fold_start(l.start, {0, 1}, a, Eigen::MatrixXd(), fold_rows, l.lambda), InputError);
+
+  // Every fold of the block completes at the block's λ, to the same certificate, given or found.
+  for (int f : {2, 3, 4}) {
+    const auto t = meta::build_meta_training(spec, data, 0, f, 0);
+    const auto w = meta::build_meta_training(warm, data, 0, f, 0);
+    EXPECT_EQ(meta::build_meta_training(warm, data, 0, f, 0, &l).estimate, w.estimate) << "fold " << f;
+    EXPECT_EQ(w.lambda, t.lambda);
+    EXPECT_EQ(w.centered_lambda, t.centered_lambda);
+    const std::vector<int> fr = meta::training_rows(spec, data, f);
+    const auto m = meta::meta_training_mask(spec, data, 0, f, 0);
+    Eigen::MatrixXd obs(static_cast<Eigen::Index>(fr.size()), kConfigs), zt = obs, zw = obs;
+    for (std::size_t r = 0; r < fr.size(); ++r)
+      for (int j = 0; j < kConfigs; ++j) {
+        const auto at = static_cast<std::size_t>(fr[r]) * kConfigs + j;
+        const auto i = static_cast<Eigen::Index>(r);
+        obs(i, j) = m[at] ? data.error[at] : std::numeric_limits<double>::quiet_NaN();
+        zt(i, j) = t.estimate[r * kConfigs + j];
+        zw(i, j) = w.estimate[r * kConfigs + j];
+      }
+    const double ft = meta::softimpute_objective(zt, obs, Eigen::MatrixXd(), t.lambda);
+    EXPECT_NEAR(meta::softimpute_objective(zw, obs, Eigen::MatrixXd(), t.lambda), ft, 2e-7 * ft) << "fold " << f;
+    EXPECT_LE(meta::softimpute_duality_gap(zw, obs, Eigen::MatrixXd(), t.lambda), 1e-7 * ft) << "fold " << f;
+  }
 }
 
 TEST(LoocvFold, LambdaCvFoldsOutsideTheirRangeAreRefusedInOneLine) {
