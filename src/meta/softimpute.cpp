@@ -583,29 +583,61 @@ void drop_spare_columns(const Observed& o, double lambda, const SoftImputeOption
 // solves of issue 32). One step along the top singular pair (u₁, v₁) of
 // ∇f = W⊙R in a new column, Z += t·(−u₁v₁ᵀ) with U, V getting −√t u₁, √t v₁,
 // lowers g by t(σ₁ − λ)/2 at the t = (σ₁ − λ)/Σ_Ω w (u₁ᵢ v₁ⱼ)² that minimizes
-// g along it (the rank-one escape step of Journée et al. 2010). False (x
-// unchanged) when no such step exists.
+// g along it (the rank-one escape step of Journée et al. 2010). Every other
+// pair with σᵢ > λ is a missing direction too: they all get a column, each
+// with its own t, in one escape (a solve short of several ranks otherwise
+// waits kStallSteps per column), halving all t while g would rise, down to
+// the top pair alone. False (x unchanged) when no step exists.
 bool escape_saddle(const Observed& o, double lambda, Index k, const VectorXd& res, VectorXd& x, Index& r) {
   if (r >= k) return false;
   MatrixXd grad = MatrixXd::Zero(o.n, o.d);
   for (Index q = 0; q < o.a.size(); ++q)
     grad(o.row[static_cast<std::size_t>(q)], o.col[static_cast<std::size_t>(q)]) = o.w[q] * res[q];
   Eigen::BDCSVD<MatrixXd> svd(grad, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  const double sigma = svd.singularValues()[0];
-  if (!(sigma > lambda)) return false;
-  const VectorXd u1 = svd.matrixU().col(0), v1 = svd.matrixV().col(0);
-  double curvature = 0;
-  for (Index q = 0; q < o.a.size(); ++q) {
-    const double uv = u1[o.row[static_cast<std::size_t>(q)]] * v1[o.col[static_cast<std::size_t>(q)]];
-    curvature += o.w[q] * uv * uv;
+  const VectorXd& sigma = svd.singularValues();
+  Index m = 0;  // the pairs above λ, as many as free columns allow
+  while (m < std::min<Index>(sigma.size(), k - r) && sigma[m] > lambda) ++m;
+  if (m == 0) return false;
+  VectorXd root_t(m);
+  Index usable = 0;
+  for (Index p = 0; p < m; ++p) {
+    double curvature = 0;
+    for (Index q = 0; q < o.a.size(); ++q) {
+      const double uv = svd.matrixU()(o.row[static_cast<std::size_t>(q)], p) *
+                        svd.matrixV()(o.col[static_cast<std::size_t>(q)], p);
+      curvature += o.w[q] * uv * uv;
+    }
+    if (!(curvature > 0)) break;
+    root_t[p] = std::sqrt((sigma[p] - lambda) / curvature);
+    usable = p + 1;
   }
-  if (!(curvature > 0)) return false;
-  const double root_t = std::sqrt((sigma - lambda) / curvature);
-  const Index r_new = r + 1;
-  x = resize_factors(o, r, r_new, x, 0, 0.0);
-  for (Index i = 0; i < o.n; ++i) x[i * r_new + r] = -root_t * u1[i];
-  for (Index j = 0; j < o.d; ++j) x[(o.n + j) * r_new + r] = root_t * v1[j];
-  r = r_new;
+  if (usable == 0) return false;
+  auto with_columns = [&](Index count, double shrink) {
+    const Index r_new = r + count;
+    VectorXd y = resize_factors(o, r, r_new, x, 0, 0.0);
+    for (Index p = 0; p < count; ++p) {
+      const double t = shrink * root_t[p];
+      for (Index i = 0; i < o.n; ++i) y[i * r_new + r + p] = -t * svd.matrixU()(i, p);
+      for (Index j = 0; j < o.d; ++j) y[(o.n + j) * r_new + r + p] = t * svd.matrixV()(j, p);
+    }
+    return y;
+  };
+  VectorXd scratch_grad, scratch_res;
+  const double before = factored_value(o, lambda, r, x, scratch_grad, scratch_res);
+  Index count = usable;
+  if (count > 1) {
+    double shrink = 1;
+    for (int tries = 0; tries < 8; ++tries, shrink *= std::sqrt(0.5)) {
+      VectorXd y = with_columns(count, shrink);
+      if (factored_value(o, lambda, r + count, y, scratch_grad, scratch_res) < before) {
+        x = std::move(y);
+        r += count;
+        return true;
+      }
+    }
+  }
+  x = with_columns(1, 1.0);  // the top pair's step alone lowers g (to second order)
+  r += 1;
   return true;
 }
 
@@ -693,10 +725,11 @@ int solve_factored(const Observed& o, double lambda, const SoftImputeOptions& op
         const Index r_new = std::min(k, r + std::max<Index>(2, r / 4));
         x = resize_factors(o, r, r_new, x, 0xfac7 + static_cast<std::uint64_t>(r_new), 1e-3 * std::sqrt(std::max(fs.s[0], lambda)));
         r = r_new;
-      } else if (it - mark_it < kStallSteps || !escape_saddle(o, lambda, k, res, x, r)) {
+      } else if (const Index r_old = r; it - mark_it < kStallSteps || !escape_saddle(o, lambda, k, res, x, r)) {
         continue;
       } else {
-        log::debug("soft_impute: step ", it, ": gap ", gap, " not halved in ", it - mark_it, " steps, rank-one escape to rank ", r);
+        log::debug("soft_impute: step ", it, ": gap ", gap, " not halved in ", it - mark_it, " steps, escape along ",
+                   r - r_old, " gradient direction(s) to rank ", r);
       }
       mem.clear();
       f = factored_value(o, lambda, r, x, grad, res);
