@@ -166,31 +166,39 @@ struct Background {
   std::string log() const { return read_text(logf); }
 };
 
-/// Signal the peppp ranks of `command` whose command line holds `marker` (every
-/// one, or the one of MPI rank `which`); returns how many were signalled.
-inline int kill_command(const std::string& command, const std::string& marker, int sig, int which = -1) {
-  int n = 0;
+/// Calls `f(pid, argv0, command line)` for every process, the command
+/// line's arguments separated by spaces and followed by one.
+template <class F>
+void for_each_process(F f) {
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string name = e.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::string cmd = read_text(e.path().string() + "/cmdline");
-    // Only the peppp processes themselves: argv[0] is the executable (not mpirun, not a shell).
     const std::string argv0 = cmd.substr(0, cmd.find('\0'));
-    if (argv0.size() < 5 || argv0.compare(argv0.size() - 5, 5, "peppp") != 0) continue;
     for (auto& c : cmd)
       if (c == '\0') c = ' ';
-    cmd += ' ';
-    if (cmd.find(" " + command + " ") == std::string::npos || cmd.find(marker) == std::string::npos) continue;
+    f(std::stoi(name), argv0, cmd + ' ');
+  }
+}
+
+/// Signal the peppp ranks of `command` whose command line holds `marker` (every
+/// one, or the one of MPI rank `which`); returns how many were signalled.
+inline int kill_command(const std::string& command, const std::string& marker, int sig, int which = -1) {
+  int n = 0;
+  for_each_process([&](int pid, const std::string& argv0, const std::string& cmd) {
+    // Only the peppp processes themselves: argv[0] is the executable (not mpirun, not a shell).
+    if (argv0.size() < 5 || argv0.compare(argv0.size() - 5, 5, "peppp") != 0) return;
+    if (cmd.find(" " + command + " ") == std::string::npos || cmd.find(marker) == std::string::npos) return;
     if (which >= 0) {
-      std::string env = read_text(e.path().string() + "/environ");
+      std::string env = read_text("/proc/" + std::to_string(pid) + "/environ");
       for (auto& c : env)
         if (c == '\0') c = '\n';
       if (env.find("\nOMPI_COMM_WORLD_RANK=" + std::to_string(which) + "\n") == std::string::npos &&
           env.rfind("OMPI_COMM_WORLD_RANK=" + std::to_string(which) + "\n", 0) != 0)
-        continue;
+        return;
     }
-    if (::kill(std::stoi(name), sig) == 0) ++n;
-  }
+    if (::kill(pid, sig) == 0) ++n;
+  });
   return n;
 }
 
@@ -200,18 +208,11 @@ inline int kill_command(const std::string& command, const std::string& marker, i
 /// Returns how many were signalled.
 inline int kill_leftovers(const std::string& marker) {
   int n = 0;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmd = read_text(e.path().string() + "/cmdline");
-    const std::string argv0 = cmd.substr(0, cmd.find('\0'));
+  for_each_process([&](int pid, const std::string& argv0, const std::string& cmd) {
     const std::string base = argv0.substr(argv0.rfind('/') == std::string::npos ? 0 : argv0.rfind('/') + 1);
-    if (base != "mpiexec" && base != "mpirun" && base != "peppp") continue;
-    for (auto& c : cmd)
-      if (c == '\0') c = ' ';
-    if ((cmd + ' ').find(marker) == std::string::npos) continue;
-    if (::kill(std::stoi(name), SIGKILL) == 0) ++n;
-  }
+    if (base != "mpiexec" && base != "mpirun" && base != "peppp") return;
+    if (cmd.find(marker) != std::string::npos && ::kill(pid, SIGKILL) == 0) ++n;
+  });
   return n;
 }
 

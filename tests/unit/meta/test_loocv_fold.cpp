@@ -572,15 +572,11 @@ bool same_curve(const std::vector<double>& a, const std::vector<double>& b) {
   return true;
 }
 
-// Block `block`'s λ-CV matrix, built here from the public pieces: the rows
-// outside the block's rows, observed where the block's first fold's
-// sampling mask is 1.
-Eigen::MatrixXd block_cv_matrix(const meta::LoocvSpec& spec, const meta::LoocvData& data, int block) {
-  const std::vector<int> folds = meta::lambda_cv_blocks(spec, data).at(static_cast<std::size_t>(block));
-  const auto mask = meta::meta_training_mask(spec, data, 0, folds.front(), 0);
-  std::vector<int> rows;
-  for (int i = 0; i < kTasks; ++i)
-    if (std::find(folds.begin(), folds.end(), i) == folds.end()) rows.push_back(i);
+// The rows `rows` of the errors, observed (else NaN) where the sampling mask
+// of fold `fold` (setting 0, repeat 0) is 1.
+Eigen::MatrixXd observed_rows(const meta::LoocvSpec& spec, const meta::LoocvData& data, int fold,
+                              const std::vector<int>& rows) {
+  const auto mask = meta::meta_training_mask(spec, data, 0, fold, 0);
   Eigen::MatrixXd observed(static_cast<Eigen::Index>(rows.size()), kConfigs);
   for (std::size_t r = 0; r < rows.size(); ++r)
     for (int j = 0; j < kConfigs; ++j) {
@@ -588,6 +584,17 @@ Eigen::MatrixXd block_cv_matrix(const meta::LoocvSpec& spec, const meta::LoocvDa
       observed(static_cast<Eigen::Index>(r), j) = mask[at] ? data.error[at] : std::numeric_limits<double>::quiet_NaN();
     }
   return observed;
+}
+
+// Block `block`'s λ-CV matrix, built here from the public pieces: the rows
+// outside the block's rows, observed where the block's first fold's
+// sampling mask is 1.
+Eigen::MatrixXd block_cv_matrix(const meta::LoocvSpec& spec, const meta::LoocvData& data, int block) {
+  const std::vector<int> folds = meta::lambda_cv_blocks(spec, data).at(static_cast<std::size_t>(block));
+  std::vector<int> rows;
+  for (int i = 0; i < kTasks; ++i)
+    if (std::find(folds.begin(), folds.end(), i) == folds.end()) rows.push_back(i);
+  return observed_rows(spec, data, folds.front(), rows);
 }
 
 }  // namespace
@@ -701,13 +708,7 @@ TEST(LoocvFold, LambdaWarmWithBlocksStartsEachFoldFromItsBlocksCompletion) {
   // then one proximal step (unit weights: step 1) kept to rank k + max(4, k/4).
   const int fold = 3;
   const std::vector<int> fold_rows = meta::training_rows(spec, data, fold);  // 0 1 2 4 5 6 7
-  const auto mask = meta::meta_training_mask(spec, data, 0, fold, 0);
-  Eigen::MatrixXd a(static_cast<Eigen::Index>(fold_rows.size()), kConfigs);
-  for (std::size_t r = 0; r < fold_rows.size(); ++r)
-    for (int j = 0; j < kConfigs; ++j) {
-      const auto at = static_cast<std::size_t>(fold_rows[r]) * kConfigs + j;
-      a(static_cast<Eigen::Index>(r), j) = mask[at] ? data.error[at] : std::numeric_limits<double>::quiet_NaN();
-    }
+  const Eigen::MatrixXd a = observed_rows(spec, data, fold, fold_rows);
   const Eigen::MatrixXd s = meta::fold_start(l.start, rows, a, Eigen::MatrixXd(), fold_rows, l.lambda);
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(z, Eigen::ComputeThinV);
   Eigen::Index k = 0;
@@ -753,17 +754,10 @@ TEST(LoocvFold, LambdaWarmWithBlocksStartsEachFoldFromItsBlocksCompletion) {
     EXPECT_EQ(meta::build_meta_training(warm, data, 0, f, 0, &l).estimate, w.estimate) << "fold " << f;
     EXPECT_EQ(w.lambda, t.lambda);
     EXPECT_EQ(w.centered_lambda, t.centered_lambda);
-    const std::vector<int> fr = meta::training_rows(spec, data, f);
-    const auto m = meta::meta_training_mask(spec, data, 0, f, 0);
-    Eigen::MatrixXd obs(static_cast<Eigen::Index>(fr.size()), kConfigs), zt = obs, zw = obs;
-    for (std::size_t r = 0; r < fr.size(); ++r)
-      for (int j = 0; j < kConfigs; ++j) {
-        const auto at = static_cast<std::size_t>(fr[r]) * kConfigs + j;
-        const auto i = static_cast<Eigen::Index>(r);
-        obs(i, j) = m[at] ? data.error[at] : std::numeric_limits<double>::quiet_NaN();
-        zt(i, j) = t.estimate[r * kConfigs + j];
-        zw(i, j) = w.estimate[r * kConfigs + j];
-      }
+    const Eigen::MatrixXd obs = observed_rows(spec, data, f, meta::training_rows(spec, data, f));
+    using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Eigen::MatrixXd zt = Eigen::Map<const RowMajor>(t.estimate.data(), obs.rows(), kConfigs);
+    const Eigen::MatrixXd zw = Eigen::Map<const RowMajor>(w.estimate.data(), obs.rows(), kConfigs);
     const double ft = meta::softimpute_objective(zt, obs, Eigen::MatrixXd(), t.lambda);
     EXPECT_NEAR(meta::softimpute_objective(zw, obs, Eigen::MatrixXd(), t.lambda), ft, 2e-7 * ft) << "fold " << f;
     EXPECT_LE(meta::softimpute_duality_gap(zw, obs, Eigen::MatrixXd(), t.lambda), 1e-7 * ft) << "fold " << f;
