@@ -597,14 +597,19 @@ Eigen::MatrixXd block_cv_matrix(const meta::LoocvSpec& spec, const meta::LoocvDa
   return observed_rows(spec, data, folds.front(), rows);
 }
 
+// λ auto (setting IV, ed-mf and ei-mf) at ratio 0.5 with --lambda-cv-folds 3.
+meta::LoocvSpec three_block_spec(const meta::LoocvData& data) {
+  auto spec = auto_lambda_spec(data);
+  spec.ratio = 0.5;
+  spec.lambda_cv_folds = 3;
+  return meta::validate_loocv(spec, data);
+}
+
 }  // namespace
 
 TEST(LoocvFold, LambdaCvFoldsRunOneCvPerBlockWithoutTheBlocksRows) {
   const auto data = low_rank_data();
-  auto spec = auto_lambda_spec(data);
-  spec.ratio = 0.5;
-  spec.lambda_cv_folds = 3;
-  spec = meta::validate_loocv(spec, data);
+  const auto spec = three_block_spec(data);
   // 8 held-out rows in 3 contiguous blocks: entries [b·8/3, (b+1)·8/3).
   const auto blocks = meta::lambda_cv_blocks(spec, data);
   ASSERT_EQ(blocks.size(), 3u);
@@ -675,10 +680,7 @@ TEST(LoocvFold, LambdaCvFoldsRunOneCvPerBlockWithoutTheBlocksRows) {
 
 TEST(LoocvFold, LambdaWarmWithBlocksStartsEachFoldFromItsBlocksCompletion) {
   const auto data = low_rank_data();
-  auto spec = auto_lambda_spec(data);
-  spec.ratio = 0.5;
-  spec.lambda_cv_folds = 3;
-  spec = meta::validate_loocv(spec, data);
+  const auto spec = three_block_spec(data);
   auto warm = spec;
   warm.lambda_warm = true;
   const int block = 1;  // folds 2, 3, 4
