@@ -106,8 +106,6 @@ void log_cv(const char* which, const std::string& what, int repeat, const Lambda
   log::debug("loocv: ", what, " repeat ", repeat, " ", which, " cv lambda ", cv.lambda, " curve", curve);
 }
 
-// One of a fold's two λ CVs on its sampled matrix `s`: the paper's, or the
-// centered completion's (`centered`). Seeds from `fold` and `repeat` only.
 // The CV solves' options from a final solve's `base`: a looser certificate
 // (kLoocvCvGap) and the preconditioner of --lambda-cv-blocked / --lambda-cv-single.
 SoftImputeOptions cv_options(const LoocvSpec& spec, SoftImputeOptions base) {
@@ -117,6 +115,8 @@ SoftImputeOptions cv_options(const LoocvSpec& spec, SoftImputeOptions base) {
   return base;
 }
 
+// One of a fold's two λ CVs on its sampled matrix `s`: the paper's, or the
+// centered completion's (`centered`). Seeds from `fold` and `repeat` only.
 LambdaCv one_cv(const LoocvSpec& spec, const SampledTraining& s, int fold, int repeat, bool centered,
                 const std::string& what) {
   if (!centered) {
@@ -234,16 +234,10 @@ BlockStart block_start(const LoocvSpec& spec, const LoocvData& data, int setting
   const SampledTraining b = block_training(spec, data, setting, block, repeat);
   out.lambda = block_cv_on(spec, data, b, block, repeat, centered).lambda;
   if (!spec.lambda_warm) return out;
-  Eigen::MatrixXd z;
-  if (centered) {
-    SoftImputeOptions opt = centered_options(b.opt);
-    opt.lambda = out.lambda;
-    z = soft_impute(center_errors(b.observed).residual, b.weights, opt).estimate;
-  } else {
-    SoftImputeOptions opt = b.opt;
-    opt.lambda = out.lambda;
-    z = soft_impute(b.observed, b.weights, opt).estimate;
-  }
+  SoftImputeOptions opt = centered ? centered_options(b.opt) : b.opt;
+  opt.lambda = out.lambda;
+  const Eigen::MatrixXd z =
+      soft_impute(centered ? center_errors(b.observed).residual : b.observed, b.weights, opt).estimate;
   out.start.resize(static_cast<std::size_t>(z.size()));
   Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(out.start.data(), z.rows(),
                                                                                       z.cols()) = z;

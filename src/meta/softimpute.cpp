@@ -622,16 +622,15 @@ bool escape_saddle(const Observed& o, double lambda, Index k, const VectorXd& re
     }
     return y;
   };
-  VectorXd scratch_grad, scratch_res;
-  const double before = factored_value(o, lambda, r, x, scratch_grad, scratch_res);
-  Index count = usable;
-  if (count > 1) {
+  if (usable > 1) {
+    VectorXd scratch_grad, scratch_res;
+    const double before = factored_value(o, lambda, r, x, scratch_grad, scratch_res);
     double shrink = 1;
     for (int tries = 0; tries < 8; ++tries, shrink *= std::sqrt(0.5)) {
-      VectorXd y = with_columns(count, shrink);
-      if (factored_value(o, lambda, r + count, y, scratch_grad, scratch_res) < before) {
+      VectorXd y = with_columns(usable, shrink);
+      if (factored_value(o, lambda, r + usable, y, scratch_grad, scratch_res) < before) {
         x = std::move(y);
-        r += count;
+        r += usable;
         return true;
       }
     }

@@ -74,11 +74,11 @@ int kill_rounds(const std::string& dir, const std::string& word, const std::stri
     }
     std::this_thread::sleep_for(delay);
     hit += kill_command(word, marker, sig, which) > 0 ? 1 : 0;
-    int rc = run.wait(120);
+    const int rc = run.wait(120);
     EXPECT_NE(rc, -1) << "round " << k << " did not end: " << run.log();
     if (rc == -1) {  // leave nothing running, and let the round's shell write its status
       kill_leftovers(marker);
-      rc = run.wait(30);
+      run.wait(30);
     }
     check(k);
   }
